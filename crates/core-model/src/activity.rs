@@ -1,0 +1,201 @@
+//! The project's activities, done and planned, with their imprecise dates.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{ApproxDate, CountryCode, DatePrecision, Region, SourceRef};
+
+/// What kind of activity it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ActivityKind {
+    /// A conference, forum or summit.
+    Conference,
+    /// A workshop or seminar.
+    Workshop,
+    /// Training of practitioners.
+    Training,
+    /// Analysis of draft legislation.
+    LegislativeAnalysis,
+    /// A meeting.
+    Meeting,
+    /// A study.
+    Study,
+    /// A mission to a country (meetings with its authorities).
+    Mission,
+}
+
+/// The status of an activity, after IATI's ActivityStatus code list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ActivityStatus {
+    /// IATI 1, pipeline/identification: planned.
+    Pipeline,
+    /// IATI 2: under way.
+    Implementation,
+    /// IATI 3 (finalisation, formerly "completion"): done; the ✓ of the report.
+    Completed,
+    /// IATI 4: closed.
+    Closed,
+    /// IATI 5: cancelled.
+    Cancelled,
+    /// IATI 6: suspended.
+    Suspended,
+}
+
+impl ActivityStatus {
+    /// The IATI ActivityStatus code.
+    pub fn iati_code(self) -> u8 {
+        match self {
+            ActivityStatus::Pipeline => 1,
+            ActivityStatus::Implementation => 2,
+            ActivityStatus::Completed => 3,
+            ActivityStatus::Closed => 4,
+            ActivityStatus::Cancelled => 5,
+            ActivityStatus::Suspended => 6,
+        }
+    }
+}
+
+/// The part an organisation played in an activity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PartnerRole {
+    /// It organised the event (the Council of Europe contributed).
+    Organiser,
+    /// It organised the event together with the Council of Europe.
+    CoOrganiser,
+    /// It paid for it.
+    Funder,
+    /// It hosted it.
+    Host,
+    /// It supported it otherwise.
+    Supporter,
+    /// It took part.
+    Participant,
+}
+
+/// An organisation's part in an activity.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Partner {
+    /// The [`crate::Organisation::id`].
+    pub organisation: String,
+    /// Its role.
+    pub role: PartnerRole,
+}
+
+/// Where an activity took place: the report's words, and what they name.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Place {
+    /// As the report writes it, e.g. `Philippines/ Asia and Pacific`.
+    pub text: String,
+    /// The city, when one is named.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
+    /// The country, when one is named or implied by the city.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<CountryCode>,
+    /// The region, when only a region is named.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<Region>,
+}
+
+/// How precisely an activity's dates are known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ActivityPrecision {
+    /// One day or a range of days.
+    Day,
+    /// A month.
+    Month,
+    /// A range of months.
+    MonthRange,
+    /// Other bounds.
+    Bounded,
+    /// No date: somewhere within its plan's period.
+    Undated,
+}
+
+/// One activity of the project.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Activity {
+    /// Stable identifier, e.g. `2007-03-19-belgrade-regional-conference`.
+    pub id: String,
+    /// A short title.
+    pub title: String,
+    /// The description as the report gives it.
+    pub description: String,
+    /// The date exactly as the report writes it, e.g. `Feb 2008 (tbc)`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub date_text: String,
+    /// Start (or the only date); absent when undated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start: Option<ApproxDate>,
+    /// End, when it differs from the start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end: Option<ApproxDate>,
+    /// The date is still to be confirmed ("tbc").
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub tentative: bool,
+    /// Where.
+    pub place: Place,
+    /// The countries the activity concerns (beneficiaries, participants named by the report).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub countries: Vec<CountryCode>,
+    /// What kind of activity.
+    pub kind: ActivityKind,
+    /// Done, planned, cancelled...
+    pub status: ActivityStatus,
+    /// The outputs (1, 2, 3) it serves.
+    pub outputs: Vec<u8>,
+    /// Partner organisations and their roles.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub partners: Vec<Partner>,
+    /// Funding sources ([`crate::FundingSource::id`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub funding: Vec<String>,
+    /// The plan it belongs to ([`crate::Plan::id`]), for planned activities.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<String>,
+    /// Where the facts come from.
+    pub source: SourceRef,
+    /// Free text, e.g. a correction of the report and why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl Activity {
+    /// The last date of the activity (the end, or the start when it is a single date).
+    pub fn end_or_start(&self) -> Option<ApproxDate> {
+        self.end.or(self.start)
+    }
+
+    /// How precisely the dates are known.
+    pub fn precision(&self) -> ActivityPrecision {
+        let Some(start) = self.start else { return ActivityPrecision::Undated };
+        let end = self.end.unwrap_or(start);
+        match (start.precision(), end.precision()) {
+            (DatePrecision::Day, DatePrecision::Day) => ActivityPrecision::Day,
+            (DatePrecision::Month, DatePrecision::Month) if start == end => ActivityPrecision::Month,
+            (DatePrecision::Month, DatePrecision::Month) => ActivityPrecision::MonthRange,
+            _ => ActivityPrecision::Bounded,
+        }
+    }
+}
+
+/// A plan: the period a list of proposed activities covers (e.g. section 4.2, December 2007 to June 2008).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Plan {
+    /// Identifier, e.g. `2007-12..2008-06`.
+    pub id: String,
+    /// Title as the report gives it.
+    pub title: String,
+    /// First month of the period.
+    pub period_start: ApproxDate,
+    /// Last month of the period.
+    pub period_end: ApproxDate,
+    /// Where the plan is laid down.
+    pub source: SourceRef,
+}

@@ -1,0 +1,38 @@
+//! The domain model of the Project on Cybercrime of the Council of Europe.
+//!
+//! It knows treaties (the Budapest Convention, ETS 185, its Protocol, ETS 189, and any other), states and the
+//! actions they take under each treaty, the project's activities with their imprecise dates, legislative
+//! assistance, country profiles, 24/7 contact points, studies, outputs and indicators, funding, and the figures
+//! reports state. It answers "what was the status of ETS 185 on any date?" and rejects impossible data with a
+//! precise error.
+//!
+//! It does no I/O and knows nothing of protobuf or SQL: the dataset is parsed from text handed to it
+//! ([`Dataset::parse`]), and the bundled 2007 dataset is compiled in ([`Dataset::bundled`]).
+//!
+//! Dates are [`ApproxDate`]s: known to the day or only within bounds. Nothing here turns a bound into a day;
+//! a question whose answer depends on where in its bounds a date lies is answered "uncertain".
+
+mod activity;
+mod dataset;
+mod date;
+mod error;
+mod programme;
+mod rules;
+mod source;
+mod state;
+mod status;
+mod treaty;
+
+pub use activity::{Activity, ActivityKind, ActivityPrecision, ActivityStatus, Partner, PartnerRole, Place, Plan};
+pub use dataset::{Dataset, DatasetError, DatasetErrors, FILES};
+pub use date::{ApproxDate, DateParseError, DatePrecision, first_day_of_month_after, last_day_of_month};
+pub use error::{ModelError, Result};
+pub use programme::{
+    AssistanceMethod, AssistanceStep, BudgetLine, ContactPoint, ContactPointStatus, Contribution, CooperationRecord,
+    CountryProfile, FundingSource, Indicator, LegislativeAssistance, Measure, Money, Objective, Organisation,
+    OrganisationKind, Output, Qualifier, ReportedFigure, StepStatus, Study, Target,
+};
+pub use source::{Citation, SourceDocument, SourceRef};
+pub use state::{CountryCode, Region, State};
+pub use status::{Reconciliation, StateStatus, StateStatusEntry, StatusGroup, TreatyStatus, YearCount};
+pub use treaty::{ActionKind, Eligibility, EntryIntoForceRule, Treaty, TreatyAction, TreatyNumber, TreatySeries};

@@ -1,0 +1,261 @@
+//! The rules that reject impossible treaty data, and the checks of recorded entry-into-force dates against
+//! the treaties' rules.
+//!
+//! A rule is broken only when the dates *certainly* break it: a ratification known only to lie "between
+//! 2004-01-01 and 2007-11-30" does not break "ratify after signing" against a signature of unknown date.
+
+use std::collections::HashMap;
+
+use crate::{
+    ActionKind, ApproxDate, CountryCode, Dataset, Eligibility, ModelError, Result, State, Treaty, TreatyAction,
+    TreatyNumber,
+    dataset::{Validator, action_label},
+};
+
+impl Dataset {
+    /// The treaty with this number.
+    pub fn treaty(&self, number: TreatyNumber) -> Option<&Treaty> {
+        self.treaties.iter().find(|t| t.number == number)
+    }
+
+    /// The state with this code.
+    pub fn state(&self, code: &CountryCode) -> Option<&State> {
+        self.states.iter().find(|s| &s.code == code)
+    }
+
+    /// The actions of one state under one treaty, in dataset order.
+    pub fn actions_of<'a>(
+        &'a self,
+        state: &'a CountryCode,
+        treaty: TreatyNumber,
+    ) -> impl Iterator<Item = &'a TreatyAction> + 'a {
+        self.treaty_actions.iter().filter(move |a| &a.state == state && a.treaty == treaty)
+    }
+
+    /// Whether `state` may sign `treaty` (otherwise it can only accede, once invited), at a date or, with
+    /// `None`, at any date. For a treaty open to the signatories of another, a signature that may be on or
+    /// before the date counts.
+    pub fn may_sign(&self, state: &State, treaty: &Treaty, at: Option<chrono::NaiveDate>) -> bool {
+        match treaty.eligibility {
+            Eligibility::MembersAndParticipants => state.coe_member || state.participated_in.contains(&treaty.number),
+            Eligibility::SignatoriesOf { treaty: other } => self
+                .actions_of(&state.code, other)
+                .any(|a| a.kind == ActionKind::Signature && at.is_none_or(|day| a.date.possibly_on_or_before(day))),
+        }
+    }
+
+    /// Checks a new action against the treaty, the state and every action already recorded: the check a write
+    /// must pass before it is stored.
+    pub fn check_new_action(&self, action: &TreatyAction) -> Result<()> {
+        let others: Vec<&TreatyAction> = self.treaty_actions.iter().filter(|a| a.state == action.state).collect();
+        if let Some(first) = others.iter().find(|o| o.treaty == action.treaty && same_kind(o.kind, action.kind)) {
+            return Err(duplicate(action, first));
+        }
+        check_action(self, action, &others)
+    }
+}
+
+/// Two actions a state takes only once under a treaty (the two consents count as one).
+fn same_kind(a: ActionKind, b: ActionKind) -> bool {
+    a == b || (a.is_consent() && b.is_consent())
+}
+
+fn duplicate(action: &TreatyAction, first: &TreatyAction) -> ModelError {
+    ModelError::DuplicateAction {
+        state: action.state.clone(),
+        treaty: action.treaty,
+        kind: if action.kind.is_consent() { "consent" } else { action.kind.noun() },
+        date: action.date,
+        first: first.date,
+    }
+}
+
+/// Checks one action against the treaty, the state and the state's other actions (`others`, which may or may
+/// not include the action itself).
+pub(crate) fn check_action(ds: &Dataset, a: &TreatyAction, others: &[&TreatyAction]) -> Result<()> {
+    let treaty = ds.treaty(a.treaty).ok_or(ModelError::UnknownTreaty(a.treaty))?;
+    let state = ds.state(&a.state).ok_or_else(|| ModelError::UnknownState(a.state.clone()))?;
+    let find = |treaty: TreatyNumber, pred: fn(ActionKind) -> bool| {
+        others.iter().copied().find(|o| !std::ptr::eq(*o, a) && o.treaty == treaty && pred(o.kind))
+    };
+
+    if treaty.opened.earliest().is_some() && a.date.certainly_before(&treaty.opened) {
+        return Err(ModelError::ActionBeforeOpening {
+            state: a.state.clone(),
+            treaty: a.treaty,
+            kind: a.kind.noun(),
+            date: a.date.describe(),
+            opened: treaty.opened,
+        });
+    }
+
+    let may_sign = ds.may_sign(state, treaty, None);
+    match a.kind {
+        ActionKind::Signature | ActionKind::Ratification if !may_sign => {
+            return Err(ModelError::MustAccede { state: a.state.clone(), treaty: a.treaty, kind: a.kind.noun() });
+        }
+        ActionKind::AccessionRequest | ActionKind::Invitation | ActionKind::Accession if may_sign => {
+            return Err(ModelError::MustSign { state: a.state.clone(), treaty: a.treaty, kind: a.kind.noun() });
+        }
+        ActionKind::Ratification => match find(a.treaty, |k| k == ActionKind::Signature) {
+            None => {
+                return Err(ModelError::RatificationWithoutSignature {
+                    state: a.state.clone(),
+                    treaty: a.treaty,
+                    date: a.date.describe(),
+                });
+            }
+            Some(sig) if a.date.certainly_before(&sig.date) => {
+                return Err(ModelError::RatificationBeforeSignature {
+                    state: a.state.clone(),
+                    treaty: a.treaty,
+                    signed: sig.date,
+                    ratified: a.date,
+                });
+            }
+            Some(_) => {}
+        },
+        ActionKind::Accession => match find(a.treaty, |k| k == ActionKind::Invitation) {
+            None => {
+                return Err(ModelError::AccessionWithoutInvitation {
+                    state: a.state.clone(),
+                    treaty: a.treaty,
+                    date: a.date.describe(),
+                });
+            }
+            Some(inv) if a.date.certainly_before(&inv.date) => {
+                return Err(ModelError::AccessionBeforeInvitation {
+                    state: a.state.clone(),
+                    treaty: a.treaty,
+                    invited: inv.date,
+                    acceded: a.date,
+                });
+            }
+            Some(_) => {}
+        },
+        ActionKind::Denunciation => {
+            if find(a.treaty, ActionKind::is_consent).is_none() {
+                return Err(ModelError::DenunciationWithoutConsent { state: a.state.clone(), treaty: a.treaty });
+            }
+        }
+        ActionKind::Signature | ActionKind::AccessionRequest | ActionKind::Invitation => {}
+    }
+
+    if let (true, Some(convention)) = (a.kind.is_consent(), treaty.requires_consent_to) {
+        match find(convention, ActionKind::is_consent) {
+            None => {
+                return Err(ModelError::ProtocolWithoutConvention {
+                    state: a.state.clone(),
+                    protocol: a.treaty,
+                    convention,
+                    date: a.date,
+                });
+            }
+            Some(c) if a.date.certainly_before(&c.date) => {
+                return Err(ModelError::ProtocolBeforeConvention {
+                    state: a.state.clone(),
+                    protocol: a.treaty,
+                    convention,
+                    protocol_date: a.date,
+                    convention_date: c.date,
+                });
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
+/// Every domain rule over a whole dataset.
+pub(crate) fn check_dataset(ds: &Dataset, v: &mut Validator) {
+    const FILE: &str = "treaty-actions.toml";
+    let mut by_state: HashMap<&CountryCode, Vec<&TreatyAction>> = HashMap::new();
+    for a in &ds.treaty_actions {
+        by_state.entry(&a.state).or_default().push(a);
+    }
+    for (i, a) in ds.treaty_actions.iter().enumerate() {
+        let others = &by_state[&a.state];
+        let earlier = ds.treaty_actions[..i]
+            .iter()
+            .find(|o| o.state == a.state && o.treaty == a.treaty && same_kind(o.kind, a.kind));
+        if let Some(first) = earlier {
+            v.push(FILE, action_label(i, a), "kind", duplicate(a, first));
+        } else if let Err(e) = check_action(ds, a, others) {
+            let field = match e {
+                ModelError::UnknownTreaty(_) => "treaty",
+                ModelError::UnknownState(_) => "state",
+                ModelError::MustAccede { .. } | ModelError::MustSign { .. } => "kind",
+                _ => "date",
+            };
+            v.push(FILE, action_label(i, a), field, e);
+        }
+    }
+    check_entry_into_force(ds, v);
+    for a in &ds.activities {
+        match (a.start, a.end) {
+            (None, Some(_)) => v.push(
+                "activities.toml",
+                format!("activity {}", a.id),
+                "end",
+                ModelError::EndWithoutStart { id: a.id.clone() },
+            ),
+            (Some(start), Some(end)) if end.certainly_before(&start) => v.push(
+                "activities.toml",
+                format!("activity {}", a.id),
+                "end",
+                ModelError::EndBeforeStart { id: a.id.clone(), start, end },
+            ),
+            _ => {}
+        }
+    }
+}
+
+/// Checks the entry-into-force dates the sources record against the ones the treaties' rules give.
+fn check_entry_into_force(ds: &Dataset, v: &mut Validator) {
+    for t in &ds.treaties {
+        let computed = ds.treaty_entry_into_force(t.number);
+        if let Some(recorded) = t.entry_into_force
+            && !contains(computed.as_ref(), recorded)
+        {
+            v.push(
+                "treaties.toml",
+                format!("treaty {}", t.number),
+                "entry_into_force",
+                mismatch(t, None, recorded, computed),
+            );
+        }
+    }
+    for (i, a) in ds.treaty_actions.iter().enumerate() {
+        let (Some(recorded), Some(t)) = (a.entry_into_force, ds.treaty(a.treaty)) else { continue };
+        let computed = ds.state_entry_into_force(t.number, &a.date);
+        if !a.kind.is_consent() || !contains(computed.as_ref(), recorded) {
+            v.push(
+                FILE_ACTIONS,
+                action_label(i, a),
+                "entry_into_force",
+                mismatch(t, Some(&a.state), recorded, computed),
+            );
+        }
+    }
+}
+
+const FILE_ACTIONS: &str = "treaty-actions.toml";
+
+fn contains(range: Option<&ApproxDate>, day: chrono::NaiveDate) -> bool {
+    range.is_some_and(|r| r.earliest().is_none_or(|e| e <= day) && r.latest().is_none_or(|l| day <= l))
+}
+
+fn mismatch(
+    t: &Treaty,
+    state: Option<&CountryCode>,
+    recorded: chrono::NaiveDate,
+    computed: Option<ApproxDate>,
+) -> ModelError {
+    ModelError::EntryIntoForceMismatch {
+        treaty: t.number,
+        state: state.cloned(),
+        recorded,
+        computed: computed.map_or_else(|| "no entry into force yet".to_owned(), |c| c.describe()),
+        article: t.entry_into_force_rule.article.clone(),
+    }
+}

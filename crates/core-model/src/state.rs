@@ -1,0 +1,101 @@
+//! States (and Kosovo): the parties, signatories and partners of the project.
+
+use std::{fmt, str::FromStr};
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::TreatyNumber;
+
+/// An ISO 3166-1 alpha-2 code (Kosovo uses the user-assigned `XK`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CountryCode(String);
+
+impl CountryCode {
+    /// The two capital letters.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for CountryCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl FromStr for CountryCode {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.len() == 2 && s.bytes().all(|b| b.is_ascii_uppercase()) {
+            Ok(CountryCode(s.to_owned()))
+        } else {
+            Err(format!("`{s}` is not a country code: expected two capital letters (ISO 3166-1 alpha-2)"))
+        }
+    }
+}
+
+impl Serialize for CountryCode {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for CountryCode {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer)?.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// The regions the project reports by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Region {
+    /// Europe.
+    Europe,
+    /// Africa (south of the Sahara; the report counts Egypt and Morocco with the Arab region).
+    Africa,
+    /// The Americas.
+    Americas,
+    /// Asia and Pacific.
+    AsiaPacific,
+    /// The Arab region (section 2.2.1 of the report).
+    ArabRegion,
+}
+
+impl Region {
+    /// Every region, in the order reports list them.
+    pub const ALL: [Region; 5] =
+        [Region::Europe, Region::Africa, Region::Americas, Region::AsiaPacific, Region::ArabRegion];
+
+    /// The name reports print.
+    pub fn label(self) -> &'static str {
+        match self {
+            Region::Europe => "Europe",
+            Region::Africa => "Africa",
+            Region::Americas => "Americas",
+            Region::AsiaPacific => "Asia and Pacific",
+            Region::ArabRegion => "Arab region",
+        }
+    }
+}
+
+/// A state (or Kosovo) as the system knows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct State {
+    /// ISO 3166-1 alpha-2 code.
+    pub code: CountryCode,
+    /// The name as the report writes it, e.g. `"the former Yugoslav Republic of Macedonia"`.
+    pub name: String,
+    /// The region it is reported under.
+    pub region: Region,
+    /// Member of the Council of Europe at the date of the report (30 November 2007).
+    pub coe_member: bool,
+    /// Treaties in whose elaboration this non-member state took part: it signs them instead of acceding.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub participated_in: Vec<TreatyNumber>,
+    /// Free text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
