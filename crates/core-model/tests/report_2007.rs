@@ -1,0 +1,375 @@
+//! The tables of the progress report of 30 November 2007, rebuilt from the bundled dataset.
+//!
+//! The report (`shared/seed/progress-report-2007-11-30.txt`) is the first truth: every expected value below is
+//! copied from it, and the data must give it back.
+
+use std::collections::BTreeSet;
+
+use chrono::NaiveDate;
+use core_model::{
+    ActivityPrecision, ActivityStatus, ApproxDate, AssistanceMethod, ContactPointStatus, Dataset, Measure, Region,
+    StateStatus, StepStatus, TreatyNumber,
+};
+
+const ETS185: TreatyNumber = TreatyNumber(185);
+const ETS189: TreatyNumber = TreatyNumber(189);
+
+fn day(s: &str) -> NaiveDate {
+    s.parse().unwrap()
+}
+
+fn names(ds: &Dataset, treaty: TreatyNumber, as_of: &str, status: StateStatus) -> Vec<String> {
+    ds.treaty_status(treaty, day(as_of)).unwrap().group(status).iter().map(|e| e.name.clone()).collect()
+}
+
+#[test]
+fn status_table_at_30_november_2007() {
+    let ds = Dataset::bundled();
+    let status = ds.treaty_status(ETS185, day("2007-11-30")).unwrap();
+    assert_eq!(
+        names(&ds, ETS185, "2007-11-30", StateStatus::Party),
+        [
+            "Albania",
+            "Armenia",
+            "Bosnia and Herzegovina",
+            "Bulgaria",
+            "Croatia",
+            "Cyprus",
+            "Denmark",
+            "Estonia",
+            "Finland",
+            "France",
+            "Hungary",
+            "Iceland",
+            "Latvia",
+            "Lithuania",
+            "Netherlands",
+            "Norway",
+            "Romania",
+            "Slovenia",
+            "\"the former Yugoslav Republic of Macedonia\"",
+            "Ukraine",
+            "United States of America",
+        ]
+    );
+    assert_eq!(
+        names(&ds, ETS185, "2007-11-30", StateStatus::Signatory),
+        [
+            "Austria",
+            "Belgium",
+            "Canada",
+            "Czech Republic",
+            "Germany",
+            "Greece",
+            "Ireland",
+            "Italy",
+            "Japan",
+            "Luxembourg",
+            "Malta",
+            "Moldova",
+            "Montenegro",
+            "Poland",
+            "Portugal",
+            "Serbia",
+            "Slovakia",
+            "South Africa",
+            "Spain",
+            "Sweden",
+            "Switzerland",
+            "United Kingdom",
+        ]
+    );
+    assert_eq!(
+        names(&ds, ETS185, "2007-11-30", StateStatus::NotSigned),
+        ["Andorra", "Azerbaijan", "Georgia", "Liechtenstein", "Monaco", "Russian Federation", "San Marino", "Turkey"]
+    );
+    assert_eq!(names(&ds, ETS185, "2007-11-30", StateStatus::InvitedToAccede), ["Costa Rica", "Mexico"]);
+    assert_eq!(names(&ds, ETS185, "2007-11-30", StateStatus::AccessionRequested), ["Philippines"]);
+    // At the report's date nothing is uncertain: every bound falls on one side of it.
+    assert!(status.groups.iter().flat_map(|g| &g.states).all(|e| !e.uncertain), "{status:#?}");
+    // The 8 not signed are all member states, as the report's heading says.
+    for e in status.group(StateStatus::NotSigned) {
+        assert!(ds.state(&e.state).unwrap().coe_member, "{}", e.name);
+    }
+}
+
+#[test]
+fn reported_status_figures_equal_the_computed_ones_for_ets_185() {
+    let ds = Dataset::bundled();
+    let status = ds.treaty_status(ETS185, day("2007-11-30")).unwrap();
+    let reported = |m: Measure| {
+        ds.reported_figures
+            .iter()
+            .find(|f| f.measure == m && f.treaty == Some(ETS185) && f.as_of == ApproxDate::Day(day("2007-11-30")))
+            .unwrap()
+            .value
+    };
+    for (measure, status_) in [
+        (Measure::Parties, StateStatus::Party),
+        (Measure::Signatories, StateStatus::Signatory),
+        (Measure::MemberStatesNotSigned, StateStatus::NotSigned),
+        (Measure::InvitedToAccede, StateStatus::InvitedToAccede),
+        (Measure::AccessionRequested, StateStatus::AccessionRequested),
+    ] {
+        assert_eq!(reported(measure), status.group(status_).len() as i64, "{measure:?}");
+    }
+}
+
+#[test]
+fn ratifications_per_year_2002_to_2007() {
+    let ds = Dataset::bundled();
+    // The report's table: Add. ratif. +2 +2 +4 +3 +7 +3; Total 2 4 8 11 18 21. It is kept as reported figures...
+    let series = |m: Measure| -> Vec<(i32, i64)> {
+        let mut v: Vec<(i32, i64)> = ds
+            .reported_figures
+            .iter()
+            .filter(|f| f.measure == m && f.treaty == Some(ETS185))
+            .map(|f| (f.year.unwrap(), f.value))
+            .collect();
+        v.sort();
+        v
+    };
+    let added = series(Measure::ConsentsInYear);
+    assert_eq!(added, [(2002, 2), (2003, 2), (2004, 4), (2005, 3), (2006, 7), (2007, 3)]);
+    assert_eq!(series(Measure::ConsentsTotal), [(2002, 2), (2003, 4), (2004, 8), (2005, 11), (2006, 18), (2007, 21)]);
+
+    // ...and the data rebuilds it as far as the sources date the ratifications: four of them (Iceland, Latvia,
+    // Norway, Slovenia) have no day in any source, so their year is a bound, and the computed table says so.
+    let computed = ds.consents_per_year(ETS185, 2002, 2007).unwrap();
+    let exact: Vec<(i32, u32, u32)> = computed.iter().map(|c| (c.year, c.added_min, c.total_min)).collect();
+    assert_eq!(exact, [(2002, 2, 2), (2003, 2, 4), (2004, 3, 7), (2005, 3, 10), (2006, 6, 16), (2007, 1, 21)]);
+    assert!(computed[0].is_exact() && computed[1].is_exact());
+    assert_eq!((computed[5].total_min, computed[5].total_max), (21, 21), "21 parties by the end of November 2007");
+
+    // Every reported figure lies within the computed bounds, and some placing of the undated four gives the
+    // report's series exactly.
+    let rec = ds.reconcile_consents_per_year(ETS185, &added).unwrap();
+    for (count, reported) in &rec.years {
+        assert!((count.added_min as i64..=count.added_max as i64).contains(reported), "{count:?} vs {reported}");
+    }
+    assert!(rec.consistent);
+    let undated: BTreeSet<&str> = rec.undated.iter().map(|c| c.as_str()).collect();
+    assert_eq!(undated, BTreeSet::from(["IS", "LV", "NO", "SI"]));
+
+    // A series the data excludes is found inconsistent: five ratifications in 2002 would need one of the
+    // undated four there, but their bounds start in 2004.
+    let wrong = [(2002, 3), (2003, 2), (2004, 3), (2005, 3), (2006, 7), (2007, 3)];
+    assert!(!ds.reconcile_consents_per_year(ETS185, &wrong).unwrap().consistent);
+    // So is one that leaves a dated ratification out.
+    let short = [(2002, 2), (2003, 2), (2004, 4), (2005, 2), (2006, 7), (2007, 3)];
+    assert!(!ds.reconcile_consents_per_year(ETS185, &short).unwrap().consistent);
+}
+
+#[test]
+fn entry_into_force_of_ets_185_from_article_36() {
+    let ds = Dataset::bundled();
+    let treaty = ds.treaty(ETS185).unwrap();
+    assert_eq!(treaty.entry_into_force, Some(day("2004-07-01")), "as the sources record it");
+
+    // On the dated consents alone the rule gives exactly 2004-07-01: the fifth consent is Lithuania's deposit of
+    // 2004-03-18 (after Albania, Croatia, Estonia and Hungary, all member states).
+    let mut dated = ds.clone();
+    dated.treaty_actions.retain(|a| a.date.exact().is_some());
+    assert_eq!(dated.treaty_entry_into_force(ETS185), Some(ApproxDate::Day(day("2004-07-01"))));
+
+    // With every consent, the four undated ratifications (on or after 2004-01-01) could have come before
+    // Lithuania's: the rule then gives a range that holds the recorded date, as its latest day.
+    let all = ds.treaty_entry_into_force(ETS185).unwrap();
+    assert_eq!((all.earliest(), all.latest()), (Some(day("2004-05-01")), Some(day("2004-07-01"))));
+
+    // Per state, after the treaty's own entry into force: the first day of the month after three months.
+    let eif = |code: &str| {
+        let s = ds.treaty_status(ETS185, day("2007-11-30")).unwrap();
+        s.group(StateStatus::Party).iter().find(|e| e.state.as_str() == code).unwrap().entry_into_force
+    };
+    assert_eq!(eif("AM"), Some(ApproxDate::Day(day("2007-02-01"))), "recorded, and equal to the rule");
+    // No source records Ukraine's: it is computed from its deposit of 2006-03-10.
+    assert_eq!(eif("UA"), Some(ApproxDate::Day(day("2006-07-01"))));
+    // "the former Yugoslav Republic of Macedonia": only the entry into force is recorded; the deposit is bounded
+    // to September 2004 by the rule, and the rule gives the recorded date back.
+    let mk = ds
+        .treaty_actions
+        .iter()
+        .find(|a| a.state.as_str() == "MK" && a.treaty == ETS185 && a.kind.is_consent())
+        .unwrap();
+    assert_eq!(ds.state_entry_into_force(ETS185, &mk.date), Some(ApproxDate::Day(day("2005-01-01"))));
+    // ETS 189 entered into force on 2006-03-01 as recorded, which its rule (Article 10) does not contradict.
+    assert_eq!(ds.treaty(ETS189).unwrap().entry_into_force, Some(day("2006-03-01")));
+}
+
+#[test]
+fn status_at_other_dates_says_what_is_uncertain() {
+    let ds = Dataset::bundled();
+    // Mid-2004: six dated ratifications; the four undated ones may already have happened.
+    let s = ds.treaty_status(ETS185, day("2004-06-30")).unwrap();
+    let certain: Vec<&str> =
+        s.group(StateStatus::Party).iter().filter(|e| !e.uncertain).map(|e| e.state.as_str()).collect();
+    assert_eq!(certain, ["AL", "HR", "EE", "HU", "LT", "RO"]);
+    for code in ["IS", "LV", "NO", "SI"] {
+        let e = s.groups.iter().flat_map(|g| &g.states).find(|e| e.state.as_str() == code).unwrap();
+        assert!(e.uncertain, "{code}");
+        assert_eq!(e.possibly, Some(StateStatus::Party), "{code}");
+    }
+    // "the former Yugoslav Republic of Macedonia" deposited in September 2004: not yet on 2004-08-31, surely on
+    // 2004-09-30, uncertain in between.
+    let mk = |d: &str| {
+        let s = ds.treaty_status(ETS185, day(d)).unwrap();
+        s.groups.iter().flat_map(|g| &g.states).find(|e| e.state.as_str() == "MK").map(|e| (e.status, e.uncertain))
+    };
+    assert_eq!(mk("2004-09-30"), Some((StateStatus::Party, false)));
+    assert_eq!(mk("2004-09-15").map(|m| m.1), Some(true));
+
+    // After the report: Slovakia deposited on 2008-01-08, Georgia signed on 2008-04-01, Azerbaijan on 2008-06-30.
+    assert!(names(&ds, ETS185, "2008-06-30", StateStatus::Party).contains(&"Slovakia".to_owned()));
+    assert_eq!(names(&ds, ETS185, "2008-06-30", StateStatus::Party).len(), 22);
+    let not_signed = names(&ds, ETS185, "2008-06-30", StateStatus::NotSigned);
+    assert!(!not_signed.contains(&"Georgia".to_owned()) && !not_signed.contains(&"Azerbaijan".to_owned()));
+    assert!(names(&ds, ETS185, "2008-06-29", StateStatus::NotSigned).contains(&"Azerbaijan".to_owned()));
+
+    // Before the Convention was opened, every eligible state is "not signed" and no one is a party.
+    assert!(names(&ds, ETS185, "2001-01-01", StateStatus::Party).is_empty());
+}
+
+#[test]
+fn protocol_figures_are_kept_as_reported_beside_what_the_data_names() {
+    let ds = Dataset::bundled();
+    let s = ds.treaty_status(ETS189, day("2007-11-30")).unwrap();
+    // Ukraine is the only party the sources date before the report; nine more are parties by April 2008 on a
+    // day no source gives, so they may be; the report says 11.
+    let parties: Vec<&str> = s.group(StateStatus::Party).iter().map(|e| e.state.as_str()).collect();
+    assert_eq!(parties, ["UA"]);
+    let possibly: BTreeSet<&str> = s
+        .groups
+        .iter()
+        .flat_map(|g| &g.states)
+        .filter(|e| e.possibly == Some(StateStatus::Party))
+        .map(|e| e.state.as_str())
+        .collect();
+    assert_eq!(possibly, BTreeSet::from(["AL", "BA", "CY", "DK", "FR", "LV", "LT", "MK", "SI"]));
+    let reported = ds.reported_figures.iter().find(|f| f.id == "ets189-parties-2007-11-30").unwrap();
+    assert_eq!((reported.value, reported.source.to_string().as_str()), (11, "report-2007-11 §3.1"));
+}
+
+#[test]
+fn countries_that_received_specific_legislative_advice() {
+    let ds = Dataset::bundled();
+    let report_date = day("2007-11-30");
+    let name = |c: &core_model::CountryCode| ds.state(c).unwrap().name.clone();
+    // The nine of §3.1, derived from the steps: a written analysis or a workshop on a draft law, done by the
+    // report's date.
+    let advised: BTreeSet<String> = ds
+        .legislative_assistance
+        .iter()
+        .filter(|a| {
+            a.steps.iter().any(|s| {
+                s.status == StepStatus::Done
+                    && matches!(s.method, AssistanceMethod::WrittenAnalysis | AssistanceMethod::Workshop)
+                    && s.date.is_some_and(|d| d.certainly_on_or_before(report_date))
+            })
+        })
+        .map(|a| name(&a.country))
+        .collect();
+    let expected =
+        ["Argentina", "Brazil", "Colombia", "Egypt", "India", "Indonesia", "Pakistan", "Philippines", "Serbia"];
+    assert_eq!(advised.iter().map(String::as_str).collect::<Vec<_>>(), expected);
+    // The flag that marks the report's own list agrees.
+    let flagged: BTreeSet<String> =
+        ds.legislative_assistance.iter().filter(|a| a.specific_advice).map(|a| name(&a.country)).collect();
+    assert_eq!(flagged, advised);
+    // Morocco's and Nigeria's analyses were under way, Bulgaria's workshop planned.
+    for code in ["MA", "NG", "BG"] {
+        assert!(ds.legislative_assistance.iter().any(|a| a.country.as_str() == code && !a.specific_advice));
+    }
+    // Output 1's indicator counts European and non-European countries against 10 and 5.
+    let output1 = ds.outputs.iter().find(|o| o.number == 1).unwrap();
+    let targets: Vec<(u32, bool)> = output1.indicators[0].targets.iter().map(|t| (t.value, t.outside_region)).collect();
+    assert_eq!(targets, [(10, false), (5, true)]);
+    let european =
+        advised.iter().filter(|n| ds.states.iter().any(|s| &&s.name == n && s.region == Region::Europe)).count();
+    assert_eq!((european, advised.len() - european), (1, 8));
+}
+
+#[test]
+fn activities_done_and_planned() {
+    let ds = Dataset::bundled();
+    let done: Vec<_> = ds.activities.iter().filter(|a| a.status == ActivityStatus::Completed).collect();
+    let planned: Vec<_> = ds.activities.iter().filter(|a| a.plan.as_deref() == Some("2007-12..2008-06")).collect();
+    assert_eq!(done.len(), 46, "section 2.1");
+    assert_eq!(planned.len(), 24, "section 4.2");
+    assert!(done.iter().all(|a| a.plan.is_none() && a.start.is_some()));
+    // The first and last of §2.1.
+    let first = done.iter().min_by_key(|a| a.start.unwrap().earliest()).unwrap();
+    assert_eq!(first.date_text, "31 Aug - 1 Sep 2006");
+    assert_eq!((first.start, first.end), (ApproxDate::day(2006, 8, 31), ApproxDate::day(2006, 9, 1)));
+    // One planned activity is undated within the plan's period (Albania), one is tentative ("Feb 2008 (tbc)").
+    let undated: Vec<_> = planned.iter().filter(|a| a.precision() == ActivityPrecision::Undated).collect();
+    assert_eq!(undated.len(), 1);
+    assert_eq!(undated[0].place.country.as_ref().map(|c| c.as_str()), Some("AL"));
+    let senegal = planned.iter().find(|a| a.date_text == "Feb 2008 (tbc)").unwrap();
+    assert!(senegal.tentative);
+    assert_eq!(senegal.start, Some(ApproxDate::Month { year: 2008, month: 2 }), "a month stays a month");
+    // "Apr – June 2008": ranges of months for the regional workshops.
+    let ranges: Vec<&str> = planned
+        .iter()
+        .filter(|a| a.precision() == ActivityPrecision::MonthRange)
+        .map(|a| a.date_text.as_str())
+        .collect();
+    assert_eq!(ranges.iter().filter(|t| **t == "Apr – June 2008").count(), 4, "{ranges:?}");
+    assert_eq!(ranges.len(), 6, "with the studies (Oct 2007 – April 2008) and the global row: {ranges:?}");
+    // The report's "Dec 2007 – June 2007" is corrected, with a note saying so.
+    let global = planned.iter().find(|a| a.date_text.contains("June 2007")).unwrap();
+    assert_eq!(global.end, Some(ApproxDate::Month { year: 2008, month: 6 }));
+    assert!(global.note.as_deref().unwrap_or_default().contains("end is before the start"));
+}
+
+#[test]
+fn contact_points_studies_and_funding() {
+    let ds = Dataset::bundled();
+    let established: BTreeSet<&str> = ds
+        .contact_points
+        .iter()
+        .filter(|c| c.status == ContactPointStatus::Established && c.as_at.certainly_on_or_before(day("2007-11-30")))
+        .map(|c| c.country.as_str())
+        .collect();
+    assert_eq!(established, BTreeSet::from(["BG", "FR", "GB", "HR", "HU", "IT", "MK", "RO", "SI"]));
+    assert_eq!(ds.studies.len(), 5);
+    assert!(ds.studies.iter().all(|s| s.launched == ApproxDate::Month { year: 2007, month: 10 }));
+    let microsoft = ds.contributions.iter().find(|c| c.donor == "microsoft").unwrap();
+    assert_eq!((microsoft.amount.amount, microsoft.amount.currency.as_str()), (270_000, "EUR"));
+    assert_eq!(microsoft.original_amount.as_ref().map(|m| m.amount), Some(350_000));
+}
+
+#[test]
+fn every_record_names_its_source() {
+    let ds = Dataset::bundled();
+    let known: BTreeSet<&str> = ds.sources.iter().map(|s| s.id.as_str()).collect();
+    let mut seen = 0;
+    for source in ds
+        .treaty_actions
+        .iter()
+        .map(|a| &a.source)
+        .chain(ds.activities.iter().map(|a| &a.source))
+        .chain(ds.legislative_assistance.iter().map(|a| &a.source))
+        .chain(ds.reported_figures.iter().map(|a| &a.source))
+        .chain(ds.organisations.iter().map(|a| &a.source))
+        .chain(ds.cooperation.iter().map(|a| &a.source))
+    {
+        assert!(!source.0.is_empty());
+        assert!(source.documents().all(|d| known.contains(d)), "{source}");
+        seen += 1;
+    }
+    assert!(seen > 200);
+    // Every bounded treaty date explains itself.
+    for a in ds.treaty_actions.iter().filter(|a| a.date.exact().is_none()) {
+        assert!(a.note.is_some(), "{} {:?} of {} has a bounded date and no note", a.state, a.kind, a.treaty);
+    }
+}
+
+#[test]
+fn export_then_parse_gives_the_same_dataset() {
+    let ds = Dataset::bundled();
+    let files = ds.to_files();
+    let borrowed: Vec<(&str, &str)> = files.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
+    let again = Dataset::parse(&borrowed).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(again, ds);
+}
