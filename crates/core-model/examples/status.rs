@@ -11,7 +11,8 @@ use core_model::{Dataset, TreatyNumber};
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let treaty = args.first().map_or(Ok(185), |t| t.parse::<u32>());
-    let as_of = args.get(1).map_or(Ok(chrono::NaiveDate::from_ymd_opt(2007, 11, 30).unwrap_or_default()), |d| d.parse());
+    let as_of =
+        args.get(1).map_or(Ok(chrono::NaiveDate::from_ymd_opt(2007, 11, 30).unwrap_or_default()), |d| d.parse());
     let (Ok(treaty), Ok(as_of)) = (treaty, as_of) else {
         eprintln!("usage: status [TREATY_NUMBER] [YYYY-MM-DD]   e.g. status 185 2007-11-30");
         return ExitCode::FAILURE;
