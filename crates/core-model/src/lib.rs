@@ -17,6 +17,7 @@ mod dataset;
 mod date;
 mod error;
 mod programme;
+mod queries;
 mod rules;
 mod source;
 mod state;
@@ -32,6 +33,7 @@ pub use programme::{
     CountryProfile, FundingSource, Indicator, LegislativeAssistance, Measure, Money, Objective, Organisation,
     OrganisationKind, Output, Qualifier, ReportedFigure, StepStatus, Study, Target,
 };
+pub use queries::TargetValue;
 pub use source::{Citation, SourceDocument, SourceRef};
 pub use state::{CountryCode, Region, State};
 pub use status::{Reconciliation, StateStatus, StateStatusEntry, StatusGroup, TreatyStatus, YearCount};

@@ -7,8 +7,7 @@ use std::collections::BTreeSet;
 
 use chrono::NaiveDate;
 use core_model::{
-    ActivityPrecision, ActivityStatus, ApproxDate, AssistanceMethod, ContactPointStatus, Dataset, Measure, Region,
-    StateStatus, StepStatus, TreatyNumber,
+    ActivityPrecision, ActivityStatus, ApproxDate, ContactPointStatus, Dataset, Measure, StateStatus, TreatyNumber,
 };
 
 const ETS185: TreatyNumber = TreatyNumber(185);
@@ -257,18 +256,7 @@ fn countries_that_received_specific_legislative_advice() {
     let name = |c: &core_model::CountryCode| ds.state(c).unwrap().name.clone();
     // The nine of §3.1, derived from the steps: a written analysis or a workshop on a draft law, done by the
     // report's date.
-    let advised: BTreeSet<String> = ds
-        .legislative_assistance
-        .iter()
-        .filter(|a| {
-            a.steps.iter().any(|s| {
-                s.status == StepStatus::Done
-                    && matches!(s.method, AssistanceMethod::WrittenAnalysis | AssistanceMethod::Workshop)
-                    && s.date.is_some_and(|d| d.certainly_on_or_before(report_date))
-            })
-        })
-        .map(|a| name(&a.country))
-        .collect();
+    let advised: BTreeSet<String> = ds.countries_advised(report_date).iter().map(name).collect();
     let expected =
         ["Argentina", "Brazil", "Colombia", "Egypt", "India", "Indonesia", "Pakistan", "Philippines", "Serbia"];
     assert_eq!(advised.iter().map(String::as_str).collect::<Vec<_>>(), expected);
@@ -284,9 +272,12 @@ fn countries_that_received_specific_legislative_advice() {
     let output1 = ds.outputs.iter().find(|o| o.number == 1).unwrap();
     let targets: Vec<(u32, bool)> = output1.indicators[0].targets.iter().map(|t| (t.value, t.outside_region)).collect();
     assert_eq!(targets, [(10, false), (5, true)]);
-    let european =
-        advised.iter().filter(|n| ds.states.iter().any(|s| &&s.name == n && s.region == Region::Europe)).count();
-    assert_eq!((european, advised.len() - european), (1, 8));
+    let values = ds.indicator_values(&output1.indicators[0], report_date);
+    let counts: Vec<(u32, usize)> = values.iter().map(|v| (v.target.value, v.countries.len())).collect();
+    assert_eq!(counts, [(10, 1), (5, 8)], "Serbia in Europe; eight elsewhere");
+    assert_eq!(values[0].countries[0].as_str(), "RS");
+    // Before the first advice (February 2007), nothing counts.
+    assert!(ds.countries_advised(day("2007-01-31")).is_empty());
 }
 
 #[test]
@@ -332,6 +323,11 @@ fn contact_points_studies_and_funding() {
         .map(|c| c.country.as_str())
         .collect();
     assert_eq!(established, BTreeSet::from(["BG", "FR", "GB", "HR", "HU", "IT", "MK", "RO", "SI"]));
+    let at = |code: &str, d: &str| ds.contact_point_at(&code.parse().unwrap(), day(d)).map(|c| c.status);
+    assert_eq!(at("RS", "2007-11-30"), Some(ContactPointStatus::Temporary));
+    assert_eq!(at("UA", "2007-11-30"), Some(ContactPointStatus::None));
+    assert_eq!(at("AL", "2007-03-20"), None, "the Belgrade conference had not ended");
+    assert_eq!(at("AL", "2007-03-21"), Some(ContactPointStatus::Underway));
     assert_eq!(ds.studies.len(), 5);
     assert!(ds.studies.iter().all(|s| s.launched == ApproxDate::Month { year: 2007, month: 10 }));
     let microsoft = ds.contributions.iter().find(|c| c.donor == "microsoft").unwrap();
