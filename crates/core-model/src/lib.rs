@@ -16,6 +16,7 @@ mod activity;
 mod dataset;
 mod date;
 mod error;
+mod filter;
 mod programme;
 mod queries;
 mod rules;
@@ -28,6 +29,7 @@ pub use activity::{Activity, ActivityKind, ActivityPrecision, ActivityStatus, Pa
 pub use dataset::{Dataset, DatasetError, DatasetErrors, FILES};
 pub use date::{ApproxDate, DateParseError, DatePrecision, first_day_of_month_after, last_day_of_month};
 pub use error::{ModelError, Result};
+pub use filter::{Comparison, DateOp, EqOp, Expr, Filter, FilterError, HasOp, MAX_FILTER_DEPTH, MAX_FILTER_LEN};
 pub use programme::{
     AssistanceMethod, AssistanceStep, BudgetLine, ContactPoint, ContactPointStatus, Contribution, CooperationRecord,
     CountryProfile, FundingSource, Indicator, LegislativeAssistance, Measure, Money, Objective, Organisation,
