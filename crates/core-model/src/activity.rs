@@ -166,6 +166,22 @@ pub struct Activity {
 }
 
 impl Activity {
+    /// Checks the activity on its own: it ends no earlier than it starts, has no end without a start, and serves
+    /// only outputs 1, 2 and 3. References to other records are checked where those records are.
+    pub fn check(&self) -> Result<(), crate::ModelError> {
+        match (self.start, self.end) {
+            (None, Some(_)) => return Err(crate::ModelError::EndWithoutStart { id: self.id.clone() }),
+            (Some(start), Some(end)) if end.certainly_before(&start) => {
+                return Err(crate::ModelError::EndBeforeStart { id: self.id.clone(), start, end });
+            }
+            _ => {}
+        }
+        match self.outputs.iter().find(|o| !(1..=3).contains(*o)) {
+            Some(o) => Err(crate::ModelError::UnknownOutput(*o)),
+            None => Ok(()),
+        }
+    }
+
     /// The last date of the activity (the end, or the start when it is a single date).
     pub fn end_or_start(&self) -> Option<ApproxDate> {
         self.end.or(self.start)

@@ -192,20 +192,9 @@ pub(crate) fn check_dataset(ds: &Dataset, v: &mut Validator) {
     }
     check_entry_into_force(ds, v);
     for a in &ds.activities {
-        match (a.start, a.end) {
-            (None, Some(_)) => v.push(
-                "activities.toml",
-                format!("activity {}", a.id),
-                "end",
-                ModelError::EndWithoutStart { id: a.id.clone() },
-            ),
-            (Some(start), Some(end)) if end.certainly_before(&start) => v.push(
-                "activities.toml",
-                format!("activity {}", a.id),
-                "end",
-                ModelError::EndBeforeStart { id: a.id.clone(), start, end },
-            ),
-            _ => {}
+        if let Err(e) = a.check() {
+            let field = if matches!(e, ModelError::UnknownOutput(_)) { "outputs" } else { "end" };
+            v.push("activities.toml", format!("activity {}", a.id), field, e);
         }
     }
 }
