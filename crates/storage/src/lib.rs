@@ -1,1 +1,212 @@
-//! Persistence of the domain model behind one `Store` trait: embedded SQLite by default, PostgreSQL for several replicas (see the storage issue).
+//! Persistence of the domain model behind one [`Store`] trait, in domain terms (no SQL leaks out).
+//!
+//! Two implementations pass one conformance suite: embedded SQLite (the default: one file, WAL,
+//! `synchronous=FULL`, foreign keys on) and PostgreSQL (a connection pool; several server replicas share one
+//! database and learn of each other's writes through `LISTEN`/`NOTIFY`). Both are [`SqlStore`], over sqlx's
+//! `Any` driver, with one set of migrations per backend.
+//!
+//! - On first open of an empty store the bundled 2007 dataset is loaded in one transaction.
+//! - Every write runs in one transaction, records an audit entry (who, when, what before and after, request id),
+//!   checks the record's etag when one is given, and is applied once per request id.
+//! - Treaty reads (status at a date, a state's history) are served from an in-memory [`Snapshot`] swapped in
+//!   when a write commits: the hot path of a status query touches no database.
+//! - Lists take a [`Filter`](core_model::Filter) and a [`PageRequest`]; pages are in a stable order and the page
+//!   token is opaque and bound to the filter it was issued for.
+
+mod error;
+mod filter_sql;
+mod record;
+mod snapshot;
+mod sql;
+mod token;
+
+use std::{fmt, sync::Arc};
+
+use async_trait::async_trait;
+use core_model::{Activity, CountryCode, Dataset, Filter, TreatyAction, TreatyNumber};
+
+pub use error::{Result, StorageError};
+pub use record::{Record, RecordKind};
+pub use snapshot::Snapshot;
+pub use sql::{Backend, OpenOptions, SCHEMA_VERSION, SqlStore};
+
+/// Who writes, and on behalf of which request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WriteContext {
+    /// The principal, e.g. `editor@coe` or `anonymous`.
+    pub principal: String,
+    /// The caller's request id (AIP-155): a write repeated with the same id is applied once.
+    pub request_id: Option<String>,
+}
+
+impl WriteContext {
+    /// A write by `principal` without a request id.
+    pub fn by(principal: &str) -> Self {
+        WriteContext { principal: principal.to_owned(), request_id: None }
+    }
+
+    /// The same write, with a request id.
+    pub fn with_request_id(mut self, request_id: &str) -> Self {
+        self.request_id = Some(request_id.to_owned());
+        self
+    }
+}
+
+/// A record with its etag (AIP-154): the version a later update or delete must name to succeed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Versioned<T> {
+    /// The record.
+    pub record: T,
+    /// Its current etag.
+    pub etag: String,
+}
+
+/// Which page of a list to return.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PageRequest {
+    /// At most this many items; 0 means the default (50). Capped at 1,000.
+    pub page_size: u32,
+    /// The `next_page_token` of the previous page; empty for the first page.
+    pub page_token: String,
+}
+
+impl PageRequest {
+    /// The default page size.
+    pub const DEFAULT_SIZE: u32 = 50;
+    /// The largest page size.
+    pub const MAX_SIZE: u32 = 1000;
+
+    /// The first page of `size` items.
+    pub fn first(size: u32) -> Self {
+        PageRequest { page_size: size, page_token: String::new() }
+    }
+
+    /// The effective page size.
+    pub fn size(&self) -> u32 {
+        match self.page_size {
+            0 => Self::DEFAULT_SIZE,
+            n => n.min(Self::MAX_SIZE),
+        }
+    }
+}
+
+/// One page of a list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    /// The items, in the list's stable order.
+    pub items: Vec<T>,
+    /// The token of the next page; empty on the last page.
+    pub next_page_token: String,
+}
+
+/// One audited write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    /// Position in the log.
+    pub seq: i64,
+    /// When (UTC, RFC 3339).
+    pub at: String,
+    /// Who.
+    pub principal: String,
+    /// The caller's request id, if any.
+    pub request_id: Option<String>,
+    /// What: `record_treaty_action`, `create`, `update`, `delete`, `import`.
+    pub operation: String,
+    /// Which resource, e.g. `activities/2007-03-19-belgrade` or `countries/AL/treatyActions/185/ratification`.
+    pub resource: String,
+    /// The record before, as JSON, for updates and deletes.
+    pub before: Option<String>,
+    /// The record after, as JSON, for creates, updates and recorded actions.
+    pub after: Option<String>,
+}
+
+/// A change committed to the store, as watchers see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// A treaty action was recorded (by this store or, on PostgreSQL, by another replica).
+    TreatyActionRecorded {
+        /// Its position in the store's log of treaty actions.
+        seq: i64,
+        /// The action.
+        action: TreatyAction,
+    },
+}
+
+/// The one persistence interface the server holds, as `Arc<dyn Store>`.
+#[async_trait]
+pub trait Store: Send + Sync + fmt::Debug {
+    /// Which backend this is.
+    fn backend(&self) -> Backend;
+
+    /// The current snapshot of treaties, states and treaty actions: status queries read it without touching
+    /// the database.
+    fn snapshot(&self) -> Arc<Snapshot>;
+
+    /// Changes as they commit, in commit order.
+    fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Change>;
+
+    /// Records a treaty action after checking it against every rule and every action already recorded.
+    async fn record_treaty_action(&self, ctx: &WriteContext, action: TreatyAction) -> Result<TreatyAction>;
+
+    /// Treaty actions, optionally of one treaty and/or one state, in the order they were recorded.
+    async fn list_treaty_actions(
+        &self,
+        treaty: Option<TreatyNumber>,
+        state: Option<&CountryCode>,
+        page: &PageRequest,
+    ) -> Result<Page<TreatyAction>>;
+
+    /// One activity.
+    async fn get_activity(&self, id: &str) -> Result<Versioned<Activity>>;
+
+    /// Activities matching `filter`, in the order they were created.
+    async fn list_activities(&self, filter: &Filter, page: &PageRequest) -> Result<Page<Versioned<Activity>>>;
+
+    /// Creates an activity; its id must be new.
+    async fn create_activity(&self, ctx: &WriteContext, activity: Activity) -> Result<Versioned<Activity>>;
+
+    /// Replaces an activity; with `etag`, only if it is still at that version.
+    async fn update_activity(
+        &self,
+        ctx: &WriteContext,
+        activity: Activity,
+        etag: Option<&str>,
+    ) -> Result<Versioned<Activity>>;
+
+    /// Deletes an activity; with `etag`, only if it is still at that version.
+    async fn delete_activity(&self, ctx: &WriteContext, id: &str, etag: Option<&str>) -> Result<()>;
+
+    /// One record of another kind.
+    async fn get_record(&self, kind: RecordKind, id: &str) -> Result<Versioned<Record>>;
+
+    /// Records of one kind, in the order they were created.
+    async fn list_records(&self, kind: RecordKind, page: &PageRequest) -> Result<Page<Versioned<Record>>>;
+
+    /// Creates a record; its id must be new within its kind.
+    async fn create_record(&self, ctx: &WriteContext, record: Record) -> Result<Versioned<Record>>;
+
+    /// Replaces a record; with `etag`, only if it is still at that version.
+    async fn update_record(&self, ctx: &WriteContext, record: Record, etag: Option<&str>) -> Result<Versioned<Record>>;
+
+    /// Deletes a record; with `etag`, only if it is still at that version. A record still referenced (an
+    /// organisation an activity names) cannot be deleted.
+    async fn delete_record(&self, ctx: &WriteContext, kind: RecordKind, id: &str, etag: Option<&str>) -> Result<()>;
+
+    /// Everything the store holds, as a dataset ([`Dataset::to_files`] writes it in the dataset's own format).
+    async fn export(&self) -> Result<Dataset>;
+
+    /// Loads a whole dataset into an empty store, in one transaction, after validating it.
+    async fn import(&self, ctx: &WriteContext, dataset: &Dataset) -> Result<()>;
+
+    /// The audit log, oldest first.
+    async fn audit_log(&self, page: &PageRequest) -> Result<Page<AuditEntry>>;
+
+    /// Checks the store's physical integrity (`PRAGMA integrity_check` on SQLite).
+    async fn integrity_check(&self) -> Result<()>;
+}
+
+/// Opens the store at `url` (`sqlite://path`, `sqlite::memory:`, `postgres://...`): creates it or migrates it,
+/// loads the bundled 2007 dataset into it if it is empty, and builds its snapshot.
+pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
+    Ok(Arc::new(SqlStore::open(url, OpenOptions::default()).await?))
+}

@@ -1,0 +1,110 @@
+//! The storage crate's one error type.
+
+use core_model::{DatasetErrors, FilterError, ModelError};
+
+/// A result whose error is a [`StorageError`].
+pub type Result<T, E = StorageError> = std::result::Result<T, E>;
+
+/// What went wrong in the store. Nothing is written when a write fails.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// No such record.
+    #[error("{kind} `{id}` not found")]
+    NotFound {
+        /// What kind of record.
+        kind: &'static str,
+        /// Its id.
+        id: String,
+    },
+    /// A record with this id exists already.
+    #[error("{kind} `{id}` already exists")]
+    AlreadyExists {
+        /// What kind of record.
+        kind: &'static str,
+        /// Its id.
+        id: String,
+    },
+    /// The etag given is not the record's current one (AIP-154).
+    #[error("{kind} `{id}` has changed: etag `{given}` is not the current `{current}`")]
+    EtagMismatch {
+        /// What kind of record.
+        kind: &'static str,
+        /// Its id.
+        id: String,
+        /// The etag the caller gave.
+        given: String,
+        /// The current etag.
+        current: String,
+    },
+    /// The data breaks a rule of the domain model.
+    #[error(transparent)]
+    Rule(#[from] ModelError),
+    /// A dataset to import is invalid.
+    #[error(transparent)]
+    Dataset(#[from] DatasetErrors),
+    /// A list filter is invalid.
+    #[error(transparent)]
+    Filter(#[from] FilterError),
+    /// A page token that this list did not issue (forged, or issued for another filter).
+    #[error("invalid page token: {0}")]
+    PageToken(String),
+    /// A record still referenced by others cannot be deleted.
+    #[error("{kind} `{id}` is still referenced ({detail})")]
+    StillReferenced {
+        /// What kind of record.
+        kind: &'static str,
+        /// Its id.
+        id: String,
+        /// Which reference.
+        detail: String,
+    },
+    /// A request id used before for another request (AIP-155).
+    #[error("request id `{request_id}` was already used for {operation} on {resource}")]
+    RequestIdReused {
+        /// The request id.
+        request_id: String,
+        /// The earlier request's operation.
+        operation: String,
+        /// The earlier request's resource.
+        resource: String,
+    },
+    /// Import into a store that already holds data.
+    #[error("the store is not empty: import needs an empty store")]
+    NotEmpty,
+    /// The file or database is not a store of this system.
+    #[error("{location} is not a store of this system: {detail}")]
+    NotOurs {
+        /// The file or database.
+        location: String,
+        /// What was found.
+        detail: String,
+    },
+    /// The store was written by a newer version of this system.
+    #[error("{location} has schema version {found}; this version supports up to {supported}: upgrade the software")]
+    NewerSchema {
+        /// The file or database.
+        location: String,
+        /// The version found.
+        found: i64,
+        /// The newest version this build knows.
+        supported: i64,
+    },
+    /// The store cannot be written.
+    #[error("{location} is read-only: {detail}")]
+    ReadOnly {
+        /// The file or database.
+        location: String,
+        /// What the database said.
+        detail: String,
+    },
+    /// The database is unreachable or out of resources (disk full, connection lost); the request may succeed
+    /// later.
+    #[error("the store is unavailable: {0}")]
+    Unavailable(String),
+    /// A store URL this system does not understand.
+    #[error("unsupported store URL `{0}`: use sqlite://PATH, sqlite::memory: or postgres://...")]
+    BadUrl(String),
+    /// Anything else the database reported; a bug or corruption.
+    #[error("internal storage error: {0}")]
+    Internal(String),
+}

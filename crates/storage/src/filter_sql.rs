@@ -1,0 +1,96 @@
+//! Translates a parsed [`Filter`] into a SQL condition over the `activities` table (aliased `a`) and its
+//! reference tables, with the same meaning as [`Filter::matches`]: every comparison is a true boolean (never
+//! NULL), so `NOT` and `!=` behave as they do in memory.
+
+use core_model::{ApproxDate, Comparison, DateOp, EqOp, Expr, Filter, HasOp};
+use serde::Serialize;
+
+use crate::sql::Param;
+
+/// The condition (`TRUE`-equivalent for an empty filter) and its parameters, numbered `$1`, `$2`...
+pub(crate) fn to_sql(filter: &Filter) -> (String, Vec<Param>) {
+    let mut params = Vec::new();
+    let sql = match &filter.expr {
+        None => "1 = 1".to_owned(),
+        Some(e) => expr(e, &mut params),
+    };
+    (sql, params)
+}
+
+fn name<T: Serialize>(value: &T) -> String {
+    serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+}
+
+fn bind(params: &mut Vec<Param>, p: Param) -> String {
+    params.push(p);
+    format!("${}", params.len())
+}
+
+fn expr(e: &Expr, params: &mut Vec<Param>) -> String {
+    match e {
+        Expr::And(a, b) => format!("({} AND {})", expr(a, params), expr(b, params)),
+        Expr::Or(a, b) => format!("({} OR {})", expr(a, params), expr(b, params)),
+        Expr::Not(a) => format!("(NOT {})", expr(a, params)),
+        Expr::Cmp(c) => comparison(c, params),
+    }
+}
+
+fn eq(column: &str, op: EqOp, value: Param, params: &mut Vec<Param>) -> String {
+    let p = bind(params, value);
+    match op {
+        EqOp::Eq => format!("COALESCE({column} = {p}, FALSE)"),
+        EqOp::Ne => format!("(NOT COALESCE({column} = {p}, FALSE))"),
+    }
+}
+
+fn has(table: &str, column: &str, op: HasOp, value: Param, params: &mut Vec<Param>) -> String {
+    let p = bind(params, value);
+    let exists = format!("EXISTS (SELECT 1 FROM {table} r WHERE r.activity_id = a.id AND r.{column} = {p})");
+    match op {
+        HasOp::Has => exists,
+        HasOp::NotHas => format!("(NOT {exists})"),
+    }
+}
+
+fn date(prefix: &str, op: DateOp, value: &ApproxDate, params: &mut Vec<Param>) -> String {
+    let (e, l) = (format!("a.{prefix}_earliest"), format!("a.{prefix}_latest"));
+    let mut day = |d: Option<chrono::NaiveDate>| d.map(|d| bind(params, Param::Text(d.to_string())));
+    let certain = |cond: Option<String>| cond.map_or_else(|| "FALSE".to_owned(), |c| format!("COALESCE({c}, FALSE)"));
+    match op {
+        DateOp::Ge => certain(day(value.earliest()).map(|v| format!("{e} >= {v}"))),
+        DateOp::Gt => certain(day(value.latest()).map(|v| format!("{e} > {v}"))),
+        DateOp::Le => certain(day(value.latest()).map(|v| format!("{l} <= {v}"))),
+        DateOp::Lt => certain(day(value.earliest()).map(|v| format!("{l} < {v}"))),
+        DateOp::Eq | DateOp::Ne => {
+            let within = match (day(value.earliest()), day(value.latest())) {
+                (Some(a), Some(b)) => certain(Some(format!("{e} >= {a} AND {l} <= {b}"))),
+                _ => "FALSE".to_owned(),
+            };
+            if op == DateOp::Eq { within } else { format!("(({e} IS NOT NULL OR {l} IS NOT NULL) AND NOT {within})") }
+        }
+    }
+}
+
+fn comparison(c: &Comparison, params: &mut Vec<Param>) -> String {
+    match c {
+        Comparison::Status { op, value } => eq("a.status", *op, Param::Text(name(value)), params),
+        Comparison::Kind { op, value } => eq("a.kind", *op, Param::Text(name(value)), params),
+        Comparison::Region { op, value } => eq("a.region", *op, Param::Text(name(value)), params),
+        Comparison::Plan { op, value } => eq("a.plan", *op, Param::Text(value.clone()), params),
+        Comparison::Tentative { op, value } => eq("a.tentative", *op, Param::Bool(*value), params),
+        Comparison::Country { op, value } => {
+            has("activity_countries", "country", *op, Param::Text(value.to_string()), params)
+        }
+        Comparison::Output { op, value } => {
+            has("activity_outputs", "output", *op, Param::Int(i64::from(*value)), params)
+        }
+        Comparison::Organisation { op, value } => {
+            has("activity_partners", "organisation", *op, Param::Text(value.clone()), params)
+        }
+        Comparison::Funding { op, value } => {
+            has("activity_funding", "funding", *op, Param::Text(value.clone()), params)
+        }
+        Comparison::Start { op, value } => date("start", *op, value, params),
+        Comparison::End { op, value } => date("end", *op, value, params),
+    }
+}

@@ -1,0 +1,1404 @@
+//! [`SqlStore`]: the [`Store`] over sqlx's `Any` driver, for SQLite and PostgreSQL alike.
+//!
+//! The SQL is written once, with `$n` placeholders both backends accept; the two differ only in their
+//! migrations, in the per-connection settings of SQLite, and in how writers are serialised (one writer at a
+//! time in this process, plus a transaction-scoped advisory lock on PostgreSQL for writers in other replicas).
+
+use std::{
+    collections::HashSet,
+    sync::{Arc, Mutex as StdMutex, RwLock, Weak},
+};
+
+use async_trait::async_trait;
+use core_model::{
+    ActionKind, Activity, CountryCode, Dataset, Filter, Region, State, Treaty, TreatyAction, TreatyNumber,
+};
+use serde::{Serialize, de::DeserializeOwned};
+use sqlx::{
+    Any, AnyPool, Executor, Row, Transaction,
+    any::{AnyPoolOptions, AnyRow},
+    migrate::Migrator,
+};
+use tokio::sync::broadcast;
+
+use crate::{
+    AuditEntry, Change, Page, PageRequest, Record, RecordKind, Result, Snapshot, StorageError, Store, Versioned,
+    WriteContext, filter_sql, record, token,
+};
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// The newest schema version this build knows (`meta.schema_version`).
+pub const SCHEMA_VERSION: i64 = 1;
+const APPLICATION: &str = "coe-cybercrime-store";
+/// The PostgreSQL advisory lock that serialises writers across replicas.
+const WRITE_LOCK_KEY: i64 = 0x0C0E_0185;
+
+/// Which database a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite: one file.
+    Sqlite,
+    /// PostgreSQL: shared by several replicas.
+    Postgres,
+}
+
+/// How to open a store.
+#[derive(Debug, Clone)]
+pub struct OpenOptions {
+    /// Load the bundled 2007 dataset when the store is empty (default: yes).
+    pub load_bundled_if_empty: bool,
+    /// Connections in the pool (default: 8; 1 for an in-memory SQLite database).
+    pub max_connections: u32,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        OpenOptions { load_bundled_if_empty: true, max_connections: 8 }
+    }
+}
+
+/// A parameter bound to a query.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Param {
+    Text(String),
+    OptText(Option<String>),
+    Int(i64),
+    Bool(bool),
+}
+
+type AnyQuery<'q> = sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>;
+
+fn bind_all<'q>(mut q: AnyQuery<'q>, params: &'q [Param]) -> AnyQuery<'q> {
+    for p in params {
+        q = match p {
+            Param::Text(s) => q.bind(s.as_str()),
+            Param::OptText(s) => q.bind(s.as_deref()),
+            Param::Int(i) => q.bind(*i),
+            Param::Bool(b) => q.bind(*b),
+        };
+    }
+    q
+}
+
+/// The store over SQLite or PostgreSQL.
+#[derive(Debug)]
+pub struct SqlStore {
+    inner: Arc<Inner>,
+    listener: Option<tokio::task::JoinHandle<()>>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    pool: AnyPool,
+    backend: Backend,
+    location: String,
+    snapshot: RwLock<Arc<Snapshot>>,
+    /// Serialises catching the snapshot up with the database.
+    catching_up: tokio::sync::Mutex<()>,
+    changes: broadcast::Sender<Change>,
+    /// The last treaty action broadcast to subscribers.
+    broadcast_seq: StdMutex<i64>,
+    /// One writer at a time in this process.
+    write_lock: tokio::sync::Mutex<()>,
+}
+
+impl Drop for SqlStore {
+    fn drop(&mut self) {
+        if let Some(handle) = self.listener.take() {
+            handle.abort();
+        }
+    }
+}
+
+/// Classifies a database error: constraint violations, read-only, disk full, lost connections.
+fn classify(e: &sqlx::Error) -> Option<&'static str> {
+    match e {
+        sqlx::Error::Database(db) => {
+            let code = db.code().map(|c| c.into_owned()).unwrap_or_default();
+            // SQLite reports extended result codes; their low byte is the primary code.
+            let sqlite_primary = code.parse::<i64>().ok().map(|c| c & 0xff);
+            match (code.as_str(), sqlite_primary) {
+                ("787", _) | ("23503", _) => Some("foreign-key"),
+                ("2067", _) | ("1555", _) | ("23505", _) => Some("unique"),
+                ("275", _) | ("23514", _) => Some("check"),
+                (_, Some(8)) | ("25006", _) => Some("read-only"),
+                (_, Some(13)) | ("53100", _) => Some("full"),
+                (_, Some(26)) => Some("not-a-database"),
+                (_, Some(5)) | (_, Some(6)) => Some("busy"),
+                (c, _) if c.starts_with("08") || c.starts_with("57P") => Some("unavailable"),
+                _ => None,
+            }
+        }
+        sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed | sqlx::Error::Tls(_) => {
+            Some("unavailable")
+        }
+        _ => None,
+    }
+}
+
+fn poisoned() -> StorageError {
+    StorageError::Internal("a lock was poisoned by a panic".to_owned())
+}
+
+fn decode<T: DeserializeOwned>(body: &str) -> Result<T> {
+    serde_json::from_str(body).map_err(|e| StorageError::Internal(format!("cannot decode a stored record: {e}")))
+}
+
+fn encode<T: Serialize>(value: &T) -> Result<String> {
+    serde_json::to_string(value).map_err(|e| StorageError::Internal(format!("cannot encode a record: {e}")))
+}
+
+/// The notification channel of one PostgreSQL schema (tests run in schemas of their own).
+fn notify_channel(schema: &str) -> String {
+    let clean: String = schema.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').take(40).collect();
+    format!("cybercrime_{clean}")
+}
+
+/// Splits a store URL into backend, the URL to connect to, a printable location, and whether it is in memory.
+fn parse_url(url: &str) -> Result<(Backend, String, String, bool)> {
+    if url == "sqlite::memory:" {
+        return Ok((Backend::Sqlite, url.to_owned(), ":memory:".to_owned(), true));
+    }
+    if let Some(rest) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+        let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+        if path.is_empty() {
+            return Err(StorageError::BadUrl(url.to_owned()));
+        }
+        let query = if query.contains("mode=") { query.to_owned() } else { format!("mode=rwc&{query}") };
+        let query = query.trim_end_matches('&');
+        return Ok((Backend::Sqlite, format!("sqlite://{path}?{query}"), path.to_owned(), false));
+    }
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        // The printable location hides a password.
+        let location = match (url.find("://"), url.find('@')) {
+            (Some(s), Some(at)) if at > s => {
+                let creds = &url[s + 3..at];
+                let user = creds.split(':').next().unwrap_or_default();
+                format!("{}{user}@{}", &url[..s + 3], &url[at + 1..])
+            }
+            _ => url.to_owned(),
+        };
+        return Ok((Backend::Postgres, url.to_owned(), location, false));
+    }
+    Err(StorageError::BadUrl(url.to_owned()))
+}
+
+/// Refuses, before SQLite touches it, a file that is not a SQLite database.
+fn check_sqlite_file(path: &str) -> Result<()> {
+    use std::io::Read;
+    let Ok(mut file) = std::fs::File::open(path) else { return Ok(()) };
+    let mut header = [0u8; 16];
+    let n = file.read(&mut header).unwrap_or(0);
+    if n == 0 {
+        return Ok(());
+    }
+    if n < 16 || &header != b"SQLite format 3\0" {
+        return Err(StorageError::NotOurs { location: path.to_owned(), detail: "it is not a SQLite database".into() });
+    }
+    Ok(())
+}
+
+fn once_key(kind: ActionKind) -> &'static str {
+    if kind.is_consent() { "consent" } else { kind.noun() }
+}
+
+fn kind_name<T: Serialize>(value: &T) -> String {
+    serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+}
+
+fn etag_of(version: i64) -> String {
+    version.to_string()
+}
+
+fn check_etag(kind: &'static str, id: &str, given: Option<&str>, current: i64) -> Result<()> {
+    match given {
+        Some(g) if !g.is_empty() && g != etag_of(current) => {
+            Err(StorageError::EtagMismatch { kind, id: id.to_owned(), given: g.to_owned(), current: etag_of(current) })
+        }
+        _ => Ok(()),
+    }
+}
+
+/// What a write stores as its response, to answer a repeated request id the same way.
+#[derive(Debug, Serialize, serde::Deserialize)]
+struct Replay {
+    etag: Option<String>,
+    body: Option<String>,
+}
+
+/// A write under way: its transaction and this process's write lock.
+struct WriteTx<'a> {
+    tx: Transaction<'static, Any>,
+    _guard: tokio::sync::MutexGuard<'a, ()>,
+}
+
+/// How a write begins.
+enum Begin<'a> {
+    /// The request id was seen before: this is the answer given then.
+    Replay(Replay),
+    /// A new write.
+    Tx(WriteTx<'a>),
+}
+
+/// What a write did, for the audit log.
+struct Effect {
+    before: Option<String>,
+    after: Option<String>,
+    replay: Replay,
+    /// A treaty action was inserted.
+    treaty_action: bool,
+}
+
+impl SqlStore {
+    /// Opens (creating or migrating) the store at `url`.
+    pub async fn open(url: &str, options: OpenOptions) -> Result<SqlStore> {
+        sqlx::any::install_default_drivers();
+        let (backend, connect_url, location, memory) = parse_url(url)?;
+        if backend == Backend::Sqlite && !memory {
+            check_sqlite_file(&location)?;
+        }
+        let max = if memory { 1 } else { options.max_connections.max(1) };
+        let pool = AnyPoolOptions::new()
+            .max_connections(max)
+            .min_connections(u32::from(memory))
+            .idle_timeout(if memory { None } else { Some(std::time::Duration::from_secs(600)) })
+            .max_lifetime(if memory { None } else { Some(std::time::Duration::from_secs(3600)) })
+            .acquire_timeout(std::time::Duration::from_secs(10))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        conn.execute("PRAGMA foreign_keys = ON").await?;
+                        conn.execute("PRAGMA busy_timeout = 10000").await?;
+                        conn.execute("PRAGMA synchronous = FULL").await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(&connect_url)
+            .await;
+        let pool = pool.map_err(|e| error_at(&location, e))?;
+        let (changes, _) = broadcast::channel(4096);
+        let inner = Arc::new(Inner {
+            pool,
+            backend,
+            location,
+            snapshot: RwLock::new(Arc::new(Snapshot::new(Vec::new(), Vec::new(), Vec::new(), Vec::new()))),
+            catching_up: tokio::sync::Mutex::new(()),
+            changes,
+            broadcast_seq: StdMutex::new(0),
+            write_lock: tokio::sync::Mutex::new(()),
+        });
+        inner.prepare(memory).await?;
+        if options.load_bundled_if_empty && inner.is_empty().await? {
+            inner.import(&WriteContext::by("system"), &Dataset::bundled(), "load-bundled-dataset").await?;
+        }
+        inner.reload_snapshot().await?;
+        let listener = if backend == Backend::Postgres {
+            Some(start_listener(Arc::downgrade(&inner), &connect_url).await?)
+        } else {
+            None
+        };
+        Ok(SqlStore { inner, listener })
+    }
+}
+
+fn error_at(location: &str, e: sqlx::Error) -> StorageError {
+    match classify(&e) {
+        Some("read-only") => StorageError::ReadOnly { location: location.to_owned(), detail: e.to_string() },
+        Some("full") => StorageError::Unavailable(format!("the disk is full: {e}")),
+        Some("busy") | Some("unavailable") => StorageError::Unavailable(e.to_string()),
+        Some("not-a-database") => {
+            StorageError::NotOurs { location: location.to_owned(), detail: "it is not a SQLite database".into() }
+        }
+        _ => StorageError::Internal(e.to_string()),
+    }
+}
+
+async fn start_listener(weak: Weak<Inner>, url: &str) -> Result<tokio::task::JoinHandle<()>> {
+    let inner = weak.upgrade().ok_or_else(poisoned)?;
+    let schema: (String,) = sqlx::query_as("SELECT CAST(current_schema() AS TEXT)")
+        .fetch_one(&inner.pool)
+        .await
+        .map_err(|e| inner.err(e))?;
+    let mut listener =
+        sqlx::postgres::PgListener::connect(url).await.map_err(|e| StorageError::Unavailable(e.to_string()))?;
+    listener.listen(&notify_channel(&schema.0)).await.map_err(|e| StorageError::Unavailable(e.to_string()))?;
+    drop(inner);
+    Ok(tokio::spawn(async move {
+        loop {
+            match listener.try_recv().await {
+                // A notification, or (None) a re-established connection after which something may have been
+                // missed: either way, catch up with the database.
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "lost the notification connection; retrying");
+                    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                }
+            }
+            let Some(inner) = weak.upgrade() else { break };
+            if let Err(e) = inner.catch_up(true).await {
+                tracing::warn!(error = %e, "could not catch up with the database");
+            }
+        }
+    }))
+}
+
+impl Inner {
+    fn err(&self, e: sqlx::Error) -> StorageError {
+        error_at(&self.location, e)
+    }
+
+    fn snapshot(&self) -> Arc<Snapshot> {
+        self.snapshot.read().map_or_else(|p| p.into_inner().clone(), |s| s.clone())
+    }
+
+    /// Checks the database is ours (or empty), migrates it, and refuses one that cannot be written.
+    async fn prepare(&self, memory: bool) -> Result<()> {
+        if self.backend == Backend::Sqlite && !memory {
+            // WAL lets readers run beside the writer; the setting persists in the file.
+            let mode: (String,) =
+                sqlx::query_as("PRAGMA journal_mode = WAL").fetch_one(&self.pool).await.map_err(|e| self.err(e))?;
+            if mode.0 != "wal" {
+                return Err(StorageError::ReadOnly {
+                    location: self.location.clone(),
+                    detail: format!("cannot switch the journal to WAL (it is {})", mode.0),
+                });
+            }
+        }
+        self.check_ours().await?;
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator.run(&self.pool).await.map_err(|e| match e {
+            sqlx::migrate::MigrateError::VersionMissing(v) => {
+                StorageError::NewerSchema { location: self.location.clone(), found: v, supported: SCHEMA_VERSION }
+            }
+            sqlx::migrate::MigrateError::Execute(e) => self.err(e),
+            other => StorageError::Internal(format!("migration failed: {other}")),
+        })?;
+        let mut tx = self.pool.begin().await.map_err(|e| self.err(e))?;
+        sqlx::query("UPDATE meta SET value = value WHERE key = 'application'")
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| self.err(e))?;
+        tx.rollback().await.map_err(|e| self.err(e))
+    }
+
+    async fn check_ours(&self) -> Result<()> {
+        let tables_sql = match self.backend {
+            Backend::Sqlite => "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+            Backend::Postgres => {
+                "SELECT CAST(table_name AS TEXT) FROM information_schema.tables WHERE table_schema = current_schema()"
+            }
+        };
+        let tables: Vec<(String,)> = sqlx::query_as(tables_sql).fetch_all(&self.pool).await.map_err(|e| self.err(e))?;
+        let tables: HashSet<String> = tables.into_iter().map(|t| t.0).collect();
+        if tables.is_empty() {
+            return Ok(());
+        }
+        if !tables.contains("meta") {
+            let mut names: Vec<&str> = tables.iter().map(String::as_str).collect();
+            names.sort_unstable();
+            return Err(StorageError::NotOurs {
+                location: self.location.clone(),
+                detail: format!("it holds tables ({}) but no `meta` table of this system", names.join(", ")),
+            });
+        }
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT key, value FROM meta").fetch_all(&self.pool).await.map_err(|e| self.err(e))?;
+        let get = |k: &str| rows.iter().find(|r| r.0 == k).map(|r| r.1.clone());
+        if get("application").as_deref() != Some(APPLICATION) {
+            return Err(StorageError::NotOurs {
+                location: self.location.clone(),
+                detail: format!("its `meta` table names application {:?}", get("application").unwrap_or_default()),
+            });
+        }
+        let version = get("schema_version").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
+        if version > SCHEMA_VERSION {
+            return Err(StorageError::NewerSchema {
+                location: self.location.clone(),
+                found: version,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        Ok(())
+    }
+
+    async fn is_empty(&self) -> Result<bool> {
+        let row: (i64,) = sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM treaties) + (SELECT COUNT(*) FROM states) + (SELECT COUNT(*) FROM records) \
+             + (SELECT COUNT(*) FROM activities)",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|e| self.err(e))?;
+        Ok(row.0 == 0)
+    }
+
+    async fn bodies<T: DeserializeOwned>(&self, sql: &str, params: &[Param]) -> Result<Vec<T>> {
+        let rows = bind_all(sqlx::query(sql), params).fetch_all(&self.pool).await.map_err(|e| self.err(e))?;
+        rows.iter().map(|r| decode(&r.try_get::<String, _>(0).map_err(|e| self.err(e))?)).collect()
+    }
+
+    async fn reload_snapshot(&self) -> Result<()> {
+        let _guard = self.catching_up.lock().await;
+        let treaties: Vec<Treaty> = self.bodies("SELECT body FROM treaties ORDER BY seq", &[]).await?;
+        let states: Vec<State> = self.bodies("SELECT body FROM states ORDER BY seq", &[]).await?;
+        let rows = sqlx::query("SELECT seq, body FROM treaty_actions ORDER BY seq")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| self.err(e))?;
+        let (mut actions, mut seqs) = (Vec::with_capacity(rows.len()), Vec::with_capacity(rows.len()));
+        for row in &rows {
+            seqs.push(row.try_get::<i64, _>(0).map_err(|e| self.err(e))?);
+            actions.push(decode::<TreatyAction>(&row.try_get::<String, _>(1).map_err(|e| self.err(e))?)?);
+        }
+        let last = seqs.last().copied().unwrap_or(0);
+        *self.snapshot.write().map_err(|_| poisoned())? = Arc::new(Snapshot::new(treaties, states, actions, seqs));
+        let mut b = self.broadcast_seq.lock().map_err(|_| poisoned())?;
+        *b = (*b).max(last);
+        Ok(())
+    }
+
+    /// Appends to the snapshot the treaty actions committed since it was built (by this process or, on
+    /// PostgreSQL, by another replica); with `broadcast`, sends subscribers those not sent yet, in order.
+    async fn catch_up(&self, broadcast: bool) -> Result<()> {
+        let _guard = self.catching_up.lock().await;
+        let current = self.snapshot();
+        let rows = sqlx::query("SELECT seq, body FROM treaty_actions WHERE seq > $1 ORDER BY seq")
+            .bind(current.last_action_seq())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| self.err(e))?;
+        if !rows.is_empty() {
+            let mut next = (*current).clone();
+            for row in &rows {
+                let seq: i64 = row.try_get(0).map_err(|e| self.err(e))?;
+                next = next.with_action(decode(&row.try_get::<String, _>(1).map_err(|e| self.err(e))?)?, seq);
+            }
+            *self.snapshot.write().map_err(|_| poisoned())? = Arc::new(next);
+        }
+        if broadcast {
+            let snapshot = self.snapshot();
+            let mut sent = self.broadcast_seq.lock().map_err(|_| poisoned())?;
+            for (seq, action) in snapshot.actions_after(*sent) {
+                // Having no subscriber is not an error.
+                let _ = self.changes.send(Change::TreatyActionRecorded { seq, action: action.clone() });
+                *sent = seq;
+            }
+        }
+        Ok(())
+    }
+
+    /// Begins one write: serialised with other writers, in one transaction; or, when its request id was seen
+    /// before for the same operation and resource, the stored answer.
+    async fn begin_write(&self, ctx: &WriteContext, operation: &str, resource: &str) -> Result<Begin<'_>> {
+        let guard = self.write_lock.lock().await;
+        let mut tx = self.pool.begin().await.map_err(|e| self.err(e))?;
+        // Take the write lock of the database first: SQLite's RESERVED lock (a write), PostgreSQL's advisory
+        // lock shared by every replica.
+        match self.backend {
+            Backend::Sqlite => {
+                sqlx::query("UPDATE meta SET value = value WHERE key = 'application'").execute(&mut *tx).await
+            }
+            Backend::Postgres => {
+                sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(WRITE_LOCK_KEY).execute(&mut *tx).await
+            }
+        }
+        .map_err(|e| self.err(e))?;
+        if let Some(request_id) = &ctx.request_id {
+            let seen: Option<(String, String, String)> =
+                sqlx::query_as("SELECT operation, resource, response FROM requests WHERE request_id = $1")
+                    .bind(request_id.as_str())
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(|e| self.err(e))?;
+            if let Some((op, res, response)) = seen {
+                tx.rollback().await.map_err(|e| self.err(e))?;
+                if op != operation || res != resource {
+                    return Err(StorageError::RequestIdReused {
+                        request_id: request_id.clone(),
+                        operation: op,
+                        resource: res,
+                    });
+                }
+                return Ok(Begin::Replay(decode(&response)?));
+            }
+        }
+        Ok(Begin::Tx(WriteTx { tx, _guard: guard }))
+    }
+
+    /// Ends a write begun by [`Inner::begin_write`]: records the audit entry and the request id, notifies the
+    /// other replicas of a treaty action, and commits. Dropping a [`WriteTx`] instead rolls everything back.
+    async fn finish_write(
+        &self,
+        mut w: WriteTx<'_>,
+        ctx: &WriteContext,
+        operation: &str,
+        resource: &str,
+        effect: Effect,
+    ) -> Result<Replay> {
+        let tx = &mut w.tx;
+        let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+        sqlx::query(
+            "INSERT INTO audit (seq, at, principal, request_id, operation, resource, before, after) \
+             VALUES ((SELECT COALESCE(MAX(seq), 0) + 1 FROM audit), $1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(at.as_str())
+        .bind(ctx.principal.as_str())
+        .bind(ctx.request_id.as_deref())
+        .bind(operation)
+        .bind(resource)
+        .bind(effect.before.as_deref())
+        .bind(effect.after.as_deref())
+        .execute(&mut **tx)
+        .await
+        .map_err(|e| self.err(e))?;
+        if let Some(request_id) = &ctx.request_id {
+            sqlx::query(
+                "INSERT INTO requests (request_id, operation, resource, response, at) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(request_id.as_str())
+            .bind(operation)
+            .bind(resource)
+            .bind(encode(&effect.replay)?)
+            .bind(at.as_str())
+            .execute(&mut **tx)
+            .await
+            .map_err(|e| self.err(e))?;
+        }
+        if effect.treaty_action && self.backend == Backend::Postgres {
+            let schema: (String,) = sqlx::query_as("SELECT CAST(current_schema() AS TEXT)")
+                .fetch_one(&mut **tx)
+                .await
+                .map_err(|e| self.err(e))?;
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(notify_channel(&schema.0))
+                .bind(resource)
+                .execute(&mut **tx)
+                .await
+                .map_err(|e| self.err(e))?;
+        }
+        w.tx.commit().await.map_err(|e| self.err(e))?;
+        if effect.treaty_action {
+            // SQLite broadcasts here; on PostgreSQL the listener does, for this replica's writes and the others'.
+            self.catch_up(self.backend == Backend::Sqlite).await?;
+        }
+        Ok(effect.replay)
+    }
+
+    async fn insert_action(&self, tx: &mut Transaction<'static, Any>, action: &TreatyAction) -> Result<i64> {
+        let seq: (i64,) = sqlx::query_as("SELECT COALESCE(MAX(seq), 0) + 1 FROM treaty_actions")
+            .fetch_one(&mut **tx)
+            .await
+            .map_err(|e| self.err(e))?;
+        sqlx::query(
+            "INSERT INTO treaty_actions (seq, state, treaty, kind, once_key, date_earliest, date_latest, body) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(seq.0)
+        .bind(action.state.as_str())
+        .bind(i64::from(action.treaty.0))
+        .bind(kind_name(&action.kind))
+        .bind(once_key(action.kind))
+        .bind(action.date.earliest().map(|d| d.to_string()))
+        .bind(action.date.latest().map(|d| d.to_string()))
+        .bind(encode(action)?)
+        .execute(&mut **tx)
+        .await
+        .map_err(|e| match classify(&e) {
+            Some("unique") => StorageError::AlreadyExists {
+                kind: "treaty action",
+                id: format!("{} {} of {}", action.state, action.kind.noun(), action.treaty),
+            },
+            Some("foreign-key") => StorageError::Rule(core_model::ModelError::UnknownState(action.state.clone())),
+            _ => self.err(e),
+        })?;
+        Ok(seq.0)
+    }
+
+    /// The region an activity is listed under: its place's region, or its place's country's.
+    fn region_of(&self, activity: &Activity) -> Option<Region> {
+        activity.place.region.or_else(|| {
+            let snapshot = self.snapshot();
+            activity.place.country.as_ref().and_then(|c| snapshot.state(c).map(|s| s.region))
+        })
+    }
+
+    /// Checks an activity's own rules and that every record it names exists.
+    async fn check_activity(&self, tx: &mut Transaction<'static, Any>, a: &Activity) -> Result<()> {
+        a.check()?;
+        let snapshot = self.snapshot();
+        for c in a.countries.iter().chain(a.place.country.as_ref()) {
+            if snapshot.state(c).is_none() {
+                return Err(core_model::ModelError::UnknownReference { kind: "state", id: c.to_string() }.into());
+            }
+        }
+        let refs = a
+            .partners
+            .iter()
+            .map(|p| (RecordKind::Organisation, p.organisation.as_str()))
+            .chain(a.funding.iter().map(|f| (RecordKind::FundingSource, f.as_str())))
+            .chain(a.plan.iter().map(|p| (RecordKind::Plan, p.as_str())));
+        for (kind, id) in refs {
+            let found: Option<(i64,)> = sqlx::query_as("SELECT etag FROM records WHERE kind = $1 AND id = $2")
+                .bind(kind.as_str())
+                .bind(id)
+                .fetch_optional(&mut **tx)
+                .await
+                .map_err(|e| self.err(e))?;
+            if found.is_none() {
+                let kind = match kind {
+                    RecordKind::Organisation => "organisation",
+                    RecordKind::FundingSource => "funding source",
+                    _ => "plan",
+                };
+                return Err(core_model::ModelError::UnknownReference { kind, id: id.to_owned() }.into());
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes an activity's row and its references (after deleting the old ones, for an update).
+    async fn put_activity(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        a: &Activity,
+        region: Option<Region>,
+        etag: i64,
+        new: bool,
+    ) -> Result<()> {
+        let start = a.start;
+        let end = a.end_or_start();
+        let region = region.map(|r| kind_name(&r));
+        let params = [
+            Param::Text(a.id.clone()),
+            Param::Int(etag),
+            Param::Text(kind_name(&a.status)),
+            Param::Text(kind_name(&a.kind)),
+            Param::Bool(a.tentative),
+            Param::OptText(start.and_then(|d| d.earliest()).map(|d| d.to_string())),
+            Param::OptText(start.and_then(|d| d.latest()).map(|d| d.to_string())),
+            Param::OptText(end.and_then(|d| d.earliest()).map(|d| d.to_string())),
+            Param::OptText(end.and_then(|d| d.latest()).map(|d| d.to_string())),
+            Param::OptText(region),
+            Param::OptText(a.plan.clone()),
+            Param::Text(encode(a)?),
+        ];
+        let sql = if new {
+            "INSERT INTO activities (id, seq, etag, status, kind, tentative, start_earliest, start_latest, end_earliest, \
+             end_latest, region, plan, body) VALUES ($1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM activities), $2, $3, \
+             $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+        } else {
+            "UPDATE activities SET etag = $2, status = $3, kind = $4, tentative = $5, start_earliest = $6, \
+             start_latest = $7, end_earliest = $8, end_latest = $9, region = $10, plan = $11, body = $12 WHERE id = $1"
+        };
+        bind_all(sqlx::query(sql), &params).execute(&mut **tx).await.map_err(|e| match classify(&e) {
+            Some("unique") => StorageError::AlreadyExists { kind: "activity", id: a.id.clone() },
+            _ => self.err(e),
+        })?;
+        if !new {
+            for table in ["activity_countries", "activity_outputs", "activity_partners", "activity_funding"] {
+                sqlx::query(&format!("DELETE FROM {table} WHERE activity_id = $1"))
+                    .bind(a.id.as_str())
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(|e| self.err(e))?;
+            }
+        }
+        let mut countries: Vec<&CountryCode> = a.place.country.iter().chain(&a.countries).collect();
+        countries.sort();
+        countries.dedup();
+        let id = a.id.as_str();
+        let mut refs: Vec<(&str, Vec<Param>)> = Vec::new();
+        for c in countries {
+            refs.push((
+                "INSERT INTO activity_countries (activity_id, country) VALUES ($1, $2)",
+                vec![Param::Text(id.to_owned()), Param::Text(c.to_string())],
+            ));
+        }
+        let mut outputs = a.outputs.clone();
+        outputs.sort_unstable();
+        outputs.dedup();
+        for o in outputs {
+            refs.push((
+                "INSERT INTO activity_outputs (activity_id, output) VALUES ($1, $2)",
+                vec![Param::Text(id.to_owned()), Param::Int(i64::from(o))],
+            ));
+        }
+        let mut partners: Vec<(String, String)> =
+            a.partners.iter().map(|p| (p.organisation.clone(), kind_name(&p.role))).collect();
+        partners.sort();
+        partners.dedup();
+        for (org, role) in partners {
+            refs.push((
+                "INSERT INTO activity_partners (activity_id, organisation, role) VALUES ($1, $2, $3)",
+                vec![Param::Text(id.to_owned()), Param::Text(org), Param::Text(role)],
+            ));
+        }
+        let mut funding = a.funding.clone();
+        funding.sort();
+        funding.dedup();
+        for f in funding {
+            refs.push((
+                "INSERT INTO activity_funding (activity_id, funding) VALUES ($1, $2)",
+                vec![Param::Text(id.to_owned()), Param::Text(f)],
+            ));
+        }
+        for (sql, params) in &refs {
+            bind_all(sqlx::query(sql), params).execute(&mut **tx).await.map_err(|e| match classify(&e) {
+                Some("foreign-key") => StorageError::Rule(core_model::ModelError::UnknownReference {
+                    kind: "record",
+                    id: format!("{params:?}"),
+                }),
+                _ => self.err(e),
+            })?;
+        }
+        Ok(())
+    }
+
+    async fn put_record(&self, tx: &mut Transaction<'static, Any>, r: &Record, etag: i64, new: bool) -> Result<()> {
+        let kind = r.kind().as_str();
+        let id = r.id();
+        let result = if new {
+            sqlx::query(
+                "INSERT INTO records (kind, id, seq, etag, body) VALUES ($1, $2, \
+                 (SELECT COALESCE(MAX(seq), 0) + 1 FROM records WHERE kind = $1), $3, $4)",
+            )
+            .bind(kind)
+            .bind(id.as_str())
+            .bind(etag)
+            .bind(r.body()?)
+            .execute(&mut **tx)
+            .await
+        } else {
+            sqlx::query("UPDATE records SET etag = $3, body = $4 WHERE kind = $1 AND id = $2")
+                .bind(kind)
+                .bind(id.as_str())
+                .bind(etag)
+                .bind(r.body()?)
+                .execute(&mut **tx)
+                .await
+        };
+        result.map_err(|e| match classify(&e) {
+            Some("unique") => StorageError::AlreadyExists { kind: "record", id: format!("{kind}/{id}") },
+            _ => self.err(e),
+        })?;
+        Ok(())
+    }
+
+    /// Checks a record against every rule and reference: the records of the store (all but activities, which
+    /// are checked by id) with the change applied are validated as a dataset.
+    async fn check_record(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        change: Option<&Record>,
+        removed: Option<(RecordKind, &str)>,
+    ) -> Result<()> {
+        let rows = sqlx::query("SELECT kind, id, body FROM records ORDER BY kind, seq")
+            .fetch_all(&mut **tx)
+            .await
+            .map_err(|e| self.err(e))?;
+        let snapshot = self.snapshot();
+        let mut ds = snapshot.dataset().clone();
+        let replaced = change.map(|c| (c.kind(), c.id()));
+        for row in &rows {
+            let kind_s: String = row.try_get(0).map_err(|e| self.err(e))?;
+            let id: String = row.try_get(1).map_err(|e| self.err(e))?;
+            let Some(kind) = RecordKind::ALL.into_iter().find(|k| k.as_str() == kind_s) else { continue };
+            if replaced.as_ref().is_some_and(|(k, i)| *k == kind && *i == id)
+                || removed.is_some_and(|(k, i)| k == kind && i == id)
+            {
+                continue;
+            }
+            record::put(&mut ds, Record::from_body(kind, &row.try_get::<String, _>(2).map_err(|e| self.err(e))?)?);
+        }
+        if let Some(c) = change {
+            record::put(&mut ds, c.clone());
+        }
+        // Cooperation records name activities, which are not loaded: check those ids here.
+        let mut activity_ids = Vec::new();
+        for c in &ds.cooperation {
+            activity_ids.extend(c.activities.iter().cloned());
+        }
+        ds.cooperation.iter_mut().for_each(|c| c.activities.clear());
+        let errors = ds.validate();
+        if let Some(first) = errors.into_iter().next() {
+            return Err(StorageError::Dataset(core_model::DatasetErrors(vec![first])));
+        }
+        for id in activity_ids {
+            let found: Option<(i64,)> = sqlx::query_as("SELECT etag FROM activities WHERE id = $1")
+                .bind(id.as_str())
+                .fetch_optional(&mut **tx)
+                .await
+                .map_err(|e| self.err(e))?;
+            if found.is_none() {
+                return Err(core_model::ModelError::UnknownReference { kind: "activity", id }.into());
+            }
+        }
+        Ok(())
+    }
+
+    async fn import(&self, ctx: &WriteContext, dataset: &Dataset, operation: &str) -> Result<()> {
+        let errors = dataset.validate();
+        if !errors.is_empty() {
+            return Err(StorageError::Dataset(core_model::DatasetErrors(errors)));
+        }
+        let summary = format!(
+            "{{\"treaties\":{},\"states\":{},\"treaty_actions\":{},\"activities\":{},\"records\":{}}}",
+            dataset.treaties.len(),
+            dataset.states.len(),
+            dataset.treaty_actions.len(),
+            dataset.activities.len(),
+            record::records_of(dataset).len()
+        );
+        let inner = self;
+        match inner.begin_write(ctx, operation, "dataset").await? {
+            Begin::Replay(r) => r,
+            Begin::Tx(mut w) => {
+                let effect = async {
+                    let tx = &mut w.tx;
+                    if !inner.is_empty_tx(tx).await? {
+                        return Err(StorageError::NotEmpty);
+                    }
+                    for (i, t) in dataset.treaties.iter().enumerate() {
+                        sqlx::query("INSERT INTO treaties (number, seq, body) VALUES ($1, $2, $3)")
+                            .bind(i64::from(t.number.0))
+                            .bind(i as i64 + 1)
+                            .bind(encode(t)?)
+                            .execute(&mut **tx)
+                            .await
+                            .map_err(|e| inner.err(e))?;
+                    }
+                    for (i, s) in dataset.states.iter().enumerate() {
+                        sqlx::query("INSERT INTO states (code, seq, body) VALUES ($1, $2, $3)")
+                            .bind(s.code.as_str())
+                            .bind(i as i64 + 1)
+                            .bind(encode(s)?)
+                            .execute(&mut **tx)
+                            .await
+                            .map_err(|e| inner.err(e))?;
+                    }
+                    for a in &dataset.treaty_actions {
+                        inner.insert_action(tx, a).await?;
+                    }
+                    for r in record::records_of(dataset) {
+                        inner.put_record(tx, &r, 1, true).await?;
+                    }
+                    let regions: std::collections::HashMap<&CountryCode, Region> =
+                        dataset.states.iter().map(|s| (&s.code, s.region)).collect();
+                    for a in &dataset.activities {
+                        let region =
+                            a.place.region.or_else(|| a.place.country.as_ref().and_then(|c| regions.get(c).copied()));
+                        inner.put_activity(tx, a, region, 1, true).await?;
+                    }
+                    Ok::<Effect, StorageError>(Effect {
+                        before: None,
+                        after: Some(summary.clone()),
+                        replay: Replay { etag: None, body: None },
+                        treaty_action: false,
+                    })
+                }
+                .await?;
+                inner.finish_write(w, ctx, operation, "dataset", effect).await?
+            }
+        };
+        self.reload_snapshot().await
+    }
+
+    async fn is_empty_tx(&self, tx: &mut Transaction<'static, Any>) -> Result<bool> {
+        let row: (i64,) = sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM treaties) + (SELECT COUNT(*) FROM states) + (SELECT COUNT(*) FROM records) \
+             + (SELECT COUNT(*) FROM activities)",
+        )
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(|e| self.err(e))?;
+        Ok(row.0 == 0)
+    }
+
+    async fn current_activity(&self, tx: &mut Transaction<'static, Any>, id: &str) -> Result<(i64, String)> {
+        sqlx::query_as("SELECT etag, body FROM activities WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(|e| self.err(e))?
+            .ok_or_else(|| StorageError::NotFound { kind: "activity", id: id.to_owned() })
+    }
+
+    async fn current_record(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        kind: RecordKind,
+        id: &str,
+    ) -> Result<(i64, String)> {
+        sqlx::query_as("SELECT etag, body FROM records WHERE kind = $1 AND id = $2")
+            .bind(kind.as_str())
+            .bind(id)
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(|e| self.err(e))?
+            .ok_or_else(|| StorageError::NotFound { kind: kind.as_str(), id: id.to_owned() })
+    }
+
+    async fn page<T>(
+        &self,
+        sql_head: &str,
+        mut params: Vec<Param>,
+        scope: &str,
+        page: &PageRequest,
+        mut item: impl FnMut(&AnyRow) -> Result<T>,
+    ) -> Result<Page<T>> {
+        let after = token::decode(scope, &page.page_token)?;
+        let size = page.size();
+        let n = params.len();
+        let sql = format!("{sql_head} AND seq > ${} ORDER BY seq LIMIT ${}", n + 1, n + 2);
+        params.push(Param::Int(after));
+        params.push(Param::Int(i64::from(size) + 1));
+        let rows = bind_all(sqlx::query(&sql), &params).fetch_all(&self.pool).await.map_err(|e| self.err(e))?;
+        let more = rows.len() > size as usize;
+        let mut items = Vec::with_capacity(rows.len().min(size as usize));
+        let mut last = after;
+        for row in rows.iter().take(size as usize) {
+            last = row.try_get::<i64, _>("seq").map_err(|e| self.err(e))?;
+            items.push(item(row)?);
+        }
+        Ok(Page { items, next_page_token: if more { token::encode(scope, last) } else { String::new() } })
+    }
+}
+
+fn versioned_activity(inner: &Inner, row: &AnyRow) -> Result<Versioned<Activity>> {
+    Ok(Versioned {
+        etag: etag_of(row.try_get::<i64, _>("etag").map_err(|e| inner.err(e))?),
+        record: decode(&row.try_get::<String, _>("body").map_err(|e| inner.err(e))?)?,
+    })
+}
+
+fn replayed<T: DeserializeOwned>(replay: Replay) -> Result<Versioned<T>> {
+    Ok(Versioned { etag: replay.etag.unwrap_or_default(), record: decode(replay.body.as_deref().unwrap_or("null"))? })
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    fn backend(&self) -> Backend {
+        self.inner.backend
+    }
+
+    fn snapshot(&self) -> Arc<Snapshot> {
+        self.inner.snapshot()
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<Change> {
+        self.inner.changes.subscribe()
+    }
+
+    async fn record_treaty_action(&self, ctx: &WriteContext, action: TreatyAction) -> Result<TreatyAction> {
+        let resource =
+            format!("countries/{}/treatyActions/{}/{}", action.state, action.treaty, kind_name(&action.kind));
+        let inner = &self.inner;
+        let replay = match inner.begin_write(ctx, "record_treaty_action", &resource).await? {
+            Begin::Replay(r) => r,
+            Begin::Tx(mut w) => {
+                let effect = async {
+                    let tx = &mut w.tx;
+                    // Check against the actions in the database (another replica may have written since the
+                    // snapshot was built), under the write lock.
+                    let mine = sqlx::query("SELECT body FROM treaty_actions WHERE state = $1 ORDER BY seq")
+                        .bind(action.state.as_str())
+                        .fetch_all(&mut **tx)
+                        .await
+                        .map_err(|e| inner.err(e))?;
+                    let mut view = inner.snapshot().dataset().clone();
+                    view.treaty_actions.retain(|a| a.state != action.state);
+                    for row in &mine {
+                        view.treaty_actions.push(decode(&row.try_get::<String, _>(0).map_err(|e| inner.err(e))?)?);
+                    }
+                    view.check_new_action(&action)?;
+                    inner.insert_action(tx, &action).await?;
+                    let body = encode(&action)?;
+                    Ok::<Effect, StorageError>(Effect {
+                        before: None,
+                        after: Some(body.clone()),
+                        replay: Replay { etag: None, body: Some(body) },
+                        treaty_action: true,
+                    })
+                }
+                .await?;
+                inner.finish_write(w, ctx, "record_treaty_action", &resource, effect).await?
+            }
+        };
+        decode(replay.body.as_deref().unwrap_or("null"))
+    }
+
+    async fn list_treaty_actions(
+        &self,
+        treaty: Option<TreatyNumber>,
+        state: Option<&CountryCode>,
+        page: &PageRequest,
+    ) -> Result<Page<TreatyAction>> {
+        let mut sql = "SELECT seq, body FROM treaty_actions WHERE 1 = 1".to_owned();
+        let mut params = Vec::new();
+        if let Some(t) = treaty {
+            params.push(Param::Int(i64::from(t.0)));
+            sql.push_str(&format!(" AND treaty = ${}", params.len()));
+        }
+        if let Some(s) = state {
+            params.push(Param::Text(s.to_string()));
+            sql.push_str(&format!(" AND state = ${}", params.len()));
+        }
+        let scope = format!("treaty_actions?{treaty:?}&{state:?}");
+        let inner = &self.inner;
+        inner
+            .page(&sql, params, &scope, page, |row| {
+                decode(&row.try_get::<String, _>("body").map_err(|e| inner.err(e))?)
+            })
+            .await
+    }
+
+    async fn get_activity(&self, id: &str) -> Result<Versioned<Activity>> {
+        let row = sqlx::query("SELECT etag, body FROM activities WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.inner.pool)
+            .await
+            .map_err(|e| self.inner.err(e))?
+            .ok_or_else(|| StorageError::NotFound { kind: "activity", id: id.to_owned() })?;
+        versioned_activity(&self.inner, &row)
+    }
+
+    async fn list_activities(&self, filter: &Filter, page: &PageRequest) -> Result<Page<Versioned<Activity>>> {
+        let (condition, params) = filter_sql::to_sql(filter);
+        let sql = format!("SELECT seq, etag, body FROM activities a WHERE ({condition})");
+        let scope = format!("activities?{filter}");
+        let inner = &self.inner;
+        inner.page(&sql, params, &scope, page, |row| versioned_activity(inner, row)).await
+    }
+
+    async fn create_activity(&self, ctx: &WriteContext, activity: Activity) -> Result<Versioned<Activity>> {
+        let resource = format!("activities/{}", activity.id);
+        let inner = &self.inner;
+        let replay = match inner.begin_write(ctx, "create", &resource).await? {
+            Begin::Replay(r) => r,
+            Begin::Tx(mut w) => {
+                let effect = async {
+                    let tx = &mut w.tx;
+                    inner.check_activity(tx, &activity).await?;
+                    inner.put_activity(tx, &activity, inner.region_of(&activity), 1, true).await?;
+                    let body = encode(&activity)?;
+                    Ok::<Effect, StorageError>(Effect {
+                        before: None,
+                        after: Some(body.clone()),
+                        replay: Replay { etag: Some(etag_of(1)), body: Some(body) },
+                        treaty_action: false,
+                    })
+                }
+                .await?;
+                inner.finish_write(w, ctx, "create", &resource, effect).await?
+            }
+        };
+        replayed(replay)
+    }
+
+    async fn update_activity(
+        &self,
+        ctx: &WriteContext,
+        activity: Activity,
+        etag: Option<&str>,
+    ) -> Result<Versioned<Activity>> {
+        let resource = format!("activities/{}", activity.id);
+        let inner = &self.inner;
+        let replay = match inner.begin_write(ctx, "update", &resource).await? {
+            Begin::Replay(r) => r,
+            Begin::Tx(mut w) => {
+                let effect = async {
+                    let tx = &mut w.tx;
+                    let (current, before) = inner.current_activity(tx, &activity.id).await?;
+                    check_etag("activity", &activity.id, etag, current)?;
+                    inner.check_activity(tx, &activity).await?;
+                    inner.put_activity(tx, &activity, inner.region_of(&activity), current + 1, false).await?;
+                    let body = encode(&activity)?;
+                    Ok::<Effect, StorageError>(Effect {
+                        before: Some(before),
+                        after: Some(body.clone()),
+                        replay: Replay { etag: Some(etag_of(current + 1)), body: Some(body) },
+                        treaty_action: false,
+                    })
+                }
+                .await?;
+                inner.finish_write(w, ctx, "update", &resource, effect).await?
+            }
+        };
+        replayed(replay)
+    }
+
+    async fn delete_activity(&self, ctx: &WriteContext, id: &str, etag: Option<&str>) -> Result<()> {
+        let resource = format!("activities/{id}");
+        let inner = &self.inner;
+        match inner.begin_write(ctx, "delete", &resource).await? {
+            Begin::Replay(r) => r,
+            Begin::Tx(mut w) => {
+                let effect = async {
+                    let tx = &mut w.tx;
+                    let (current, before) = inner.current_activity(tx, id).await?;
+                    check_etag("activity", id, etag, current)?;
+                    let referenced: Vec<(String,)> =
+                        sqlx::query_as("SELECT id, body FROM records WHERE kind = 'cooperation'")
+                            .fetch_all(&mut **tx)
+                            .await
+                            .map_err(|e| inner.err(e))?
+                            .into_iter()
+                            .map(|r: (String, String)| (r.1,))
+                            .filter(|(body,)| {
+                                serde_json::from_str::<core_model::CooperationRecord>(body)
+                                    .is_ok_and(|c| c.activities.iter().any(|a| a == id))
+                            })
+                            .collect();
+                    if !referenced.is_empty() {
+                        return Err(StorageError::StillReferenced {
+                            kind: "activity",
+                            id: id.to_owned(),
+                            detail: "named by a cooperation record".to_owned(),
+                        });
+                    }
+                    sqlx::query("DELETE FROM activities WHERE id = $1")
+                        .bind(id)
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(|e| inner.err(e))?;
+                    Ok::<Effect, StorageError>(Effect {
+                        before: Some(before),
+                        after: None,
+                        replay: Replay { etag: None, body: None },
+                        treaty_action: false,
+                    })
+                }
+                .await?;
+                inner.finish_write(w, ctx, "delete", &resource, effect).await?
+            }
+        };
+        Ok(())
+    }
+
+    async fn get_record(&self, kind: RecordKind, id: &str) -> Result<Versioned<Record>> {
+        let row: (i64, String) = sqlx::query_as("SELECT etag, body FROM records WHERE kind = $1 AND id = $2")
+            .bind(kind.as_str())
+            .bind(id)
+            .fetch_optional(&self.inner.pool)
+            .await
+            .map_err(|e| self.inner.err(e))?
+            .ok_or_else(|| StorageError::NotFound { kind: kind.as_str(), id: id.to_owned() })?;
+        Ok(Versioned { etag: etag_of(row.0), record: Record::from_body(kind, &row.1)? })
+    }
+
+    async fn list_records(&self, kind: RecordKind, page: &PageRequest) -> Result<Page<Versioned<Record>>> {
+        let inner = &self.inner;
+        inner
+            .page(
+                "SELECT seq, etag, body FROM records WHERE kind = $1",
+                vec![Param::Text(kind.as_str().to_owned())],
+                &format!("records/{}", kind.as_str()),
+                page,
+                |row| {
+                    Ok(Versioned {
+                        etag: etag_of(row.try_get::<i64, _>("etag").map_err(|e| inner.err(e))?),
+                        record: Record::from_body(kind, &row.try_get::<String, _>("body").map_err(|e| inner.err(e))?)?,
+                    })
+                },
+            )
+            .await
+    }
+
+    async fn create_record(&self, ctx: &WriteContext, record: Record) -> Result<Versioned<Record>> {
+        let (kind, id) = (record.kind(), record.id());
+        let resource = format!("{}/{id}", kind.as_str());
+        let inner = &self.inner;
+        let replay = match inner.begin_write(ctx, "create", &resource).await? {
+            Begin::Replay(r) => r,
+            Begin::Tx(mut w) => {
+                let effect = async {
+                    let tx = &mut w.tx;
+                    if inner.current_record(tx, kind, &id).await.is_ok() {
+                        return Err(StorageError::AlreadyExists { kind: kind.as_str(), id: id.clone() });
+                    }
+                    inner.check_record(tx, Some(&record), None).await?;
+                    inner.put_record(tx, &record, 1, true).await?;
+                    let body = record.body()?;
+                    Ok::<Effect, StorageError>(Effect {
+                        before: None,
+                        after: Some(body.clone()),
+                        replay: Replay { etag: Some(etag_of(1)), body: Some(body) },
+                        treaty_action: false,
+                    })
+                }
+                .await?;
+                inner.finish_write(w, ctx, "create", &resource, effect).await?
+            }
+        };
+        Ok(Versioned {
+            etag: replay.etag.unwrap_or_default(),
+            record: Record::from_body(kind, replay.body.as_deref().unwrap_or("null"))?,
+        })
+    }
+
+    async fn update_record(&self, ctx: &WriteContext, record: Record, etag: Option<&str>) -> Result<Versioned<Record>> {
+        let (kind, id) = (record.kind(), record.id());
+        let resource = format!("{}/{id}", kind.as_str());
+        let inner = &self.inner;
+        let replay = match inner.begin_write(ctx, "update", &resource).await? {
+            Begin::Replay(r) => r,
+            Begin::Tx(mut w) => {
+                let effect = async {
+                    let tx = &mut w.tx;
+                    let (current, before) = inner.current_record(tx, kind, &id).await?;
+                    check_etag(kind.as_str(), &id, etag, current)?;
+                    inner.check_record(tx, Some(&record), None).await?;
+                    inner.put_record(tx, &record, current + 1, false).await?;
+                    let body = record.body()?;
+                    Ok::<Effect, StorageError>(Effect {
+                        before: Some(before),
+                        after: Some(body.clone()),
+                        replay: Replay { etag: Some(etag_of(current + 1)), body: Some(body) },
+                        treaty_action: false,
+                    })
+                }
+                .await?;
+                inner.finish_write(w, ctx, "update", &resource, effect).await?
+            }
+        };
+        Ok(Versioned {
+            etag: replay.etag.unwrap_or_default(),
+            record: Record::from_body(kind, replay.body.as_deref().unwrap_or("null"))?,
+        })
+    }
+
+    async fn delete_record(&self, ctx: &WriteContext, kind: RecordKind, id: &str, etag: Option<&str>) -> Result<()> {
+        let resource = format!("{}/{id}", kind.as_str());
+        let inner = &self.inner;
+        match inner.begin_write(ctx, "delete", &resource).await? {
+            Begin::Replay(r) => r,
+            Begin::Tx(mut w) => {
+                let effect = async {
+                    let tx = &mut w.tx;
+                    let (current, before) = inner.current_record(tx, kind, id).await?;
+                    check_etag(kind.as_str(), id, etag, current)?;
+                    inner.check_record(tx, None, Some((kind, id))).await.map_err(|e| match e {
+                        StorageError::Dataset(d) => StorageError::StillReferenced {
+                            kind: kind.as_str(),
+                            id: id.to_owned(),
+                            detail: d.0.first().map(|e| e.to_string()).unwrap_or_default(),
+                        },
+                        other => other,
+                    })?;
+                    sqlx::query("DELETE FROM records WHERE kind = $1 AND id = $2")
+                        .bind(kind.as_str())
+                        .bind(id)
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(|e| match classify(&e) {
+                            Some("foreign-key") => StorageError::StillReferenced {
+                                kind: kind.as_str(),
+                                id: id.to_owned(),
+                                detail: "named by an activity".to_owned(),
+                            },
+                            _ => inner.err(e),
+                        })?;
+                    Ok::<Effect, StorageError>(Effect {
+                        before: Some(before),
+                        after: None,
+                        replay: Replay { etag: None, body: None },
+                        treaty_action: false,
+                    })
+                }
+                .await?;
+                inner.finish_write(w, ctx, "delete", &resource, effect).await?
+            }
+        };
+        Ok(())
+    }
+
+    async fn export(&self) -> Result<Dataset> {
+        let inner = &self.inner;
+        // One transaction: a consistent view even while others write.
+        let mut tx = inner.pool.begin().await.map_err(|e| inner.err(e))?;
+        let mut ds = Dataset::empty();
+        async fn all<T: DeserializeOwned>(
+            inner: &Inner,
+            tx: &mut Transaction<'static, Any>,
+            sql: &str,
+        ) -> Result<Vec<T>> {
+            let rows = sqlx::query(sql).fetch_all(&mut **tx).await.map_err(|e| inner.err(e))?;
+            rows.iter().map(|r| decode(&r.try_get::<String, _>(0).map_err(|e| inner.err(e))?)).collect()
+        }
+        ds.treaties = all(inner, &mut tx, "SELECT body FROM treaties ORDER BY seq").await?;
+        ds.states = all(inner, &mut tx, "SELECT body FROM states ORDER BY seq").await?;
+        ds.treaty_actions = all(inner, &mut tx, "SELECT body FROM treaty_actions ORDER BY seq").await?;
+        ds.activities = all(inner, &mut tx, "SELECT body FROM activities ORDER BY seq").await?;
+        for kind in RecordKind::ALL {
+            let rows = sqlx::query("SELECT body FROM records WHERE kind = $1 ORDER BY seq")
+                .bind(kind.as_str())
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(|e| inner.err(e))?;
+            for row in &rows {
+                record::put(&mut ds, Record::from_body(kind, &row.try_get::<String, _>(0).map_err(|e| inner.err(e))?)?);
+            }
+        }
+        tx.rollback().await.map_err(|e| inner.err(e))?;
+        Ok(ds)
+    }
+
+    async fn import(&self, ctx: &WriteContext, dataset: &Dataset) -> Result<()> {
+        self.inner.import(ctx, dataset, "import").await
+    }
+
+    async fn audit_log(&self, page: &PageRequest) -> Result<Page<AuditEntry>> {
+        let inner = &self.inner;
+        inner
+            .page(
+                "SELECT seq, at, principal, request_id, operation, resource, before, after FROM audit WHERE 1 = 1",
+                Vec::new(),
+                "audit",
+                page,
+                |row| {
+                    let e = |e| inner.err(e);
+                    Ok(AuditEntry {
+                        seq: row.try_get("seq").map_err(e)?,
+                        at: row.try_get("at").map_err(e)?,
+                        principal: row.try_get("principal").map_err(e)?,
+                        request_id: row.try_get("request_id").map_err(e)?,
+                        operation: row.try_get("operation").map_err(e)?,
+                        resource: row.try_get("resource").map_err(e)?,
+                        before: row.try_get("before").map_err(e)?,
+                        after: row.try_get("after").map_err(e)?,
+                    })
+                },
+            )
+            .await
+    }
+
+    async fn integrity_check(&self) -> Result<()> {
+        let inner = &self.inner;
+        match inner.backend {
+            Backend::Sqlite => {
+                let rows: Vec<(String,)> =
+                    sqlx::query_as("PRAGMA integrity_check").fetch_all(&inner.pool).await.map_err(|e| inner.err(e))?;
+                let fk: Vec<AnyRow> =
+                    sqlx::query("PRAGMA foreign_key_check").fetch_all(&inner.pool).await.map_err(|e| inner.err(e))?;
+                if rows.len() != 1 || rows[0].0 != "ok" || !fk.is_empty() {
+                    return Err(StorageError::Internal(format!(
+                        "integrity check failed: {:?}; {} foreign key violation(s)",
+                        rows.iter().map(|r| r.0.as_str()).collect::<Vec<_>>(),
+                        fk.len()
+                    )));
+                }
+                Ok(())
+            }
+            Backend::Postgres => {
+                sqlx::query("SELECT 1").execute(&inner.pool).await.map_err(|e| inner.err(e))?;
+                Ok(())
+            }
+        }
+    }
+}

@@ -1,0 +1,426 @@
+//! The conformance suite: the same tests, run against SQLite and against PostgreSQL.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use chrono::NaiveDate;
+use common::TestStore;
+use core_model::{
+    ActionKind, Activity, ActivityKind, ActivityStatus, ApproxDate, Dataset, Filter, ModelError, OrganisationKind,
+    Place, SourceRef, StateStatus, TreatyAction, TreatyNumber,
+};
+use storage::{Change, PageRequest, Record, RecordKind, StorageError, Store, WriteContext};
+
+macro_rules! conformance {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(super::common::sqlite(false).await).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if let Some(store) = super::common::postgres(false).await {
+                        super::$name(store).await;
+                    }
+                }
+            )*
+        }
+    };
+}
+
+conformance!(
+    the_bundled_dataset_is_loaded_on_first_open,
+    export_then_import_into_an_empty_store_gives_equal_data,
+    a_recorded_action_is_read_at_once_audited_and_announced,
+    a_broken_rule_is_rejected_and_nothing_changes,
+    activities_have_etags_and_stale_writes_fail,
+    a_reference_to_a_missing_record_is_rejected,
+    a_referenced_record_cannot_be_deleted,
+    a_write_repeated_with_its_request_id_is_applied_once,
+    lists_page_in_a_stable_order_with_tokens_bound_to_their_filter,
+    filters_select_in_the_database_what_they_select_in_memory,
+    records_of_other_kinds_are_created_updated_and_deleted,
+    the_store_passes_its_integrity_check,
+);
+
+fn day(s: &str) -> NaiveDate {
+    s.parse().unwrap()
+}
+
+fn editor() -> WriteContext {
+    WriteContext::by("editor@coe")
+}
+
+fn action(state: &str, treaty: u32, kind: ActionKind, date: &str) -> TreatyAction {
+    TreatyAction {
+        state: state.parse().unwrap(),
+        treaty: TreatyNumber(treaty),
+        kind,
+        date: date.parse().unwrap(),
+        entry_into_force: None,
+        source: SourceRef::new("report-2007-11", None),
+        note: None,
+    }
+}
+
+fn new_activity(id: &str) -> Activity {
+    Activity {
+        id: id.to_owned(),
+        title: "Workshop on cybercrime legislation".to_owned(),
+        description: "A workshop to review draft legislation".to_owned(),
+        date_text: "March 2008".to_owned(),
+        start: Some(ApproxDate::Month { year: 2008, month: 3 }),
+        end: None,
+        tentative: false,
+        place: Place {
+            text: "Tirana, Albania".to_owned(),
+            city: Some("Tirana".to_owned()),
+            country: "AL".parse().ok(),
+            region: None,
+        },
+        countries: vec!["AL".parse().unwrap()],
+        kind: ActivityKind::Workshop,
+        status: ActivityStatus::Pipeline,
+        outputs: vec![1],
+        partners: vec![core_model::Partner {
+            organisation: "microsoft".to_owned(),
+            role: core_model::PartnerRole::Supporter,
+        }],
+        funding: vec!["project-budget".to_owned()],
+        plan: Some("2007-12..2008-06".to_owned()),
+        source: SourceRef::new("report-2007-11", Some("§4.2")),
+        note: None,
+    }
+}
+
+async fn all_activities(store: &dyn Store, filter: &Filter, page_size: u32) -> Vec<String> {
+    let mut ids = Vec::new();
+    let mut page = PageRequest::first(page_size);
+    loop {
+        let p = store.list_activities(filter, &page).await.unwrap();
+        ids.extend(p.items.into_iter().map(|v| v.record.id));
+        if p.next_page_token.is_empty() {
+            return ids;
+        }
+        page.page_token = p.next_page_token;
+    }
+}
+
+async fn the_bundled_dataset_is_loaded_on_first_open(t: TestStore) {
+    assert_eq!(t.store.export().await.unwrap(), Dataset::bundled());
+    let snapshot = t.store.snapshot();
+    let status = snapshot.dataset().treaty_status(TreatyNumber(185), day("2007-11-30")).unwrap();
+    let counts: Vec<usize> = status.groups.iter().map(|g| g.states.len()).collect();
+    assert_eq!(counts, [21, 22, 8, 2, 1]);
+    // One audit entry: the load, by the system.
+    let audit = t.store.audit_log(&PageRequest::default()).await.unwrap();
+    assert_eq!(audit.items.len(), 1);
+    assert_eq!(
+        (audit.items[0].principal.as_str(), audit.items[0].operation.as_str()),
+        ("system", "load-bundled-dataset")
+    );
+    // Opening again loads nothing twice.
+    let again = t.reopen().await;
+    assert_eq!(again.export().await.unwrap(), Dataset::bundled());
+}
+
+async fn export_then_import_into_an_empty_store_gives_equal_data(t: TestStore) {
+    let exported = t.store.export().await.unwrap();
+    // Through the dataset's own text format.
+    let files = exported.to_files();
+    let borrowed: Vec<(&str, &str)> = files.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
+    let parsed = Dataset::parse(&borrowed).unwrap();
+    let empty = match &t.place {
+        common::Place::Sqlite(_) => common::sqlite(true).await,
+        common::Place::Postgres { .. } => common::postgres(true).await.unwrap(),
+    };
+    assert_eq!(empty.store.export().await.unwrap(), Dataset::empty());
+    empty.store.import(&editor(), &parsed).await.unwrap();
+    assert_eq!(empty.store.export().await.unwrap(), exported);
+    // A store that holds data refuses an import, and keeps its data.
+    assert!(matches!(empty.store.import(&editor(), &parsed).await, Err(StorageError::NotEmpty)));
+    // An invalid dataset is refused whole.
+    let mut broken = Dataset::bundled();
+    broken.treaty_actions.push(action("AL", 185, ActionKind::Ratification, "2003-01-01"));
+    let fresh = match &t.place {
+        common::Place::Sqlite(_) => common::sqlite(true).await,
+        common::Place::Postgres { .. } => common::postgres(true).await.unwrap(),
+    };
+    let err = fresh.store.import(&editor(), &broken).await.unwrap_err();
+    assert!(err.to_string().contains("a second consent of ETS 185"), "{err}");
+    assert_eq!(fresh.store.export().await.unwrap(), Dataset::empty());
+}
+
+async fn a_recorded_action_is_read_at_once_audited_and_announced(t: TestStore) {
+    let mut changes = t.store.subscribe();
+    let de = action("DE", 185, ActionKind::Ratification, "2009-03-09");
+    let recorded = t.store.record_treaty_action(&editor().with_request_id("r-1"), de.clone()).await.unwrap();
+    assert_eq!(recorded, de);
+    // The snapshot has it at once.
+    let status = t.store.snapshot().dataset().treaty_status(TreatyNumber(185), day("2009-12-31")).unwrap();
+    assert!(status.group(StateStatus::Party).iter().any(|e| e.state.as_str() == "DE"));
+    // Watchers hear of it.
+    let change = tokio::time::timeout(std::time::Duration::from_secs(10), changes.recv()).await.unwrap().unwrap();
+    let Change::TreatyActionRecorded { action: heard, .. } = change;
+    assert_eq!(heard, de);
+    // It is listed, and audited with who, what and the request id.
+    let listed =
+        t.store.list_treaty_actions(None, Some(&"DE".parse().unwrap()), &PageRequest::default()).await.unwrap();
+    assert_eq!(listed.items.last(), Some(&de));
+    let audit = t.store.audit_log(&PageRequest::default()).await.unwrap();
+    let entry = audit.items.last().unwrap();
+    assert_eq!(entry.principal, "editor@coe");
+    assert_eq!(entry.operation, "record_treaty_action");
+    assert_eq!(entry.resource, "countries/DE/treatyActions/185/ratification");
+    assert_eq!(entry.request_id.as_deref(), Some("r-1"));
+    assert!(entry.after.as_deref().unwrap().contains("2009-03-09"));
+    // And it survives a reopen.
+    let again = t.reopen().await;
+    assert!(again.snapshot().history(&"DE".parse().unwrap()).iter().any(|a| **a == de));
+}
+
+async fn a_broken_rule_is_rejected_and_nothing_changes(t: TestStore) {
+    let before = t.store.export().await.unwrap();
+    let err = t
+        .store
+        .record_treaty_action(&editor(), action("CZ", 185, ActionKind::Ratification, "2004-06-01"))
+        .await
+        .unwrap_err();
+    assert!(matches!(&err, StorageError::Rule(ModelError::RatificationBeforeSignature { .. })), "{err:?}");
+    let err = t
+        .store
+        .record_treaty_action(&editor(), action("AL", 185, ActionKind::Ratification, "2003-01-01"))
+        .await
+        .unwrap_err();
+    assert!(matches!(&err, StorageError::Rule(ModelError::DuplicateAction { .. })), "{err:?}");
+    let err = t
+        .store
+        .record_treaty_action(&editor(), action("AM", 189, ActionKind::Ratification, "2005-01-01"))
+        .await
+        .unwrap_err();
+    assert!(matches!(&err, StorageError::Rule(ModelError::RatificationWithoutSignature { .. })), "{err:?}");
+    let err = t
+        .store
+        .record_treaty_action(&editor(), action("QQ", 185, ActionKind::Signature, "2005-01-01"))
+        .await
+        .unwrap_err();
+    assert!(matches!(&err, StorageError::Rule(ModelError::UnknownState(_))), "{err:?}");
+    let mut bad = new_activity("2008-03-bad");
+    bad.end = Some(ApproxDate::Month { year: 2008, month: 1 });
+    let err = t.store.create_activity(&editor(), bad).await.unwrap_err();
+    assert!(matches!(&err, StorageError::Rule(ModelError::EndBeforeStart { .. })), "{err:?}");
+    assert_eq!(t.store.export().await.unwrap(), before);
+    assert_eq!(t.store.audit_log(&PageRequest::default()).await.unwrap().items.len(), 1, "nothing audited");
+}
+
+async fn activities_have_etags_and_stale_writes_fail(t: TestStore) {
+    let created = t.store.create_activity(&editor(), new_activity("2008-03-tirana")).await.unwrap();
+    assert_eq!(created.etag, "1");
+    assert_eq!(t.store.get_activity("2008-03-tirana").await.unwrap(), created);
+    let err = t.store.create_activity(&editor(), new_activity("2008-03-tirana")).await.unwrap_err();
+    assert!(matches!(err, StorageError::AlreadyExists { .. }), "{err:?}");
+
+    let mut changed = created.record.clone();
+    changed.status = ActivityStatus::Completed;
+    let updated = t.store.update_activity(&editor(), changed.clone(), Some("1")).await.unwrap();
+    assert_eq!(updated.etag, "2");
+    let mut stale = changed.clone();
+    stale.title = "stale".to_owned();
+    let err = t.store.update_activity(&editor(), stale, Some("1")).await.unwrap_err();
+    assert_eq!(err.to_string(), "activity `2008-03-tirana` has changed: etag `1` is not the current `2`");
+    assert_eq!(t.store.get_activity("2008-03-tirana").await.unwrap().record, changed);
+    let err = t.store.delete_activity(&editor(), "2008-03-tirana", Some("1")).await.unwrap_err();
+    assert!(matches!(err, StorageError::EtagMismatch { .. }));
+    t.store.delete_activity(&editor(), "2008-03-tirana", Some("2")).await.unwrap();
+    assert!(matches!(t.store.get_activity("2008-03-tirana").await, Err(StorageError::NotFound { .. })));
+    let err = t.store.update_activity(&editor(), changed, None).await.unwrap_err();
+    assert_eq!(err.to_string(), "activity `2008-03-tirana` not found");
+    // The audit log has the before and after of the update.
+    let audit = t.store.audit_log(&PageRequest::default()).await.unwrap().items;
+    let update = audit.iter().find(|e| e.operation == "update").unwrap();
+    assert!(
+        update.before.as_deref().unwrap().contains("pipeline")
+            && update.after.as_deref().unwrap().contains("completed")
+    );
+    assert_eq!(audit.iter().filter(|e| e.operation == "delete").count(), 1);
+}
+
+async fn a_reference_to_a_missing_record_is_rejected(t: TestStore) {
+    let before = t.store.export().await.unwrap();
+    let mut a = new_activity("2008-03-ref");
+    a.partners[0].organisation = "no-such-organisation".to_owned();
+    let err = t.store.create_activity(&editor(), a).await.unwrap_err();
+    assert_eq!(err.to_string(), "unknown organisation `no-such-organisation`");
+    let mut a = new_activity("2008-03-ref");
+    a.countries.push("QQ".parse().unwrap());
+    assert_eq!(t.store.create_activity(&editor(), a).await.unwrap_err().to_string(), "unknown state `QQ`");
+    let mut a = new_activity("2008-03-ref");
+    a.plan = Some("no-plan".to_owned());
+    assert_eq!(t.store.create_activity(&editor(), a).await.unwrap_err().to_string(), "unknown plan `no-plan`");
+    let mut a = new_activity("2008-03-ref");
+    a.outputs = vec![4];
+    assert!(matches!(
+        t.store.create_activity(&editor(), a).await,
+        Err(StorageError::Rule(ModelError::UnknownOutput(4)))
+    ));
+    assert_eq!(t.store.export().await.unwrap(), before);
+}
+
+async fn a_referenced_record_cannot_be_deleted(t: TestStore) {
+    let before = t.store.export().await.unwrap();
+    // Microsoft is a partner of activities and a donor.
+    let err = t.store.delete_record(&editor(), RecordKind::Organisation, "microsoft", None).await.unwrap_err();
+    assert!(matches!(err, StorageError::StillReferenced { .. }), "{err:?}");
+    // An activity named by a cooperation record.
+    let err = t.store.delete_activity(&editor(), "2007-06-11-strasbourg-octopus-conference", None).await.unwrap_err();
+    assert!(matches!(err, StorageError::StillReferenced { .. }), "{err:?}");
+    assert_eq!(t.store.export().await.unwrap(), before);
+}
+
+async fn a_write_repeated_with_its_request_id_is_applied_once(t: TestStore) {
+    let ctx = editor().with_request_id("create-tirana-1");
+    let first = t.store.create_activity(&ctx, new_activity("2008-03-once")).await.unwrap();
+    let second = t.store.create_activity(&ctx, new_activity("2008-03-once")).await.unwrap();
+    assert_eq!(first, second);
+    let audit = t.store.audit_log(&PageRequest::default()).await.unwrap().items;
+    assert_eq!(audit.iter().filter(|e| e.request_id.as_deref() == Some("create-tirana-1")).count(), 1);
+    // The same id for another request is refused.
+    let err = t.store.create_activity(&ctx, new_activity("2008-03-other")).await.unwrap_err();
+    assert!(matches!(err, StorageError::RequestIdReused { .. }), "{err:?}");
+    assert!(matches!(t.store.get_activity("2008-03-other").await, Err(StorageError::NotFound { .. })));
+    // A repeated treaty action too.
+    let ctx = editor().with_request_id("ratify-de");
+    let de = action("DE", 185, ActionKind::Ratification, "2009-03-09");
+    t.store.record_treaty_action(&ctx, de.clone()).await.unwrap();
+    assert_eq!(t.store.record_treaty_action(&ctx, de).await.unwrap().state.as_str(), "DE");
+}
+
+async fn lists_page_in_a_stable_order_with_tokens_bound_to_their_filter(t: TestStore) {
+    let completed = Filter::parse("status = \"COMPLETED\"").unwrap();
+    let ids = all_activities(&*t.store, &completed, 7).await;
+    assert_eq!(ids.len(), 46);
+    assert_eq!(ids.iter().collect::<BTreeSet<_>>().len(), 46, "no item twice");
+    assert_eq!(ids, all_activities(&*t.store, &completed, 1000).await, "the same order whatever the page size");
+    let bundled: Vec<String> = Dataset::bundled()
+        .activities
+        .into_iter()
+        .filter(|a| a.status == ActivityStatus::Completed)
+        .map(|a| a.id)
+        .collect();
+    assert_eq!(ids, bundled, "the order of creation");
+    // A token is bound to its filter; a forged one is refused.
+    let first = t.store.list_activities(&completed, &PageRequest::first(5)).await.unwrap();
+    let other = Filter::parse("status = \"PIPELINE\"").unwrap();
+    let err =
+        t.store.list_activities(&other, &PageRequest { page_size: 5, page_token: first.next_page_token.clone() }).await;
+    assert!(matches!(err, Err(StorageError::PageToken(_))), "{err:?}");
+    let err = t.store.list_activities(&completed, &PageRequest { page_size: 5, page_token: "abc".into() }).await;
+    assert!(matches!(err, Err(StorageError::PageToken(_))));
+    // Page sizes: 0 is the default (50), above 1000 is capped.
+    let all = Filter::default();
+    assert_eq!(t.store.list_activities(&all, &PageRequest::first(0)).await.unwrap().items.len(), 50);
+    assert_eq!(t.store.list_activities(&all, &PageRequest::first(5000)).await.unwrap().items.len(), 70);
+    // Treaty actions and records page too.
+    let mut n = 0;
+    let mut page = PageRequest::first(10);
+    loop {
+        let p = t.store.list_treaty_actions(Some(TreatyNumber(185)), None, &page).await.unwrap();
+        n += p.items.len();
+        if p.next_page_token.is_empty() {
+            break;
+        }
+        page.page_token = p.next_page_token;
+    }
+    let expected = Dataset::bundled().treaty_actions.iter().filter(|a| a.treaty == TreatyNumber(185)).count();
+    assert_eq!(n, expected);
+    let orgs = t.store.list_records(RecordKind::Organisation, &PageRequest::first(1000)).await.unwrap();
+    assert_eq!(orgs.items.len(), Dataset::bundled().organisations.len());
+}
+
+async fn filters_select_in_the_database_what_they_select_in_memory(t: TestStore) {
+    let ds = Dataset::bundled();
+    let region_of = |c: &core_model::CountryCode| ds.state(c).map(|s| s.region);
+    for text in [
+        "",
+        "status = \"COMPLETED\" AND start >= \"2007-03-01\" AND country = \"countries/BR\"",
+        "status != \"COMPLETED\"",
+        "kind = \"WORKSHOP\" OR kind = \"TRAINING\"",
+        "NOT country = \"BR\"",
+        "country != \"countries/BR\"",
+        "region = \"ASIA_PACIFIC\"",
+        "region != \"EUROPE\"",
+        "output = 3",
+        "output: 2 AND -output: 1",
+        "organisation = \"organisations/microsoft\"",
+        "funding = \"paco-serbia\" OR funding = \"upic\"",
+        "plan = \"2007-12..2008-06\"",
+        "plan != \"2007-12..2008-06\"",
+        "tentative = true",
+        "start = \"2008-02\"",
+        "start != \"2008-02\"",
+        "start < \"2007\"",
+        "start <= \"2007-02\"",
+        "end > \"2008-03\"",
+        "end >= \"2008-04-01\" AND status = \"PIPELINE\"",
+        "NOT (start >= \"2007-01-01\")",
+        "(kind = \"MISSION\" OR kind = \"LEGISLATIVE_ANALYSIS\") AND NOT region = \"EUROPE\"",
+    ] {
+        let filter = Filter::parse(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+        let expected: Vec<String> =
+            ds.activities.iter().filter(|a| filter.matches(a, region_of)).map(|a| a.id.clone()).collect();
+        let got = all_activities(&*t.store, &filter, 1000).await;
+        assert_eq!(got, expected, "{text}");
+    }
+    // The example selects the Brazil activities from March 2007 on.
+    let f = Filter::parse("status = \"COMPLETED\" AND start >= \"2007-03-01\" AND country = \"countries/BR\"").unwrap();
+    assert_eq!(all_activities(&*t.store, &f, 10).await.len(), 4);
+}
+
+async fn records_of_other_kinds_are_created_updated_and_deleted(t: TestStore) {
+    let org = core_model::Organisation {
+        id: "afripol".to_owned(),
+        name: "African Police Cooperation".to_owned(),
+        acronym: None,
+        kind: OrganisationKind::Intergovernmental,
+        source: SourceRef::new("report-2007-11", None),
+    };
+    let created = t.store.create_record(&editor(), Record::Organisation(org.clone())).await.unwrap();
+    assert_eq!(created.etag, "1");
+    let err = t.store.create_record(&editor(), Record::Organisation(org.clone())).await.unwrap_err();
+    assert!(matches!(err, StorageError::AlreadyExists { .. }));
+    let mut renamed = org.clone();
+    renamed.acronym = Some("AFRIPOL".to_owned());
+    let updated = t.store.update_record(&editor(), Record::Organisation(renamed.clone()), Some("1")).await.unwrap();
+    assert_eq!(updated.etag, "2");
+    assert!(matches!(
+        t.store.update_record(&editor(), Record::Organisation(renamed), Some("1")).await,
+        Err(StorageError::EtagMismatch { .. })
+    ));
+    // A record naming a missing source is refused.
+    let mut unsourced = org.clone();
+    unsourced.id = "other".to_owned();
+    unsourced.source = SourceRef::new("no-such-document", None);
+    let err = t.store.create_record(&editor(), Record::Organisation(unsourced)).await.unwrap_err();
+    assert!(err.to_string().contains("unknown source `no-such-document`"), "{err}");
+    t.store.delete_record(&editor(), RecordKind::Organisation, "afripol", Some("2")).await.unwrap();
+    assert!(matches!(
+        t.store.get_record(RecordKind::Organisation, "afripol").await,
+        Err(StorageError::NotFound { .. })
+    ));
+    // The objective and outputs are records too.
+    let objective = t.store.get_record(RecordKind::Objective, "objective").await.unwrap();
+    assert!(matches!(objective.record, Record::Objective(_)));
+    assert!(matches!(t.store.get_record(RecordKind::Output, "1").await.unwrap().record, Record::Output(_)));
+}
+
+async fn the_store_passes_its_integrity_check(t: TestStore) {
+    t.store.create_activity(&editor(), new_activity("2008-03-integrity")).await.unwrap();
+    t.store.integrity_check().await.unwrap();
+}

@@ -1,0 +1,192 @@
+//! Faults and bad stores: a file that is not ours, a newer schema, a read-only store, and a process killed
+//! (SIGKILL) while writes are in flight.
+
+mod common;
+
+use std::{
+    io::{BufRead, BufReader, Write},
+    process::{Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use core_model::{Activity, ActivityKind, ActivityStatus, ApproxDate, Filter, Place, SourceRef};
+use storage::{OpenOptions, PageRequest, SqlStore, StorageError, Store, WriteContext};
+
+fn activity(id: &str) -> Activity {
+    Activity {
+        id: id.to_owned(),
+        title: "Durability probe".to_owned(),
+        description: "Written by the SIGKILL test".to_owned(),
+        date_text: String::new(),
+        start: Some(ApproxDate::Month { year: 2008, month: 5 }),
+        end: None,
+        tentative: false,
+        place: Place {
+            text: "Strasbourg".to_owned(),
+            city: Some("Strasbourg".to_owned()),
+            country: "FR".parse().ok(),
+            region: None,
+        },
+        countries: Vec::new(),
+        kind: ActivityKind::Meeting,
+        status: ActivityStatus::Pipeline,
+        outputs: vec![3],
+        partners: Vec::new(),
+        funding: Vec::new(),
+        plan: None,
+        source: SourceRef::new("report-2007-11", None),
+        note: None,
+    }
+}
+
+async fn open(url: &str) -> Result<SqlStore, StorageError> {
+    SqlStore::open(url, OpenOptions::default()).await
+}
+
+#[tokio::test]
+async fn a_file_that_is_not_a_database_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notes.txt");
+    std::fs::write(&path, "Project on Cybercrime: meeting notes, not a database").unwrap();
+    let err = open(&format!("sqlite://{}", path.display())).await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!("{} is not a store of this system: it is not a SQLite database", path.display())
+    );
+    // The file is untouched.
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "Project on Cybercrime: meeting notes, not a database");
+}
+
+#[tokio::test]
+async fn another_applications_database_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("other.sqlite");
+    let url = format!("sqlite://{}?mode=rwc", path.display());
+    {
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+        sqlx::query("CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL)").execute(&pool).await.unwrap();
+        pool.close().await;
+    }
+    let err = open(&format!("sqlite://{}", path.display())).await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{} is not a store of this system: it holds tables (invoices) but no `meta` table of this system",
+            path.display()
+        )
+    );
+}
+
+#[tokio::test]
+async fn a_store_from_a_newer_version_is_refused() {
+    let t = common::sqlite(false).await;
+    let path = t.path().unwrap();
+    drop(t.store);
+    {
+        let pool = sqlx::AnyPool::connect(&format!("sqlite://{}", path.display())).await.unwrap();
+        sqlx::query("UPDATE meta SET value = '7' WHERE key = 'schema_version'").execute(&pool).await.unwrap();
+        pool.close().await;
+    }
+    let err = open(&t.url).await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!("{} has schema version 7; this version supports up to 1: upgrade the software", path.display())
+    );
+}
+
+#[tokio::test]
+async fn a_read_only_store_is_refused_at_open() {
+    let t = common::sqlite(false).await;
+    let path = t.path().unwrap();
+    drop(t.store);
+    let err = open(&format!("sqlite://{}?mode=ro", path.display())).await.unwrap_err();
+    assert!(matches!(err, StorageError::ReadOnly { .. }), "{err:?}");
+    assert!(err.to_string().starts_with(&format!("{} is read-only: ", path.display())), "{err}");
+}
+
+#[tokio::test]
+async fn an_unknown_url_is_refused() {
+    let err = open("mysql://localhost/x").await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "unsupported store URL `mysql://localhost/x`: use sqlite://PATH, sqlite::memory: or postgres://..."
+    );
+}
+
+/// The child process of the SIGKILL test: writes activities from four tasks and acknowledges each on stdout
+/// once its write has returned. Does nothing unless started by the test.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writer_child() {
+    let Ok(url) = std::env::var("CYBERCRIME_WRITER_CHILD_URL") else { return };
+    let store = std::sync::Arc::new(open(&url).await.unwrap());
+    let mut tasks = Vec::new();
+    for task in 0..4 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            for i in 0.. {
+                let id = format!("kill-{task}-{i}");
+                store.create_activity(&WriteContext::by("writer"), activity(&id)).await.unwrap();
+                let mut out = std::io::stdout().lock();
+                writeln!(out, "ack {id}").unwrap();
+                out.flush().unwrap();
+            }
+        }));
+    }
+    for t in tasks {
+        let _ = t.await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_during_writes_loses_no_acknowledged_write() {
+    let t = common::sqlite(false).await;
+    let path = t.path().unwrap();
+    drop(t.store);
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "writer_child", "--nocapture", "--test-threads=1"])
+        .env("CYBERCRIME_WRITER_CHILD_URL", &t.url)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(id) = line.strip_prefix("ack ") {
+                let _ = tx.send(id.to_owned());
+            }
+        }
+    });
+    let mut acked = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while acked.len() < 40 && Instant::now() < deadline {
+        if let Ok(id) = rx.recv_timeout(Duration::from_millis(100)) {
+            acked.push(id);
+        }
+    }
+    // SIGKILL, with writes in flight.
+    child.kill().unwrap();
+    child.wait().unwrap();
+    acked.extend(rx.try_iter());
+    assert!(acked.len() >= 40, "the writer acknowledged only {} writes", acked.len());
+
+    let store = open(&format!("sqlite://{}", path.display())).await.unwrap();
+    store.integrity_check().await.unwrap();
+    for id in &acked {
+        store.get_activity(id).await.unwrap_or_else(|e| panic!("acknowledged write {id} lost: {e}"));
+    }
+    // Nothing half-written: every activity written is whole, with its audit entry.
+    let written = store
+        .list_activities(
+            &Filter::parse("kind = \"MEETING\" AND output = 3 AND start = \"2008-05\"").unwrap(),
+            &PageRequest::first(1000),
+        )
+        .await
+        .unwrap();
+    let audit = store.audit_log(&PageRequest::first(1000)).await.unwrap().items;
+    let audited = audit.iter().filter(|e| e.principal == "writer").count();
+    assert_eq!(audited, written.items.len());
+    assert!(written.items.len() >= acked.len());
+}
