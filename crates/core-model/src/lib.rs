@@ -23,6 +23,7 @@ mod rules;
 mod source;
 mod state;
 mod status;
+pub mod synthetic;
 mod treaty;
 
 pub use activity::{Activity, ActivityKind, ActivityPrecision, ActivityStatus, Partner, PartnerRole, Place, Plan};

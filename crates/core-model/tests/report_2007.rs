@@ -369,3 +369,13 @@ fn export_then_parse_gives_the_same_dataset() {
     let again = Dataset::parse(&borrowed).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(again, ds);
 }
+
+#[test]
+fn synthetic_activities_are_deterministic_and_valid() {
+    let mut ds = Dataset::bundled();
+    let a = core_model::synthetic::activities(&ds, 500, 7);
+    assert_eq!(a, core_model::synthetic::activities(&ds, 500, 7));
+    assert_ne!(a, core_model::synthetic::activities(&ds, 500, 8));
+    ds.activities.extend(a);
+    assert_eq!(ds.validate(), Vec::new());
+}
