@@ -10,7 +10,7 @@
 //!   checks the record's etag when one is given, and is applied once per request id.
 //! - Treaty reads (status at a date, a state's history) are served from an in-memory [`Snapshot`] swapped in
 //!   when a write commits: the hot path of a status query touches no database.
-//! - Lists take a [`Filter`](core_model::Filter) and a [`PageRequest`]; pages are in a stable order and the page
+//! - Lists take a [`Filter`] and a [`PageRequest`]; pages are in a stable order and the page
 //!   token is opaque and bound to the filter it was issued for.
 
 mod error;
