@@ -1,1 +1,16 @@
-//! The gRPC service of the protobuf contract in `proto/`, its server and the `cybercrime` command (see the gRPC issue).
+//! The gRPC service of the Project on Cybercrime's system of record: the contract of `proto/` served with tonic,
+//! and what the `cybercrime` command runs.
+//!
+//! - [`pb`]: the code generated from `proto/` at build time (protox, no system protoc) and its descriptor set.
+//! - [`convert`]: the one conversion layer between domain types and protobuf messages.
+//! - [`error`]: the service's error enum and its one exhaustive mapping to `tonic::Status`.
+//! - [`auth`]: bearer tokens from a tokens file (stored hashed, compared in constant time) and roles.
+//! - [`service`]: the handlers of TreatyService, ActivityService, CountryService and ProgrammeService.
+//! - [`server`]: reflection, health, limits, TLS and graceful shutdown.
+
+pub mod auth;
+pub mod convert;
+pub mod error;
+pub mod pb;
+pub mod server;
+pub mod service;

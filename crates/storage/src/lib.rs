@@ -18,7 +18,7 @@ mod filter_sql;
 mod record;
 mod snapshot;
 mod sql;
-mod token;
+pub mod token;
 
 use std::{fmt, sync::Arc};
 

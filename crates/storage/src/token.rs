@@ -9,14 +9,14 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 }
 
 /// The token for the page after the item at `seq`, in the list `scope` (the list and its canonical filter).
-pub(crate) fn encode(scope: &str, seq: i64) -> String {
+pub fn encode(scope: &str, seq: i64) -> String {
     let body = format!("{seq:016x}{:016x}", fnv1a(scope.as_bytes()));
     let check = fnv1a(format!("cybercrime-page:{body}").as_bytes());
     format!("{body}{check:016x}")
 }
 
 /// The position a token stands for, if it was issued for `scope`. An empty token is the first page.
-pub(crate) fn decode(scope: &str, token: &str) -> Result<i64> {
+pub fn decode(scope: &str, token: &str) -> Result<i64> {
     if token.is_empty() {
         return Ok(i64::MIN);
     }

@@ -1,0 +1,128 @@
+//! The service's one error type and its one, exhaustive mapping to `tonic::Status` (with `ErrorInfo` and
+//! `BadRequest` details, AIP-193).
+
+use core_model::ModelError;
+use storage::StorageError;
+use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, StatusExt};
+
+/// A result whose error is a [`ServiceError`].
+pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
+
+/// The domain of the `ErrorInfo` details this service returns.
+pub const ERROR_DOMAIN: &str = "cybercrime.coe.int";
+
+/// What went wrong with a request.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// A field of the request is malformed.
+    #[error("{field}: {description}")]
+    InvalidArgument {
+        /// The field, e.g. `as_of.month` or `treaty_action.date`.
+        field: String,
+        /// What is wrong with it.
+        description: String,
+    },
+    /// The resource named does not exist.
+    #[error("{0} not found")]
+    NotFound(String),
+    /// No credentials, or bad ones.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// Credentials without the role the method needs.
+    #[error("{0}")]
+    PermissionDenied(String),
+    /// The store refused or failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+impl ServiceError {
+    /// A malformed field.
+    pub fn invalid(field: impl Into<String>, description: impl Into<String>) -> Self {
+        ServiceError::InvalidArgument { field: field.into(), description: description.into() }
+    }
+}
+
+fn status(code: Code, message: String, reason: &str, bad_field: Option<(&str, &str)>) -> Status {
+    let mut details = ErrorDetails::with_error_info(reason, ERROR_DOMAIN, std::collections::HashMap::new());
+    if let Some((field, description)) = bad_field {
+        details.add_bad_request_violation(field, description);
+    }
+    if matches!(code, Code::Internal | Code::Unavailable | Code::Unknown | Code::DataLoss) {
+        tracing::warn!(code = ?code, %message, "request failed");
+    } else {
+        tracing::info!(code = ?code, %message, "request refused");
+    }
+    Status::with_error_details(code, message, details)
+}
+
+fn model_status(e: &ModelError, message: String) -> Status {
+    use ModelError as M;
+    match e {
+        M::UnknownState(_) | M::UnknownTreaty(_) => status(Code::NotFound, message, "NOT_FOUND", None),
+        M::EndBeforeStart { .. } => {
+            status(Code::InvalidArgument, message.clone(), "END_BEFORE_START", Some(("activity.end", &message)))
+        }
+        M::EndWithoutStart { .. } => {
+            status(Code::InvalidArgument, message.clone(), "END_WITHOUT_START", Some(("activity.start", &message)))
+        }
+        M::UnknownOutput(_) => {
+            status(Code::InvalidArgument, message.clone(), "UNKNOWN_OUTPUT", Some(("activity.outputs", &message)))
+        }
+        M::DuplicateAction { .. } => status(Code::AlreadyExists, message, "DUPLICATE_ACTION", None),
+        M::DuplicateId { .. } => status(Code::AlreadyExists, message, "DUPLICATE_ID", None),
+        M::ActionBeforeOpening { .. }
+        | M::RatificationWithoutSignature { .. }
+        | M::RatificationBeforeSignature { .. }
+        | M::MustAccede { .. }
+        | M::MustSign { .. }
+        | M::AccessionWithoutInvitation { .. }
+        | M::AccessionBeforeInvitation { .. }
+        | M::ProtocolWithoutConvention { .. }
+        | M::ProtocolBeforeConvention { .. }
+        | M::DenunciationWithoutConsent { .. }
+        | M::EntryIntoForceMismatch { .. } => status(Code::FailedPrecondition, message, "TREATY_RULE", None),
+        M::UnknownReference { .. } => status(Code::FailedPrecondition, message, "UNKNOWN_REFERENCE", None),
+    }
+}
+
+impl From<ServiceError> for Status {
+    fn from(e: ServiceError) -> Status {
+        let message = e.to_string();
+        match e {
+            ServiceError::InvalidArgument { field, description } => {
+                status(Code::InvalidArgument, message, "INVALID_ARGUMENT", Some((&field, &description)))
+            }
+            ServiceError::NotFound(_) => status(Code::NotFound, message, "NOT_FOUND", None),
+            ServiceError::Unauthenticated(_) => status(Code::Unauthenticated, message, "UNAUTHENTICATED", None),
+            ServiceError::PermissionDenied(_) => status(Code::PermissionDenied, message, "PERMISSION_DENIED", None),
+            ServiceError::Storage(s) => match s {
+                StorageError::NotFound { .. } => status(Code::NotFound, message, "NOT_FOUND", None),
+                StorageError::AlreadyExists { .. } => status(Code::AlreadyExists, message, "ALREADY_EXISTS", None),
+                StorageError::EtagMismatch { .. } => status(Code::Aborted, message, "ETAG_MISMATCH", None),
+                StorageError::Rule(m) => model_status(&m, message),
+                StorageError::Dataset(_) => status(Code::FailedPrecondition, message, "INVALID_DATA", None),
+                StorageError::Filter(f) => {
+                    status(Code::InvalidArgument, message.clone(), "INVALID_FILTER", Some(("filter", &f.to_string())))
+                }
+                StorageError::PageToken(_) => {
+                    status(Code::InvalidArgument, message.clone(), "INVALID_PAGE_TOKEN", Some(("page_token", &message)))
+                }
+                StorageError::StillReferenced { .. } => {
+                    status(Code::FailedPrecondition, message, "STILL_REFERENCED", None)
+                }
+                StorageError::RequestIdReused { .. } => {
+                    status(Code::InvalidArgument, message.clone(), "REQUEST_ID_REUSED", Some(("request_id", &message)))
+                }
+                StorageError::NotEmpty => status(Code::FailedPrecondition, message, "STORE_NOT_EMPTY", None),
+                StorageError::ReadOnly { .. } => status(Code::Unavailable, message, "STORE_READ_ONLY", None),
+                StorageError::Unavailable(_) => status(Code::Unavailable, message, "STORE_UNAVAILABLE", None),
+                StorageError::NotOurs { .. } | StorageError::NewerSchema { .. } | StorageError::BadUrl(_) => {
+                    status(Code::FailedPrecondition, message, "STORE_UNUSABLE", None)
+                }
+                StorageError::Internal(_) => status(Code::Internal, message, "INTERNAL", None),
+            },
+        }
+    }
+}

@@ -1,0 +1,223 @@
+//! The `cybercrime` command: serves the system of record over gRPC, and imports, exports and checks datasets.
+
+// A command-line program talks to its user on stdout and stderr.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::{net::SocketAddr, path::PathBuf, process::ExitCode, time::Duration};
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use grpc_server::server::{ServerConfig, TlsFiles};
+
+/// The system of record of the Council of Europe's Project on Cybercrime.
+///
+/// With no command, serves on 127.0.0.1:50051 from the SQLite file cybercrime.sqlite (created with the 2007
+/// data on first run).
+#[derive(Debug, Parser)]
+#[command(name = "cybercrime", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the gRPC API.
+    Serve(ServeArgs),
+    /// Load a dataset folder (the format of data/) into an empty store.
+    Import {
+        /// The store.
+        #[arg(long, env = "CYBERCRIME_STORE", default_value = "sqlite://cybercrime.sqlite")]
+        store: String,
+        /// The dataset folder.
+        dir: PathBuf,
+    },
+    /// Write everything the store holds to a folder, in the dataset's own format.
+    Export {
+        /// The store.
+        #[arg(long, env = "CYBERCRIME_STORE", default_value = "sqlite://cybercrime.sqlite")]
+        store: String,
+        /// The folder to write (created if missing).
+        dir: PathBuf,
+    },
+    /// Validate a dataset folder and list every problem, each with its file, record and field.
+    Check {
+        /// The dataset folder (e.g. data/).
+        dir: PathBuf,
+    },
+    /// Print the SHA-256 of a token, for the tokens file.
+    HashToken {
+        /// The token.
+        token: String,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+struct ServeArgs {
+    /// Address to listen on (port 0: a free port, printed at start).
+    #[arg(long, env = "CYBERCRIME_ADDR", default_value = "127.0.0.1:50051")]
+    addr: SocketAddr,
+    /// The store: sqlite://PATH (default) or postgres://USER@HOST/DB.
+    #[arg(long, env = "CYBERCRIME_STORE", default_value = "sqlite://cybercrime.sqlite")]
+    store: String,
+    /// Tokens file (TOML: [[token]] principal, role = reader|editor|admin, sha256).
+    #[arg(long, env = "CYBERCRIME_TOKENS")]
+    tokens: Option<PathBuf>,
+    /// Require a token for reads too.
+    #[arg(long, env = "CYBERCRIME_REQUIRE_TOKEN_FOR_READS")]
+    require_token_for_reads: bool,
+    /// TLS certificate chain (PEM); with --tls-key, serves TLS only.
+    #[arg(long, env = "CYBERCRIME_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM).
+    #[arg(long, env = "CYBERCRIME_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// CA certificate clients must present certificates of (mutual TLS).
+    #[arg(long, env = "CYBERCRIME_TLS_CLIENT_CA", requires = "tls_cert")]
+    tls_client_ca: Option<PathBuf>,
+    /// Log format: text or json.
+    #[arg(long, env = "CYBERCRIME_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    log_format: String,
+    /// Longest time a request may take, in seconds.
+    #[arg(long, default_value_t = 30)]
+    request_timeout_secs: u64,
+    /// Longest time shutdown waits for requests and streams, in seconds.
+    #[arg(long, default_value_t = 5)]
+    shutdown_grace_secs: u64,
+}
+
+/// The serve options alone, to give them their defaults (and environment) when no command is given.
+#[derive(Debug, Parser)]
+struct ServeOnly {
+    #[command(flatten)]
+    args: ServeArgs,
+}
+
+impl Default for ServeArgs {
+    fn default() -> Self {
+        ServeOnly::parse_from(["cybercrime"]).args
+    }
+}
+
+fn init_logging(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+fn read_dir(dir: &std::path::Path) -> anyhow::Result<Vec<(String, String)>> {
+    core_model::FILES
+        .iter()
+        .map(|(name, _)| {
+            let path = dir.join(name);
+            let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+            Ok(((*name).to_owned(), text))
+        })
+        .collect()
+}
+
+fn parse_dir(dir: &std::path::Path) -> anyhow::Result<core_model::Dataset> {
+    let files = read_dir(dir)?;
+    let borrowed: Vec<(&str, &str)> = files.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
+    core_model::Dataset::parse(&borrowed).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        None => serve(ServeArgs::default(), true).await,
+        Some(Command::Serve(args)) => serve(args, false).await,
+        Some(Command::Import { store, dir }) => {
+            init_logging("text");
+            let dataset = parse_dir(&dir)?;
+            let s = storage::SqlStore::open(
+                &store,
+                storage::OpenOptions { load_bundled_if_empty: false, ..Default::default() },
+            )
+            .await?;
+            use storage::Store;
+            s.import(&storage::WriteContext::by("cybercrime import"), &dataset).await?;
+            println!("imported {} into {store}", dir.display());
+            Ok(())
+        }
+        Some(Command::Export { store, dir }) => {
+            init_logging("text");
+            let s = storage::open(&store).await?;
+            let dataset = s.export().await?;
+            std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+            for (name, text) in dataset.to_files() {
+                std::fs::write(dir.join(&name), text).with_context(|| format!("cannot write {name}"))?;
+            }
+            println!("exported {store} to {}", dir.display());
+            Ok(())
+        }
+        Some(Command::Check { dir }) => {
+            let dataset = parse_dir(&dir)?;
+            println!(
+                "{}: valid ({} treaties, {} states, {} treaty actions, {} activities)",
+                dir.display(),
+                dataset.treaties.len(),
+                dataset.states.len(),
+                dataset.treaty_actions.len(),
+                dataset.activities.len()
+            );
+            Ok(())
+        }
+        Some(Command::HashToken { token }) => {
+            println!("{}", grpc_server::auth::hash_token(&token));
+            Ok(())
+        }
+    }
+}
+
+async fn serve(args: ServeArgs, explain: bool) -> anyhow::Result<()> {
+    init_logging(&args.log_format);
+    let tls = match (args.tls_cert, args.tls_key) {
+        (Some(cert), Some(key)) => Some(TlsFiles { cert, key, client_ca: args.tls_client_ca }),
+        _ => None,
+    };
+    let config = ServerConfig {
+        addr: args.addr,
+        store_url: args.store,
+        tokens: args.tokens,
+        require_token_for_reads: args.require_token_for_reads,
+        tls,
+        request_timeout: Duration::from_secs(args.request_timeout_secs),
+        shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
+    };
+    grpc_server::server::serve(config, grpc_server::server::shutdown_signal(), |addr| {
+        // The first line on stdout is the address: tests and scripts read it.
+        println!("cybercrime: serving on {addr}");
+        if explain {
+            println!(
+                "\nExplore it with grpcurl (https://github.com/fullstorydev/grpcurl):\n  \
+                 grpcurl -plaintext {addr} list\n  \
+                 grpcurl -plaintext {addr} describe coe.cybercrime.v1.TreatyService\n  \
+                 grpcurl -plaintext -d '{{\"name\": \"treaties/185\", \"as_of\": {{\"year\": 2007, \"month\": 11, \"day\": 30}}}}' {addr} coe.cybercrime.v1.TreatyService/GetTreatyStatus\n\
+                 Stop with Ctrl-C."
+            );
+        }
+    })
+    .await
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cybercrime: cannot start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("cybercrime: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,191 @@
+//! Builds and runs the server: the four services, server reflection (v1 and v1alpha), health, explicit limits,
+//! optional TLS, and a graceful shutdown bounded in time.
+
+use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
+
+use anyhow::Context;
+use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
+
+use crate::{
+    auth::Auth,
+    pb::{
+        self,
+        coe::cybercrime::v1::{
+            activity_service_server::{ActivityServiceServer, SERVICE_NAME as ACTIVITY},
+            country_service_server::{CountryServiceServer, SERVICE_NAME as COUNTRY},
+            programme_service_server::{ProgrammeServiceServer, SERVICE_NAME as PROGRAMME},
+            treaty_service_server::{SERVICE_NAME as TREATY, TreatyServiceServer},
+        },
+    },
+    service::{AppState, Services},
+};
+
+/// The largest message the server accepts or sends (4 MiB).
+pub const MAX_MESSAGE_SIZE: usize = 4 * 1024 * 1024;
+
+/// TLS files.
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    /// The server's certificate chain (PEM).
+    pub cert: PathBuf,
+    /// Its private key (PEM).
+    pub key: PathBuf,
+    /// A CA whose certificates clients must present (mutual TLS), if any.
+    pub client_ca: Option<PathBuf>,
+}
+
+/// How to run the server.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Where to listen; port 0 picks a free port.
+    pub addr: SocketAddr,
+    /// The store: `sqlite://PATH` or `postgres://...`.
+    pub store_url: String,
+    /// The tokens file; without one, only anonymous reads are possible.
+    pub tokens: Option<PathBuf>,
+    /// Reads need a token too.
+    pub require_token_for_reads: bool,
+    /// TLS, if any.
+    pub tls: Option<TlsFiles>,
+    /// How long a request may take.
+    pub request_timeout: Duration,
+    /// How long shutdown waits for requests and streams to end.
+    pub shutdown_grace: Duration,
+}
+
+/// Opens the store and serves until `shutdown` resolves (or SIGTERM/SIGINT, when `shutdown` is the signal
+/// future). `on_ready` is called with the bound address once the health service reports SERVING.
+pub async fn serve(
+    config: ServerConfig,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    on_ready: impl FnOnce(SocketAddr),
+) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let auth = match &config.tokens {
+        Some(path) => Auth::load(path, config.require_token_for_reads)?,
+        None => Auth::anonymous_only(config.require_token_for_reads),
+    };
+    let store = storage::open(&config.store_url)
+        .await
+        .with_context(|| format!("cannot open the store {}", config.store_url))?;
+    let records = AppState::load_records(&*store).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (stop_streams, shutdown_rx) = tokio::sync::watch::channel(false);
+    let services = Services(Arc::new(AppState { store, auth, records, shutdown: shutdown_rx }));
+
+    let (health, health_service) = tonic_health::server::health_reporter();
+    let reflection_v1 = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()?;
+    let reflection_v1alpha = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1alpha()?;
+
+    let mut builder = Server::builder()
+        .timeout(config.request_timeout)
+        .concurrency_limit_per_connection(256)
+        .load_shed(true)
+        .max_concurrent_streams(Some(200))
+        .http2_max_pending_accept_reset_streams(Some(100))
+        .http2_max_local_error_reset_streams(Some(1024))
+        .http2_keepalive_interval(Some(Duration::from_secs(30)))
+        .http2_keepalive_timeout(Some(Duration::from_secs(10)))
+        .tcp_keepalive(Some(Duration::from_secs(60)))
+        .tcp_nodelay(true)
+        .http2_max_header_list_size(Some(16 * 1024))
+        .max_connection_age(Duration::from_secs(3600));
+    if let Some(tls) = &config.tls {
+        let cert = std::fs::read(&tls.cert).with_context(|| format!("cannot read {}", tls.cert.display()))?;
+        let key = std::fs::read(&tls.key).with_context(|| format!("cannot read {}", tls.key.display()))?;
+        let mut tls_config = ServerTlsConfig::new().identity(Identity::from_pem(cert, key));
+        if let Some(ca) = &tls.client_ca {
+            let ca = std::fs::read(ca).with_context(|| format!("cannot read {}", ca.display()))?;
+            tls_config = tls_config.client_ca_root(Certificate::from_pem(ca));
+        }
+        builder = builder.tls_config(tls_config)?;
+    }
+    let router = builder
+        .add_service(health_service)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha)
+        .add_service(
+            TreatyServiceServer::new(services.clone())
+                .max_decoding_message_size(MAX_MESSAGE_SIZE)
+                .max_encoding_message_size(MAX_MESSAGE_SIZE),
+        )
+        .add_service(
+            ActivityServiceServer::new(services.clone())
+                .max_decoding_message_size(MAX_MESSAGE_SIZE)
+                .max_encoding_message_size(MAX_MESSAGE_SIZE),
+        )
+        .add_service(
+            CountryServiceServer::new(services.clone())
+                .max_decoding_message_size(MAX_MESSAGE_SIZE)
+                .max_encoding_message_size(MAX_MESSAGE_SIZE),
+        )
+        .add_service(
+            ProgrammeServiceServer::new(services.clone())
+                .max_decoding_message_size(MAX_MESSAGE_SIZE)
+                .max_encoding_message_size(MAX_MESSAGE_SIZE),
+        );
+
+    let listener = tokio::net::TcpListener::bind(config.addr)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.addr))?;
+    let addr = listener.local_addr()?;
+    for name in ["", TREATY, ACTIVITY, COUNTRY, PROGRAMME] {
+        health.set_service_status(name, tonic_health::ServingStatus::Serving).await;
+    }
+    tracing::info!(%addr, store = %config.store_url, startup_ms = started.elapsed().as_millis() as u64, "serving");
+    on_ready(addr);
+
+    let grace = config.shutdown_grace;
+    let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+    let health_on_stop = health.clone();
+    let signal = async move {
+        shutdown.await;
+        tracing::info!("shutting down");
+        for name in ["", TREATY, ACTIVITY, COUNTRY, PROGRAMME] {
+            health_on_stop.set_service_status(name, tonic_health::ServingStatus::NotServing).await;
+        }
+        let _ = stop_streams.send(true);
+        let _ = stopping_tx.send(());
+    };
+    let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
+    let server = router.serve_with_incoming_shutdown(incoming, signal);
+    tokio::pin!(server);
+    tokio::select! {
+        result = &mut server => result?,
+        _ = async {
+            let _ = stopping_rx.await;
+            tokio::time::sleep(grace).await;
+        } => tracing::warn!(grace_ms = grace.as_millis() as u64, "requests still running after the grace period: stopping anyway"),
+    }
+    Ok(())
+}
+
+/// Resolves on SIGTERM or SIGINT.
+pub async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}

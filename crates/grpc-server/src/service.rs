@@ -1,0 +1,930 @@
+//! The handlers of the four services. Each checks the caller first (a write's role before anything else, so a
+//! reader gets PERMISSION_DENIED before NOT_FOUND), validates the request into domain types through
+//! [`crate::convert`], asks the store, and logs one line.
+
+use std::{pin::Pin, sync::Arc, time::Instant};
+
+use chrono::{Datelike, NaiveDate};
+use core_model::{ActivityPrecision, Comparison, DateOp, Expr, Filter, Measure, TreatyNumber};
+use storage::{Change, PageRequest, Record, RecordKind, StorageError, Store, WriteContext};
+use tokio_stream::Stream;
+use tonic::{Request, Response, Status};
+
+use crate::{
+    auth::Auth,
+    convert::{self as c, serde_name},
+    error::{Result, ServiceError},
+    pb::coe::cybercrime::v1::{
+        self as pb, activity_service_server::ActivityService, country_service_server::CountryService,
+        programme_service_server::ProgrammeService, treaty_service_server::TreatyService,
+    },
+};
+
+/// What every handler shares.
+#[derive(Debug)]
+pub struct AppState {
+    /// The store.
+    pub store: Arc<dyn Store>,
+    /// Who may do what.
+    pub auth: Auth,
+    /// The records other than activities and treaty actions, read once at start-up (they change only through
+    /// `cybercrime import`): legislative assistance, profiles, contact points, studies, the programme, funding,
+    /// reported figures.
+    pub records: core_model::Dataset,
+    /// Tells watch streams to end (on shutdown).
+    pub shutdown: tokio::sync::watch::Receiver<bool>,
+}
+
+impl AppState {
+    /// Reads the records the services answer from memory.
+    pub async fn load_records(store: &dyn Store) -> Result<core_model::Dataset> {
+        let mut ds = core_model::Dataset::empty();
+        for kind in RecordKind::ALL {
+            let mut page = PageRequest::first(PageRequest::MAX_SIZE);
+            loop {
+                let p = store.list_records(kind, &page).await?;
+                for v in p.items {
+                    match v.record {
+                        Record::Source(r) => ds.sources.push(r),
+                        Record::Plan(r) => ds.plans.push(r),
+                        Record::Organisation(r) => ds.organisations.push(r),
+                        Record::FundingSource(r) => ds.funding_sources.push(r),
+                        Record::Budget(r) => ds.budget.push(r),
+                        Record::Contribution(r) => ds.contributions.push(r),
+                        Record::Cooperation(r) => ds.cooperation.push(r),
+                        Record::LegislativeAssistance(r) => ds.legislative_assistance.push(r),
+                        Record::Profile(r) => ds.profiles.push(r),
+                        Record::ContactPoint(r) => ds.contact_points.push(r),
+                        Record::Study(r) => ds.studies.push(r),
+                        Record::Objective(r) => ds.objective = r,
+                        Record::Output(r) => ds.outputs.push(r),
+                        Record::ReportedFigure(r) => ds.reported_figures.push(r),
+                    }
+                }
+                if p.next_page_token.is_empty() {
+                    break;
+                }
+                page.page_token = p.next_page_token;
+            }
+        }
+        Ok(ds)
+    }
+}
+
+/// The four services over one state.
+#[derive(Debug, Clone)]
+pub struct Services(pub Arc<AppState>);
+
+/// One request being served: logged once, when it ends.
+struct Call {
+    method: &'static str,
+    started: Instant,
+    principal: String,
+}
+
+impl Call {
+    fn start(method: &'static str) -> Call {
+        Call { method, started: Instant::now(), principal: "anonymous".to_owned() }
+    }
+
+    fn finish<T>(self, result: Result<T>) -> std::result::Result<Response<T>, Status> {
+        let latency_ms = self.started.elapsed().as_secs_f64() * 1000.0;
+        let result = result.map(Response::new).map_err(Status::from);
+        let code = result.as_ref().map_or_else(|s| s.code(), |_| tonic::Code::Ok);
+        tracing::info!(target: "cybercrime::request", method = self.method, code = ?code, latency_ms, principal = %self.principal);
+        result
+    }
+}
+
+fn today() -> NaiveDate {
+    chrono::Utc::now().date_naive()
+}
+
+fn page(size: i32, token: &str) -> Result<PageRequest> {
+    Ok(PageRequest { page_size: c::page_size(size)?, page_token: token.to_owned() })
+}
+
+/// One page of an in-memory list, with a token bound to `scope`.
+fn page_of<T: Clone>(items: &[T], scope: &str, size: i32, token: &str) -> Result<(Vec<T>, String)> {
+    let req = page(size, token)?;
+    let start = storage::token::decode(scope, &req.page_token)?.max(0) as usize;
+    let end = (start + req.size() as usize).min(items.len());
+    let next = if end < items.len() { storage::token::encode(scope, end as i64) } else { String::new() };
+    Ok((items.get(start..end).map(<[T]>::to_vec).unwrap_or_default(), next))
+}
+
+fn write_ctx(principal: &str, request_id: &str) -> Result<WriteContext> {
+    let ctx = WriteContext::by(principal);
+    if request_id.is_empty() {
+        return Ok(ctx);
+    }
+    if request_id.len() > 128 || !request_id.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(ServiceError::invalid("request_id", "at most 128 printable ASCII characters"));
+    }
+    Ok(ctx.with_request_id(request_id))
+}
+
+fn parse_filter(text: &str) -> Result<Filter> {
+    Filter::parse(text).map_err(|e| ServiceError::invalid("filter", e.to_string()))
+}
+
+impl Services {
+    fn treaty(&self, field: &str, name: &str) -> Result<core_model::Treaty> {
+        let n = c::treaty_number(field, name)?;
+        self.0.store.snapshot().treaty(n).cloned().ok_or_else(|| ServiceError::NotFound(c::treaty_name(n)))
+    }
+
+    fn treaty_pb(&self, t: &core_model::Treaty) -> pb::Treaty {
+        let snapshot = self.0.store.snapshot();
+        let rule = &t.entry_into_force_rule;
+        pb::Treaty {
+            name: c::treaty_name(t.number),
+            display_name: t.label(),
+            title: t.title.clone(),
+            short_title: t.short_title.clone(),
+            opened: Some(c::approx(&t.opened)),
+            opened_at: t.opened_at.clone().unwrap_or_default(),
+            entry_into_force: t.entry_into_force.map(c::date),
+            computed_entry_into_force: snapshot.dataset().treaty_entry_into_force(t.number).as_ref().map(c::approx),
+            entry_into_force_rule: format!(
+                "{}: {} consents, at least {} by member States, then {} months",
+                rule.article, rule.consents, rule.member_states, rule.months
+            ),
+            eligibility: match t.eligibility {
+                core_model::Eligibility::MembersAndParticipants => "members-and-participants".to_owned(),
+                core_model::Eligibility::SignatoriesOf { treaty } => {
+                    format!("signatories-of {}", c::treaty_name(treaty))
+                }
+            },
+            requires_consent_to: t.requires_consent_to.map(c::treaty_name).unwrap_or_default(),
+            sources: c::citations(&t.source),
+            note: t.note.clone().unwrap_or_default(),
+        }
+    }
+
+    fn country_pb(&self, state: &core_model::State, as_of: NaiveDate) -> pb::Country {
+        let snapshot = self.0.store.snapshot();
+        let ds = snapshot.dataset();
+        let records = &self.0.records;
+        let treaty_statuses = ds
+            .treaties
+            .iter()
+            .filter_map(|t| {
+                let entry = ds.state_status(t, state, as_of)?;
+                Some(pb::CountryTreatyStatus {
+                    treaty: c::treaty_name(t.number),
+                    status: c::state_status(entry.status) as i32,
+                    entry: Some(c::status_entry(&entry)),
+                    actions: ds.actions_of(&state.code, t.number).map(c::treaty_action).collect(),
+                })
+            })
+            .collect();
+        let legislative_assistance = records
+            .legislative_assistance
+            .iter()
+            .filter(|a| a.country == state.code)
+            .map(|a| pb::LegislativeAssistance {
+                id: a.id.clone(),
+                subject: a.subject.clone(),
+                specific_advice: a.specific_advice,
+                steps: a
+                    .steps
+                    .iter()
+                    .map(|s| pb::AssistanceStep {
+                        date: s.date.as_ref().map(c::approx),
+                        method: serde_name(&s.method),
+                        status: serde_name(&s.status),
+                        description: s.description.clone(),
+                    })
+                    .collect(),
+                sources: c::citations(&a.source),
+                note: a.note.clone().unwrap_or_default(),
+            })
+            .collect();
+        let profile = records.profiles.iter().find(|p| p.country == state.code).map(|p| pb::CountryProfile {
+            prepared: p.prepared.as_ref().map(c::approx),
+            published: p.published.as_ref().map(c::approx),
+            reviewed: p.reviewed.as_ref().map(c::approx),
+            sources: c::citations(&p.source),
+        });
+        let mut with_states = records.clone();
+        with_states.states = ds.states.clone();
+        let contact_point = with_states.contact_point_at(&state.code, as_of).map(|p| pb::ContactPoint {
+            status: serde_name(&p.status),
+            as_at: Some(c::approx(&p.as_at)),
+            sources: c::citations(&p.source),
+            note: p.note.clone().unwrap_or_default(),
+        });
+        pb::Country {
+            name: c::country_name(&state.code),
+            display_name: state.name.clone(),
+            region: c::region_name(state.region),
+            coe_member: state.coe_member,
+            participated_in: state.participated_in.iter().map(|t| c::treaty_name(*t)).collect(),
+            treaty_statuses,
+            legislative_assistance,
+            profile,
+            contact_point,
+            as_of: Some(c::date(as_of)),
+            note: state.note.clone().unwrap_or_default(),
+        }
+    }
+}
+
+type WatchStream = Pin<Box<dyn Stream<Item = std::result::Result<pb::TreatyActionEvent, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl TreatyService for Services {
+    async fn list_treaties(
+        &self,
+        request: Request<pb::ListTreatiesRequest>,
+    ) -> std::result::Result<Response<pb::ListTreatiesResponse>, Status> {
+        let mut call = Call::start("ListTreaties");
+        let result = async {
+            call.principal = self.0.auth.reader(request.metadata())?.name;
+            let r = request.get_ref();
+            let snapshot = self.0.store.snapshot();
+            let mut treaties: Vec<core_model::Treaty> = snapshot.dataset().treaties.clone();
+            treaties.sort_by_key(|t| t.number);
+            let (items, next_page_token) = page_of(&treaties, "treaties", r.page_size, &r.page_token)?;
+            Ok(pb::ListTreatiesResponse {
+                treaties: items.iter().map(|t| self.treaty_pb(t)).collect(),
+                next_page_token,
+            })
+        }
+        .await;
+        call.finish(result)
+    }
+
+    async fn get_treaty(
+        &self,
+        request: Request<pb::GetTreatyRequest>,
+    ) -> std::result::Result<Response<pb::Treaty>, Status> {
+        let mut call = Call::start("GetTreaty");
+        let result = async {
+            call.principal = self.0.auth.reader(request.metadata())?.name;
+            let t = self.treaty("name", &request.get_ref().name)?;
+            Ok(self.treaty_pb(&t))
+        }
+        .await;
+        call.finish(result)
+    }
+
+    async fn get_treaty_status(
+        &self,
+        request: Request<pb::GetTreatyStatusRequest>,
+    ) -> std::result::Result<Response<pb::TreatyStatus>, Status> {
+        let mut call = Call::start("GetTreatyStatus");
+        let result = async {
+            call.principal = self.0.auth.reader(request.metadata())?.name;
+            let r = request.get_ref();
+            let as_of = c::opt_full_date("as_of", r.as_of.as_ref())?.unwrap_or_else(today);
+            let t = self.treaty("name", &r.name)?;
+            let status =
+                self.0.store.snapshot().dataset().treaty_status(t.number, as_of).map_err(StorageError::from)?;
+            let reported_figures = self
+                .0
+                .records
+                .reported_figures
+                .iter()
+                .filter(|f| f.treaty == Some(t.number) && f.as_of.certainly_on_or_before(as_of))
+                .map(c::reported_figure)
+                .collect();
+            Ok(pb::TreatyStatus {
+                name: c::treaty_name(t.number),
+                as_of: Some(c::date(as_of)),
+                groups: status
+                    .groups
+                    .iter()
+                    .map(|g| pb::StatusGroup {
+                        status: c::state_status(g.status) as i32,
+                        count: g.states.len() as i32,
+                        states: g.states.iter().map(c::status_entry).collect(),
+                    })
+                    .collect(),
+                reported_figures,
+            })
+        }
+        .await;
+        call.finish(result)
+    }
+
+    async fn get_ratification_timeline(
+        &self,
+        request: Request<pb::GetRatificationTimelineRequest>,
+    ) -> std::result::Result<Response<pb::RatificationTimeline>, Status> {
+        let mut call = Call::start("GetRatificationTimeline");
+        let result = async {
+            call.principal = self.0.auth.reader(request.metadata())?.name;
+            let r = request.get_ref();
+            let t = self.treaty("name", &r.name)?;
+            let from =
+                if r.from_year == 0 { t.opened.earliest().map_or(today().year(), |d| d.year()) } else { r.from_year };
+            let to = if r.to_year == 0 { today().year() } else { r.to_year };
+            if !(1..=9999).contains(&from) {
+                return Err(ServiceError::invalid("from_year", format!("{from} is out of range 1-9999")));
+            }
+            if !(1..=9999).contains(&to) || to < from || to - from > 200 {
+                return Err(ServiceError::invalid(
+                    "to_year",
+                    format!("{to} must be from from_year ({from}) to from_year + 200"),
+                ));
+            }
+            let reported = |m: Measure, year: i32| {
+                self.0
+                    .records
+                    .reported_figures
+                    .iter()
+                    .find(|f| f.treaty == Some(t.number) && f.measure == m && f.year == Some(year))
+                    .map(|f| f.value)
+            };
+            let series: Vec<(i32, i64)> =
+                (from..=to).filter_map(|y| reported(Measure::ConsentsInYear, y).map(|v| (y, v))).collect();
+            let snapshot = self.0.store.snapshot();
+            let ds = snapshot.dataset();
+            let counts = ds.consents_per_year(t.number, from, to).map_err(StorageError::from)?;
+            let rec = ds.reconcile_consents_per_year(t.number, &series).map_err(StorageError::from)?;
+            Ok(pb::RatificationTimeline {
+                name: c::treaty_name(t.number),
+                years: counts
+                    .iter()
+                    .map(|y| pb::YearCount {
+                        year: y.year,
+                        added: y.added_min as i32,
+                        total: y.total_min as i32,
+                        added_max: y.added_max as i32,
+                        total_max: y.total_max as i32,
+                        reported_added: reported(Measure::ConsentsInYear, y.year).map(|v| v as i32),
+                        reported_total: reported(Measure::ConsentsTotal, y.year).map(|v| v as i32),
+                    })
+                    .collect(),
+                consistent_with_reported: rec.consistent,
+                undated_consents: rec.undated.iter().map(c::country_name).collect(),
+            })
+        }
+        .await;
+        call.finish(result)
+    }
+
+    async fn list_treaty_actions(
+        &self,
+        request: Request<pb::ListTreatyActionsRequest>,
+    ) -> std::result::Result<Response<pb::ListTreatyActionsResponse>, Status> {
+        let mut call = Call::start("ListTreatyActions");
+        let result = async {
+            call.principal = self.0.auth.reader(request.metadata())?.name;
+            let r = request.get_ref();
+            let treaty =
+                (!r.treaty.is_empty()).then(|| self.treaty("treaty", &r.treaty).map(|t| t.number)).transpose()?;
+            let country = (!r.country.is_empty()).then(|| c::country_code("country", &r.country)).transpose()?;
+            if let Some(code) = &country
+                && self.0.store.snapshot().state(code).is_none()
+            {
+                return Err(ServiceError::NotFound(c::country_name(code)));
+            }
+            let p =
+                self.0.store.list_treaty_actions(treaty, country.as_ref(), &page(r.page_size, &r.page_token)?).await?;
+            Ok(pb::ListTreatyActionsResponse {
+                treaty_actions: p.items.iter().map(c::treaty_action).collect(),
+                next_page_token: p.next_page_token,
+            })
+        }
+        .await;
+        call.finish(result)
+    }
+
+    async fn record_treaty_action(
+        &self,
+        request: Request<pb::RecordTreatyActionRequest>,
+    ) -> std::result::Result<Response<pb::TreatyAction>, Status> {
+        let mut call = Call::start("RecordTreatyAction");
+        let result = async {
+            let principal = self.0.auth.editor(request.metadata())?;
+            call.principal = principal.name.clone();
+            let r = request.get_ref();
+            let a = r.treaty_action.as_ref().ok_or_else(|| ServiceError::invalid("treaty_action", "required"))?;
+            let action = c::treaty_action_from("treaty_action", a)?;
+            let ctx = write_ctx(&principal.name, &r.request_id)?;
+            let recorded = self.0.store.record_treaty_action(&ctx, action).await?;
+            Ok(c::treaty_action(&recorded))
+        }
+        .await;
+        call.finish(result)
+    }
+
+    type WatchTreatyActionsStream = WatchStream;
+
+    async fn watch_treaty_actions(
+        &self,
+        request: Request<pb::WatchTreatyActionsRequest>,
+    ) -> std::result::Result<Response<Self::WatchTreatyActionsStream>, Status> {
+        let mut call = Call::start("WatchTreatyActions");
+        let result = async {
+            call.principal = self.0.auth.reader(request.metadata())?.name;
+            let r = request.get_ref();
+            let treaty: Option<TreatyNumber> =
+                (!r.treaty.is_empty()).then(|| self.treaty("treaty", &r.treaty).map(|t| t.number)).transpose()?;
+            let mut changes = self.0.store.subscribe();
+            let mut shutdown = self.0.shutdown.clone();
+            let stream = async_stream(move |tx| async move {
+                loop {
+                    tokio::select! {
+                        _ = shutdown.changed() => return,
+                        change = changes.recv() => match change {
+                            Ok(Change::TreatyActionRecorded { seq, action }) => {
+                                if treaty.is_some_and(|t| t != action.treaty) {
+                                    continue;
+                                }
+                                let event = pb::TreatyActionEvent { sequence: seq, treaty_action: Some(c::treaty_action(&action)) };
+                                if tx.send(Ok(event)).await.is_err() {
+                                    return;
+                                }
+                            }
+                            Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                                let _ = tx.send(Err(Status::resource_exhausted(format!(
+                                    "this watcher fell {n} actions behind and was dropped: list the actions and watch again"
+                                )))).await;
+                                return;
+                            }
+                            Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                        }
+                    }
+                }
+            });
+            Ok(stream)
+        }
+        .await;
+        call.finish(result)
+    }
+}
+
+/// A stream fed by a task through a bounded channel: a client that does not read holds at most 16 events.
+fn async_stream<F, Fut>(producer: F) -> WatchStream
+where
+    F: FnOnce(tokio::sync::mpsc::Sender<std::result::Result<pb::TreatyActionEvent, Status>>) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let (tx, rx) = tokio::sync::mpsc::channel(16);
+    tokio::spawn(producer(tx));
+    Box::pin(tokio_stream::wrappers::ReceiverStream::new(rx))
+}
+
+#[tonic::async_trait]
+impl ActivityService for Services {
+    async fn list_activities(
+        &self,
+        request: Request<pb::ListActivitiesRequest>,
+    ) -> std::result::Result<Response<pb::ListActivitiesResponse>, Status> {
+        let mut call = Call::start("ListActivities");
+        let result = async {
+            call.principal = self.0.auth.reader(request.metadata())?.name;
+            let r = request.get_ref();
+            if !r.order_by.is_empty() {
+                return Err(ServiceError::invalid("order_by", "only \"\" (the order of creation) is supported"));
+            }
+            let filter = parse_filter(&r.filter)?;
+            let p = self.0.store.list_activities(&filter, &page(r.page_size, &r.page_token)?).await?;
+            Ok(pb::ListActivitiesResponse {
+                activities: p.items.iter().map(|v| c::activity(&v.record, &v.etag)).collect(),
+                next_page_token: p.next_page_token,
+            })
+        }
+        .await;
+        call.finish(result)
+    }
+
+    async fn get_activity(
+        &self,
+        request: Request<pb::GetActivityRequest>,
+    ) -> std::result::Result<Response<pb::Activity>, Status> {
+        let mut call = Call::start("GetActivity");
+        let result = async {
+            call.principal = self.0.auth.reader(request.metadata())?.name;
+            let id = c::activity_id("name", &request.get_ref().name)?;
+            let v = self.0.store.get_activity(id).await?;
+            Ok(c::activity(&v.record, &v.etag))
+        }
+        .await;
+        call.finish(result)
+    }
+
+    async fn create_activity(
+        &self,
+        request: Request<pb::CreateActivityRequest>,
+    ) -> std::result::Result<Response<pb::Activity>, Status> {
+        let mut call = Call::start("CreateActivity");
+        let result = async {
+            let principal = self.0.auth.editor(request.metadata())?;
+            call.principal = principal.name.clone();
+            let r = request.get_ref();
+            let a = r.activity.as_ref().ok_or_else(|| ServiceError::invalid("activity", "required"))?;
+            let activity = c::activity_from("activity", a)?;
+            let v = self.0.store.create_activity(&write_ctx(&principal.name, &r.request_id)?, activity).await?;
+            Ok(c::activity(&v.record, &v.etag))
+        }
+        .await;
+        call.finish(result)
+    }
+
+    async fn update_activity(
+        &self,
+        request: Request<pb::UpdateActivityRequest>,
+    ) -> std::result::Result<Response<pb::Activity>, Status> {
+        let mut call = Call::start("UpdateActivity");
+        let result = async {
+            let principal = self.0.auth.editor(request.metadata())?;
+            call.principal = principal.name.clone();
+            let r = request.get_ref();
+            let a = r.activity.as_ref().ok_or_else(|| ServiceError::invalid("activity", "required"))?;
+            let id = c::activity_id("activity.name", &a.name)?;
+            let merged = match r.update_mask.as_ref().filter(|m| !m.paths.is_empty()) {
+                None => a.clone(),
+                Some(mask) => {
+                    let current = self.0.store.get_activity(id).await?;
+                    let mut merged = c::activity(&current.record, &current.etag);
+                    c::apply_mask(&mut merged, a, &mask.paths)?;
+                    merged
+                }
+            };
+            let activity = c::activity_from("activity", &merged)?;
+            let etag = (!r.etag.is_empty()).then_some(r.etag.as_str());
+            let v = self.0.store.update_activity(&write_ctx(&principal.name, &r.request_id)?, activity, etag).await?;
+            Ok(c::activity(&v.record, &v.etag))
+        }
+        .await;
+        call.finish(result)
+    }
+
+    async fn delete_activity(
+        &self,
+        request: Request<pb::DeleteActivityRequest>,
+    ) -> std::result::Result<Response<()>, Status> {
+        let mut call = Call::start("DeleteActivity");
+        let result = async {
+            let principal = self.0.auth.editor(request.metadata())?;
+            call.principal = principal.name.clone();
+            let r = request.get_ref();
+            let id = c::activity_id("name", &r.name)?;
+            let etag = (!r.etag.is_empty()).then_some(r.etag.as_str());
+            self.0.store.delete_activity(&write_ctx(&principal.name, &r.request_id)?, id, etag).await?;
+            Ok(())
+        }
+        .await;
+        call.finish(result)
+    }
+
+    async fn get_activity_plan(
+        &self,
+        request: Request<pb::GetActivityPlanRequest>,
+    ) -> std::result::Result<Response<pb::ActivityPlan>, Status> {
+        let mut call = Call::start("GetActivityPlan");
+        let result = async {
+            call.principal = self.0.auth.reader(request.metadata())?.name;
+            let r = request.get_ref();
+            let start = c::full_date(
+                "period_start",
+                r.period_start.as_ref().ok_or_else(|| ServiceError::invalid("period_start", "required"))?,
+            )?;
+            let end = c::full_date(
+                "period_end",
+                r.period_end.as_ref().ok_or_else(|| ServiceError::invalid("period_end", "required"))?,
+            )?;
+            if end < start {
+                return Err(ServiceError::invalid("period_end", format!("{end} is before period_start {start}")));
+            }
+            let user = parse_filter(&r.filter)?;
+            // Dated activities that may fall within the period (or undated ones, sorted out below).
+            let within = Expr::And(
+                Box::new(Expr::Not(Box::new(Expr::Cmp(Comparison::Start {
+                    op: DateOp::Gt,
+                    value: core_model::ApproxDate::Day(end),
+                })))),
+                Box::new(Expr::Not(Box::new(Expr::Cmp(Comparison::End {
+                    op: DateOp::Lt,
+                    value: core_model::ApproxDate::Day(start),
+                })))),
+            );
+            let filter = Filter {
+                expr: Some(match user.expr {
+                    Some(u) => Expr::And(Box::new(u), Box::new(within)),
+                    None => within,
+                }),
+            };
+            let mut found = Vec::new();
+            let mut req = PageRequest::first(PageRequest::MAX_SIZE);
+            loop {
+                let p = self.0.store.list_activities(&filter, &req).await?;
+                found.extend(p.items);
+                if p.next_page_token.is_empty() {
+                    break;
+                }
+                if found.len() >= 10_000 {
+                    return Err(ServiceError::invalid(
+                        "filter",
+                        "more than 10,000 activities in the period: narrow the period or the filter",
+                    ));
+                }
+                req.page_token = p.next_page_token;
+            }
+            let plans = &self.0.records.plans;
+            let overlaps = |plan: &Option<String>| {
+                plan.as_ref().and_then(|id| plans.iter().find(|p| &p.id == id)).is_some_and(|p| {
+                    p.period_start.earliest().is_none_or(|s| s <= end)
+                        && p.period_end.latest().is_none_or(|e| e >= start)
+                })
+            };
+            found.retain(|v| v.record.precision() != ActivityPrecision::Undated || overlaps(&v.record.plan));
+            found.sort_by_key(|v| (v.record.start.is_none(), v.record.start.and_then(|d| d.earliest())));
+            Ok(pb::ActivityPlan {
+                period_start: Some(c::date(start)),
+                period_end: Some(c::date(end)),
+                activities: found.iter().map(|v| c::activity(&v.record, &v.etag)).collect(),
+            })
+        }
+        .await;
+        call.finish(result)
+    }
+}
+
+/// The filter of ListCountries: `region = "X"` and `coe_member = true|false`, joined with AND.
+fn country_filter(text: &str) -> Result<(Option<core_model::Region>, Option<bool>)> {
+    let (mut region, mut member) = (None, None);
+    if text.trim().is_empty() {
+        return Ok((region, member));
+    }
+    for term in text.split(" AND ") {
+        let (field, value) = term
+            .split_once('=')
+            .ok_or_else(|| ServiceError::invalid("filter", format!("`{}` is not `field = value`", term.trim())))?;
+        let value = value.trim();
+        match field.trim() {
+            "region" => {
+                let name = value.trim_matches('"').to_lowercase().replace('_', "-");
+                region = Some(serde_json::from_value(serde_json::Value::String(name)).map_err(|_| {
+                    ServiceError::invalid(
+                        "filter",
+                        format!("region {value} is not one of EUROPE, AFRICA, AMERICAS, ASIA_PACIFIC, ARAB_REGION"),
+                    )
+                })?);
+            }
+            "coe_member" => {
+                member = Some(match value {
+                    "true" => true,
+                    "false" => false,
+                    _ => {
+                        return Err(ServiceError::invalid(
+                            "filter",
+                            format!("coe_member is true or false, not {value}"),
+                        ));
+                    }
+                })
+            }
+            other => {
+                return Err(ServiceError::invalid(
+                    "filter",
+                    format!("unknown field `{other}`; fields are region, coe_member"),
+                ));
+            }
+        }
+    }
+    Ok((region, member))
+}
+
+#[tonic::async_trait]
+impl CountryService for Services {
+    async fn list_countries(
+        &self,
+        request: Request<pb::ListCountriesRequest>,
+    ) -> std::result::Result<Response<pb::ListCountriesResponse>, Status> {
+        let mut call = Call::start("ListCountries");
+        let result = async {
+            call.principal = self.0.auth.reader(request.metadata())?.name;
+            let r = request.get_ref();
+            let as_of = c::opt_full_date("as_of", r.as_of.as_ref())?.unwrap_or_else(today);
+            let (region, member) = country_filter(&r.filter)?;
+            let snapshot = self.0.store.snapshot();
+            let mut states: Vec<&core_model::State> = snapshot
+                .dataset()
+                .states
+                .iter()
+                .filter(|s| region.is_none_or(|r| s.region == r) && member.is_none_or(|m| s.coe_member == m))
+                .collect();
+            states.sort_by(|a, b| a.code.cmp(&b.code));
+            let (items, next_page_token) =
+                page_of(&states, &format!("countries?{}", r.filter.trim()), r.page_size, &r.page_token)?;
+            Ok(pb::ListCountriesResponse {
+                countries: items.iter().map(|s| self.country_pb(s, as_of)).collect(),
+                next_page_token,
+            })
+        }
+        .await;
+        call.finish(result)
+    }
+
+    async fn get_country(
+        &self,
+        request: Request<pb::GetCountryRequest>,
+    ) -> std::result::Result<Response<pb::Country>, Status> {
+        let mut call = Call::start("GetCountry");
+        let result = async {
+            call.principal = self.0.auth.reader(request.metadata())?.name;
+            let r = request.get_ref();
+            let code = c::country_code("name", &r.name)?;
+            let as_of = c::opt_full_date("as_of", r.as_of.as_ref())?.unwrap_or_else(today);
+            let snapshot = self.0.store.snapshot();
+            let state = snapshot.state(&code).ok_or_else(|| ServiceError::NotFound(c::country_name(&code)))?;
+            Ok(self.country_pb(state, as_of))
+        }
+        .await;
+        call.finish(result)
+    }
+}
+
+fn money(m: &core_model::Money) -> pb::Money {
+    pb::Money { currency_code: m.currency.clone(), units: m.amount as i64 }
+}
+
+fn study(s: &core_model::Study) -> pb::Study {
+    pb::Study {
+        name: format!("studies/{}", s.id),
+        title: s.title.clone(),
+        question: s.question.clone(),
+        purpose: s.purpose.clone(),
+        by: s.by.clone(),
+        launched: Some(c::approx(&s.launched)),
+        due: Some(c::approx(&s.due)),
+        outputs: s.outputs.iter().map(|o| i32::from(*o)).collect(),
+        sources: c::citations(&s.source),
+    }
+}
+
+fn organisation(o: &core_model::Organisation) -> pb::Organisation {
+    pb::Organisation {
+        name: format!("organisations/{}", o.id),
+        display_name: o.name.clone(),
+        acronym: o.acronym.clone().unwrap_or_default(),
+        kind: serde_name(&o.kind),
+        sources: c::citations(&o.source),
+    }
+}
+
+#[tonic::async_trait]
+impl ProgrammeService for Services {
+    async fn get_programme(
+        &self,
+        request: Request<pb::GetProgrammeRequest>,
+    ) -> std::result::Result<Response<pb::Programme>, Status> {
+        let mut call = Call::start("GetProgramme");
+        let result = async {
+            call.principal = self.0.auth.reader(request.metadata())?.name;
+            let as_of = c::opt_full_date("as_of", request.get_ref().as_of.as_ref())?.unwrap_or_else(today);
+            let mut ds = self.0.records.clone();
+            ds.states = self.0.store.snapshot().dataset().states.clone();
+            let outputs = ds
+                .outputs
+                .iter()
+                .map(|o| pb::Output {
+                    number: i32::from(o.number),
+                    title: o.title.clone(),
+                    text: o.text.clone(),
+                    indicators: o
+                        .indicators
+                        .iter()
+                        .map(|i| pb::Indicator {
+                            id: i.id.clone(),
+                            text: i.text.clone(),
+                            targets: ds
+                                .indicator_values(i, as_of)
+                                .iter()
+                                .map(|v| pb::TargetValue {
+                                    label: v.target.label.clone(),
+                                    target: v.target.value as i32,
+                                    value: v.countries.len() as i32,
+                                    countries: v.countries.iter().map(c::country_name).collect(),
+                                })
+                                .collect(),
+                        })
+                        .collect(),
+                })
+                .collect();
+            Ok(pb::Programme {
+                objective: ds.objective.text.clone(),
+                started: Some(c::approx(&ds.objective.started)),
+                ends: Some(c::approx(&ds.objective.ends)),
+                outputs,
+                budget: ds
+                    .budget
+                    .iter()
+                    .map(|b| pb::BudgetLine {
+                        id: b.id.clone(),
+                        label: b.label.clone(),
+                        amount: Some(money(&b.amount)),
+                        sources: c::citations(&b.source),
+                    })
+                    .collect(),
+                contributions: ds
+                    .contributions
+                    .iter()
+                    .map(|x| pb::Contribution {
+                        id: x.id.clone(),
+                        donor: format!("organisations/{}", x.donor),
+                        amount: Some(money(&x.amount)),
+                        original_amount: x.original_amount.as_ref().map(money),
+                        period: x.period.clone(),
+                        sources: c::citations(&x.source),
+                        note: x.note.clone().unwrap_or_default(),
+                    })
+                    .collect(),
+                funding_sources: ds
+                    .funding_sources
+                    .iter()
+                    .map(|f| pb::FundingSource {
+                        id: f.id.clone(),
+                        display_name: f.name.clone(),
+                        funders: f.funders.iter().map(|o| format!("organisations/{o}")).collect(),
+                        sources: c::citations(&f.source),
+                    })
+                    .collect(),
+                as_of: Some(c::date(as_of)),
+            })
+        }
+        .await;
+        call.finish(result)
+    }
+
+    async fn list_studies(
+        &self,
+        request: Request<pb::ListStudiesRequest>,
+    ) -> std::result::Result<Response<pb::ListStudiesResponse>, Status> {
+        let mut call = Call::start("ListStudies");
+        let result = async {
+            call.principal = self.0.auth.reader(request.metadata())?.name;
+            let r = request.get_ref();
+            let (items, next_page_token) = page_of(&self.0.records.studies, "studies", r.page_size, &r.page_token)?;
+            Ok(pb::ListStudiesResponse { studies: items.iter().map(study).collect(), next_page_token })
+        }
+        .await;
+        call.finish(result)
+    }
+
+    async fn get_study(
+        &self,
+        request: Request<pb::GetStudyRequest>,
+    ) -> std::result::Result<Response<pb::Study>, Status> {
+        let mut call = Call::start("GetStudy");
+        let result = async {
+            call.principal = self.0.auth.reader(request.metadata())?.name;
+            let name = &request.get_ref().name;
+            let id = c::name_id("name", name, "studies")?;
+            self.0
+                .records
+                .studies
+                .iter()
+                .find(|s| s.id == id)
+                .map(study)
+                .ok_or_else(|| ServiceError::NotFound(name.clone()))
+        }
+        .await;
+        call.finish(result)
+    }
+
+    async fn list_organisations(
+        &self,
+        request: Request<pb::ListOrganisationsRequest>,
+    ) -> std::result::Result<Response<pb::ListOrganisationsResponse>, Status> {
+        let mut call = Call::start("ListOrganisations");
+        let result = async {
+            call.principal = self.0.auth.reader(request.metadata())?.name;
+            let r = request.get_ref();
+            let p = self.0.store.list_records(RecordKind::Organisation, &page(r.page_size, &r.page_token)?).await?;
+            let organisations = p
+                .items
+                .iter()
+                .filter_map(|v| match &v.record {
+                    Record::Organisation(o) => Some(organisation(o)),
+                    _ => None,
+                })
+                .collect();
+            Ok(pb::ListOrganisationsResponse { organisations, next_page_token: p.next_page_token })
+        }
+        .await;
+        call.finish(result)
+    }
+
+    async fn get_organisation(
+        &self,
+        request: Request<pb::GetOrganisationRequest>,
+    ) -> std::result::Result<Response<pb::Organisation>, Status> {
+        let mut call = Call::start("GetOrganisation");
+        let result = async {
+            call.principal = self.0.auth.reader(request.metadata())?.name;
+            let id = c::name_id("name", &request.get_ref().name, "organisations")?;
+            match self.0.store.get_record(RecordKind::Organisation, id).await?.record {
+                Record::Organisation(o) => Ok(organisation(&o)),
+                _ => Err(ServiceError::NotFound(request.get_ref().name.clone())),
+            }
+        }
+        .await;
+        call.finish(result)
+    }
+}
