@@ -14,3 +14,6 @@ pub mod error;
 pub mod pb;
 pub mod server;
 pub mod service;
+
+/// The health protocol (`grpc.health.v1`), for clients.
+pub use tonic_health::pb as pb_health;

@@ -1,0 +1,584 @@
+//! The gRPC API end to end: the real binary, a real tonic client.
+
+use std::time::Duration;
+
+use api::{
+    activity_service_client::ActivityServiceClient, country_service_client::CountryServiceClient,
+    programme_service_client::ProgrammeServiceClient, treaty_service_client::TreatyServiceClient,
+};
+use e2e_tests::{TestServer, api, bad_request, date, with_token};
+use tokio_stream::StreamExt;
+use tonic::Code;
+
+fn names(group: &api::StatusGroup) -> Vec<&str> {
+    group.states.iter().map(|s| s.display_name.as_str()).collect()
+}
+
+async fn status(
+    client: &mut TreatyServiceClient<tonic::transport::Channel>,
+    name: &str,
+    y: i32,
+    m: i32,
+    d: i32,
+) -> api::TreatyStatus {
+    client
+        .get_treaty_status(api::GetTreatyStatusRequest { name: name.into(), as_of: Some(date(y, m, d)) })
+        .await
+        .unwrap()
+        .into_inner()
+}
+
+#[tokio::test]
+async fn the_status_table_of_30_november_2007() {
+    let server = TestServer::start();
+    let mut treaties = TreatyServiceClient::new(server.channel().await);
+    let s = status(&mut treaties, "treaties/185", 2007, 11, 30).await;
+    let groups: Vec<(i32, i32)> = s.groups.iter().map(|g| (g.status, g.count)).collect();
+    assert_eq!(
+        groups,
+        [
+            (api::StateStatus::Party as i32, 21),
+            (api::StateStatus::Signatory as i32, 22),
+            (api::StateStatus::NotSigned as i32, 8),
+            (api::StateStatus::InvitedToAccede as i32, 2),
+            (api::StateStatus::AccessionRequested as i32, 1),
+        ]
+    );
+    assert_eq!(names(&s.groups[0])[..3], ["Albania", "Armenia", "Bosnia and Herzegovina"]);
+    assert_eq!(names(&s.groups[0]).last(), Some(&"United States of America"));
+    assert_eq!(
+        names(&s.groups[2]),
+        ["Andorra", "Azerbaijan", "Georgia", "Liechtenstein", "Monaco", "Russian Federation", "San Marino", "Turkey"]
+    );
+    assert_eq!(names(&s.groups[3]), ["Costa Rica", "Mexico"]);
+    assert_eq!(names(&s.groups[4]), ["Philippines"]);
+    assert!(s.groups.iter().flat_map(|g| &g.states).all(|e| !e.uncertain));
+    // A bounded date is given as a range, never as an invented day.
+    let iceland = s.groups[0].states.iter().find(|e| e.country == "countries/IS").unwrap();
+    assert_eq!(iceland.consented, None);
+    assert_eq!(iceland.consented_range.as_ref().unwrap().text, "2004-01-01..2007-11-30");
+    let albania = &s.groups[0].states[0];
+    assert_eq!(albania.consented, Some(date(2002, 6, 20)));
+    assert_eq!(albania.entry_into_force, Some(date(2004, 7, 1)));
+    // The report's own figures come along.
+    let parties = s.reported_figures.iter().find(|f| f.id == "ets185-parties-2007-11-30").unwrap();
+    assert_eq!(parties.value, 21);
+    assert_eq!(parties.sources[0].document, "report-2007-11");
+
+    // At another date: mid-2004, with the undated ratifications uncertain.
+    let s = status(&mut treaties, "treaties/185", 2004, 6, 30).await;
+    let parties: Vec<(&str, bool)> = s.groups[0].states.iter().map(|e| (e.country.as_str(), e.uncertain)).collect();
+    assert_eq!(parties.iter().filter(|p| !p.1).count(), 6);
+    let slovenia = s.groups.iter().flat_map(|g| &g.states).find(|e| e.country == "countries/SI").unwrap();
+    assert!(slovenia.uncertain);
+    assert_eq!(slovenia.possibly, api::StateStatus::Party as i32);
+
+    // The Protocol: Ukraine certain; the report's 11 beside it.
+    let s = status(&mut treaties, "treaties/189", 2007, 11, 30).await;
+    assert_eq!(names(&s.groups[0]), ["Ukraine"]);
+    assert!(s.reported_figures.iter().any(|f| f.id == "ets189-parties-2007-11-30" && f.value == 11));
+}
+
+#[tokio::test]
+async fn treaties_the_timeline_and_entry_into_force() {
+    let server = TestServer::start();
+    let mut treaties = TreatyServiceClient::new(server.channel().await);
+    let t = treaties.get_treaty(api::GetTreatyRequest { name: "treaties/185".into() }).await.unwrap().into_inner();
+    assert_eq!(t.display_name, "ETS 185");
+    assert_eq!(t.entry_into_force, Some(date(2004, 7, 1)));
+    assert_eq!(t.computed_entry_into_force.unwrap().latest, Some(date(2004, 7, 1)));
+    let all = treaties.list_treaties(api::ListTreatiesRequest::default()).await.unwrap().into_inner();
+    let listed: Vec<&str> = all.treaties.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(listed, ["treaties/185", "treaties/189", "treaties/201"]);
+
+    let tl = treaties
+        .get_ratification_timeline(api::GetRatificationTimelineRequest {
+            name: "treaties/185".into(),
+            from_year: 2002,
+            to_year: 2007,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let reported: Vec<(i32, Option<i32>, Option<i32>)> =
+        tl.years.iter().map(|y| (y.year, y.reported_added, y.reported_total)).collect();
+    assert_eq!(
+        reported,
+        [
+            (2002, Some(2), Some(2)),
+            (2003, Some(2), Some(4)),
+            (2004, Some(4), Some(8)),
+            (2005, Some(3), Some(11)),
+            (2006, Some(7), Some(18)),
+            (2007, Some(3), Some(21))
+        ]
+    );
+    let certain: Vec<i32> = tl.years.iter().map(|y| y.added).collect();
+    assert_eq!(certain, [2, 2, 3, 3, 6, 1]);
+    assert_eq!(tl.years[5].total, 21);
+    assert!(tl.consistent_with_reported);
+    assert_eq!(tl.undated_consents, ["countries/IS", "countries/LV", "countries/NO", "countries/SI"]);
+}
+
+#[tokio::test]
+async fn lists_page_to_their_end() {
+    let server = TestServer::start();
+    let mut activities = ActivityServiceClient::new(server.channel().await);
+    let mut seen = Vec::new();
+    let mut token = String::new();
+    loop {
+        let page = activities
+            .list_activities(api::ListActivitiesRequest {
+                page_size: 10,
+                page_token: token.clone(),
+                filter: "status = \"COMPLETED\"".into(),
+                order_by: String::new(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(page.activities.len() <= 10);
+        seen.extend(page.activities.into_iter().map(|a| a.name));
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        token = page.next_page_token;
+    }
+    assert_eq!(seen.len(), 46);
+    assert_eq!(seen[0], "activities/2006-08-31-geneva-itu-meeting-cybersecurity-spam");
+
+    let brazil = activities
+        .list_activities(api::ListActivitiesRequest {
+            filter: "status = \"COMPLETED\" AND start >= \"2007-03-01\" AND country = \"countries/BR\"".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(brazil.activities.len(), 4);
+
+    let mut countries = CountryServiceClient::new(server.channel().await);
+    let mut n = 0;
+    let mut token = String::new();
+    loop {
+        let page = countries
+            .list_countries(api::ListCountriesRequest {
+                page_size: 20,
+                page_token: token,
+                filter: String::new(),
+                as_of: Some(date(2007, 11, 30)),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        n += page.countries.len();
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        token = page.next_page_token;
+    }
+    assert_eq!(n, 85);
+    let members = countries
+        .list_countries(api::ListCountriesRequest {
+            page_size: 100,
+            filter: "coe_member = true".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(members.countries.len(), 47);
+
+    let mut treaties = TreatyServiceClient::new(server.channel().await);
+    let de = treaties
+        .list_treaty_actions(api::ListTreatyActionsRequest { country: "countries/AL".into(), ..Default::default() })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(de.treaty_actions.len(), 4, "Albania signed and ratified ETS 185 and ETS 189");
+}
+
+#[tokio::test]
+async fn a_recorded_action_reaches_a_watcher() {
+    let server = TestServer::start();
+    let mut treaties = TreatyServiceClient::new(server.channel().await);
+    let mut stream = treaties
+        .watch_treaty_actions(api::WatchTreatyActionsRequest { treaty: "treaties/185".into() })
+        .await
+        .unwrap()
+        .into_inner();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let action = api::TreatyAction {
+        country: "countries/DE".into(),
+        treaty: "treaties/185".into(),
+        kind: api::ActionKind::Ratification as i32,
+        date: Some(api::ApproxDate { text: "2009-03-09".into(), ..Default::default() }),
+        sources: vec![api::Citation { document: "CoE-2015".into(), locator: String::new() }],
+        ..Default::default()
+    };
+    let recorded = treaties
+        .record_treaty_action(with_token(
+            api::RecordTreatyActionRequest { treaty_action: Some(action.clone()), request_id: "e2e-1".into() },
+            "editor-token",
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(recorded.date.as_ref().unwrap().latest, Some(date(2009, 3, 9)));
+    let event = tokio::time::timeout(Duration::from_secs(10), stream.next()).await.unwrap().unwrap().unwrap();
+    assert_eq!(event.treaty_action.unwrap().country, "countries/DE");
+    // The status reflects it at once.
+    let s = status(&mut treaties, "treaties/185", 2009, 12, 31).await;
+    assert!(s.groups[0].states.iter().any(|e| e.country == "countries/DE"));
+    // The same request id again: applied once, answered the same.
+    let again = treaties
+        .record_treaty_action(with_token(
+            api::RecordTreatyActionRequest { treaty_action: Some(action), request_id: "e2e-1".into() },
+            "editor-token",
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(again, recorded);
+    assert!(server.log().contains("RecordTreatyAction"), "one log line per request");
+    assert!(server.log().contains("editor@test"));
+    assert!(!server.log().contains("editor-token"), "no secret in the log");
+}
+
+#[tokio::test]
+async fn activities_are_created_updated_and_deleted_with_etags() {
+    let server = TestServer::start();
+    let mut activities = ActivityServiceClient::new(server.channel().await);
+    let new = api::Activity {
+        name: "activities/2008-03-tirana-workshop".into(),
+        title: "Workshop on cybercrime legislation".into(),
+        start: Some(api::ApproxDate { text: "2008-03".into(), ..Default::default() }),
+        place: Some(api::Place {
+            text: "Tirana, Albania".into(),
+            city: "Tirana".into(),
+            country: "countries/AL".into(),
+            region: String::new(),
+        }),
+        countries: vec!["countries/AL".into()],
+        kind: api::ActivityKind::Workshop as i32,
+        status: api::ActivityStatus::Pipeline as i32,
+        outputs: vec![1],
+        partners: vec![api::Partner { organisation: "organisations/microsoft".into(), role: "supporter".into() }],
+        funding: vec!["project-budget".into()],
+        plan: "2007-12..2008-06".into(),
+        sources: vec![api::Citation { document: "report-2007-11".into(), locator: "§4.2".into() }],
+        ..Default::default()
+    };
+    let created = activities
+        .create_activity(with_token(
+            api::CreateActivityRequest { activity: Some(new.clone()), request_id: String::new() },
+            "editor-token",
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(created.etag, "1");
+    let dup = activities
+        .create_activity(with_token(
+            api::CreateActivityRequest { activity: Some(new.clone()), request_id: String::new() },
+            "editor-token",
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(dup.code(), Code::AlreadyExists);
+
+    // Update one field through the mask.
+    let change =
+        api::Activity { name: new.name.clone(), status: api::ActivityStatus::Completed as i32, ..Default::default() };
+    let updated = activities
+        .update_activity(with_token(
+            api::UpdateActivityRequest {
+                activity: Some(change.clone()),
+                update_mask: Some(prost_types::FieldMask { paths: vec!["status".into()] }),
+                etag: "1".into(),
+                request_id: String::new(),
+            },
+            "editor-token",
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        (updated.etag.as_str(), updated.status, updated.title.as_str()),
+        ("2", api::ActivityStatus::Completed as i32, "Workshop on cybercrime legislation")
+    );
+    // A stale etag: ABORTED, nothing written.
+    let stale = activities
+        .update_activity(with_token(
+            api::UpdateActivityRequest {
+                activity: Some(api::Activity { name: new.name.clone(), title: "stale".into(), ..Default::default() }),
+                update_mask: Some(prost_types::FieldMask { paths: vec!["title".into()] }),
+                etag: "1".into(),
+                request_id: String::new(),
+            },
+            "editor-token",
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(stale.code(), Code::Aborted);
+    let got = activities.get_activity(api::GetActivityRequest { name: new.name.clone() }).await.unwrap().into_inner();
+    assert_eq!(got.title, "Workshop on cybercrime legislation");
+    // An unknown mask path.
+    let err = activities
+        .update_activity(with_token(
+            api::UpdateActivityRequest {
+                activity: Some(change),
+                update_mask: Some(prost_types::FieldMask { paths: vec!["colour".into()] }),
+                etag: String::new(),
+                request_id: String::new(),
+            },
+            "editor-token",
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        bad_request(&err),
+        [("update_mask.paths[0]".to_owned(), "`colour` is not an updatable field of Activity".to_owned())]
+    );
+    // Delete with the current etag.
+    activities
+        .delete_activity(with_token(
+            api::DeleteActivityRequest { name: new.name.clone(), etag: "2".into(), request_id: String::new() },
+            "editor-token",
+        ))
+        .await
+        .unwrap();
+    let gone = activities.get_activity(api::GetActivityRequest { name: new.name }).await.unwrap_err();
+    assert_eq!(gone.code(), Code::NotFound);
+}
+
+#[tokio::test]
+async fn each_bad_request_gets_its_code_and_field() {
+    let server = TestServer::start();
+    let mut treaties = TreatyServiceClient::new(server.channel().await);
+    let mut activities = ActivityServiceClient::new(server.channel().await);
+    let mut countries = CountryServiceClient::new(server.channel().await);
+
+    let err = treaties.get_treaty(api::GetTreatyRequest { name: "treaties/999".into() }).await.unwrap_err();
+    assert_eq!((err.code(), err.message()), (Code::NotFound, "treaties/999 not found"));
+    let err =
+        countries.get_country(api::GetCountryRequest { name: "countries/QQ".into(), as_of: None }).await.unwrap_err();
+    assert_eq!(err.code(), Code::NotFound);
+    let err = treaties.get_treaty(api::GetTreatyRequest { name: "treaty/185".into() }).await.unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument);
+    assert_eq!(
+        bad_request(&err),
+        [("name".to_owned(), "`treaty/185` is not a resource name `treaties/...`".to_owned())]
+    );
+
+    for (d, description) in [
+        (date(2007, 13, 1), "month 13 is out of range 1-12"),
+        (date(2007, 2, 0), "day 0 is out of range: a full date is needed"),
+        (date(2007, 2, 30), "day 30 does not exist in 2007-02"),
+    ] {
+        let err = treaties
+            .get_treaty_status(api::GetTreatyStatusRequest { name: "treaties/185".into(), as_of: Some(d) })
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Code::InvalidArgument);
+        assert_eq!(bad_request(&err), [("as_of".to_owned(), description.to_owned())]);
+    }
+    let err = activities
+        .list_activities(api::ListActivitiesRequest { filter: "stat = \"COMPLETED\"".into(), ..Default::default() })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument);
+    assert_eq!(bad_request(&err)[0].0, "filter");
+    assert!(bad_request(&err)[0].1.contains("field `stat`: unknown field"), "{err:?}");
+    let err = activities
+        .list_activities(api::ListActivitiesRequest { page_size: -1, ..Default::default() })
+        .await
+        .unwrap_err();
+    assert_eq!(bad_request(&err), [("page_size".to_owned(), "-1 is negative".to_owned())]);
+    let first = activities
+        .list_activities(api::ListActivitiesRequest { page_size: 2, ..Default::default() })
+        .await
+        .unwrap()
+        .into_inner();
+    let err = activities
+        .list_activities(api::ListActivitiesRequest {
+            page_size: 2,
+            page_token: first.next_page_token,
+            filter: "output = 1".into(),
+            order_by: String::new(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument);
+    assert_eq!(bad_request(&err)[0].0, "page_token");
+
+    // A domain rule: the Protocol's consent before the Convention's (Armenia ratified ETS 185 on 2006-10-12).
+    let record = |country: &str, treaty: &str, kind: api::ActionKind, text: &str| api::RecordTreatyActionRequest {
+        treaty_action: Some(api::TreatyAction {
+            country: country.into(),
+            treaty: treaty.into(),
+            kind: kind as i32,
+            date: Some(api::ApproxDate { text: text.into(), ..Default::default() }),
+            sources: vec![api::Citation { document: "CoE-2015".into(), locator: String::new() }],
+            ..Default::default()
+        }),
+        request_id: String::new(),
+    };
+    treaties
+        .record_treaty_action(with_token(
+            record("countries/AM", "treaties/189", api::ActionKind::Signature, "2003-02-01"),
+            "editor-token",
+        ))
+        .await
+        .unwrap();
+    let err = treaties
+        .record_treaty_action(with_token(
+            record("countries/AM", "treaties/189", api::ActionKind::Ratification, "2005-01-01"),
+            "editor-token",
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition);
+    assert_eq!(
+        err.message(),
+        "AM: consent to ETS 189 (2005-01-01) is before consent to ETS 185 (2006-10-12); it must come first or at the same time"
+    );
+    // A second ratification.
+    let err = treaties
+        .record_treaty_action(with_token(
+            record("countries/AL", "treaties/185", api::ActionKind::Ratification, "2003-01-01"),
+            "editor-token",
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::AlreadyExists);
+    // A bad date in a write names the field.
+    let err = treaties
+        .record_treaty_action(with_token(
+            record("countries/DE", "treaties/185", api::ActionKind::Ratification, "2009-13"),
+            "editor-token",
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(bad_request(&err), [("treaty_action.date.text".to_owned(), "month 13 is out of range 1-12".to_owned())]);
+
+    // Auth: no token, a bad token, a reader's token on a write (PERMISSION_DENIED before NOT_FOUND).
+    let err = treaties
+        .record_treaty_action(record("countries/DE", "treaties/185", api::ActionKind::Ratification, "2009-03-09"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::Unauthenticated);
+    let err = treaties
+        .record_treaty_action(with_token(
+            record("countries/DE", "treaties/185", api::ActionKind::Ratification, "2009-03-09"),
+            "wrong",
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::Unauthenticated);
+    let err = activities
+        .delete_activity(with_token(
+            api::DeleteActivityRequest { name: "activities/no-such".into(), ..Default::default() },
+            "reader-token",
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+    // Nothing was written by the failed requests: Germany is still a signatory.
+    let s = status(&mut treaties, "treaties/185", 2030, 1, 1).await;
+    assert!(s.groups[1].states.iter().any(|e| e.country == "countries/DE"));
+}
+
+#[tokio::test]
+async fn reads_can_require_a_token() {
+    let server = TestServer::builder().require_token_for_reads().start();
+    let mut treaties = TreatyServiceClient::new(server.channel().await);
+    let err = treaties.get_treaty(api::GetTreatyRequest { name: "treaties/185".into() }).await.unwrap_err();
+    assert_eq!(err.code(), Code::Unauthenticated);
+    treaties
+        .get_treaty(with_token(api::GetTreatyRequest { name: "treaties/185".into() }, "reader-token"))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn countries_the_plan_and_the_programme() {
+    let server = TestServer::start();
+    let channel = server.channel().await;
+    let ph = CountryServiceClient::new(channel.clone())
+        .get_country(api::GetCountryRequest { name: "countries/PH".into(), as_of: Some(date(2007, 11, 30)) })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(ph.treaty_statuses[0].status, api::StateStatus::AccessionRequested as i32);
+    assert_eq!(ph.legislative_assistance[0].id, "ph-draft-law");
+    let rs = CountryServiceClient::new(channel.clone())
+        .get_country(api::GetCountryRequest { name: "countries/RS".into(), as_of: Some(date(2007, 11, 30)) })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(rs.contact_point.unwrap().status, "temporary");
+
+    let plan = ActivityServiceClient::new(channel.clone())
+        .get_activity_plan(api::GetActivityPlanRequest {
+            period_start: Some(date(2007, 12, 1)),
+            period_end: Some(date(2008, 6, 30)),
+            filter: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let planned = plan.activities.iter().filter(|a| a.plan == "2007-12..2008-06").count();
+    assert_eq!(planned, 24, "every activity of section 4.2");
+    assert_eq!(plan.activities.last().unwrap().place.as_ref().unwrap().country, "countries/AL", "the undated one last");
+    let err = ActivityServiceClient::new(channel.clone())
+        .get_activity_plan(api::GetActivityPlanRequest {
+            period_start: Some(date(2008, 6, 30)),
+            period_end: Some(date(2007, 12, 1)),
+            filter: String::new(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(bad_request(&err)[0].0, "period_end");
+
+    let mut programme = ProgrammeServiceClient::new(channel.clone());
+    let p = programme
+        .get_programme(api::GetProgrammeRequest { as_of: Some(date(2007, 11, 30)) })
+        .await
+        .unwrap()
+        .into_inner();
+    let targets: Vec<(i32, i32)> = p.outputs[0].indicators[0].targets.iter().map(|t| (t.target, t.value)).collect();
+    assert_eq!(targets, [(10, 1), (5, 8)]);
+    assert_eq!(programme.list_studies(api::ListStudiesRequest::default()).await.unwrap().into_inner().studies.len(), 5);
+    let itu = programme
+        .get_organisation(api::GetOrganisationRequest { name: "organisations/itu".into() })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(itu.kind, "intergovernmental");
+}
+
+#[tokio::test]
+async fn health_and_graceful_shutdown() {
+    let mut server = TestServer::start();
+    let channel = server.channel().await;
+    let mut health = tonic_health_client(channel.clone());
+    let serving = health
+        .check(grpc_server::pb_health::HealthCheckRequest { service: "coe.cybercrime.v1.TreatyService".into() })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(serving.status, grpc_server::pb_health::health_check_response::ServingStatus::Serving as i32);
+    // A watcher connected: shutdown still completes within its bound.
+    let mut treaties = TreatyServiceClient::new(channel);
+    let _stream = treaties.watch_treaty_actions(api::WatchTreatyActionsRequest::default()).await.unwrap().into_inner();
+    let (took, ok) = server.terminate();
+    assert!(ok, "exit status");
+    assert!(took < Duration::from_secs(8), "shutdown took {took:?}");
+}
+
+fn tonic_health_client(
+    channel: tonic::transport::Channel,
+) -> grpc_server::pb_health::health_client::HealthClient<tonic::transport::Channel> {
+    grpc_server::pb_health::health_client::HealthClient::new(channel)
+}

