@@ -60,7 +60,7 @@ struct ServeArgs {
     /// The store: sqlite://PATH (default) or postgres://USER@HOST/DB.
     #[arg(long, env = "CYBERCRIME_STORE", default_value = "sqlite://cybercrime.sqlite")]
     store: String,
-    /// Tokens file (TOML: [[token]] principal, role = reader|editor|admin, sha256).
+    /// Tokens file: TOML, one `[[token]]` table per token with principal, role (reader, editor or admin) and sha256.
     #[arg(long, env = "CYBERCRIME_TOKENS")]
     tokens: Option<PathBuf>,
     /// Require a token for reads too.
