@@ -55,6 +55,12 @@ impl ServerBuilder {
         self
     }
 
+    /// More arguments to `cybercrime serve`.
+    pub fn args(mut self, args: &[&str]) -> Self {
+        self.extra.extend(args.iter().map(|a| (*a).to_owned()));
+        self
+    }
+
     /// Another store than a fresh SQLite file.
     pub fn store(mut self, url: &str) -> Self {
         self.store_url = Some(url.to_owned());

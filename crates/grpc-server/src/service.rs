@@ -27,9 +27,9 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// Who may do what.
     pub auth: Auth,
-    /// The records other than activities and treaty actions, read once at start-up (they change only through
-    /// `cybercrime import`): legislative assistance, profiles, contact points, studies, the programme, funding,
-    /// reported figures.
+    /// The states and the records other than activities and treaty actions, read once at start-up (the API
+    /// does not change them; `cybercrime import` fills an empty store before a server starts): legislative
+    /// assistance, profiles, contact points, studies, the programme, funding, reported figures.
     pub records: core_model::Dataset,
     /// Tells watch streams to end (on shutdown).
     pub shutdown: tokio::sync::watch::Receiver<bool>,
@@ -39,6 +39,7 @@ impl AppState {
     /// Reads the records the services answer from memory.
     pub async fn load_records(store: &dyn Store) -> Result<core_model::Dataset> {
         let mut ds = core_model::Dataset::empty();
+        ds.states = store.snapshot().dataset().states.clone();
         for kind in RecordKind::ALL {
             let mut page = PageRequest::first(PageRequest::MAX_SIZE);
             loop {
@@ -207,9 +208,7 @@ impl Services {
             reviewed: p.reviewed.as_ref().map(c::approx),
             sources: c::citations(&p.source),
         });
-        let mut with_states = records.clone();
-        with_states.states = ds.states.clone();
-        let contact_point = with_states.contact_point_at(&state.code, as_of).map(|p| pb::ContactPoint {
+        let contact_point = records.contact_point_at(&state.code, as_of).map(|p| pb::ContactPoint {
             status: serde_name(&p.status),
             as_at: Some(c::approx(&p.as_at)),
             sources: c::citations(&p.source),
@@ -778,8 +777,7 @@ impl ProgrammeService for Services {
         let result = async {
             call.principal = self.0.auth.reader(request.metadata())?.name;
             let as_of = c::opt_full_date("as_of", request.get_ref().as_of.as_ref())?.unwrap_or_else(today);
-            let mut ds = self.0.records.clone();
-            ds.states = self.0.store.snapshot().dataset().states.clone();
+            let ds = &self.0.records;
             let outputs = ds
                 .outputs
                 .iter()
