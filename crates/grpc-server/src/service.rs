@@ -45,22 +45,7 @@ impl AppState {
             loop {
                 let p = store.list_records(kind, &page).await?;
                 for v in p.items {
-                    match v.record {
-                        Record::Source(r) => ds.sources.push(r),
-                        Record::Plan(r) => ds.plans.push(r),
-                        Record::Organisation(r) => ds.organisations.push(r),
-                        Record::FundingSource(r) => ds.funding_sources.push(r),
-                        Record::Budget(r) => ds.budget.push(r),
-                        Record::Contribution(r) => ds.contributions.push(r),
-                        Record::Cooperation(r) => ds.cooperation.push(r),
-                        Record::LegislativeAssistance(r) => ds.legislative_assistance.push(r),
-                        Record::Profile(r) => ds.profiles.push(r),
-                        Record::ContactPoint(r) => ds.contact_points.push(r),
-                        Record::Study(r) => ds.studies.push(r),
-                        Record::Objective(r) => ds.objective = r,
-                        Record::Output(r) => ds.outputs.push(r),
-                        Record::ReportedFigure(r) => ds.reported_figures.push(r),
-                    }
+                    v.record.add_to(&mut ds);
                 }
                 if p.next_page_token.is_empty() {
                     break;

@@ -211,20 +211,28 @@ pub(crate) fn records_of(ds: &core_model::Dataset) -> Vec<Record> {
 
 /// Puts a record into a dataset (the inverse of [`records_of`]).
 pub(crate) fn put(ds: &mut core_model::Dataset, record: Record) {
-    match record {
-        Record::Source(r) => ds.sources.push(r),
-        Record::Plan(r) => ds.plans.push(r),
-        Record::Organisation(r) => ds.organisations.push(r),
-        Record::FundingSource(r) => ds.funding_sources.push(r),
-        Record::Budget(r) => ds.budget.push(r),
-        Record::Contribution(r) => ds.contributions.push(r),
-        Record::Cooperation(r) => ds.cooperation.push(r),
-        Record::LegislativeAssistance(r) => ds.legislative_assistance.push(r),
-        Record::Profile(r) => ds.profiles.push(r),
-        Record::ContactPoint(r) => ds.contact_points.push(r),
-        Record::Study(r) => ds.studies.push(r),
-        Record::Objective(r) => ds.objective = r,
-        Record::Output(r) => ds.outputs.push(r),
-        Record::ReportedFigure(r) => ds.reported_figures.push(r),
+    record.add_to(ds);
+}
+
+impl Record {
+    /// Adds the record to the collection of its kind in `ds` (the objective replaces the dataset's).
+    pub fn add_to(self, ds: &mut core_model::Dataset) {
+        let record = self;
+        match record {
+            Record::Source(r) => ds.sources.push(r),
+            Record::Plan(r) => ds.plans.push(r),
+            Record::Organisation(r) => ds.organisations.push(r),
+            Record::FundingSource(r) => ds.funding_sources.push(r),
+            Record::Budget(r) => ds.budget.push(r),
+            Record::Contribution(r) => ds.contributions.push(r),
+            Record::Cooperation(r) => ds.cooperation.push(r),
+            Record::LegislativeAssistance(r) => ds.legislative_assistance.push(r),
+            Record::Profile(r) => ds.profiles.push(r),
+            Record::ContactPoint(r) => ds.contact_points.push(r),
+            Record::Study(r) => ds.studies.push(r),
+            Record::Objective(r) => ds.objective = r,
+            Record::Output(r) => ds.outputs.push(r),
+            Record::ReportedFigure(r) => ds.reported_figures.push(r),
+        }
     }
 }

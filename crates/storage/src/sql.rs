@@ -228,6 +228,23 @@ struct Replay {
     body: Option<String>,
 }
 
+impl Effect {
+    /// A record written (created, or updated from `before`) at version `etag`.
+    fn written(before: Option<String>, body: String, etag: i64) -> Effect {
+        Effect {
+            before,
+            after: Some(body.clone()),
+            replay: Replay { etag: Some(etag_of(etag)), body: Some(body) },
+            treaty_action: false,
+        }
+    }
+
+    /// A record deleted.
+    fn deleted(before: String) -> Effect {
+        Effect { before: Some(before), after: None, replay: Replay { etag: None, body: None }, treaty_action: false }
+    }
+}
+
 /// A write under way: its transaction and this process's write lock.
 struct WriteTx<'a> {
     tx: Transaction<'static, Any>,
@@ -977,6 +994,13 @@ fn versioned_activity(inner: &Inner, row: &AnyRow) -> Result<Versioned<Activity>
     })
 }
 
+fn replayed_record(kind: RecordKind, replay: Replay) -> Result<Versioned<Record>> {
+    Ok(Versioned {
+        etag: replay.etag.unwrap_or_default(),
+        record: Record::from_body(kind, replay.body.as_deref().unwrap_or("null"))?,
+    })
+}
+
 fn replayed<T: DeserializeOwned>(replay: Replay) -> Result<Versioned<T>> {
     Ok(Versioned { etag: replay.etag.unwrap_or_default(), record: decode(replay.body.as_deref().unwrap_or("null"))? })
 }
@@ -1087,12 +1111,7 @@ impl Store for SqlStore {
                     inner.check_activity(tx, &activity).await?;
                     inner.put_activity(tx, &activity, inner.region_of(&activity), 1, true).await?;
                     let body = encode(&activity)?;
-                    Ok::<Effect, StorageError>(Effect {
-                        before: None,
-                        after: Some(body.clone()),
-                        replay: Replay { etag: Some(etag_of(1)), body: Some(body) },
-                        treaty_action: false,
-                    })
+                    Ok::<Effect, StorageError>(Effect::written(None, body, 1))
                 }
                 .await?;
                 inner.finish_write(w, ctx, "create", &resource, effect).await?
@@ -1119,12 +1138,7 @@ impl Store for SqlStore {
                     inner.check_activity(tx, &activity).await?;
                     inner.put_activity(tx, &activity, inner.region_of(&activity), current + 1, false).await?;
                     let body = encode(&activity)?;
-                    Ok::<Effect, StorageError>(Effect {
-                        before: Some(before),
-                        after: Some(body.clone()),
-                        replay: Replay { etag: Some(etag_of(current + 1)), body: Some(body) },
-                        treaty_action: false,
-                    })
+                    Ok::<Effect, StorageError>(Effect::written(Some(before), body, current + 1))
                 }
                 .await?;
                 inner.finish_write(w, ctx, "update", &resource, effect).await?
@@ -1167,12 +1181,7 @@ impl Store for SqlStore {
                         .execute(&mut **tx)
                         .await
                         .map_err(|e| inner.err(e))?;
-                    Ok::<Effect, StorageError>(Effect {
-                        before: Some(before),
-                        after: None,
-                        replay: Replay { etag: None, body: None },
-                        treaty_action: false,
-                    })
+                    Ok::<Effect, StorageError>(Effect::deleted(before))
                 }
                 .await?;
                 inner.finish_write(w, ctx, "delete", &resource, effect).await?
@@ -1225,21 +1234,13 @@ impl Store for SqlStore {
                     inner.check_record(tx, Some(&record), None).await?;
                     inner.put_record(tx, &record, 1, true).await?;
                     let body = record.body()?;
-                    Ok::<Effect, StorageError>(Effect {
-                        before: None,
-                        after: Some(body.clone()),
-                        replay: Replay { etag: Some(etag_of(1)), body: Some(body) },
-                        treaty_action: false,
-                    })
+                    Ok::<Effect, StorageError>(Effect::written(None, body, 1))
                 }
                 .await?;
                 inner.finish_write(w, ctx, "create", &resource, effect).await?
             }
         };
-        Ok(Versioned {
-            etag: replay.etag.unwrap_or_default(),
-            record: Record::from_body(kind, replay.body.as_deref().unwrap_or("null"))?,
-        })
+        replayed_record(kind, replay)
     }
 
     async fn update_record(&self, ctx: &WriteContext, record: Record, etag: Option<&str>) -> Result<Versioned<Record>> {
@@ -1256,21 +1257,13 @@ impl Store for SqlStore {
                     inner.check_record(tx, Some(&record), None).await?;
                     inner.put_record(tx, &record, current + 1, false).await?;
                     let body = record.body()?;
-                    Ok::<Effect, StorageError>(Effect {
-                        before: Some(before),
-                        after: Some(body.clone()),
-                        replay: Replay { etag: Some(etag_of(current + 1)), body: Some(body) },
-                        treaty_action: false,
-                    })
+                    Ok::<Effect, StorageError>(Effect::written(Some(before), body, current + 1))
                 }
                 .await?;
                 inner.finish_write(w, ctx, "update", &resource, effect).await?
             }
         };
-        Ok(Versioned {
-            etag: replay.etag.unwrap_or_default(),
-            record: Record::from_body(kind, replay.body.as_deref().unwrap_or("null"))?,
-        })
+        replayed_record(kind, replay)
     }
 
     async fn delete_record(&self, ctx: &WriteContext, kind: RecordKind, id: &str, etag: Option<&str>) -> Result<()> {
@@ -1304,12 +1297,7 @@ impl Store for SqlStore {
                             },
                             _ => inner.err(e),
                         })?;
-                    Ok::<Effect, StorageError>(Effect {
-                        before: Some(before),
-                        after: None,
-                        replay: Replay { etag: None, body: None },
-                        treaty_action: false,
-                    })
+                    Ok::<Effect, StorageError>(Effect::deleted(before))
                 }
                 .await?;
                 inner.finish_write(w, ctx, "delete", &resource, effect).await?
