@@ -1,0 +1,39 @@
+//! The reporting crate's one error type.
+
+use chrono::NaiveDate;
+
+/// A result whose error is a [`ReportError`].
+pub type Result<T, E = ReportError> = std::result::Result<T, E>;
+
+/// Why a report cannot be generated.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReportError {
+    /// The period ends before it starts.
+    #[error("the period ends ({end}) before it starts ({start})")]
+    PeriodEndsBeforeStart {
+        /// First day.
+        start: NaiveDate,
+        /// Last day.
+        end: NaiveDate,
+    },
+    /// The as-of date is before anything the data holds.
+    #[error("as of {as_of} there is no data: the earliest fact is of {earliest}")]
+    BeforeAnyData {
+        /// The date asked.
+        as_of: NaiveDate,
+        /// The earliest date in the data.
+        earliest: NaiveDate,
+    },
+    /// No such country.
+    #[error("unknown country `{0}`")]
+    UnknownCountry(String),
+    /// No such format.
+    #[error("unknown format `{0}`: use markdown, html or json")]
+    UnknownFormat(String),
+    /// The data lacks a treaty the report needs.
+    #[error("the data holds no treaty {0}")]
+    MissingTreaty(u32),
+    /// A template failed (a bug).
+    #[error("template error: {0}")]
+    Template(String),
+}

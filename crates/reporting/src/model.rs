@@ -1,0 +1,638 @@
+//! The content of a progress report and of a country brief, built from the data: plain structures that every
+//! format renders (and that the JSON format is).
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use core_model::{
+    Activity, ActivityStatus, ApproxDate, AssistanceMethod, CountryCode, Dataset, Measure, StateStatus, StepStatus,
+    TreatyNumber,
+};
+use serde::Serialize;
+
+use crate::{ReportError, Result};
+
+/// The Convention on Cybercrime.
+const ETS_185: TreatyNumber = TreatyNumber(185);
+
+/// A period, both days included.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Period {
+    /// First day.
+    pub start: NaiveDate,
+    /// Last day.
+    pub end: NaiveDate,
+}
+
+impl Period {
+    /// A period, checked.
+    pub fn new(start: NaiveDate, end: NaiveDate) -> Result<Period> {
+        if end < start {
+            return Err(ReportError::PeriodEndsBeforeStart { start, end });
+        }
+        Ok(Period { start, end })
+    }
+
+    fn overlaps(&self, a: &Activity) -> bool {
+        let (Some(start), Some(end)) = (a.start, a.end_or_start()) else { return false };
+        start.earliest().is_none_or(|s| s <= self.end) && end.latest().is_none_or(|e| e >= self.start)
+    }
+}
+
+/// One activity as a report lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ActivityLine {
+    /// Its id.
+    pub id: String,
+    /// The date as the source writes it (or its canonical form).
+    pub date: String,
+    /// Where.
+    pub place: String,
+    /// What.
+    pub description: String,
+    /// Its status (IATI name).
+    pub status: String,
+    /// The date is to be confirmed.
+    pub tentative: bool,
+}
+
+fn activity_line(a: &Activity) -> ActivityLine {
+    let date = if a.date_text.is_empty() {
+        match (a.start, a.end) {
+            (Some(s), Some(e)) => format!("{s} – {e}"),
+            (Some(s), None) => s.to_string(),
+            _ => "undated".to_owned(),
+        }
+    } else {
+        a.date_text.clone()
+    };
+    ActivityLine {
+        id: a.id.clone(),
+        date,
+        place: a.place.text.clone(),
+        description: a.description.clone(),
+        status: serde_json::to_value(a.status).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
+        tentative: a.tentative,
+    }
+}
+
+fn by_date(a: &&Activity) -> (bool, Option<NaiveDate>) {
+    (a.start.is_none(), a.start.and_then(|d| d.earliest()))
+}
+
+/// A target of an indicator and its value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TargetLine {
+    /// What is counted.
+    pub label: String,
+    /// The target.
+    pub target: u32,
+    /// The value at the report's date.
+    pub value: usize,
+    /// The countries that count.
+    pub countries: Vec<String>,
+}
+
+/// An output with its indicators' values.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OutputLine {
+    /// 1, 2 or 3.
+    pub number: u8,
+    /// Short title.
+    pub title: String,
+    /// The expected result.
+    pub text: String,
+    /// Indicator targets and values.
+    pub targets: Vec<TargetLine>,
+}
+
+/// Advice on draft laws given to one country (section 3.1 of the report).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AdviceLine {
+    /// The country's name.
+    pub country: String,
+    /// What was done, step by step, with dates.
+    pub steps: Vec<String>,
+}
+
+/// Cooperation with one country in the period.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CountryCooperation {
+    /// The country's name.
+    pub country: String,
+    /// Its activities in the period.
+    pub activities: Vec<ActivityLine>,
+    /// Legislative assistance steps dated in the period.
+    pub assistance: Vec<String>,
+}
+
+/// Cooperation with one organisation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OrganisationCooperation {
+    /// The heading.
+    pub title: String,
+    /// The organisations.
+    pub organisations: Vec<String>,
+    /// What was done.
+    pub summary: String,
+}
+
+/// A study.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StudyLine {
+    /// Short title.
+    pub title: String,
+    /// The question.
+    pub question: String,
+    /// Who.
+    pub by: String,
+    /// Launched.
+    pub launched: String,
+    /// Due.
+    pub due: String,
+}
+
+/// Consents in one year.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct YearLine {
+    /// The year.
+    pub year: i32,
+    /// The figure shown: as reported when a report states it, else as computed.
+    pub added: String,
+    /// The running total shown.
+    pub total: String,
+    /// Consents the data dates certainly in the year.
+    pub dated: u32,
+    /// Consents that may be in the year but whose day no source gives.
+    pub undated: u32,
+    /// The shown figures are the report's (else computed).
+    pub reported: bool,
+    /// Added, as a number for the chart (reported, else certain).
+    pub added_value: i64,
+    /// Total, as a number for the chart.
+    pub total_value: i64,
+}
+
+/// One column of the status table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StatusColumn {
+    /// The heading, e.g. "Ratified".
+    pub label: String,
+    /// How many states the data counts.
+    pub count: usize,
+    /// What a report states, when it differs from the count.
+    pub reported: Option<i64>,
+    /// The states' names (an uncertain one is marked "(uncertain)").
+    pub states: Vec<String>,
+}
+
+/// A treaty's status table and ratifications per year.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TreatySection {
+    /// "ETS 185".
+    pub label: String,
+    /// "Convention on Cybercrime".
+    pub title: String,
+    /// The status table.
+    pub columns: Vec<StatusColumn>,
+    /// Ratifications per year.
+    pub years: Vec<YearLine>,
+    /// Some placing of the undated consents gives the reported series exactly.
+    pub consistent_with_reported: bool,
+    /// The states whose consent's year the data does not fix.
+    pub undated: Vec<String>,
+}
+
+/// Money as the report writes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FundingLine {
+    /// What.
+    pub label: String,
+    /// How much, e.g. "EUR 270,000 (USD 350,000)".
+    pub amount: String,
+}
+
+/// A progress report "status as at DATE" for a period.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProgressReport {
+    /// "Project on Cybercrime: progress report".
+    pub title: String,
+    /// The report's date.
+    pub as_of: NaiveDate,
+    /// The period its activities cover.
+    pub period: Period,
+    /// The objective.
+    pub objective: String,
+    /// The outputs with indicator values.
+    pub outputs: Vec<OutputLine>,
+    /// Budget and contributions.
+    pub funding: Vec<FundingLine>,
+    /// Activities done in the period.
+    pub activities: Vec<ActivityLine>,
+    /// The period has no activity.
+    pub empty_period: bool,
+    /// Cooperation by country.
+    pub countries: Vec<CountryCooperation>,
+    /// Cooperation by organisation.
+    pub organisations: Vec<OrganisationCooperation>,
+    /// Studies.
+    pub studies: Vec<StudyLine>,
+    /// Specific advice on draft laws, by country (Output 1).
+    pub advice: Vec<AdviceLine>,
+    /// The Convention and the other treaties.
+    pub treaties: Vec<TreatySection>,
+    /// Activities proposed after the report's date.
+    pub proposed: Vec<ActivityLine>,
+}
+
+fn money(m: &core_model::Money) -> String {
+    let digits = m.amount.to_string();
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("{} {grouped}", m.currency)
+}
+
+fn step_text(s: &core_model::AssistanceStep) -> String {
+    let method = match s.method {
+        AssistanceMethod::WrittenAnalysis => "written analysis",
+        AssistanceMethod::Workshop => "workshop",
+        AssistanceMethod::Meetings => "meetings",
+        AssistanceMethod::FollowUp => "follow-up",
+    };
+    let when = s
+        .date
+        .map(|d| format!(" ({})", d.describe().trim_start_matches("on ").trim_start_matches("in ")))
+        .unwrap_or_default();
+    let status = match s.status {
+        StepStatus::Done => "",
+        StepStatus::Underway => " — under way",
+        StepStatus::Planned => " — planned",
+    };
+    format!("{}{when}: {}{status}", capitalise(method), s.description)
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
+}
+
+/// The earliest date the data speaks of (the opening of the first treaty, or the first activity).
+fn earliest_fact(ds: &Dataset) -> Option<NaiveDate> {
+    ds.treaties
+        .iter()
+        .filter_map(|t| t.opened.earliest())
+        .chain(ds.activities.iter().filter_map(|a| a.start.and_then(|d| d.earliest())))
+        .min()
+}
+
+fn name_of(ds: &Dataset, c: &CountryCode) -> String {
+    ds.state(c).map_or_else(|| c.to_string(), |s| s.name.clone())
+}
+
+fn treaty_section(ds: &Dataset, number: TreatyNumber, as_of: NaiveDate) -> Result<TreatySection> {
+    let treaty = ds.treaty(number).ok_or(ReportError::MissingTreaty(number.0))?;
+    let status = ds.treaty_status(number, as_of).map_err(|_| ReportError::MissingTreaty(number.0))?;
+    let reported = |m: Measure, year: Option<i32>| {
+        ds.reported_figures
+            .iter()
+            .filter(|f| {
+                f.treaty == Some(number) && f.measure == m && f.year == year && f.as_of.certainly_on_or_before(as_of)
+            })
+            .max_by_key(|f| f.as_of.latest())
+            .map(|f| f.value)
+    };
+    let columns = status
+        .groups
+        .iter()
+        .map(|g| {
+            let measure = match g.status {
+                StateStatus::Party => Measure::Parties,
+                StateStatus::Signatory => Measure::Signatories,
+                StateStatus::NotSigned => Measure::MemberStatesNotSigned,
+                StateStatus::InvitedToAccede => Measure::InvitedToAccede,
+                StateStatus::AccessionRequested => Measure::AccessionRequested,
+            };
+            let label = match g.status {
+                StateStatus::NotSigned => "Not signed".to_owned(),
+                s => s.label().to_owned(),
+            };
+            StatusColumn {
+                label,
+                count: g.states.len(),
+                reported: reported(measure, None).filter(|r| *r != g.states.len() as i64),
+                states: g
+                    .states
+                    .iter()
+                    .map(|e| if e.uncertain { format!("{} (uncertain)", e.name) } else { e.name.clone() })
+                    .collect(),
+            }
+        })
+        .collect();
+    let first = ds
+        .consents_per_year(
+            number,
+            treaty.opened.earliest().map_or(2001, |d| chrono::Datelike::year(&d)),
+            chrono::Datelike::year(&as_of),
+        )
+        .map_err(|_| ReportError::MissingTreaty(number.0))?;
+    let years: Vec<YearLine> = first
+        .iter()
+        .skip_while(|y| y.added_max == 0)
+        .map(|y| {
+            let (ra, rt) =
+                (reported(Measure::ConsentsInYear, Some(y.year)), reported(Measure::ConsentsTotal, Some(y.year)));
+            let range = |lo: u32, hi: u32, sign: &str| {
+                if lo == hi { format!("{sign}{lo}") } else { format!("{sign}{lo}–{hi}") }
+            };
+            YearLine {
+                year: y.year,
+                added: ra.map_or_else(|| range(y.added_min, y.added_max, "+"), |v| format!("+{v}")),
+                total: rt.map_or_else(|| range(y.total_min, y.total_max, ""), |v| v.to_string()),
+                dated: y.added_min,
+                undated: y.added_max - y.added_min,
+                reported: ra.is_some(),
+                added_value: ra.unwrap_or(i64::from(y.added_min)),
+                total_value: rt.unwrap_or(i64::from(y.total_min)),
+            }
+        })
+        .collect();
+    let series: Vec<(i32, i64)> = years.iter().filter(|y| y.reported).map(|y| (y.year, y.added_value)).collect();
+    let rec = ds.reconcile_consents_per_year(number, &series).map_err(|_| ReportError::MissingTreaty(number.0))?;
+    Ok(TreatySection {
+        label: treaty.label(),
+        title: treaty.short_title.clone(),
+        columns,
+        years,
+        consistent_with_reported: rec.consistent,
+        undated: rec.undated.iter().map(|c| name_of(ds, c)).collect(),
+    })
+}
+
+impl ProgressReport {
+    /// Builds the report of `period`, status as at `as_of`, from a whole dataset.
+    pub fn build(ds: &Dataset, as_of: NaiveDate, period: Period) -> Result<ProgressReport> {
+        if let Some(earliest) = earliest_fact(ds).filter(|e| as_of < *e) {
+            return Err(ReportError::BeforeAnyData { as_of, earliest });
+        }
+        let mut done: Vec<&Activity> =
+            ds.activities.iter().filter(|a| a.status == ActivityStatus::Completed && period.overlaps(a)).collect();
+        done.sort_by_key(by_date);
+        let plan_after = |a: &Activity| {
+            a.plan
+                .as_ref()
+                .and_then(|p| ds.plans.iter().find(|x| &x.id == p))
+                .is_some_and(|p| p.period_end.latest().is_some_and(|e| e > as_of))
+        };
+        let mut proposed: Vec<&Activity> = ds
+            .activities
+            .iter()
+            .filter(|a| matches!(a.status, ActivityStatus::Pipeline | ActivityStatus::Implementation))
+            .filter(|a| match a.end_or_start() {
+                Some(d) => d.latest().is_none_or(|l| l > as_of),
+                None => plan_after(a),
+            })
+            .collect();
+        proposed.sort_by_key(by_date);
+
+        let advised = ds.countries_advised(as_of);
+        let advice = advised
+            .iter()
+            .filter_map(|c| {
+                let steps: Vec<String> = ds
+                    .legislative_assistance
+                    .iter()
+                    .filter(|a| &a.country == c)
+                    .flat_map(|a| &a.steps)
+                    .filter(|s| s.date.is_none_or(|d| d.possibly_on_or_before(as_of)))
+                    .map(step_text)
+                    .collect();
+                Some(AdviceLine { country: name_of(ds, c), steps })
+            })
+            .collect();
+
+        let in_period = |d: &Option<ApproxDate>| {
+            d.is_some_and(|d| {
+                d.earliest().is_none_or(|e| e <= period.end) && d.latest().is_none_or(|l| l >= period.start)
+            })
+        };
+        let mut by_country: BTreeMap<String, CountryCooperation> = BTreeMap::new();
+        for a in &done {
+            for c in a.countries.iter().chain(a.place.country.as_ref()) {
+                let entry = by_country.entry(name_of(ds, c)).or_insert_with(|| CountryCooperation {
+                    country: name_of(ds, c),
+                    activities: Vec::new(),
+                    assistance: Vec::new(),
+                });
+                if !entry.activities.iter().any(|x| x.id == a.id) {
+                    entry.activities.push(activity_line(a));
+                }
+            }
+        }
+        for la in &ds.legislative_assistance {
+            for s in la.steps.iter().filter(|s| in_period(&s.date) && s.status == StepStatus::Done) {
+                let name = name_of(ds, &la.country);
+                by_country
+                    .entry(name.clone())
+                    .or_insert_with(|| CountryCooperation {
+                        country: name,
+                        activities: Vec::new(),
+                        assistance: Vec::new(),
+                    })
+                    .assistance
+                    .push(step_text(s));
+            }
+        }
+
+        let org_name =
+            |id: &str| ds.organisations.iter().find(|o| o.id == id).map_or_else(|| id.to_owned(), |o| o.name.clone());
+        let outputs = ds
+            .outputs
+            .iter()
+            .map(|o| OutputLine {
+                number: o.number,
+                title: o.title.clone(),
+                text: o.text.clone(),
+                targets: o
+                    .indicators
+                    .iter()
+                    .flat_map(|i| ds.indicator_values(i, as_of))
+                    .map(|v| TargetLine {
+                        label: v.target.label.clone(),
+                        target: v.target.value,
+                        value: v.countries.len(),
+                        countries: v.countries.iter().map(|c| name_of(ds, c)).collect(),
+                    })
+                    .collect(),
+            })
+            .collect();
+        let mut funding: Vec<FundingLine> =
+            ds.budget.iter().map(|b| FundingLine { label: b.label.clone(), amount: money(&b.amount) }).collect();
+        funding.extend(ds.contributions.iter().map(|c| FundingLine {
+            label: format!("{} ({})", org_name(&c.donor), c.period),
+            amount: match &c.original_amount {
+                Some(o) => format!("{} ({})", money(&c.amount), money(o)),
+                None => money(&c.amount),
+            },
+        }));
+        let mut treaties = vec![treaty_section(ds, ETS_185, as_of)?];
+        for t in
+            ds.treaties.iter().filter(|t| t.number != ETS_185 && ds.treaty_actions.iter().any(|a| a.treaty == t.number))
+        {
+            treaties.push(treaty_section(ds, t.number, as_of)?);
+        }
+        Ok(ProgressReport {
+            title: "Project on Cybercrime: progress report".to_owned(),
+            as_of,
+            period,
+            objective: ds.objective.text.clone(),
+            outputs,
+            funding,
+            empty_period: done.is_empty(),
+            activities: done.iter().map(|a| activity_line(a)).collect(),
+            countries: by_country.into_values().collect(),
+            organisations: ds
+                .cooperation
+                .iter()
+                .map(|c| OrganisationCooperation {
+                    title: c.title.clone(),
+                    organisations: c.organisations.iter().map(|o| org_name(o)).collect(),
+                    summary: c.summary.clone(),
+                })
+                .collect(),
+            studies: ds
+                .studies
+                .iter()
+                .map(|s| StudyLine {
+                    title: s.title.clone(),
+                    question: s.question.clone(),
+                    by: s.by.clone(),
+                    launched: s.launched.describe().trim_start_matches("in ").to_owned(),
+                    due: s.due.describe().to_owned(),
+                })
+                .collect(),
+            advice,
+            treaties,
+            proposed: proposed.iter().map(|a| activity_line(a)).collect(),
+        })
+    }
+}
+
+/// One treaty in a country brief.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BriefTreaty {
+    /// "ETS 185".
+    pub label: String,
+    /// "Convention on Cybercrime".
+    pub title: String,
+    /// "Ratified", "Signed"...
+    pub status: String,
+    /// The status depends on a day no source gives.
+    pub uncertain: bool,
+    /// The actions, with their dates and sources.
+    pub actions: Vec<String>,
+    /// Entry into force for the state.
+    pub entry_into_force: Option<String>,
+}
+
+/// A brief on one state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CountryBrief {
+    /// ISO code.
+    pub code: String,
+    /// Name as the report writes it.
+    pub name: String,
+    /// Region.
+    pub region: String,
+    /// Member of the Council of Europe.
+    pub coe_member: bool,
+    /// The brief's date.
+    pub as_of: NaiveDate,
+    /// Its status under each treaty.
+    pub treaties: Vec<BriefTreaty>,
+    /// Legislative assistance, step by step.
+    pub assistance: Vec<String>,
+    /// Its activities up to the brief's date and planned.
+    pub activities: Vec<ActivityLine>,
+    /// Its country profile.
+    pub profile: Option<String>,
+    /// Its 24/7 point of contact.
+    pub contact_point: Option<String>,
+}
+
+impl CountryBrief {
+    /// Builds the brief of `code` at `as_of`.
+    pub fn build(ds: &Dataset, code: &str, as_of: NaiveDate) -> Result<CountryBrief> {
+        let state = code
+            .parse::<CountryCode>()
+            .ok()
+            .and_then(|c| ds.state(&c).cloned())
+            .ok_or_else(|| ReportError::UnknownCountry(code.to_owned()))?;
+        if let Some(earliest) = earliest_fact(ds).filter(|e| as_of < *e) {
+            return Err(ReportError::BeforeAnyData { as_of, earliest });
+        }
+        let treaties = ds
+            .treaties
+            .iter()
+            .filter_map(|t| {
+                let e = ds.state_status(t, &state, as_of)?;
+                Some(BriefTreaty {
+                    label: t.label(),
+                    title: t.short_title.clone(),
+                    status: e.status.label().to_owned(),
+                    uncertain: e.uncertain,
+                    actions: ds
+                        .actions_of(&state.code, t.number)
+                        .filter(|a| a.date.possibly_on_or_before(as_of))
+                        .map(|a| format!("{} {} ({})", capitalise(a.kind.noun()), a.date.describe(), a.source))
+                        .collect(),
+                    entry_into_force: e.entry_into_force.map(|d| d.describe().trim_start_matches("on ").to_owned()),
+                })
+            })
+            .collect();
+        let assistance = ds
+            .legislative_assistance
+            .iter()
+            .filter(|a| a.country == state.code)
+            .flat_map(|a| a.steps.iter().map(move |s| format!("{}: {}", a.subject, step_text(s))))
+            .collect();
+        let mut activities: Vec<&Activity> = ds
+            .activities
+            .iter()
+            .filter(|a| a.place.country.as_ref() == Some(&state.code) || a.countries.contains(&state.code))
+            .collect();
+        activities.sort_by_key(by_date);
+        let profile = ds.profiles.iter().find(|p| p.country == state.code).map(|p| {
+            let part = |label: &str, d: &Option<ApproxDate>| d.map(|d| format!("{label} {}", d.describe()));
+            [part("prepared", &p.prepared), part("published", &p.published), part("reviewed", &p.reviewed)]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join("; ")
+        });
+        let contact_point = ds.contact_point_at(&state.code, as_of).map(|c| {
+            format!(
+                "{} (as at {}, {})",
+                serde_json::to_value(c.status).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
+                c.as_at,
+                c.source
+            )
+        });
+        Ok(CountryBrief {
+            code: state.code.to_string(),
+            name: state.name.clone(),
+            region: state.region.label().to_owned(),
+            coe_member: state.coe_member,
+            as_of,
+            treaties,
+            assistance,
+            activities: activities.iter().map(|a| activity_line(a)).collect(),
+            profile,
+            contact_point,
+        })
+    }
+}

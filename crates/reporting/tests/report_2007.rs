@@ -1,0 +1,221 @@
+//! The 2007 progress report generated from the bundled data: its tables, exactly as the report prints them.
+
+use core_model::{ActivityStatus, Dataset};
+use reporting::{CountryBrief, Format, Period, ProgressReport, ReportError, render_brief, render_progress};
+
+fn day(s: &str) -> chrono::NaiveDate {
+    s.parse().unwrap()
+}
+
+fn report_2007() -> ProgressReport {
+    ProgressReport::build(
+        &Dataset::bundled(),
+        day("2007-11-30"),
+        Period::new(day("2006-09-01"), day("2007-11-30")).unwrap(),
+    )
+    .unwrap()
+}
+
+fn markdown() -> String {
+    render_progress(&report_2007(), Format::Markdown).unwrap().body
+}
+
+/// The lines after `heading` up to the next blank line following at least one item.
+fn list_after<'a>(text: &'a str, heading: &str) -> Vec<&'a str> {
+    let mut lines = text.lines().skip_while(|l| l.trim() != heading).skip(1).skip_while(|l| l.trim().is_empty());
+    let mut out = Vec::new();
+    for l in lines.by_ref() {
+        if l.trim().is_empty() {
+            break;
+        }
+        out.push(l.trim_start_matches("- "));
+    }
+    out
+}
+
+#[test]
+fn the_ratifications_per_year() {
+    let md = markdown();
+    assert!(md.contains("| Year | 2002 | 2003 | 2004 | 2005 | 2006 | 2007 |\n"), "{md}");
+    assert!(md.contains("| Add. ratif. | +2 | +2 | +4 | +3 | +7 | +3 |\n"));
+    assert!(md.contains("| Total | 2 | 4 | 8 | 11 | 18 | 21 |\n"));
+    // Beside them, what the data dates, and the undated four.
+    assert!(md.contains("| Dated in the data | 2 | 2 | 3 | 3 | 6 | 1 |\n"));
+    assert!(md.contains("The sources give no day for the ratifications of Iceland, Latvia, Norway, Slovenia; the reported figures are consistent with the data."));
+}
+
+#[test]
+fn the_status_table_with_its_state_names() {
+    let md = markdown();
+    assert_eq!(
+        list_after(&md, "**Ratified (21)**"),
+        [
+            "Albania",
+            "Armenia",
+            "Bosnia and Herzegovina",
+            "Bulgaria",
+            "Croatia",
+            "Cyprus",
+            "Denmark",
+            "Estonia",
+            "Finland",
+            "France",
+            "Hungary",
+            "Iceland",
+            "Latvia",
+            "Lithuania",
+            "Netherlands",
+            "Norway",
+            "Romania",
+            "Slovenia",
+            "\"the former Yugoslav Republic of Macedonia\"",
+            "Ukraine",
+            "United States of America",
+        ]
+    );
+    assert_eq!(
+        list_after(&md, "**Signed (22)**"),
+        [
+            "Austria",
+            "Belgium",
+            "Canada",
+            "Czech Republic",
+            "Germany",
+            "Greece",
+            "Ireland",
+            "Italy",
+            "Japan",
+            "Luxembourg",
+            "Malta",
+            "Moldova",
+            "Montenegro",
+            "Poland",
+            "Portugal",
+            "Serbia",
+            "Slovakia",
+            "South Africa",
+            "Spain",
+            "Sweden",
+            "Switzerland",
+            "United Kingdom",
+        ]
+    );
+    assert_eq!(
+        list_after(&md, "**Not signed (8)**"),
+        ["Andorra", "Azerbaijan", "Georgia", "Liechtenstein", "Monaco", "Russian Federation", "San Marino", "Turkey"]
+    );
+    assert_eq!(list_after(&md, "**Invited to accede (2)**"), ["Costa Rica", "Mexico"]);
+    assert_eq!(list_after(&md, "**Request for accession (1)**"), ["Philippines"]);
+    // The Protocol: the report's figures beside the computed ones, where they differ.
+    assert!(md.contains("**Ratified (1)** — the report states 11"), "{md}");
+    assert!(md.contains("**Signed (0)** — the report states 20"));
+}
+
+#[test]
+fn the_nine_countries_of_specific_legislative_advice() {
+    let md = markdown();
+    let advised: Vec<&str> = list_after(&md, "Specific advice on draft laws was provided to:")
+        .iter()
+        .map(|l| l.split(':').next().unwrap())
+        .collect();
+    assert_eq!(
+        advised,
+        ["Argentina", "Brazil", "Colombia", "Egypt", "India", "Indonesia", "Pakistan", "Philippines", "Serbia"]
+    );
+    assert!(md.contains("- European countries: 1 of the target of 10 (Serbia)"));
+    assert!(md.contains("- non-European countries: 8 of the target of 5 (Argentina, Brazil, Colombia, Egypt, India, Indonesia, Pakistan, Philippines)"));
+}
+
+#[test]
+fn the_five_studies_and_the_planned_activities() {
+    let md = markdown();
+    for (i, title) in [
+        "Cybercrime situation report",
+        "Study on cybercrime legislation",
+        "Study on the role of service providers",
+        "Study on international cooperation",
+        "Study on data protection",
+    ]
+    .iter()
+    .enumerate()
+    {
+        assert!(md.contains(&format!("{}. {title} (", i + 1)), "{title}");
+    }
+    let r = report_2007();
+    let ds = Dataset::bundled();
+    let planned: Vec<&str> = ds.activities.iter().filter(|a| a.plan.is_some()).map(|a| a.id.as_str()).collect();
+    let proposed: Vec<&str> = r.proposed.iter().map(|a| a.id.as_str()).collect();
+    assert_eq!(proposed.len(), 24);
+    for id in &planned {
+        assert!(proposed.contains(id), "{id} is not proposed");
+    }
+    // The table of §4.2, one row per activity: e.g. the tentative Senegal workshop and the undated Albania one.
+    let way_ahead = &md[md.find("## 4 The way ahead").unwrap()..];
+    assert!(way_ahead.contains("| Feb 2008 (tbc) | Senegal | Legislative assistance workshop |"), "{way_ahead}");
+    assert!(
+        way_ahead.contains("| undated | Albania | Workshop on cybercrime legislation and investigation |"),
+        "{way_ahead}"
+    );
+    // And §2.1: the 46 activities done.
+    assert_eq!(r.activities.len(), 46);
+    assert_eq!(ds.activities.iter().filter(|a| a.status == ActivityStatus::Completed).count(), 46);
+    assert!(md.contains("| 31 Aug - 1 Sep 2006 | Geneva, Switzerland | Participation in the Meeting of the International Telecommunication Union"));
+}
+
+#[test]
+fn json_and_html_carry_the_same_content() {
+    let r = report_2007();
+    let json: serde_json::Value = serde_json::from_str(&render_progress(&r, Format::Json).unwrap().body).unwrap();
+    assert_eq!(json["activities"].as_array().unwrap().len(), 46);
+    assert_eq!(json["treaties"][0]["years"][2]["added"], "+4");
+    assert_eq!(json["treaties"][0]["columns"][0]["count"], 21);
+    let html = render_progress(&r, Format::Html).unwrap();
+    assert_eq!(html.media_type, "text/html; charset=utf-8");
+    assert!(html.body.starts_with("<!DOCTYPE html>"));
+    assert!(html.body.contains("@page { size: A4;"), "inline CSS");
+    assert!(html.body.contains("<svg") && html.body.contains("class=\"cumulative\""));
+    assert_eq!(html.body.matches("class=\"bar\"").count(), 6 + json["treaties"][1]["years"].as_array().unwrap().len());
+    assert!(html.body.contains("<td>Add. ratif.</td><td class=\"num\">+2</td>"));
+    // Text is escaped: the quotation marks of a state's name do not break the HTML.
+    assert!(html.body.contains("&quot;the former Yugoslav Republic of Macedonia&quot;"));
+}
+
+#[test]
+fn a_country_brief() {
+    let b = CountryBrief::build(&Dataset::bundled(), "PH", day("2007-11-30")).unwrap();
+    let md = render_brief(&b, Format::Markdown).unwrap().body;
+    assert!(md.starts_with("# Philippines: country brief"));
+    assert!(md.contains("### Convention on Cybercrime (ETS 185): Request for accession"));
+    assert!(md.contains("- Accession request in September 2007 (report-2007-11 §2.2.9)"));
+    assert!(md.contains("Legislators and Experts Workshop on Cybercrime"));
+    let al = CountryBrief::build(&Dataset::bundled(), "AL", day("2007-11-30")).unwrap();
+    let md = render_brief(&al, Format::Markdown).unwrap().body;
+    assert!(md.contains("- Ratification on 2002-06-20 (CoE-2015)"), "{md}");
+    assert!(md.contains("- In force for Albania from 2004-07-01"));
+    assert!(md.contains("underway (as at 2007-03-19..2007-03-21, report-2007-11 §2.2.14)"), "{md}");
+    let html = render_brief(&al, Format::Html).unwrap().body;
+    assert!(html.contains("<h1>Albania: country brief</h1>"));
+}
+
+#[test]
+fn bad_input_and_an_empty_period() {
+    let ds = Dataset::bundled();
+    assert_eq!(
+        Period::new(day("2007-11-30"), day("2006-09-01")).unwrap_err().to_string(),
+        "the period ends (2006-09-01) before it starts (2007-11-30)"
+    );
+    let p = Period::new(day("1990-01-01"), day("1990-12-31")).unwrap();
+    assert_eq!(
+        ProgressReport::build(&ds, day("1990-12-31"), p).unwrap_err(),
+        ReportError::BeforeAnyData { as_of: day("1990-12-31"), earliest: day("2001-11-23") }
+    );
+    assert_eq!(CountryBrief::build(&ds, "QQ", day("2007-11-30")).unwrap_err().to_string(), "unknown country `QQ`");
+    assert_eq!("pdf".parse::<Format>().unwrap_err().to_string(), "unknown format `pdf`: use markdown, html or json");
+    let quiet =
+        ProgressReport::build(&ds, day("2010-12-31"), Period::new(day("2010-01-01"), day("2010-12-31")).unwrap())
+            .unwrap();
+    assert!(quiet.empty_period);
+    let md = render_progress(&quiet, Format::Markdown).unwrap().body;
+    assert!(md.contains("No activity was completed in this period."));
+    assert!(md.contains("No activity is proposed."));
+}
