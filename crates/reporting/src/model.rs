@@ -249,7 +249,7 @@ fn money(m: &core_model::Money) -> String {
     let digits = m.amount.to_string();
     let mut grouped = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             grouped.push(',');
         }
         grouped.push(c);
@@ -402,7 +402,7 @@ impl ProgressReport {
         let advised = ds.countries_advised(as_of);
         let advice = advised
             .iter()
-            .filter_map(|c| {
+            .map(|c| {
                 let steps: Vec<String> = ds
                     .legislative_assistance
                     .iter()
@@ -411,7 +411,7 @@ impl ProgressReport {
                     .filter(|s| s.date.is_none_or(|d| d.possibly_on_or_before(as_of)))
                     .map(step_text)
                     .collect();
-                Some(AdviceLine { country: name_of(ds, c), steps })
+                AdviceLine { country: name_of(ds, c), steps }
             })
             .collect();
 
