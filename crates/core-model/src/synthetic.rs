@@ -3,6 +3,7 @@
 
 use crate::{
     Activity, ActivityKind, ActivityStatus, ApproxDate, CountryCode, Dataset, Partner, PartnerRole, Place, SourceRef,
+    State,
 };
 
 /// A small deterministic pseudo-random generator (xorshift64*), so that a seed always gives the same data.
@@ -108,4 +109,29 @@ pub fn activities(base: &Dataset, count: usize, seed: u64) -> Vec<Activity> {
             }
         })
         .collect()
+}
+
+/// `base`'s states plus synthetic ones up to `count` in all (codes from the two-letter combinations not taken,
+/// names `Synthetic state XX`, non-members in every region), for benchmarks of lists and reports.
+pub fn states(base: &Dataset, count: usize, seed: u64) -> Vec<State> {
+    let mut rng = Rng::new(seed);
+    let mut states = base.states.clone();
+    let taken: std::collections::HashSet<String> = states.iter().map(|s| s.code.to_string()).collect();
+    let mut codes = (b'A'..=b'Z').flat_map(|a| (b'A'..=b'Z').map(move |b| format!("{}{}", a as char, b as char)));
+    while states.len() < count {
+        let Some(code) = codes.next() else { break };
+        if taken.contains(&code) {
+            continue;
+        }
+        let Ok(parsed) = code.parse() else { continue };
+        states.push(State {
+            code: parsed,
+            name: format!("Synthetic state {code}"),
+            region: *rng.pick(&crate::Region::ALL),
+            coe_member: false,
+            participated_in: Vec::new(),
+            note: None,
+        });
+    }
+    states
 }

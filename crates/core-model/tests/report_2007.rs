@@ -379,3 +379,14 @@ fn synthetic_activities_are_deterministic_and_valid() {
     ds.activities.extend(a);
     assert_eq!(ds.validate(), Vec::new());
 }
+
+#[test]
+fn synthetic_states_fill_up_to_the_count_with_new_codes() {
+    let mut ds = Dataset::bundled();
+    let states = core_model::synthetic::states(&ds, 200, 1);
+    assert_eq!(states.len(), 200);
+    assert_eq!(states.iter().map(|s| s.code.clone()).collect::<BTreeSet<_>>().len(), 200);
+    assert_eq!(states[..ds.states.len()], ds.states[..]);
+    ds.states = states;
+    assert_eq!(ds.validate(), Vec::new());
+}

@@ -86,7 +86,7 @@ pub(crate) fn opt_full_date(field: &str, date: Option<&Date>) -> Result<Option<N
 }
 
 /// A day as a `google.type.Date`.
-pub(crate) fn date(d: NaiveDate) -> Date {
+pub fn date(d: NaiveDate) -> Date {
     Date { year: d.year(), month: d.month() as i32, day: d.day() as i32 }
 }
 

@@ -35,6 +35,9 @@ pub enum ServiceError {
     /// The store refused or failed.
     #[error(transparent)]
     Storage(#[from] StorageError),
+    /// A report cannot be generated.
+    #[error(transparent)]
+    Report(#[from] reporting::ReportError),
 }
 
 impl ServiceError {
@@ -97,6 +100,22 @@ impl From<ServiceError> for Status {
             ServiceError::NotFound(_) => status(Code::NotFound, message, "NOT_FOUND", None),
             ServiceError::Unauthenticated(_) => status(Code::Unauthenticated, message, "UNAUTHENTICATED", None),
             ServiceError::PermissionDenied(_) => status(Code::PermissionDenied, message, "PERMISSION_DENIED", None),
+            ServiceError::Report(r) => match &r {
+                reporting::ReportError::PeriodEndsBeforeStart { .. } => {
+                    status(Code::InvalidArgument, message.clone(), "INVALID_PERIOD", Some(("period_end", &message)))
+                }
+                reporting::ReportError::BeforeAnyData { .. } => {
+                    status(Code::InvalidArgument, message.clone(), "BEFORE_ANY_DATA", Some(("as_of", &message)))
+                }
+                reporting::ReportError::UnknownCountry(_) => status(Code::NotFound, message, "NOT_FOUND", None),
+                reporting::ReportError::UnknownFormat(_) => {
+                    status(Code::InvalidArgument, message.clone(), "UNKNOWN_FORMAT", Some(("format", &message)))
+                }
+                reporting::ReportError::MissingTreaty(_) => {
+                    status(Code::FailedPrecondition, message, "MISSING_TREATY", None)
+                }
+                reporting::ReportError::Template(_) => status(Code::Internal, message, "INTERNAL", None),
+            },
             ServiceError::Storage(s) => match s {
                 StorageError::NotFound { .. } => status(Code::NotFound, message, "NOT_FOUND", None),
                 StorageError::AlreadyExists { .. } => status(Code::AlreadyExists, message, "ALREADY_EXISTS", None),

@@ -45,11 +45,58 @@ enum Command {
         /// The dataset folder (e.g. data/).
         dir: PathBuf,
     },
+    /// Generate a progress report or a country brief, from the store or from a running server.
+    #[command(subcommand)]
+    Report(ReportCommand),
     /// Print the SHA-256 of a token, for the tokens file.
     HashToken {
         /// The token.
         token: String,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum ReportCommand {
+    /// The progress report "status as at" a date, for a period.
+    Progress {
+        /// The report's date (YYYY-MM-DD); default: today.
+        #[arg(long)]
+        as_of: Option<chrono::NaiveDate>,
+        /// First day of the period whose activities are listed.
+        #[arg(long = "from")]
+        from: chrono::NaiveDate,
+        /// Last day of the period; default: the report's date.
+        #[arg(long = "to")]
+        to: Option<chrono::NaiveDate>,
+        #[command(flatten)]
+        out: ReportOut,
+    },
+    /// A brief on one country.
+    Country {
+        /// ISO 3166-1 alpha-2 code, e.g. PH.
+        code: String,
+        /// The brief's date (YYYY-MM-DD); default: today.
+        #[arg(long)]
+        as_of: Option<chrono::NaiveDate>,
+        #[command(flatten)]
+        out: ReportOut,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+struct ReportOut {
+    /// markdown, html or json.
+    #[arg(long, default_value = "markdown")]
+    format: String,
+    /// The file to write; default: standard output.
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+    /// The store to read (ignored with --server).
+    #[arg(long, env = "CYBERCRIME_STORE", default_value = "sqlite://cybercrime.sqlite")]
+    store: String,
+    /// Ask a running server instead, e.g. http://127.0.0.1:50051.
+    #[arg(long)]
+    server: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -166,11 +213,78 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Some(Command::Report(command)) => report(command).await,
         Some(Command::HashToken { token }) => {
             println!("{}", grpc_server::auth::hash_token(&token));
             Ok(())
         }
     }
+}
+
+async fn report(command: ReportCommand) -> anyhow::Result<()> {
+    use grpc_server::pb::coe::cybercrime::v1 as pb;
+    let today = chrono::Utc::now().date_naive();
+    let date = |d: chrono::NaiveDate| grpc_server::convert::date(d);
+    let out = match &command {
+        ReportCommand::Progress { out, .. } | ReportCommand::Country { out, .. } => out,
+    };
+    let format: reporting::Format = out.format.parse()?;
+    let body = if let Some(server) = &out.server {
+        let mut client = pb::report_service_client::ReportServiceClient::connect(server.clone())
+            .await
+            .with_context(|| format!("cannot connect to {server}"))?;
+        let pb_format = match format {
+            reporting::Format::Markdown => pb::ReportFormat::Markdown,
+            reporting::Format::Html => pb::ReportFormat::Html,
+            reporting::Format::Json => pb::ReportFormat::Json,
+        } as i32;
+        let mut stream = match &command {
+            ReportCommand::Progress { as_of, from, to, .. } => client
+                .generate_progress_report(pb::GenerateProgressReportRequest {
+                    as_of: Some(date(as_of.unwrap_or(today))),
+                    period_start: Some(date(*from)),
+                    period_end: to.map(date),
+                    format: pb_format,
+                })
+                .await?
+                .into_inner(),
+            ReportCommand::Country { code, as_of, .. } => client
+                .generate_country_brief(pb::GenerateCountryBriefRequest {
+                    country: format!("countries/{code}"),
+                    as_of: Some(date(as_of.unwrap_or(today))),
+                    format: pb_format,
+                })
+                .await?
+                .into_inner(),
+        };
+        let mut bytes = Vec::new();
+        while let Some(chunk) = stream.message().await? {
+            bytes.extend_from_slice(&chunk.data);
+        }
+        String::from_utf8(bytes).context("the server sent a document that is not UTF-8")?
+    } else {
+        let store = storage::open(&out.store).await?;
+        let dataset = store.export().await?;
+        match &command {
+            ReportCommand::Progress { as_of, from, to, .. } => {
+                let as_of = as_of.unwrap_or(today);
+                let period = reporting::Period::new(*from, to.unwrap_or(as_of))?;
+                reporting::render_progress(&reporting::ProgressReport::build(&dataset, as_of, period)?, format)?.body
+            }
+            ReportCommand::Country { code, as_of, .. } => {
+                reporting::render_brief(
+                    &reporting::CountryBrief::build(&dataset, code, as_of.unwrap_or(today))?,
+                    format,
+                )?
+                .body
+            }
+        }
+    };
+    match &out.output {
+        Some(path) => std::fs::write(path, body).with_context(|| format!("cannot write {}", path.display()))?,
+        None => print!("{body}"),
+    }
+    Ok(())
 }
 
 async fn serve(args: ServeArgs, explain: bool) -> anyhow::Result<()> {

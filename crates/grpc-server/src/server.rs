@@ -14,6 +14,7 @@ use crate::{
             activity_service_server::{ActivityServiceServer, SERVICE_NAME as ACTIVITY},
             country_service_server::{CountryServiceServer, SERVICE_NAME as COUNTRY},
             programme_service_server::{ProgrammeServiceServer, SERVICE_NAME as PROGRAMME},
+            report_service_server::{ReportServiceServer, SERVICE_NAME as REPORT},
             treaty_service_server::{SERVICE_NAME as TREATY, TreatyServiceServer},
         },
     },
@@ -130,13 +131,18 @@ pub async fn serve(
             ProgrammeServiceServer::new(services.clone())
                 .max_decoding_message_size(MAX_MESSAGE_SIZE)
                 .max_encoding_message_size(MAX_MESSAGE_SIZE),
+        )
+        .add_service(
+            ReportServiceServer::new(services.clone())
+                .max_decoding_message_size(MAX_MESSAGE_SIZE)
+                .max_encoding_message_size(MAX_MESSAGE_SIZE),
         );
 
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .with_context(|| format!("cannot listen on {}", config.addr))?;
     let addr = listener.local_addr()?;
-    for name in ["", TREATY, ACTIVITY, COUNTRY, PROGRAMME] {
+    for name in ["", TREATY, ACTIVITY, COUNTRY, PROGRAMME, REPORT] {
         health.set_service_status(name, tonic_health::ServingStatus::Serving).await;
     }
     tracing::info!(%addr, store = %config.store_url, startup_ms = started.elapsed().as_millis() as u64, "serving");
@@ -148,7 +154,7 @@ pub async fn serve(
     let signal = async move {
         shutdown.await;
         tracing::info!("shutting down");
-        for name in ["", TREATY, ACTIVITY, COUNTRY, PROGRAMME] {
+        for name in ["", TREATY, ACTIVITY, COUNTRY, PROGRAMME, REPORT] {
             health_on_stop.set_service_status(name, tonic_health::ServingStatus::NotServing).await;
         }
         let _ = stop_streams.send(true);

@@ -16,7 +16,8 @@ use crate::{
     error::{Result, ServiceError},
     pb::coe::cybercrime::v1::{
         self as pb, activity_service_server::ActivityService, country_service_server::CountryService,
-        programme_service_server::ProgrammeService, treaty_service_server::TreatyService,
+        programme_service_server::ProgrammeService, report_service_server::ReportService,
+        treaty_service_server::TreatyService,
     },
 };
 
@@ -906,6 +907,99 @@ impl ProgrammeService for Services {
                 Record::Organisation(o) => Ok(organisation(&o)),
                 _ => Err(ServiceError::NotFound(request.get_ref().name.clone())),
             }
+        }
+        .await;
+        call.finish(result)
+    }
+}
+
+/// The largest chunk of a streamed document (the message limit is 4 MiB).
+pub const REPORT_CHUNK: usize = 1024 * 1024;
+
+type ReportStream = Pin<Box<dyn Stream<Item = std::result::Result<pb::ReportChunk, Status>> + Send>>;
+
+fn report_format(format: i32) -> Result<reporting::Format> {
+    match pb::ReportFormat::try_from(format) {
+        Ok(pb::ReportFormat::Unspecified | pb::ReportFormat::Markdown) => Ok(reporting::Format::Markdown),
+        Ok(pb::ReportFormat::Html) => Ok(reporting::Format::Html),
+        Ok(pb::ReportFormat::Json) => Ok(reporting::Format::Json),
+        Err(_) => Err(ServiceError::invalid("format", format!("{format} is not a ReportFormat"))),
+    }
+}
+
+/// A document as a stream of chunks of at most [`REPORT_CHUNK`] bytes.
+fn chunks(doc: reporting::Document) -> ReportStream {
+    let bytes = doc.body.into_bytes();
+    let parts: Vec<&[u8]> = if bytes.is_empty() { vec![&[][..]] } else { bytes.chunks(REPORT_CHUNK).collect() };
+    let n = parts.len();
+    let items: Vec<std::result::Result<pb::ReportChunk, Status>> = parts
+        .into_iter()
+        .enumerate()
+        .map(|(i, data)| {
+            Ok(pb::ReportChunk {
+                media_type: doc.media_type.to_owned(),
+                data: data.to_vec(),
+                index: i as i32,
+                last: i + 1 == n,
+            })
+        })
+        .collect();
+    Box::pin(tokio_stream::iter(items))
+}
+
+impl Services {
+    /// The whole dataset, for a report.
+    async fn dataset(&self) -> Result<core_model::Dataset> {
+        Ok(self.0.store.export().await?)
+    }
+}
+
+#[tonic::async_trait]
+impl ReportService for Services {
+    type GenerateProgressReportStream = ReportStream;
+    type GenerateCountryBriefStream = ReportStream;
+
+    async fn generate_progress_report(
+        &self,
+        request: Request<pb::GenerateProgressReportRequest>,
+    ) -> std::result::Result<Response<ReportStream>, Status> {
+        let mut call = Call::start("GenerateProgressReport");
+        let result = async {
+            call.principal = self.0.auth.reader(request.metadata())?.name;
+            let r = request.get_ref();
+            let format = report_format(r.format)?;
+            let as_of = c::opt_full_date("as_of", r.as_of.as_ref())?.unwrap_or_else(today);
+            let start = c::full_date(
+                "period_start",
+                r.period_start.as_ref().ok_or_else(|| ServiceError::invalid("period_start", "required"))?,
+            )?;
+            let end = c::opt_full_date("period_end", r.period_end.as_ref())?.unwrap_or(as_of);
+            let period = reporting::Period::new(start, end)?;
+            let ds = self.dataset().await?;
+            let report = reporting::ProgressReport::build(&ds, as_of, period)?;
+            Ok(chunks(reporting::render_progress(&report, format)?))
+        }
+        .await;
+        call.finish(result)
+    }
+
+    async fn generate_country_brief(
+        &self,
+        request: Request<pb::GenerateCountryBriefRequest>,
+    ) -> std::result::Result<Response<ReportStream>, Status> {
+        let mut call = Call::start("GenerateCountryBrief");
+        let result = async {
+            call.principal = self.0.auth.reader(request.metadata())?.name;
+            let r = request.get_ref();
+            let format = report_format(r.format)?;
+            let code = c::country_code("country", &r.country)?;
+            let as_of = c::opt_full_date("as_of", r.as_of.as_ref())?.unwrap_or_else(today);
+            let ds = self.dataset().await?;
+            let brief = reporting::CountryBrief::build(&ds, code.as_str(), as_of).map_err(|e| match e {
+                reporting::ReportError::UnknownCountry(_) => ServiceError::NotFound(c::country_name(&code)),
+                other => other.into(),
+            })?;
+            Ok(chunks(reporting::render_brief(&brief, format)?))
         }
         .await;
         call.finish(result)
