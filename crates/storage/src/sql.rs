@@ -767,9 +767,10 @@ impl Inner {
         }
         for (sql, params) in &refs {
             bind_all(sqlx::query(sql), params).execute(&mut **tx).await.map_err(|e| match classify(&e) {
+                // A safety net: `check_activity` names the missing record first.
                 Some("foreign-key") => StorageError::Rule(core_model::ModelError::UnknownReference {
-                    kind: "record",
-                    id: format!("{params:?}"),
+                    kind: "country, organisation or funding source of an activity",
+                    id: a.id.clone(),
                 }),
                 _ => self.err(e),
             })?;
