@@ -19,6 +19,13 @@ pub mod coe {
         pub mod v1 {
             tonic::include_proto!("coe.cybercrime.v1");
         }
+        /// `coe.cybercrime.bench`.
+        pub mod bench {
+            /// `coe.cybercrime.bench.v1`: the echo service of the load benchmark (not served by the server).
+            pub mod v1 {
+                tonic::include_proto!("coe.cybercrime.bench.v1");
+            }
+        }
     }
 }
 

@@ -54,6 +54,33 @@ pub struct ServerConfig {
     pub shutdown_grace: Duration,
 }
 
+/// A server builder with every limit set explicitly (tonic's defaults leave some unlimited): request timeout,
+/// concurrency per connection with load shedding, HTTP/2 streams and reset limits, keepalives, header size.
+pub fn configured_builder(request_timeout: Duration) -> Server {
+    Server::builder()
+        .timeout(request_timeout)
+        .concurrency_limit_per_connection(256)
+        .load_shed(true)
+        .max_concurrent_streams(Some(200))
+        .http2_max_pending_accept_reset_streams(Some(100))
+        .http2_max_local_error_reset_streams(Some(1024))
+        .http2_keepalive_interval(Some(Duration::from_secs(30)))
+        .http2_keepalive_timeout(Some(Duration::from_secs(10)))
+        .tcp_keepalive(Some(Duration::from_secs(60)))
+        .tcp_nodelay(true)
+        .http2_max_header_list_size(Some(16 * 1024))
+        .max_connection_age(Duration::from_secs(3600))
+}
+
+/// Connections from a bound listener, with the TCP settings `configured_builder` cannot apply to a listener it
+/// did not bind: no Nagle delay (without it a small response waits for the peer's delayed ACK, some 40 ms), and
+/// keepalive.
+pub fn incoming(listener: tokio::net::TcpListener) -> tonic::transport::server::TcpIncoming {
+    tonic::transport::server::TcpIncoming::from(listener)
+        .with_nodelay(Some(true))
+        .with_keepalive(Some(Duration::from_secs(60)))
+}
+
 /// Opens the store and serves until `shutdown` resolves (or SIGTERM/SIGINT, when `shutdown` is the signal
 /// future). `on_ready` is called with the bound address once the health service reports SERVING.
 pub async fn serve(
@@ -85,19 +112,7 @@ pub async fn serve(
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .build_v1alpha()?;
 
-    let mut builder = Server::builder()
-        .timeout(config.request_timeout)
-        .concurrency_limit_per_connection(256)
-        .load_shed(true)
-        .max_concurrent_streams(Some(200))
-        .http2_max_pending_accept_reset_streams(Some(100))
-        .http2_max_local_error_reset_streams(Some(1024))
-        .http2_keepalive_interval(Some(Duration::from_secs(30)))
-        .http2_keepalive_timeout(Some(Duration::from_secs(10)))
-        .tcp_keepalive(Some(Duration::from_secs(60)))
-        .tcp_nodelay(true)
-        .http2_max_header_list_size(Some(16 * 1024))
-        .max_connection_age(Duration::from_secs(3600));
+    let mut builder = configured_builder(config.request_timeout);
     if let Some(tls) = &config.tls {
         let cert = std::fs::read(&tls.cert).with_context(|| format!("cannot read {}", tls.cert.display()))?;
         let key = std::fs::read(&tls.key).with_context(|| format!("cannot read {}", tls.key.display()))?;
@@ -160,7 +175,7 @@ pub async fn serve(
         let _ = stop_streams.send(true);
         let _ = stopping_tx.send(());
     };
-    let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
+    let incoming = incoming(listener);
     let server = router.serve_with_incoming_shutdown(incoming, signal);
     tokio::pin!(server);
     tokio::select! {

@@ -1,0 +1,356 @@
+//! The load benchmark: a tonic client with many connections and concurrent requests, which checks every
+//! response's gRPC status (errors never count as throughput), run in one invocation against a trivial echo
+//! service built with the same tonic settings (the transport's limit on this machine) and against the real
+//! server's methods, interleaved echo, method, echo, method. It prints requests per second, p50/p99/p99.9 latency
+//! and the ratio to the echo service, as a table and as JSON.
+//!
+//! ```sh
+//! cargo run --release -p grpc-server --example load                 # the full run (100,000 activities)
+//! cargo run -p grpc-server --example load -- --smoke                # a tiny run, as CI does
+//! ```
+//! Options: `--requests N` per round (default 20000), `--concurrency C` (64), `--connections K` (8),
+//! `--activities M` synthetic activities in the store (100000), `--json PATH` (load.json).
+
+#![allow(clippy::print_stdout, clippy::print_stderr, missing_docs)]
+
+use std::{
+    future::Future,
+    net::SocketAddr,
+    pin::Pin,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use grpc_server::pb::coe::cybercrime::{
+    bench::v1::{
+        EchoMessage,
+        echo_client::EchoClient,
+        echo_server::{Echo, EchoServer},
+    },
+    v1 as api,
+};
+use tonic::{Request, Response, Status, transport::Channel};
+
+#[derive(Debug, Default)]
+struct EchoService;
+
+#[tonic::async_trait]
+impl Echo for EchoService {
+    async fn echo(&self, request: Request<EchoMessage>) -> Result<Response<EchoMessage>, Status> {
+        Ok(Response::new(request.into_inner()))
+    }
+}
+
+struct Options {
+    requests: usize,
+    concurrency: usize,
+    connections: usize,
+    activities: usize,
+    json: String,
+}
+
+fn options() -> Options {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let get = |name: &str, default: usize| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    let smoke = args.iter().any(|a| a == "--smoke");
+    Options {
+        requests: get("--requests", if smoke { 200 } else { 20_000 }),
+        concurrency: get("--concurrency", if smoke { 8 } else { 64 }),
+        connections: get("--connections", if smoke { 2 } else { 8 }),
+        activities: get("--activities", if smoke { 500 } else { 100_000 }),
+        json: args
+            .iter()
+            .position(|a| a == "--json")
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+            .unwrap_or_else(|| "load.json".into()),
+    }
+}
+
+/// One measured round.
+#[derive(Debug, Clone)]
+struct Round {
+    ok: usize,
+    errors: usize,
+    seconds: f64,
+    latencies_us: Vec<u64>,
+}
+
+impl Round {
+    fn rps(&self) -> f64 {
+        self.ok as f64 / self.seconds
+    }
+
+    fn percentile(&self, p: f64) -> f64 {
+        if self.latencies_us.is_empty() {
+            return 0.0;
+        }
+        let i = ((self.latencies_us.len() as f64 - 1.0) * p).round() as usize;
+        self.latencies_us[i] as f64 / 1000.0
+    }
+}
+
+type Call = Arc<dyn Fn(Channel, usize) -> Pin<Box<dyn Future<Output = Result<(), Status>> + Send>> + Send + Sync>;
+
+async fn round(channels: &[Channel], opts: &Options, call: &Call) -> Round {
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for worker in 0..opts.concurrency {
+        let channel = channels[worker % channels.len()].clone();
+        let (next, call, total) = (next.clone(), call.clone(), opts.requests);
+        tasks.push(tokio::spawn(async move {
+            let (mut ok, mut errors, mut lat) = (0, 0, Vec::new());
+            loop {
+                let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if n >= total {
+                    break;
+                }
+                let t = Instant::now();
+                match call(channel.clone(), n).await {
+                    Ok(()) => {
+                        ok += 1;
+                        lat.push(t.elapsed().as_micros() as u64);
+                    }
+                    Err(_) => errors += 1,
+                }
+            }
+            (ok, errors, lat)
+        }));
+    }
+    let mut r = Round { ok: 0, errors: 0, seconds: 0.0, latencies_us: Vec::new() };
+    for t in tasks {
+        let (ok, errors, lat) = t.await.expect("worker");
+        r.ok += ok;
+        r.errors += errors;
+        r.latencies_us.extend(lat);
+    }
+    r.seconds = started.elapsed().as_secs_f64();
+    r.latencies_us.sort_unstable();
+    r
+}
+
+async fn channels(addr: SocketAddr, n: usize) -> Vec<Channel> {
+    let mut out = Vec::new();
+    for _ in 0..n {
+        out.push(Channel::from_shared(format!("http://{addr}")).expect("uri").connect().await.expect("connect"));
+    }
+    out
+}
+
+fn date(y: i32, m: i32, d: i32) -> grpc_server::pb::google::r#type::Date {
+    grpc_server::pb::google::r#type::Date { year: y, month: m, day: d }
+}
+
+fn scenarios() -> Vec<(&'static str, Call)> {
+    let status: Call = Arc::new(|ch, _| {
+        Box::pin(async move {
+            api::treaty_service_client::TreatyServiceClient::new(ch)
+                .get_treaty_status(api::GetTreatyStatusRequest {
+                    name: "treaties/185".into(),
+                    as_of: Some(date(2007, 11, 30)),
+                })
+                .await
+                .map(|_| ())
+        })
+    });
+    let country: Call = Arc::new(|ch, _| {
+        Box::pin(async move {
+            api::country_service_client::CountryServiceClient::new(ch)
+                .get_country(api::GetCountryRequest { name: "countries/PH".into(), as_of: Some(date(2007, 11, 30)) })
+                .await
+                .map(|_| ())
+        })
+    });
+    let list: Call = Arc::new(|ch, _| {
+        Box::pin(async move {
+            api::activity_service_client::ActivityServiceClient::new(ch)
+                .list_activities(api::ListActivitiesRequest {
+                    page_size: 50,
+                    filter: "status = \"COMPLETED\" AND start >= \"2007-03-01\" AND region = \"EUROPE\"".into(),
+                    ..Default::default()
+                })
+                .await
+                .map(|_| ())
+        })
+    });
+    let plan: Call = Arc::new(|ch, _| {
+        Box::pin(async move {
+            api::activity_service_client::ActivityServiceClient::new(ch)
+                .get_activity_plan(api::GetActivityPlanRequest {
+                    period_start: Some(date(2007, 12, 1)),
+                    period_end: Some(date(2008, 6, 30)),
+                    filter: "plan = \"2007-12..2008-06\"".into(),
+                })
+                .await
+                .map(|_| ())
+        })
+    });
+    let write: Call = Arc::new(|ch, n| {
+        Box::pin(async move {
+            let mut request = Request::new(api::CreateActivityRequest {
+                activity: Some(api::Activity {
+                    name: format!("activities/load-{}-{n}", std::process::id()),
+                    title: "Load test".into(),
+                    start: Some(api::ApproxDate { text: "2008-05".into(), ..Default::default() }),
+                    kind: api::ActivityKind::Meeting as i32,
+                    status: api::ActivityStatus::Pipeline as i32,
+                    outputs: vec![3],
+                    sources: vec![api::Citation { document: "report-2007-11".into(), locator: String::new() }],
+                    ..Default::default()
+                }),
+                request_id: String::new(),
+            });
+            request.metadata_mut().insert("authorization", "Bearer load-editor".parse().expect("header"));
+            api::activity_service_client::ActivityServiceClient::new(ch).create_activity(request).await.map(|_| ())
+        })
+    });
+    vec![
+        ("GetTreatyStatus", status),
+        ("GetCountry", country),
+        ("ListActivities (page 50, filtered)", list),
+        ("GetActivityPlan", plan),
+        ("CreateActivity (durable write)", write),
+    ]
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let opts = options();
+    let dir = tempfile::tempdir()?;
+
+    // The store: the 2007 data and the synthetic activities, loaded with import.
+    let url = format!("sqlite://{}", dir.path().join("load.sqlite").display());
+    {
+        let store =
+            storage::SqlStore::open(&url, storage::OpenOptions { load_bundled_if_empty: false, ..Default::default() })
+                .await?;
+        let mut ds = core_model::Dataset::bundled();
+        let synthetic = core_model::synthetic::activities(&ds, opts.activities, 2007);
+        ds.activities.extend(synthetic);
+        let t = Instant::now();
+        use storage::Store;
+        store.import(&storage::WriteContext::by("load"), &ds).await?;
+        eprintln!("store: {} activities imported in {:.1?}", ds.activities.len(), t.elapsed());
+    }
+    let tokens = dir.path().join("tokens.toml");
+    std::fs::write(
+        &tokens,
+        format!(
+            "[[token]]\nprincipal = \"load\"\nrole = \"editor\"\nsha256 = \"{}\"\n",
+            grpc_server::auth::hash_token("load-editor")
+        ),
+    )?;
+
+    // The real server, in this process.
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
+    let config = grpc_server::server::ServerConfig {
+        addr: "127.0.0.1:0".parse()?,
+        store_url: url,
+        tokens: Some(tokens),
+        require_token_for_reads: false,
+        tls: None,
+        request_timeout: Duration::from_secs(30),
+        shutdown_grace: Duration::from_secs(2),
+    };
+    let server = tokio::spawn(grpc_server::server::serve(
+        config,
+        async {
+            let _ = stopped.await;
+        },
+        move |a| {
+            let _ = ready_tx.send(a);
+        },
+    ));
+    let real = ready_rx.await?;
+
+    // The echo service, with the same settings.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let echo_addr = listener.local_addr()?;
+    let echo = tokio::spawn(
+        grpc_server::server::configured_builder(Duration::from_secs(30))
+            .add_service(EchoServer::new(EchoService))
+            .serve_with_incoming(grpc_server::server::incoming(listener)),
+    );
+    let echo_channels = channels(echo_addr, opts.connections).await;
+    let real_channels = channels(real, opts.connections).await;
+    let echo_call: Call = Arc::new(|ch, _| {
+        Box::pin(async move { EchoClient::new(ch).echo(EchoMessage { payload: vec![0; 64] }).await.map(|_| ()) })
+    });
+
+    // Interleaved: echo, method, echo, method; the better round of each counts.
+    let mut rows = Vec::new();
+    for (name, call) in scenarios() {
+        let mut best_echo: Option<Round> = None;
+        let mut best: Option<Round> = None;
+        for _ in 0..2 {
+            let e = round(&echo_channels, &opts, &echo_call).await;
+            let m = round(&real_channels, &opts, &call).await;
+            if best_echo.as_ref().is_none_or(|b| e.rps() > b.rps()) {
+                best_echo = Some(e);
+            }
+            if best.as_ref().is_none_or(|b| m.rps() > b.rps()) {
+                best = Some(m);
+            }
+        }
+        let (e, m) = (best_echo.expect("round"), best.expect("round"));
+        rows.push((name, e, m));
+    }
+
+    println!(
+        "\n{:<38} {:>10} {:>8} {:>8} {:>9} {:>8} {:>7}",
+        "method", "req/s", "p50 ms", "p99 ms", "p99.9 ms", "errors", "÷ echo"
+    );
+    let mut json = Vec::new();
+    for (name, e, m) in &rows {
+        let ratio = m.rps() / e.rps();
+        println!(
+            "{:<38} {:>10.0} {:>8.2} {:>8.2} {:>9.2} {:>8} {:>7.2}",
+            name,
+            m.rps(),
+            m.percentile(0.5),
+            m.percentile(0.99),
+            m.percentile(0.999),
+            m.errors,
+            ratio
+        );
+        println!(
+            "{:<38} {:>10.0} {:>8.2} {:>8.2} {:>9.2} {:>8}",
+            "  echo (same round)",
+            e.rps(),
+            e.percentile(0.5),
+            e.percentile(0.99),
+            e.percentile(0.999),
+            e.errors
+        );
+        json.push(format!(
+            "{{\"method\":{:?},\"rps\":{:.1},\"p50_ms\":{:.3},\"p99_ms\":{:.3},\"p999_ms\":{:.3},\"errors\":{},\"echo_rps\":{:.1},\"ratio_to_echo\":{:.3}}}",
+            name, m.rps(), m.percentile(0.5), m.percentile(0.99), m.percentile(0.999), m.errors, e.rps(), ratio
+        ));
+    }
+    let text = format!(
+        "{{\"requests_per_round\":{},\"concurrency\":{},\"connections\":{},\"activities\":{},\"results\":[{}]}}\n",
+        opts.requests,
+        opts.concurrency,
+        opts.connections,
+        opts.activities,
+        json.join(",")
+    );
+    std::fs::write(&opts.json, text)?;
+    println!("\nJSON written to {}", opts.json);
+    let failed: usize = rows.iter().map(|(_, e, m)| e.errors + m.errors).sum();
+    let _ = stop.send(());
+    let _ = server.await;
+    echo.abort();
+    if failed > 0 {
+        anyhow::bail!("{failed} requests failed");
+    }
+    Ok(())
+}
