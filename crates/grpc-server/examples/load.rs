@@ -8,7 +8,8 @@
 //! cargo run --release -p grpc-server --example load                 # the full run (100,000 activities)
 //! cargo run -p grpc-server --example load -- --smoke                # a tiny run, as CI does
 //! ```
-//! Options: `--requests N` per round (default 20000), `--concurrency C` (64), `--connections K` (8),
+//! Options: `--seconds S` per round (default 5), `--requests N` at most per round (default 1000000),
+//! `--concurrency C` (64), `--connections K` (8),
 //! `--activities M` synthetic activities in the store (100000), `--json PATH` (load.json).
 
 #![allow(clippy::print_stdout, clippy::print_stderr, missing_docs)]
@@ -42,6 +43,7 @@ impl Echo for EchoService {
 }
 
 struct Options {
+    seconds: f64,
     requests: usize,
     concurrency: usize,
     connections: usize,
@@ -60,7 +62,8 @@ fn options() -> Options {
     };
     let smoke = args.iter().any(|a| a == "--smoke");
     Options {
-        requests: get("--requests", if smoke { 200 } else { 20_000 }),
+        seconds: get("--seconds", if smoke { 1 } else { 5 }) as f64,
+        requests: get("--requests", if smoke { 200 } else { 1_000_000 }),
         concurrency: get("--concurrency", if smoke { 8 } else { 64 }),
         connections: get("--connections", if smoke { 2 } else { 8 }),
         activities: get("--activities", if smoke { 500 } else { 100_000 }),
@@ -101,6 +104,7 @@ type Call = Arc<dyn Fn(Channel, usize) -> Pin<Box<dyn Future<Output = Result<(),
 async fn round(channels: &[Channel], opts: &Options, call: &Call) -> Round {
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let started = Instant::now();
+    let deadline = started + Duration::from_secs_f64(opts.seconds);
     let mut tasks = Vec::new();
     for worker in 0..opts.concurrency {
         let channel = channels[worker % channels.len()].clone();
@@ -109,7 +113,7 @@ async fn round(channels: &[Channel], opts: &Options, call: &Call) -> Round {
             let (mut ok, mut errors, mut lat) = (0, 0, Vec::new());
             loop {
                 let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                if n >= total {
+                if n >= total || Instant::now() >= deadline {
                     break;
                 }
                 let t = Instant::now();
@@ -218,6 +222,45 @@ fn scenarios() -> Vec<(&'static str, Call)> {
         ("GetActivityPlan", plan),
         ("CreateActivity (durable write)", write),
     ]
+}
+
+/// Start-up of the `cybercrime` binary of the same build (to SERVING, as its first stdout line says), on a new
+/// store (which loads the 2007 data) and again on that store; and its resident memory after a second idle.
+fn startup_and_memory(dir: &std::path::Path) -> anyhow::Result<(f64, f64, u64)> {
+    use std::io::BufRead;
+    let exe = std::env::current_exe()?;
+    let bin = exe.parent().and_then(|p| p.parent()).map(|p| p.join("cybercrime")).filter(|p| p.exists());
+    let Some(bin) = bin else {
+        anyhow::bail!("build the cybercrime binary of this profile first (cargo build --bins)")
+    };
+    let store = format!("sqlite://{}", dir.join("startup.sqlite").display());
+    let start = || -> anyhow::Result<(f64, std::process::Child)> {
+        let t = Instant::now();
+        let mut child = std::process::Command::new(&bin)
+            .args(["serve", "--addr", "127.0.0.1:0", "--store", &store])
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()?;
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line)?;
+        anyhow::ensure!(line.starts_with("cybercrime: serving on"), "unexpected first line {line:?}");
+        Ok((t.elapsed().as_secs_f64() * 1000.0, child))
+    };
+    let (first, mut child) = start()?;
+    let _ = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    child.wait()?;
+    let (again, mut child) = start()?;
+    std::thread::sleep(Duration::from_secs(1));
+    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap_or_default();
+    let rss_kib = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0);
+    let _ = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    child.wait()?;
+    Ok((first, again, rss_kib))
 }
 
 #[tokio::main]
@@ -336,13 +379,22 @@ async fn main() -> anyhow::Result<()> {
         ));
     }
     let text = format!(
-        "{{\"requests_per_round\":{},\"concurrency\":{},\"connections\":{},\"activities\":{},\"results\":[{}]}}\n",
-        opts.requests,
+        "{{\"seconds_per_round\":{},\"concurrency\":{},\"connections\":{},\"activities\":{},\"results\":[{}]}}\n",
+        opts.seconds,
         opts.concurrency,
         opts.connections,
         opts.activities,
         json.join(",")
     );
+    let (first_ms, again_ms, rss_kib) = startup_and_memory(dir.path())?;
+    println!(
+        "\nstart-up to SERVING: {first_ms:.0} ms on a new store (loading the 2007 data), {again_ms:.0} ms on an existing one"
+    );
+    println!("resident memory after 1 s idle: {:.1} MiB", rss_kib as f64 / 1024.0);
+    let text = text.trim_end().trim_end_matches('}').to_owned()
+        + &format!(
+            ",\"startup_new_store_ms\":{first_ms:.1},\"startup_existing_store_ms\":{again_ms:.1},\"idle_rss_kib\":{rss_kib}}}\n"
+        );
     std::fs::write(&opts.json, text)?;
     println!("\nJSON written to {}", opts.json);
     let failed: usize = rows.iter().map(|(_, e, m)| e.errors + m.errors).sum();
