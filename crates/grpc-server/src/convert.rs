@@ -18,11 +18,15 @@ pub(crate) fn serde_name<T: Serialize>(value: &T) -> String {
     serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
 }
 
-fn from_serde_name<T: DeserializeOwned>(field: &str, text: &str, allowed: &str) -> Result<T> {
+/// A domain enum from its name in a request: `ASIA_PACIFIC`, `asia-pacific`; `allowed` lists the names.
+pub(crate) fn from_serde_name<T: DeserializeOwned>(field: &str, text: &str, allowed: &str) -> Result<T> {
     let name = text.trim().to_lowercase().replace('_', "-");
     serde_json::from_value(serde_json::Value::String(name))
         .map_err(|_| ServiceError::invalid(field, format!("`{text}` is not one of {allowed}")))
 }
+
+/// The names of the regions, for error messages.
+pub(crate) const REGIONS: &str = "EUROPE, AFRICA, AMERICAS, ASIA_PACIFIC, ARAB_REGION";
 
 /// `EUROPE` from a region.
 pub(crate) fn region_name(r: Region) -> String {
@@ -347,13 +351,7 @@ pub(crate) fn activity_from(field: &str, a: &pb::Activity) -> Result<Activity> {
         city: (!place.city.is_empty()).then_some(place.city),
         country: (!place.country.is_empty()).then(|| country_code(&f("place.country"), &place.country)).transpose()?,
         region: (!place.region.is_empty())
-            .then(|| {
-                from_serde_name(
-                    &f("place.region"),
-                    &place.region,
-                    "EUROPE, AFRICA, AMERICAS, ASIA_PACIFIC, ARAB_REGION",
-                )
-            })
+            .then(|| from_serde_name(&f("place.region"), &place.region, REGIONS))
             .transpose()?,
     };
     let countries = a

@@ -644,13 +644,7 @@ fn country_filter(text: &str) -> Result<(Option<core_model::Region>, Option<bool
         let value = value.trim();
         match field.trim() {
             "region" => {
-                let name = value.trim_matches('"').to_lowercase().replace('_', "-");
-                region = Some(serde_json::from_value(serde_json::Value::String(name)).map_err(|_| {
-                    ServiceError::invalid(
-                        "filter",
-                        format!("region {value} is not one of EUROPE, AFRICA, AMERICAS, ASIA_PACIFIC, ARAB_REGION"),
-                    )
-                })?);
+                region = Some(c::from_serde_name("filter", value.trim_matches('"'), c::REGIONS)?);
             }
             "coe_member" => {
                 member = Some(match value {

@@ -209,13 +209,9 @@ pub(crate) fn records_of(ds: &core_model::Dataset) -> Vec<Record> {
     out
 }
 
-/// Puts a record into a dataset (the inverse of [`records_of`]).
-pub(crate) fn put(ds: &mut core_model::Dataset, record: Record) {
-    record.add_to(ds);
-}
-
 impl Record {
-    /// Adds the record to the collection of its kind in `ds` (the objective replaces the dataset's).
+    /// Adds the record to the collection of its kind in `ds` (the objective replaces the dataset's): the
+    /// inverse of listing the records of a dataset.
     pub fn add_to(self, ds: &mut core_model::Dataset) {
         let record = self;
         match record {

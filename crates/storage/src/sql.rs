@@ -832,10 +832,10 @@ impl Inner {
             {
                 continue;
             }
-            record::put(&mut ds, Record::from_body(kind, &row.try_get::<String, _>(2).map_err(|e| self.err(e))?)?);
+            Record::from_body(kind, &row.try_get::<String, _>(2).map_err(|e| self.err(e))?)?.add_to(&mut ds);
         }
         if let Some(c) = change {
-            record::put(&mut ds, c.clone());
+            c.clone().add_to(&mut ds);
         }
         // Cooperation records name activities, which are not loaded: check those ids here.
         let mut activity_ids = Vec::new();
@@ -1331,7 +1331,7 @@ impl Store for SqlStore {
                 .await
                 .map_err(|e| inner.err(e))?;
             for row in &rows {
-                record::put(&mut ds, Record::from_body(kind, &row.try_get::<String, _>(0).map_err(|e| inner.err(e))?)?);
+                Record::from_body(kind, &row.try_get::<String, _>(0).map_err(|e| inner.err(e))?)?.add_to(&mut ds);
             }
         }
         tx.rollback().await.map_err(|e| inner.err(e))?;
