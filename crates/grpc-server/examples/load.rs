@@ -10,7 +10,8 @@
 //! ```
 //! Options: `--seconds S` per round (default 5), `--requests N` at most per round (default 1000000),
 //! `--concurrency C` (64), `--connections K` (8),
-//! `--activities M` synthetic activities in the store (100000), `--json PATH` (load.json).
+//! `--activities M` synthetic activities in the store (100000), `--json PATH` (load.json),
+//! `--only A,B` only the scenarios whose name contains A or B.
 
 #![allow(clippy::print_stdout, clippy::print_stderr, missing_docs)]
 
@@ -49,6 +50,8 @@ struct Options {
     connections: usize,
     activities: usize,
     json: String,
+    /// Only the scenarios whose name contains one of these (all when empty).
+    only: Vec<String>,
 }
 
 fn options() -> Options {
@@ -73,6 +76,12 @@ fn options() -> Options {
             .and_then(|i| args.get(i + 1))
             .cloned()
             .unwrap_or_else(|| "load.json".into()),
+        only: args
+            .iter()
+            .position(|a| a == "--only")
+            .and_then(|i| args.get(i + 1))
+            .map(|v| v.split(',').map(str::to_owned).collect())
+            .unwrap_or_default(),
     }
 }
 
@@ -331,6 +340,9 @@ async fn main() -> anyhow::Result<()> {
     // Interleaved: echo, method, echo, method; the better round of each counts.
     let mut rows = Vec::new();
     for (name, call) in scenarios() {
+        if !opts.only.is_empty() && !opts.only.iter().any(|o| name.contains(o.as_str())) {
+            continue;
+        }
         let mut best_echo: Option<Round> = None;
         let mut best: Option<Round> = None;
         for _ in 0..2 {

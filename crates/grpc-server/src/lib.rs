@@ -11,6 +11,7 @@
 pub mod auth;
 pub mod convert;
 pub mod error;
+mod memo;
 pub mod pb;
 pub mod server;
 pub mod service;

@@ -98,7 +98,7 @@ pub async fn serve(
         .with_context(|| format!("cannot open the store {}", config.store_url))?;
     let records = AppState::load_records(&*store).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let (stop_streams, shutdown_rx) = tokio::sync::watch::channel(false);
-    let services = Services(Arc::new(AppState { store, auth, records, shutdown: shutdown_rx }));
+    let services = Services(Arc::new(AppState::new(store, auth, records, shutdown_rx)));
 
     let (health, health_service) = tonic_health::server::health_reporter();
     let reflection_v1 = tonic_reflection::server::Builder::configure()

@@ -14,6 +14,7 @@ use crate::{
     auth::Auth,
     convert::{self as c, serde_name},
     error::{Result, ServiceError},
+    memo::Memo,
     pb::coe::cybercrime::v1::{
         self as pb, activity_service_server::ActivityService, country_service_server::CountryService,
         programme_service_server::ProgrammeService, report_service_server::ReportService,
@@ -34,9 +35,23 @@ pub struct AppState {
     pub records: core_model::Dataset,
     /// Tells watch streams to end (on shutdown).
     pub shutdown: tokio::sync::watch::Receiver<bool>,
+    /// Status tables already computed, per treaty and date.
+    treaty_statuses: Memo<(TreatyNumber, NaiveDate), pb::TreatyStatus>,
+    /// Country pages already computed, per country and date.
+    countries: Memo<(core_model::CountryCode, NaiveDate), pb::Country>,
 }
 
 impl AppState {
+    /// The state the services share.
+    pub fn new(
+        store: Arc<dyn Store>,
+        auth: Auth,
+        records: core_model::Dataset,
+        shutdown: tokio::sync::watch::Receiver<bool>,
+    ) -> Self {
+        AppState { store, auth, records, shutdown, treaty_statuses: Memo::new(1024), countries: Memo::new(4096) }
+    }
+
     /// Reads the records the services answer from memory.
     pub async fn load_records(store: &dyn Store) -> Result<core_model::Dataset> {
         let mut ds = core_model::Dataset::empty();
@@ -149,8 +164,38 @@ impl Services {
         }
     }
 
-    fn country_pb(&self, state: &core_model::State, as_of: NaiveDate) -> pb::Country {
-        let snapshot = self.0.store.snapshot();
+    fn treaty_status_pb(
+        &self,
+        snapshot: &storage::Snapshot,
+        t: &core_model::Treaty,
+        as_of: NaiveDate,
+    ) -> Result<pb::TreatyStatus> {
+        let status = snapshot.dataset().treaty_status(t.number, as_of).map_err(StorageError::from)?;
+        let reported_figures = self
+            .0
+            .records
+            .reported_figures
+            .iter()
+            .filter(|f| f.treaty == Some(t.number) && f.as_of.certainly_on_or_before(as_of))
+            .map(c::reported_figure)
+            .collect();
+        Ok(pb::TreatyStatus {
+            name: c::treaty_name(t.number),
+            as_of: Some(c::date(as_of)),
+            groups: status
+                .groups
+                .iter()
+                .map(|g| pb::StatusGroup {
+                    status: c::state_status(g.status) as i32,
+                    count: g.states.len() as i32,
+                    states: g.states.iter().map(c::status_entry).collect(),
+                })
+                .collect(),
+            reported_figures,
+        })
+    }
+
+    fn country_pb(&self, snapshot: &storage::Snapshot, state: &core_model::State, as_of: NaiveDate) -> pb::Country {
         let ds = snapshot.dataset();
         let records = &self.0.records;
         let treaty_statuses = ds
@@ -265,30 +310,12 @@ impl TreatyService for Services {
             let r = request.get_ref();
             let as_of = c::opt_full_date("as_of", r.as_of.as_ref())?.unwrap_or_else(today);
             let t = self.treaty("name", &r.name)?;
-            let status =
-                self.0.store.snapshot().dataset().treaty_status(t.number, as_of).map_err(StorageError::from)?;
-            let reported_figures = self
-                .0
-                .records
-                .reported_figures
-                .iter()
-                .filter(|f| f.treaty == Some(t.number) && f.as_of.certainly_on_or_before(as_of))
-                .map(c::reported_figure)
-                .collect();
-            Ok(pb::TreatyStatus {
-                name: c::treaty_name(t.number),
-                as_of: Some(c::date(as_of)),
-                groups: status
-                    .groups
-                    .iter()
-                    .map(|g| pb::StatusGroup {
-                        status: c::state_status(g.status) as i32,
-                        count: g.states.len() as i32,
-                        states: g.states.iter().map(c::status_entry).collect(),
-                    })
-                    .collect(),
-                reported_figures,
-            })
+            let snapshot = self.0.store.snapshot();
+            let answer =
+                self.0.treaty_statuses.get_or_compute(&(t.number, as_of), snapshot.last_action_seq(), || {
+                    self.treaty_status_pb(&snapshot, &t, as_of)
+                })?;
+            Ok(pb::TreatyStatus::clone(&answer))
         }
         .await;
         call.finish(result)
@@ -692,7 +719,7 @@ impl CountryService for Services {
             let (items, next_page_token) =
                 page_of(&states, &format!("countries?{}", r.filter.trim()), r.page_size, &r.page_token)?;
             Ok(pb::ListCountriesResponse {
-                countries: items.iter().map(|s| self.country_pb(s, as_of)).collect(),
+                countries: items.iter().map(|s| self.country_pb(&snapshot, s, as_of)).collect(),
                 next_page_token,
             })
         }
@@ -712,7 +739,10 @@ impl CountryService for Services {
             let as_of = c::opt_full_date("as_of", r.as_of.as_ref())?.unwrap_or_else(today);
             let snapshot = self.0.store.snapshot();
             let state = snapshot.state(&code).ok_or_else(|| ServiceError::NotFound(c::country_name(&code)))?;
-            Ok(self.country_pb(state, as_of))
+            let answer = self.0.countries.get_or_compute(&(code.clone(), as_of), snapshot.last_action_seq(), || {
+                Ok::<_, ServiceError>(self.country_pb(&snapshot, state, as_of))
+            })?;
+            Ok(pb::Country::clone(&answer))
         }
         .await;
         call.finish(result)
