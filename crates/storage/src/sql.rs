@@ -1,11 +1,18 @@
 //! [`SqlStore`]: the [`Store`] over sqlx's `Any` driver, for SQLite and PostgreSQL alike.
 //!
 //! The SQL is written once, with `$n` placeholders both backends accept; the two differ only in their
-//! migrations, in the per-connection settings of SQLite, and in how writers are serialised (one writer at a
-//! time in this process, plus a transaction-scoped advisory lock on PostgreSQL for writers in other replicas).
+//! migrations, in the per-connection settings of SQLite, and in how writers are serialised (one writer task
+//! in this process, plus a transaction-scoped advisory lock on PostgreSQL for writers in other replicas).
+//!
+//! Writes are committed in groups: every write is sent to the store's writer task, which takes all the writes
+//! waiting at that moment, runs each in a savepoint of one transaction (a write that fails is rolled back alone)
+//! and commits them together, so concurrent writers share one durable commit (one `fsync` with SQLite's
+//! `synchronous = FULL`). A caller is answered only after the commit.
 
 use std::{
     collections::HashSet,
+    future::Future,
+    pin::Pin,
     sync::{Arc, Mutex as StdMutex, RwLock, Weak},
 };
 
@@ -19,7 +26,7 @@ use sqlx::{
     any::{AnyPoolOptions, AnyRow},
     migrate::Migrator,
 };
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::{
     AuditEntry, Change, Page, PageRequest, Record, RecordKind, Result, Snapshot, StorageError, Store, Versioned,
@@ -30,7 +37,7 @@ static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
 
 /// The newest schema version this build knows (`meta.schema_version`).
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 const APPLICATION: &str = "coe-cybercrime-store";
 /// The PostgreSQL advisory lock that serialises writers across replicas.
 const WRITE_LOCK_KEY: i64 = 0x0C0E_0185;
@@ -87,6 +94,7 @@ fn bind_all<'q>(mut q: AnyQuery<'q>, params: &'q [Param]) -> AnyQuery<'q> {
 pub struct SqlStore {
     inner: Arc<Inner>,
     listener: Option<tokio::task::JoinHandle<()>>,
+    writer: tokio::task::JoinHandle<()>,
 }
 
 #[derive(Debug)]
@@ -100,8 +108,10 @@ struct Inner {
     changes: broadcast::Sender<Change>,
     /// The last treaty action broadcast to subscribers.
     broadcast_seq: StdMutex<i64>,
-    /// One writer at a time in this process.
+    /// One writing transaction at a time in this process.
     write_lock: tokio::sync::Mutex<()>,
+    /// Writes waiting for the writer task.
+    writes: mpsc::Sender<Job>,
 }
 
 impl Drop for SqlStore {
@@ -109,6 +119,7 @@ impl Drop for SqlStore {
         if let Some(handle) = self.listener.take() {
             handle.abort();
         }
+        self.writer.abort();
     }
 }
 
@@ -245,18 +256,55 @@ impl Effect {
     }
 }
 
-/// A write under way: its transaction and this process's write lock.
-struct WriteTx<'a> {
-    tx: Transaction<'static, Any>,
-    _guard: tokio::sync::MutexGuard<'a, ()>,
+type Tx = Transaction<'static, Any>;
+/// The work of one write inside the group's transaction.
+type WriteFuture<'t> = Pin<Box<dyn Future<Output = Result<Effect>> + Send + 't>>;
+type WriteBody = Box<dyn for<'t> FnOnce(&'t Inner, &'t mut Tx) -> WriteFuture<'t> + Send>;
+
+/// A write's body, as the writer task runs it (a function, so that the closure's signature is inferred).
+fn body<F>(f: F) -> WriteBody
+where
+    F: for<'t> FnOnce(&'t Inner, &'t mut Tx) -> WriteFuture<'t> + Send + 'static,
+{
+    Box::new(f)
 }
 
-/// How a write begins.
-enum Begin<'a> {
-    /// The request id was seen before: this is the answer given then.
-    Replay(Replay),
-    /// A new write.
-    Tx(WriteTx<'a>),
+/// One write waiting for the writer task.
+struct Job {
+    ctx: WriteContext,
+    operation: String,
+    resource: String,
+    body: WriteBody,
+    reply: oneshot::Sender<Result<Replay>>,
+}
+
+/// At most this many writes share one transaction.
+const MAX_GROUP: usize = 256;
+
+/// A copy of an error that ends a whole group (the commit failed, the connection was lost), for each write.
+fn for_each_write(e: &StorageError) -> StorageError {
+    match e {
+        StorageError::ReadOnly { location, detail } => {
+            StorageError::ReadOnly { location: location.clone(), detail: detail.clone() }
+        }
+        StorageError::Unavailable(m) => StorageError::Unavailable(m.clone()),
+        other => StorageError::Internal(other.to_string()),
+    }
+}
+
+/// The writer task: takes the writes waiting, runs them as one group, answers each; ends with the store.
+async fn writer(weak: Weak<Inner>, mut jobs: mpsc::Receiver<Job>) {
+    while let Some(first) = jobs.recv().await {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match jobs.try_recv() {
+                Ok(job) => group.push(job),
+                Err(_) => break,
+            }
+        }
+        let Some(inner) = weak.upgrade() else { break };
+        inner.run_group(group).await;
+    }
 }
 
 /// What a write did, for the audit log.
@@ -297,6 +345,7 @@ impl SqlStore {
             .await;
         let pool = pool.map_err(|e| error_at(&location, e))?;
         let (changes, _) = broadcast::channel(4096);
+        let (writes, jobs) = mpsc::channel(4 * MAX_GROUP);
         let inner = Arc::new(Inner {
             pool,
             backend,
@@ -306,7 +355,9 @@ impl SqlStore {
             changes,
             broadcast_seq: StdMutex::new(0),
             write_lock: tokio::sync::Mutex::new(()),
+            writes,
         });
+        let writer = tokio::spawn(writer(Arc::downgrade(&inner), jobs));
         inner.prepare(memory).await?;
         if options.load_bundled_if_empty && inner.is_empty().await? {
             inner.import(&WriteContext::by("system"), &Dataset::bundled(), "load-bundled-dataset").await?;
@@ -317,7 +368,7 @@ impl SqlStore {
         } else {
             None
         };
-        Ok(SqlStore { inner, listener })
+        Ok(SqlStore { inner, listener, writer })
     }
 }
 
@@ -510,13 +561,23 @@ impl Inner {
         Ok(())
     }
 
-    /// Begins one write: serialised with other writers, in one transaction; or, when its request id was seen
-    /// before for the same operation and resource, the stored answer.
-    async fn begin_write(&self, ctx: &WriteContext, operation: &str, resource: &str) -> Result<Begin<'_>> {
-        let guard = self.write_lock.lock().await;
+    /// Runs one write in the next group commit and answers once it is durable (or failed): a write whose
+    /// request id was seen before for the same operation and resource gets the answer given then.
+    async fn write(&self, ctx: &WriteContext, operation: &str, resource: &str, body: WriteBody) -> Result<Replay> {
+        let (reply, answer) = oneshot::channel();
+        let job = Job { ctx: ctx.clone(), operation: operation.to_owned(), resource: resource.to_owned(), body, reply };
+        self.writes.send(job).await.map_err(|_| StorageError::Unavailable("the store is closed".into()))?;
+        answer.await.map_err(|_| {
+            StorageError::Unavailable(
+                "the write was not done: its group's transaction failed or the store closed".into(),
+            )
+        })?
+    }
+
+    /// Begins the group's transaction with the database's write lock: SQLite's RESERVED lock (a write),
+    /// PostgreSQL's advisory lock shared by every replica.
+    async fn begin_group(&self) -> Result<Tx> {
         let mut tx = self.pool.begin().await.map_err(|e| self.err(e))?;
-        // Take the write lock of the database first: SQLite's RESERVED lock (a write), PostgreSQL's advisory
-        // lock shared by every replica.
         match self.backend {
             Backend::Sqlite => {
                 sqlx::query("UPDATE meta SET value = value WHERE key = 'application'").execute(&mut *tx).await
@@ -526,15 +587,107 @@ impl Inner {
             }
         }
         .map_err(|e| self.err(e))?;
+        Ok(tx)
+    }
+
+    /// Runs a group of writes in one transaction, each in a savepoint (one write alone needs none: it fails
+    /// with its transaction), commits once, and answers each write.
+    async fn run_group(&self, group: Vec<Job>) {
+        let _guard = self.write_lock.lock().await;
+        let savepoints = group.len() > 1;
+        let mut answers: Vec<(oneshot::Sender<Result<Replay>>, Result<Replay>)> = Vec::with_capacity(group.len());
+        let mut treaty_action = false;
+        let fatal = async {
+            let mut tx = self.begin_group().await?;
+            for job in group {
+                let Job { ctx, operation, resource, body, reply } = job;
+                if savepoints {
+                    sqlx::query("SAVEPOINT w").execute(&mut *tx).await.map_err(|e| self.err(e))?;
+                }
+                let outcome = self.run_one(&mut tx, &ctx, &operation, &resource, body).await;
+                match outcome {
+                    Ok((replay, action)) => {
+                        treaty_action |= action;
+                        if savepoints {
+                            sqlx::query("RELEASE SAVEPOINT w").execute(&mut *tx).await.map_err(|e| self.err(e))?;
+                        }
+                        answers.push((reply, Ok(replay)));
+                    }
+                    Err(e) if savepoints => {
+                        sqlx::query("ROLLBACK TO SAVEPOINT w").execute(&mut *tx).await.map_err(|e| self.err(e))?;
+                        sqlx::query("RELEASE SAVEPOINT w").execute(&mut *tx).await.map_err(|e| self.err(e))?;
+                        answers.push((reply, Err(e)));
+                    }
+                    Err(e) => {
+                        // The only write failed: nothing of it is committed.
+                        answers.push((reply, Err(e)));
+                        tx.rollback().await.map_err(|e| self.err(e))?;
+                        return Ok(());
+                    }
+                }
+            }
+            if answers.iter().all(|(_, a)| a.is_err()) {
+                return tx.rollback().await.map_err(|e| self.err(e));
+            }
+            if treaty_action && self.backend == Backend::Postgres {
+                let schema: (String,) = sqlx::query_as("SELECT CAST(current_schema() AS TEXT)")
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(|e| self.err(e))?;
+                sqlx::query("SELECT pg_notify($1, $2)")
+                    .bind(notify_channel(&schema.0))
+                    .bind("treaty_actions")
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| self.err(e))?;
+            }
+            tx.commit().await.map_err(|e| self.err(e))
+        }
+        .await;
+        if let Err(e) = fatal {
+            // Nothing of the group is committed: every write that had succeeded so far fails with the cause.
+            for (_, answer) in &mut answers {
+                if answer.is_ok() {
+                    *answer = Err(for_each_write(&e));
+                }
+            }
+            treaty_action = false;
+            if answers.is_empty() {
+                tracing::warn!(error = %e, "a group of writes failed before its first write");
+            }
+            // Writes not reached are answered by their dropped senders ("closed before the write was done")
+            // unless answered here.
+        }
+        if treaty_action {
+            // SQLite broadcasts here; on PostgreSQL the listener does, for this replica's writes and the others'.
+            if let Err(e) = self.catch_up(self.backend == Backend::Sqlite).await {
+                tracing::warn!(error = %e, "committed, but could not catch the snapshot up yet");
+            }
+        }
+        for (reply, answer) in answers {
+            // A caller that went away still had its write done.
+            let _ = reply.send(answer);
+        }
+    }
+
+    /// One write of a group: its request id checked, its body, its audit entry and its request id recorded.
+    /// Answers the write's replay and whether it inserted a treaty action.
+    async fn run_one(
+        &self,
+        tx: &mut Tx,
+        ctx: &WriteContext,
+        operation: &str,
+        resource: &str,
+        body: WriteBody,
+    ) -> Result<(Replay, bool)> {
         if let Some(request_id) = &ctx.request_id {
             let seen: Option<(String, String, String)> =
                 sqlx::query_as("SELECT operation, resource, response FROM requests WHERE request_id = $1")
                     .bind(request_id.as_str())
-                    .fetch_optional(&mut *tx)
+                    .fetch_optional(&mut **tx)
                     .await
                     .map_err(|e| self.err(e))?;
             if let Some((op, res, response)) = seen {
-                tx.rollback().await.map_err(|e| self.err(e))?;
                 if op != operation || res != resource {
                     return Err(StorageError::RequestIdReused {
                         request_id: request_id.clone(),
@@ -542,23 +695,10 @@ impl Inner {
                         resource: res,
                     });
                 }
-                return Ok(Begin::Replay(decode(&response)?));
+                return Ok((decode(&response)?, false));
             }
         }
-        Ok(Begin::Tx(WriteTx { tx, _guard: guard }))
-    }
-
-    /// Ends a write begun by [`Inner::begin_write`]: records the audit entry and the request id, notifies the
-    /// other replicas of a treaty action, and commits. Dropping a [`WriteTx`] instead rolls everything back.
-    async fn finish_write(
-        &self,
-        mut w: WriteTx<'_>,
-        ctx: &WriteContext,
-        operation: &str,
-        resource: &str,
-        effect: Effect,
-    ) -> Result<Replay> {
-        let tx = &mut w.tx;
+        let effect = body(self, tx).await?;
         let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
         sqlx::query(
             "INSERT INTO audit (seq, at, principal, request_id, operation, resource, before, after) \
@@ -587,24 +727,7 @@ impl Inner {
             .await
             .map_err(|e| self.err(e))?;
         }
-        if effect.treaty_action && self.backend == Backend::Postgres {
-            let schema: (String,) = sqlx::query_as("SELECT CAST(current_schema() AS TEXT)")
-                .fetch_one(&mut **tx)
-                .await
-                .map_err(|e| self.err(e))?;
-            sqlx::query("SELECT pg_notify($1, $2)")
-                .bind(notify_channel(&schema.0))
-                .bind(resource)
-                .execute(&mut **tx)
-                .await
-                .map_err(|e| self.err(e))?;
-        }
-        w.tx.commit().await.map_err(|e| self.err(e))?;
-        if effect.treaty_action {
-            // SQLite broadcasts here; on PostgreSQL the listener does, for this replica's writes and the others'.
-            self.catch_up(self.backend == Backend::Sqlite).await?;
-        }
-        Ok(effect.replay)
+        Ok((effect.replay, effect.treaty_action))
     }
 
     async fn insert_action(&self, tx: &mut Transaction<'static, Any>, action: &TreatyAction) -> Result<i64> {
@@ -874,56 +997,61 @@ impl Inner {
             record::records_of(dataset).len()
         );
         let inner = self;
-        match inner.begin_write(ctx, operation, "dataset").await? {
-            Begin::Replay(r) => r,
-            Begin::Tx(mut w) => {
-                let effect = async {
-                    let tx = &mut w.tx;
-                    if !inner.is_empty_tx(tx).await? {
-                        return Err(StorageError::NotEmpty);
-                    }
-                    for (i, t) in dataset.treaties.iter().enumerate() {
-                        sqlx::query("INSERT INTO treaties (number, seq, body) VALUES ($1, $2, $3)")
-                            .bind(i64::from(t.number.0))
-                            .bind(i as i64 + 1)
-                            .bind(encode(t)?)
-                            .execute(&mut **tx)
-                            .await
-                            .map_err(|e| inner.err(e))?;
-                    }
-                    for (i, s) in dataset.states.iter().enumerate() {
-                        sqlx::query("INSERT INTO states (code, seq, body) VALUES ($1, $2, $3)")
-                            .bind(s.code.as_str())
-                            .bind(i as i64 + 1)
-                            .bind(encode(s)?)
-                            .execute(&mut **tx)
-                            .await
-                            .map_err(|e| inner.err(e))?;
-                    }
-                    for a in &dataset.treaty_actions {
-                        inner.insert_action(tx, a).await?;
-                    }
-                    for r in record::records_of(dataset) {
-                        inner.put_record(tx, &r, 1, true).await?;
-                    }
-                    let regions: std::collections::HashMap<&CountryCode, Region> =
-                        dataset.states.iter().map(|s| (&s.code, s.region)).collect();
-                    for a in &dataset.activities {
-                        let region =
-                            a.place.region.or_else(|| a.place.country.as_ref().and_then(|c| regions.get(c).copied()));
-                        inner.put_activity(tx, a, region, 1, true).await?;
-                    }
-                    Ok::<Effect, StorageError>(Effect {
-                        before: None,
-                        after: Some(summary.clone()),
-                        replay: Replay { etag: None, body: None },
-                        treaty_action: false,
+        let dataset = dataset.clone();
+        inner
+            .write(
+                ctx,
+                operation,
+                "dataset",
+                body(move |inner, tx| {
+                    Box::pin(async move {
+                        let dataset = &dataset;
+                        if !inner.is_empty_tx(tx).await? {
+                            return Err(StorageError::NotEmpty);
+                        }
+                        for (i, t) in dataset.treaties.iter().enumerate() {
+                            sqlx::query("INSERT INTO treaties (number, seq, body) VALUES ($1, $2, $3)")
+                                .bind(i64::from(t.number.0))
+                                .bind(i as i64 + 1)
+                                .bind(encode(t)?)
+                                .execute(&mut **tx)
+                                .await
+                                .map_err(|e| inner.err(e))?;
+                        }
+                        for (i, s) in dataset.states.iter().enumerate() {
+                            sqlx::query("INSERT INTO states (code, seq, body) VALUES ($1, $2, $3)")
+                                .bind(s.code.as_str())
+                                .bind(i as i64 + 1)
+                                .bind(encode(s)?)
+                                .execute(&mut **tx)
+                                .await
+                                .map_err(|e| inner.err(e))?;
+                        }
+                        for a in &dataset.treaty_actions {
+                            inner.insert_action(tx, a).await?;
+                        }
+                        for r in record::records_of(dataset) {
+                            inner.put_record(tx, &r, 1, true).await?;
+                        }
+                        let regions: std::collections::HashMap<&CountryCode, Region> =
+                            dataset.states.iter().map(|s| (&s.code, s.region)).collect();
+                        for a in &dataset.activities {
+                            let region = a
+                                .place
+                                .region
+                                .or_else(|| a.place.country.as_ref().and_then(|c| regions.get(c).copied()));
+                            inner.put_activity(tx, a, region, 1, true).await?;
+                        }
+                        Ok::<Effect, StorageError>(Effect {
+                            before: None,
+                            after: Some(summary.clone()),
+                            replay: Replay { etag: None, body: None },
+                            treaty_action: false,
+                        })
                     })
-                }
-                .await?;
-                inner.finish_write(w, ctx, operation, "dataset", effect).await?
-            }
-        };
+                }),
+            )
+            .await?;
         self.reload_snapshot().await
     }
 
@@ -1024,37 +1152,38 @@ impl Store for SqlStore {
         let resource =
             format!("countries/{}/treatyActions/{}/{}", action.state, action.treaty, kind_name(&action.kind));
         let inner = &self.inner;
-        let replay = match inner.begin_write(ctx, "record_treaty_action", &resource).await? {
-            Begin::Replay(r) => r,
-            Begin::Tx(mut w) => {
-                let effect = async {
-                    let tx = &mut w.tx;
-                    // Check against the actions in the database (another replica may have written since the
-                    // snapshot was built), under the write lock.
-                    let mine = sqlx::query("SELECT body FROM treaty_actions WHERE state = $1 ORDER BY seq")
-                        .bind(action.state.as_str())
-                        .fetch_all(&mut **tx)
-                        .await
-                        .map_err(|e| inner.err(e))?;
-                    let mut view = inner.snapshot().dataset().clone();
-                    view.treaty_actions.retain(|a| a.state != action.state);
-                    for row in &mine {
-                        view.treaty_actions.push(decode(&row.try_get::<String, _>(0).map_err(|e| inner.err(e))?)?);
-                    }
-                    view.check_new_action(&action)?;
-                    inner.insert_action(tx, &action).await?;
-                    let body = encode(&action)?;
-                    Ok::<Effect, StorageError>(Effect {
-                        before: None,
-                        after: Some(body.clone()),
-                        replay: Replay { etag: None, body: Some(body) },
-                        treaty_action: true,
+        let replay = inner
+            .write(
+                ctx,
+                "record_treaty_action",
+                &resource,
+                body(move |inner, tx| {
+                    Box::pin(async move {
+                        // Check against the actions in the database (another replica may have written since the
+                        // snapshot was built), under the write lock.
+                        let mine = sqlx::query("SELECT body FROM treaty_actions WHERE state = $1 ORDER BY seq")
+                            .bind(action.state.as_str())
+                            .fetch_all(&mut **tx)
+                            .await
+                            .map_err(|e| inner.err(e))?;
+                        let mut view = inner.snapshot().dataset().clone();
+                        view.treaty_actions.retain(|a| a.state != action.state);
+                        for row in &mine {
+                            view.treaty_actions.push(decode(&row.try_get::<String, _>(0).map_err(|e| inner.err(e))?)?);
+                        }
+                        view.check_new_action(&action)?;
+                        inner.insert_action(tx, &action).await?;
+                        let body = encode(&action)?;
+                        Ok::<Effect, StorageError>(Effect {
+                            before: None,
+                            after: Some(body.clone()),
+                            replay: Replay { etag: None, body: Some(body) },
+                            treaty_action: true,
+                        })
                     })
-                }
-                .await?;
-                inner.finish_write(w, ctx, "record_treaty_action", &resource, effect).await?
-            }
-        };
+                }),
+            )
+            .await?;
         decode(replay.body.as_deref().unwrap_or("null"))
     }
 
@@ -1104,20 +1233,21 @@ impl Store for SqlStore {
     async fn create_activity(&self, ctx: &WriteContext, activity: Activity) -> Result<Versioned<Activity>> {
         let resource = format!("activities/{}", activity.id);
         let inner = &self.inner;
-        let replay = match inner.begin_write(ctx, "create", &resource).await? {
-            Begin::Replay(r) => r,
-            Begin::Tx(mut w) => {
-                let effect = async {
-                    let tx = &mut w.tx;
-                    inner.check_activity(tx, &activity).await?;
-                    inner.put_activity(tx, &activity, inner.region_of(&activity), 1, true).await?;
-                    let body = encode(&activity)?;
-                    Ok::<Effect, StorageError>(Effect::written(None, body, 1))
-                }
-                .await?;
-                inner.finish_write(w, ctx, "create", &resource, effect).await?
-            }
-        };
+        let replay = inner
+            .write(
+                ctx,
+                "create",
+                &resource,
+                body(move |inner, tx| {
+                    Box::pin(async move {
+                        inner.check_activity(tx, &activity).await?;
+                        inner.put_activity(tx, &activity, inner.region_of(&activity), 1, true).await?;
+                        let body = encode(&activity)?;
+                        Ok::<Effect, StorageError>(Effect::written(None, body, 1))
+                    })
+                }),
+            )
+            .await?;
         replayed(replay)
     }
 
@@ -1129,65 +1259,71 @@ impl Store for SqlStore {
     ) -> Result<Versioned<Activity>> {
         let resource = format!("activities/{}", activity.id);
         let inner = &self.inner;
-        let replay = match inner.begin_write(ctx, "update", &resource).await? {
-            Begin::Replay(r) => r,
-            Begin::Tx(mut w) => {
-                let effect = async {
-                    let tx = &mut w.tx;
-                    let (current, before) = inner.current_activity(tx, &activity.id).await?;
-                    check_etag("activity", &activity.id, etag, current)?;
-                    inner.check_activity(tx, &activity).await?;
-                    inner.put_activity(tx, &activity, inner.region_of(&activity), current + 1, false).await?;
-                    let body = encode(&activity)?;
-                    Ok::<Effect, StorageError>(Effect::written(Some(before), body, current + 1))
-                }
-                .await?;
-                inner.finish_write(w, ctx, "update", &resource, effect).await?
-            }
-        };
+        let etag = etag.map(str::to_owned);
+        let replay = inner
+            .write(
+                ctx,
+                "update",
+                &resource,
+                body(move |inner, tx| {
+                    Box::pin(async move {
+                        let etag = etag.as_deref();
+                        let (current, before) = inner.current_activity(tx, &activity.id).await?;
+                        check_etag("activity", &activity.id, etag, current)?;
+                        inner.check_activity(tx, &activity).await?;
+                        inner.put_activity(tx, &activity, inner.region_of(&activity), current + 1, false).await?;
+                        let body = encode(&activity)?;
+                        Ok::<Effect, StorageError>(Effect::written(Some(before), body, current + 1))
+                    })
+                }),
+            )
+            .await?;
         replayed(replay)
     }
 
     async fn delete_activity(&self, ctx: &WriteContext, id: &str, etag: Option<&str>) -> Result<()> {
         let resource = format!("activities/{id}");
         let inner = &self.inner;
-        match inner.begin_write(ctx, "delete", &resource).await? {
-            Begin::Replay(r) => r,
-            Begin::Tx(mut w) => {
-                let effect = async {
-                    let tx = &mut w.tx;
-                    let (current, before) = inner.current_activity(tx, id).await?;
-                    check_etag("activity", id, etag, current)?;
-                    let referenced: Vec<(String,)> =
-                        sqlx::query_as("SELECT id, body FROM records WHERE kind = 'cooperation'")
-                            .fetch_all(&mut **tx)
+        let (id, etag) = (id.to_owned(), etag.map(str::to_owned));
+        inner
+            .write(
+                ctx,
+                "delete",
+                &resource,
+                body(move |inner, tx| {
+                    Box::pin(async move {
+                        let (id, etag) = (id.as_str(), etag.as_deref());
+                        let (current, before) = inner.current_activity(tx, id).await?;
+                        check_etag("activity", id, etag, current)?;
+                        let referenced: Vec<(String,)> =
+                            sqlx::query_as("SELECT id, body FROM records WHERE kind = 'cooperation'")
+                                .fetch_all(&mut **tx)
+                                .await
+                                .map_err(|e| inner.err(e))?
+                                .into_iter()
+                                .map(|r: (String, String)| (r.1,))
+                                .filter(|(body,)| {
+                                    serde_json::from_str::<core_model::CooperationRecord>(body)
+                                        .is_ok_and(|c| c.activities.iter().any(|a| a == id))
+                                })
+                                .collect();
+                        if !referenced.is_empty() {
+                            return Err(StorageError::StillReferenced {
+                                kind: "activity",
+                                id: id.to_owned(),
+                                detail: "named by a cooperation record".to_owned(),
+                            });
+                        }
+                        sqlx::query("DELETE FROM activities WHERE id = $1")
+                            .bind(id)
+                            .execute(&mut **tx)
                             .await
-                            .map_err(|e| inner.err(e))?
-                            .into_iter()
-                            .map(|r: (String, String)| (r.1,))
-                            .filter(|(body,)| {
-                                serde_json::from_str::<core_model::CooperationRecord>(body)
-                                    .is_ok_and(|c| c.activities.iter().any(|a| a == id))
-                            })
-                            .collect();
-                    if !referenced.is_empty() {
-                        return Err(StorageError::StillReferenced {
-                            kind: "activity",
-                            id: id.to_owned(),
-                            detail: "named by a cooperation record".to_owned(),
-                        });
-                    }
-                    sqlx::query("DELETE FROM activities WHERE id = $1")
-                        .bind(id)
-                        .execute(&mut **tx)
-                        .await
-                        .map_err(|e| inner.err(e))?;
-                    Ok::<Effect, StorageError>(Effect::deleted(before))
-                }
-                .await?;
-                inner.finish_write(w, ctx, "delete", &resource, effect).await?
-            }
-        };
+                            .map_err(|e| inner.err(e))?;
+                        Ok::<Effect, StorageError>(Effect::deleted(before))
+                    })
+                }),
+            )
+            .await?;
         Ok(())
     }
 
@@ -1224,23 +1360,24 @@ impl Store for SqlStore {
         let (kind, id) = (record.kind(), record.id());
         let resource = format!("{}/{id}", kind.as_str());
         let inner = &self.inner;
-        let replay = match inner.begin_write(ctx, "create", &resource).await? {
-            Begin::Replay(r) => r,
-            Begin::Tx(mut w) => {
-                let effect = async {
-                    let tx = &mut w.tx;
-                    if inner.current_record(tx, kind, &id).await.is_ok() {
-                        return Err(StorageError::AlreadyExists { kind: kind.as_str(), id: id.clone() });
-                    }
-                    inner.check_record(tx, Some(&record), None).await?;
-                    inner.put_record(tx, &record, 1, true).await?;
-                    let body = record.body()?;
-                    Ok::<Effect, StorageError>(Effect::written(None, body, 1))
-                }
-                .await?;
-                inner.finish_write(w, ctx, "create", &resource, effect).await?
-            }
-        };
+        let replay = inner
+            .write(
+                ctx,
+                "create",
+                &resource,
+                body(move |inner, tx| {
+                    Box::pin(async move {
+                        if inner.current_record(tx, kind, &id).await.is_ok() {
+                            return Err(StorageError::AlreadyExists { kind: kind.as_str(), id: id.clone() });
+                        }
+                        inner.check_record(tx, Some(&record), None).await?;
+                        inner.put_record(tx, &record, 1, true).await?;
+                        let body = record.body()?;
+                        Ok::<Effect, StorageError>(Effect::written(None, body, 1))
+                    })
+                }),
+            )
+            .await?;
         replayed_record(kind, replay)
     }
 
@@ -1248,62 +1385,68 @@ impl Store for SqlStore {
         let (kind, id) = (record.kind(), record.id());
         let resource = format!("{}/{id}", kind.as_str());
         let inner = &self.inner;
-        let replay = match inner.begin_write(ctx, "update", &resource).await? {
-            Begin::Replay(r) => r,
-            Begin::Tx(mut w) => {
-                let effect = async {
-                    let tx = &mut w.tx;
-                    let (current, before) = inner.current_record(tx, kind, &id).await?;
-                    check_etag(kind.as_str(), &id, etag, current)?;
-                    inner.check_record(tx, Some(&record), None).await?;
-                    inner.put_record(tx, &record, current + 1, false).await?;
-                    let body = record.body()?;
-                    Ok::<Effect, StorageError>(Effect::written(Some(before), body, current + 1))
-                }
-                .await?;
-                inner.finish_write(w, ctx, "update", &resource, effect).await?
-            }
-        };
+        let etag = etag.map(str::to_owned);
+        let replay = inner
+            .write(
+                ctx,
+                "update",
+                &resource,
+                body(move |inner, tx| {
+                    Box::pin(async move {
+                        let etag = etag.as_deref();
+                        let (current, before) = inner.current_record(tx, kind, &id).await?;
+                        check_etag(kind.as_str(), &id, etag, current)?;
+                        inner.check_record(tx, Some(&record), None).await?;
+                        inner.put_record(tx, &record, current + 1, false).await?;
+                        let body = record.body()?;
+                        Ok::<Effect, StorageError>(Effect::written(Some(before), body, current + 1))
+                    })
+                }),
+            )
+            .await?;
         replayed_record(kind, replay)
     }
 
     async fn delete_record(&self, ctx: &WriteContext, kind: RecordKind, id: &str, etag: Option<&str>) -> Result<()> {
         let resource = format!("{}/{id}", kind.as_str());
         let inner = &self.inner;
-        match inner.begin_write(ctx, "delete", &resource).await? {
-            Begin::Replay(r) => r,
-            Begin::Tx(mut w) => {
-                let effect = async {
-                    let tx = &mut w.tx;
-                    let (current, before) = inner.current_record(tx, kind, id).await?;
-                    check_etag(kind.as_str(), id, etag, current)?;
-                    inner.check_record(tx, None, Some((kind, id))).await.map_err(|e| match e {
-                        StorageError::Dataset(d) => StorageError::StillReferenced {
-                            kind: kind.as_str(),
-                            id: id.to_owned(),
-                            detail: d.0.first().map(|e| e.to_string()).unwrap_or_default(),
-                        },
-                        other => other,
-                    })?;
-                    sqlx::query("DELETE FROM records WHERE kind = $1 AND id = $2")
-                        .bind(kind.as_str())
-                        .bind(id)
-                        .execute(&mut **tx)
-                        .await
-                        .map_err(|e| match classify(&e) {
-                            Some("foreign-key") => StorageError::StillReferenced {
+        let (id, etag) = (id.to_owned(), etag.map(str::to_owned));
+        inner
+            .write(
+                ctx,
+                "delete",
+                &resource,
+                body(move |inner, tx| {
+                    Box::pin(async move {
+                        let (id, etag) = (id.as_str(), etag.as_deref());
+                        let (current, before) = inner.current_record(tx, kind, id).await?;
+                        check_etag(kind.as_str(), id, etag, current)?;
+                        inner.check_record(tx, None, Some((kind, id))).await.map_err(|e| match e {
+                            StorageError::Dataset(d) => StorageError::StillReferenced {
                                 kind: kind.as_str(),
                                 id: id.to_owned(),
-                                detail: "named by an activity".to_owned(),
+                                detail: d.0.first().map(|e| e.to_string()).unwrap_or_default(),
                             },
-                            _ => inner.err(e),
+                            other => other,
                         })?;
-                    Ok::<Effect, StorageError>(Effect::deleted(before))
-                }
-                .await?;
-                inner.finish_write(w, ctx, "delete", &resource, effect).await?
-            }
-        };
+                        sqlx::query("DELETE FROM records WHERE kind = $1 AND id = $2")
+                            .bind(kind.as_str())
+                            .bind(id)
+                            .execute(&mut **tx)
+                            .await
+                            .map_err(|e| match classify(&e) {
+                                Some("foreign-key") => StorageError::StillReferenced {
+                                    kind: kind.as_str(),
+                                    id: id.to_owned(),
+                                    detail: "named by an activity".to_owned(),
+                                },
+                                _ => inner.err(e),
+                            })?;
+                        Ok::<Effect, StorageError>(Effect::deleted(before))
+                    })
+                }),
+            )
+            .await?;
         Ok(())
     }
 

@@ -48,6 +48,7 @@ conformance!(
     filters_select_in_the_database_what_they_select_in_memory,
     records_of_other_kinds_are_created_updated_and_deleted,
     the_store_passes_its_integrity_check,
+    concurrent_writes_are_committed_together_and_a_failing_one_is_undone_alone,
 );
 
 fn day(s: &str) -> NaiveDate {
@@ -422,5 +423,67 @@ async fn records_of_other_kinds_are_created_updated_and_deleted(t: TestStore) {
 
 async fn the_store_passes_its_integrity_check(t: TestStore) {
     t.store.create_activity(&editor(), new_activity("2008-03-integrity")).await.unwrap();
+    t.store.integrity_check().await.unwrap();
+}
+
+/// Many writers at once (so that the writer task groups them): valid creations, creations that break a rule,
+/// pairs racing for one id, and a request repeated with its id. Each gets its own answer; what failed left
+/// nothing behind; what succeeded is stored once and audited once.
+async fn concurrent_writes_are_committed_together_and_a_failing_one_is_undone_alone(t: TestStore) {
+    let audit_before = t.store.audit_log(&PageRequest::first(1000)).await.unwrap().items.len();
+    let mut tasks = Vec::new();
+    for i in 0..80 {
+        let store = t.store.clone();
+        tasks.push(tokio::spawn(async move {
+            let (id, ctx, bad_partner) = match i % 4 {
+                // Valid and unique.
+                0 => (format!("group-ok-{i}"), editor(), None),
+                // Unknown partner: refused by a foreign key or the check, after other rows were written.
+                1 => (format!("group-bad-{i}"), editor(), Some("no-such-organisation")),
+                // Two writers per id: one wins.
+                2 => (format!("group-race-{}", i / 8), editor(), None),
+                // One request id, sent by two writers: applied once, both answered alike.
+                _ => ("group-once".to_owned(), editor().with_request_id("group-once-request"), None),
+            };
+            let mut activity = new_activity(&id);
+            if let Some(org) = bad_partner {
+                activity.partners[0].organisation = org.to_owned();
+            }
+            (i, id, store.create_activity(&ctx, activity).await)
+        }));
+    }
+    let mut created = BTreeSet::new();
+    let mut race_wins = std::collections::BTreeMap::<String, usize>::new();
+    for task in tasks {
+        let (i, id, result) = task.await.unwrap();
+        match (i % 4, result) {
+            (0, Ok(v)) | (3, Ok(v)) => {
+                assert_eq!(v.record.id, id);
+                created.insert(id);
+            }
+            (1, Err(e)) => assert_eq!(e.to_string(), "unknown organisation `no-such-organisation`"),
+            (2, Ok(_)) => {
+                *race_wins.entry(id.clone()).or_default() += 1;
+                created.insert(id);
+            }
+            (2, Err(StorageError::AlreadyExists { id: lost, .. })) => assert_eq!(lost, id),
+            (kind, other) => panic!("writer {i} (kind {kind}) got {other:?}"),
+        }
+    }
+    assert_eq!(race_wins.len(), 10);
+    assert!(race_wins.values().all(|n| *n == 1), "{race_wins:?}");
+    for id in &created {
+        assert_eq!(&t.store.get_activity(id).await.unwrap().record.id, id);
+    }
+    let stored: BTreeSet<String> = all_activities(&*t.store, &Filter::parse("").unwrap(), 1000)
+        .await
+        .into_iter()
+        .filter(|id| id.starts_with("group-"))
+        .collect();
+    assert_eq!(stored, created, "no failed write left a row, no successful one is missing");
+    // 20 valid + 10 race winners + 1 request applied once.
+    assert_eq!(created.len(), 31);
+    let audit = t.store.audit_log(&PageRequest::first(1000)).await.unwrap().items;
+    assert_eq!(audit.len() - audit_before, 31, "one audit entry per write applied");
     t.store.integrity_check().await.unwrap();
 }
