@@ -91,7 +91,11 @@ async fn a_store_from_a_newer_version_is_refused() {
     let err = open(&t.url).await.unwrap_err();
     assert_eq!(
         err.to_string(),
-        format!("{} has schema version 7; this version supports up to 1: upgrade the software", path.display())
+        format!(
+            "{} has schema version 7; this version supports up to {}: upgrade the software",
+            path.display(),
+            storage::SCHEMA_VERSION
+        )
     );
 }
 
@@ -189,4 +193,41 @@ async fn sigkill_during_writes_loses_no_acknowledged_write() {
     let audited = audit.iter().filter(|e| e.principal == "writer").count();
     assert_eq!(audited, written.items.len());
     assert!(written.items.len() >= acked.len());
+}
+
+#[tokio::test]
+async fn a_store_of_schema_version_1_is_migrated_on_open_and_keeps_its_data() {
+    let t = common::sqlite(false).await;
+    let path = t.path().unwrap();
+    let before = t.store.export().await.unwrap();
+    drop(t.store);
+    // Take the file back to version 1: without the indexes of migration 2 and its record.
+    {
+        let pool = sqlx::AnyPool::connect(&format!("sqlite://{}", path.display())).await.unwrap();
+        for sql in [
+            "DROP INDEX activities_plan",
+            "DROP INDEX activities_end",
+            "DROP INDEX activities_region",
+            "UPDATE meta SET value = '1' WHERE key = 'schema_version'",
+            "DELETE FROM _sqlx_migrations WHERE version = 2",
+        ] {
+            sqlx::query(sql).execute(&pool).await.unwrap();
+        }
+        pool.close().await;
+    }
+    let store = open(&t.url).await.unwrap();
+    assert_eq!(store.export().await.unwrap(), before);
+    drop(store);
+    let pool = sqlx::AnyPool::connect(&format!("sqlite://{}", path.display())).await.unwrap();
+    let (version,): (String,) =
+        sqlx::query_as("SELECT value FROM meta WHERE key = 'schema_version'").fetch_one(&pool).await.unwrap();
+    assert_eq!(version, storage::SCHEMA_VERSION.to_string());
+    let (indexes,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name IN \
+         ('activities_plan', 'activities_end', 'activities_region')",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(indexes, 3);
 }
