@@ -341,7 +341,7 @@ impl SqlStore {
                     Ok(())
                 })
             })
-            .connect(&connect_url)
+            .connect_with(quiet(&connect_url)?)
             .await;
         let pool = pool.map_err(|e| error_at(&location, e))?;
         let (changes, _) = broadcast::channel(4096);
@@ -370,6 +370,17 @@ impl SqlStore {
         };
         Ok(SqlStore { inner, listener, writer })
     }
+}
+
+/// The connection options of `url`, without sqlx's logging of every statement (an event per query on the hot
+/// path; the service logs each request once itself). Slow statements are still logged, as warnings.
+fn quiet(url: &str) -> Result<sqlx::any::AnyConnectOptions> {
+    use sqlx::ConnectOptions;
+    let options: sqlx::any::AnyConnectOptions =
+        url.parse().map_err(|e: sqlx::Error| StorageError::BadUrl(format!("{url}: {e}")))?;
+    Ok(options
+        .log_statements(log::LevelFilter::Off)
+        .log_slow_statements(log::LevelFilter::Warn, std::time::Duration::from_secs(1)))
 }
 
 fn error_at(location: &str, e: sqlx::Error) -> StorageError {
