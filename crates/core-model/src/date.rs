@@ -208,7 +208,16 @@ fn parse_num(part: &str, what: &str, whole: &str) -> Result<u32, DateParseError>
             reason: format!("the {what} `{part}` must be {expected_len} digits"),
         });
     }
-    part.parse().map_err(|_| DateParseError { text: whole.to_owned(), reason: format!("bad {what} `{part}`") })
+    let n =
+        part.parse().map_err(|_| DateParseError { text: whole.to_owned(), reason: format!("bad {what} `{part}`") })?;
+    if what == "year" && n == 0 {
+        // As in google.type.Date, whose year 0 means "no year": years run 1-9999.
+        return Err(DateParseError {
+            text: whole.to_owned(),
+            reason: "year 0000 is out of range 0001-9999".to_owned(),
+        });
+    }
+    Ok(n)
 }
 
 fn check_month(m: u32, whole: &str) -> Result<(), DateParseError> {
@@ -323,6 +332,10 @@ mod tests {
             ("..", "`..` is not a date: a range needs at least one bound"),
             ("Feb 2008", "`Feb 2008` is not a date: the year `Feb 2008` must be 4 digits"),
             ("2007-04..2007-13", "`2007-04..2007-13` is not a date: month 13 is out of range 1-12"),
+            ("0000", "`0000` is not a date: year 0000 is out of range 0001-9999"),
+            ("0000-06", "`0000-06` is not a date: year 0000 is out of range 0001-9999"),
+            ("0000-01-01", "`0000-01-01` is not a date: year 0000 is out of range 0001-9999"),
+            ("0000-02..0001-03", "`0000-02..0001-03` is not a date: year 0000 is out of range 0001-9999"),
         ];
         for (text, message) in cases {
             let err = text.parse::<ApproxDate>().unwrap_err();
