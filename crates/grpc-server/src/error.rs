@@ -47,7 +47,27 @@ impl ServiceError {
     }
 }
 
+/// The longest message (and field description) an answer carries, in bytes. Messages may quote what the
+/// caller sent; a long value quoted whole would go twice into the answer's trailers (the message and the
+/// details) and past the header size a client accepts, turning a clear refusal into a protocol error.
+pub const MAX_MESSAGE_LEN: usize = 1024;
+
+/// `text`, cut to [`MAX_MESSAGE_LEN`] bytes (at a character boundary) with a note of its full length.
+fn bounded(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.len() <= MAX_MESSAGE_LEN {
+        return text.into();
+    }
+    let mut end = MAX_MESSAGE_LEN - 64;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… (cut: {} bytes in all)", &text[..end], text.len()).into()
+}
+
 fn status(code: Code, message: String, reason: &str, bad_field: Option<(&str, &str)>) -> Status {
+    let message = bounded(&message).into_owned();
+    let bad_field = bad_field.map(|(field, description)| (bounded(field), bounded(description)));
+    let bad_field = bad_field.as_ref().map(|(f, d)| (f.as_ref(), d.as_ref()));
     let mut details = ErrorDetails::with_error_info(reason, ERROR_DOMAIN, std::collections::HashMap::new());
     if let Some((field, description)) = bad_field {
         details.add_bad_request_violation(field, description);
@@ -143,5 +163,26 @@ impl From<ServiceError> for Status {
                 StorageError::Internal(_) => status(Code::Internal, message, "INTERNAL", None),
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_quoted_value_is_cut_in_the_message_and_the_details() {
+        let long = "é".repeat(50_000);
+        let status = Status::from(ServiceError::invalid("name", format!("`{long}` is not a resource name")));
+        assert_eq!(status.code(), Code::InvalidArgument);
+        assert!(status.message().len() <= MAX_MESSAGE_LEN, "{}", status.message().len());
+        assert!(status.message().starts_with("name: `éé"), "{}", status.message());
+        let whole = format!("name: `{long}` is not a resource name").len();
+        assert!(status.message().ends_with(&format!("… (cut: {whole} bytes in all)")), "{}", status.message());
+        let violations = status.get_error_details().bad_request().expect("BadRequest").field_violations.clone();
+        assert_eq!(violations[0].field, "name");
+        assert!(violations[0].description.len() <= MAX_MESSAGE_LEN);
+        let short = Status::from(ServiceError::invalid("name", "`x` is not a resource name"));
+        assert_eq!(short.message(), "name: `x` is not a resource name");
     }
 }
