@@ -146,6 +146,34 @@ impl TestServer {
         self.dir.path()
     }
 
+    /// Sends SIGKILL (no chance to finish anything) and waits for the process to end.
+    pub fn kill(&mut self) {
+        let mut child = self.child.take().expect("running");
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("running").id()
+    }
+
+    /// The health service's answer for the whole server (`""`), or the error of the call.
+    pub async fn health(&self) -> Result<grpc_server::pb_health::health_check_response::ServingStatus, tonic::Status> {
+        use grpc_server::pb_health::{
+            HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
+        };
+        let channel = Channel::from_shared(format!("http://{}", self.addr))
+            .expect("uri")
+            .connect_timeout(Duration::from_secs(2))
+            .timeout(Duration::from_secs(5))
+            .connect()
+            .await
+            .map_err(|e| tonic::Status::unavailable(e.to_string()))?;
+        let answer = HealthClient::new(channel).check(HealthCheckRequest { service: String::new() }).await?;
+        Ok(ServingStatus::try_from(answer.into_inner().status).unwrap_or(ServingStatus::Unknown))
+    }
+
     /// Sends SIGTERM and waits for the process to end; returns how long it took and whether it exited
     /// successfully.
     pub fn terminate(&mut self) -> (Duration, bool) {
@@ -224,4 +252,128 @@ pub fn bad_request(status: &tonic::Status) -> Vec<(String, String)> {
         .get_details_bad_request()
         .map(|b| b.field_violations.into_iter().map(|v| (v.field, v.description)).collect())
         .unwrap_or_default()
+}
+
+/// The base URL of the PostgreSQL server the tests use (`CYBERCRIME_TEST_DATABASE_URL`, or this machine's).
+pub fn pg_base_url() -> String {
+    std::env::var("CYBERCRIME_TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+/// A fresh schema of its own in the test PostgreSQL database, dropped with this value.
+#[derive(Debug)]
+pub struct PgSchema {
+    /// The schema's name.
+    pub name: String,
+    /// A store URL that puts the store in this schema.
+    pub url: String,
+}
+
+impl PgSchema {
+    /// A new schema, or `None` outside CI when PostgreSQL is unreachable (with a loud message); under CI an
+    /// unreachable PostgreSQL fails the test.
+    pub async fn create() -> Option<PgSchema> {
+        Self::create_at(&pg_base_url()).await
+    }
+
+    /// The same store URL with another host and port (through a proxy, say).
+    pub fn url_via(&self, host_port: &str) -> String {
+        self.url.replacen("127.0.0.1:5432", host_port, 1)
+    }
+
+    async fn create_at(base: &str) -> Option<PgSchema> {
+        use sqlx::Connection;
+        static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let mut conn = match sqlx::PgConnection::connect(base).await {
+            Ok(c) => c,
+            Err(e) if std::env::var_os("CI").is_none() => {
+                eprintln!(
+                    "\n!!!!!!!! SKIPPED: PostgreSQL is unreachable at {base}: {e}. Under CI this test FAILS. !!!!!!!!\n"
+                );
+                return None;
+            }
+            Err(e) => panic!("PostgreSQL is unreachable at {base}: {e}"),
+        };
+        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let nanos =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+        let name = format!("e2e_{}_{n}_{nanos}", std::process::id());
+        sqlx::query(&format!("CREATE SCHEMA {name}")).execute(&mut conn).await.expect("create schema");
+        let sep = if base.contains('?') { '&' } else { '?' };
+        let url = format!("{base}{sep}options=-c%20search_path%3D{name}");
+        Some(PgSchema { name, url })
+    }
+}
+
+impl Drop for PgSchema {
+    fn drop(&mut self) {
+        let (base, name) = (pg_base_url(), self.name.clone());
+        // Dropped from a thread of its own: a test's runtime may be shutting down.
+        let _ = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+            rt.block_on(async {
+                use sqlx::Connection;
+                if let Ok(mut conn) = sqlx::PgConnection::connect(&base).await {
+                    let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS {name} CASCADE")).execute(&mut conn).await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// A TCP proxy on 127.0.0.1 to another address, which a test can cut (every connection dropped, nothing
+/// accepted) and restore on the same port: a database that goes away and comes back.
+#[derive(Debug)]
+pub struct Proxy {
+    /// `127.0.0.1:PORT`, where clients connect.
+    pub addr: std::net::SocketAddr,
+    target: String,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Proxy {
+    /// A proxy to `target` (`host:port`), serving.
+    pub async fn start(target: &str) -> Proxy {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
+        let addr = listener.local_addr().expect("proxy address");
+        let mut proxy = Proxy { addr, target: target.to_owned(), task: None };
+        proxy.task = Some(tokio::spawn(Self::serve(listener, proxy.target.clone())));
+        proxy
+    }
+
+    async fn serve(listener: tokio::net::TcpListener, target: String) {
+        let mut connections = tokio::task::JoinSet::new();
+        loop {
+            let Ok((mut client, _)) = listener.accept().await else { return };
+            let target = target.clone();
+            connections.spawn(async move {
+                if let Ok(mut server) = tokio::net::TcpStream::connect(&target).await {
+                    let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                }
+            });
+        }
+        // Dropping the JoinSet (when this task is aborted) aborts every connection.
+    }
+
+    /// Drops every connection and stops accepting.
+    pub async fn cut(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+            let _ = task.await;
+        }
+    }
+
+    /// Accepts again, on the same port.
+    pub async fn restore(&mut self) {
+        let listener = tokio::net::TcpListener::bind(self.addr).await.expect("bind the proxy's port again");
+        self.task = Some(tokio::spawn(Self::serve(listener, self.target.clone())));
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
 }

@@ -407,6 +407,7 @@ async fn main() -> anyhow::Result<()> {
         tls: None,
         request_timeout: Duration::from_secs(30),
         shutdown_grace: Duration::from_secs(2),
+        health_interval: Duration::from_secs(1),
     };
     let server = tokio::spawn(grpc_server::server::serve(
         config,

@@ -52,6 +52,8 @@ pub struct ServerConfig {
     pub request_timeout: Duration,
     /// How long shutdown waits for requests and streams to end.
     pub shutdown_grace: Duration,
+    /// How often the health service asks the store whether it answers.
+    pub health_interval: Duration,
 }
 
 /// A server builder with every limit set explicitly (tonic's defaults leave some unlimited): request timeout,
@@ -162,6 +164,12 @@ pub async fn serve(
     }
     tracing::info!(%addr, store = %config.store_url, startup_ms = started.elapsed().as_millis() as u64, "serving");
     on_ready(addr);
+    let monitor = tokio::spawn(watch_store(
+        services.0.store.clone(),
+        health.clone(),
+        config.health_interval,
+        services.0.shutdown.clone(),
+    ));
 
     let grace = config.shutdown_grace;
     let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
@@ -185,7 +193,45 @@ pub async fn serve(
             tokio::time::sleep(grace).await;
         } => tracing::warn!(grace_ms = grace.as_millis() as u64, "requests still running after the grace period: stopping anyway"),
     }
+    monitor.abort();
     Ok(())
+}
+
+/// Reports the store's reachability through the health service: NOT_SERVING while the database does not answer
+/// (a replica that lost its PostgreSQL connection, say), SERVING again once it does, without a restart. Ends at
+/// shutdown, which reports NOT_SERVING itself.
+async fn watch_store(
+    store: Arc<dyn storage::Store>,
+    health: tonic_health::server::HealthReporter,
+    interval: Duration,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut serving = true;
+    let mut ticks = tokio::time::interval(interval);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = ticks.tick() => {}
+            _ = shutdown.changed() => return,
+        }
+        let answer = store.ping(interval.max(Duration::from_millis(500))).await;
+        if *shutdown.borrow() {
+            return;
+        }
+        let now = answer.is_ok();
+        if now == serving {
+            continue;
+        }
+        serving = now;
+        let status = if now { tonic_health::ServingStatus::Serving } else { tonic_health::ServingStatus::NotServing };
+        match &answer {
+            Ok(()) => tracing::info!("the store answers again: SERVING"),
+            Err(e) => tracing::warn!(error = %e, "the store does not answer: NOT_SERVING"),
+        }
+        for name in ["", TREATY, ACTIVITY, COUNTRY, PROGRAMME, REPORT] {
+            health.set_service_status(name, status).await;
+        }
+    }
 }
 
 /// Resolves on SIGTERM or SIGINT.

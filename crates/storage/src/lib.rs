@@ -203,6 +203,10 @@ pub trait Store: Send + Sync + fmt::Debug {
 
     /// Checks the store's physical integrity (`PRAGMA integrity_check` on SQLite).
     async fn integrity_check(&self) -> Result<()>;
+
+    /// Checks that the database answers now (a trivial query through the pool, within `within`): what the
+    /// server's health service reports.
+    async fn ping(&self, within: std::time::Duration) -> Result<()>;
 }
 
 /// Opens the store at `url` (`sqlite://path`, `sqlite::memory:`, `postgres://...`): creates it or migrates it,

@@ -1521,6 +1521,18 @@ impl Store for SqlStore {
             .await
     }
 
+    async fn ping(&self, within: std::time::Duration) -> Result<()> {
+        let inner = &self.inner;
+        let query = async {
+            let mut conn = inner.pool.acquire().await.map_err(|e| inner.err(e))?;
+            sqlx::query("SELECT 1").execute(&mut *conn).await.map_err(|e| inner.err(e))?;
+            Ok(())
+        };
+        tokio::time::timeout(within, query).await.map_err(|_| {
+            StorageError::Unavailable(format!("{} did not answer within {} ms", inner.location, within.as_millis()))
+        })?
+    }
+
     async fn integrity_check(&self) -> Result<()> {
         let inner = &self.inner;
         match inner.backend {
