@@ -1,6 +1,8 @@
 //! Several `cybercrime serve` replicas on one PostgreSQL database behave as one service, under load; a replica
 //! that loses its database reports NOT_SERVING and recovers without a restart when the database returns.
 
+#![allow(clippy::print_stderr)] // the figures (latencies of visibility and recovery) are printed for RELIABILITY.md
+
 use std::{
     collections::BTreeSet,
     sync::{Arc, Mutex},
