@@ -4,7 +4,8 @@
 //! [`Filter::parse`] turns it into a typed expression ([`Expr`]) or into a [`FilterError`] giving the byte
 //! position of the problem; [`Filter::matches`] evaluates the expression against an [`Activity`]; a storage
 //! layer translates the same expression into its query language. A filter's [`Display`](fmt::Display) form is
-//! its canonical text, which parses back to the same filter.
+//! its canonical text, which parses back to the same filter when it is at most [`MAX_FILTER_LEN`] bytes long (it
+//! spells out what a text may abbreviate, so the canonical text of a filter near the limit can be over it).
 //!
 //! # Syntax
 //!
@@ -436,7 +437,9 @@ impl DateOp {
 
 /// The canonical text: enum values in capitals, `countries/` and `organisations/` resource names, `=` for "has",
 /// `NOT` for `-`, one space around operators and keywords, and only the parentheses the precedence needs. It
-/// parses back to the same filter; the empty filter prints as the empty text.
+/// parses back to the same filter, unless it is longer than [`MAX_FILTER_LEN`] (as the canonical text of a filter
+/// near the limit can be: `-country:"BR"` becomes `NOT country = "countries/BR"`); the empty filter prints as the
+/// empty text.
 impl fmt::Display for Filter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.expr {

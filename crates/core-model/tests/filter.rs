@@ -416,6 +416,28 @@ fn canonical_text_parses_back() {
     }
 }
 
+/// Found by the `filter` fuzz target (`fuzz/regressions/filter/canonical-text-over-the-length-limit`): the
+/// canonical text spells out what the text abbreviates, so a filter within the length limit can have a canonical
+/// text over it, which is then rejected for its length alone (and only for that).
+#[test]
+fn canonical_text_of_a_filter_near_the_length_limit() {
+    let text = vec![r#"organisation:"x""#; 102].join(" OR ");
+    assert_eq!(text.len(), 2036);
+    let filter = Filter::parse(&text).unwrap();
+    let canonical = filter.to_string();
+    assert_eq!(canonical, vec![r#"organisation = "organisations/x""#; 102].join(" OR "));
+    assert!(canonical.len() > MAX_FILTER_LEN);
+    assert_eq!(
+        error(&canonical),
+        format!("filter: at position 2048: the filter is {} bytes long; at most 2048 are allowed", canonical.len())
+    );
+    // Within the limit, it parses back.
+    let text = vec![r#"organisation:"x""#; 50].join(" OR ");
+    let filter = Filter::parse(&text).unwrap();
+    assert!(filter.to_string().len() <= MAX_FILTER_LEN);
+    assert_eq!(Filter::parse(&filter.to_string()).unwrap(), filter);
+}
+
 #[test]
 fn limits() {
     let nested = |depth: usize| format!("{}tentative = true{}", "(".repeat(depth), ")".repeat(depth));
