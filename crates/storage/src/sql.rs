@@ -136,6 +136,7 @@ fn classify(e: &sqlx::Error) -> Option<&'static str> {
                 ("275", _) | ("23514", _) => Some("check"),
                 (_, Some(8)) | ("25006", _) => Some("read-only"),
                 (_, Some(13)) | ("53100", _) => Some("full"),
+                (_, Some(10)) => Some("io"),
                 (_, Some(26)) => Some("not-a-database"),
                 (_, Some(5)) | (_, Some(6)) => Some("busy"),
                 (c, _) if c.starts_with("08") || c.starts_with("57P") => Some("unavailable"),
@@ -256,7 +257,9 @@ impl Effect {
     }
 }
 
-type Tx = Transaction<'static, Any>;
+/// The connection a group of writes runs on, inside a transaction the group begins and ends itself (so that a
+/// connection whose transaction could not be ended is closed, never returned to the pool still holding it).
+type Tx = sqlx::pool::PoolConnection<Any>;
 /// The work of one write inside the group's transaction.
 type WriteFuture<'t> = Pin<Box<dyn Future<Output = Result<Effect>> + Send + 't>>;
 type WriteBody = Box<dyn for<'t> FnOnce(&'t Inner, &'t mut Tx) -> WriteFuture<'t> + Send>;
@@ -387,6 +390,7 @@ fn error_at(location: &str, e: sqlx::Error) -> StorageError {
     match classify(&e) {
         Some("read-only") => StorageError::ReadOnly { location: location.to_owned(), detail: e.to_string() },
         Some("full") => StorageError::Unavailable(format!("the disk is full: {e}")),
+        Some("io") => StorageError::Unavailable(format!("the store's disk failed: {e}")),
         Some("busy") | Some("unavailable") => StorageError::Unavailable(e.to_string()),
         Some("not-a-database") => {
             StorageError::NotOurs { location: location.to_owned(), detail: "it is not a SQLite database".into() }
@@ -585,20 +589,18 @@ impl Inner {
         })?
     }
 
-    /// Begins the group's transaction with the database's write lock: SQLite's RESERVED lock (a write),
-    /// PostgreSQL's advisory lock shared by every replica.
-    async fn begin_group(&self) -> Result<Tx> {
-        let mut tx = self.pool.begin().await.map_err(|e| self.err(e))?;
+    /// Begins the group's transaction with the database's write lock: SQLite's RESERVED lock (`BEGIN
+    /// IMMEDIATE`), PostgreSQL's advisory lock shared by every replica.
+    async fn begin_group(&self, conn: &mut Tx) -> Result<()> {
         match self.backend {
-            Backend::Sqlite => {
-                sqlx::query("UPDATE meta SET value = value WHERE key = 'application'").execute(&mut *tx).await
-            }
+            Backend::Sqlite => sqlx::query("BEGIN IMMEDIATE").execute(&mut **conn).await,
             Backend::Postgres => {
-                sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(WRITE_LOCK_KEY).execute(&mut *tx).await
+                sqlx::query("BEGIN").execute(&mut **conn).await.map_err(|e| self.err(e))?;
+                sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(WRITE_LOCK_KEY).execute(&mut **conn).await
             }
         }
         .map_err(|e| self.err(e))?;
-        Ok(tx)
+        Ok(())
     }
 
     /// Runs a group of writes in one transaction, each in a savepoint (one write alone needs none: it fails
@@ -608,53 +610,91 @@ impl Inner {
         let savepoints = group.len() > 1;
         let mut answers: Vec<(oneshot::Sender<Result<Replay>>, Result<Replay>)> = Vec::with_capacity(group.len());
         let mut treaty_action = false;
+        let mut conn = match self.pool.acquire().await {
+            Ok(conn) => conn,
+            Err(e) => {
+                let e = self.err(e);
+                tracing::warn!(error = %e, "no connection for a group of writes");
+                for job in group {
+                    let _ = job.reply.send(Err(for_each_write(&e)));
+                }
+                return;
+            }
+        };
+        // Whether the group's transaction is open (begun, not yet committed or rolled back).
+        let mut open = false;
         let fatal = async {
-            let mut tx = self.begin_group().await?;
+            let tx = &mut conn;
+            self.begin_group(tx).await?;
+            open = true;
             for job in group {
                 let Job { ctx, operation, resource, body, reply } = job;
                 if savepoints {
-                    sqlx::query("SAVEPOINT w").execute(&mut *tx).await.map_err(|e| self.err(e))?;
+                    sqlx::query("SAVEPOINT w").execute(&mut **tx).await.map_err(|e| self.err(e))?;
                 }
-                let outcome = self.run_one(&mut tx, &ctx, &operation, &resource, body).await;
+                let outcome = self.run_one(tx, &ctx, &operation, &resource, body).await;
                 match outcome {
                     Ok((replay, action)) => {
                         treaty_action |= action;
                         if savepoints {
-                            sqlx::query("RELEASE SAVEPOINT w").execute(&mut *tx).await.map_err(|e| self.err(e))?;
+                            sqlx::query("RELEASE SAVEPOINT w").execute(&mut **tx).await.map_err(|e| self.err(e))?;
                         }
                         answers.push((reply, Ok(replay)));
                     }
                     Err(e) if savepoints => {
-                        sqlx::query("ROLLBACK TO SAVEPOINT w").execute(&mut *tx).await.map_err(|e| self.err(e))?;
-                        sqlx::query("RELEASE SAVEPOINT w").execute(&mut *tx).await.map_err(|e| self.err(e))?;
+                        // Some errors end the whole transaction on their own (SQLite rolls back on a full disk or
+                        // an I/O error): then its savepoint is gone too, and the group fails with this cause.
+                        let undone = async {
+                            sqlx::query("ROLLBACK TO SAVEPOINT w").execute(&mut **tx).await?;
+                            sqlx::query("RELEASE SAVEPOINT w").execute(&mut **tx).await
+                        }
+                        .await;
+                        if undone.is_err() {
+                            answers.push((reply, Err(for_each_write(&e))));
+                            return Err(e);
+                        }
                         answers.push((reply, Err(e)));
                     }
                     Err(e) => {
                         // The only write failed: nothing of it is committed.
                         answers.push((reply, Err(e)));
-                        tx.rollback().await.map_err(|e| self.err(e))?;
+                        sqlx::query("ROLLBACK").execute(&mut **tx).await.map_err(|e| self.err(e))?;
+                        open = false;
                         return Ok(());
                     }
                 }
             }
             if answers.iter().all(|(_, a)| a.is_err()) {
-                return tx.rollback().await.map_err(|e| self.err(e));
+                sqlx::query("ROLLBACK").execute(&mut **tx).await.map_err(|e| self.err(e))?;
+                open = false;
+                return Ok(());
             }
             if treaty_action && self.backend == Backend::Postgres {
                 let schema: (String,) = sqlx::query_as("SELECT CAST(current_schema() AS TEXT)")
-                    .fetch_one(&mut *tx)
+                    .fetch_one(&mut **tx)
                     .await
                     .map_err(|e| self.err(e))?;
                 sqlx::query("SELECT pg_notify($1, $2)")
                     .bind(notify_channel(&schema.0))
                     .bind("treaty_actions")
-                    .execute(&mut *tx)
+                    .execute(&mut **tx)
                     .await
                     .map_err(|e| self.err(e))?;
             }
-            tx.commit().await.map_err(|e| self.err(e))
+            sqlx::query("COMMIT").execute(&mut **tx).await.map_err(|e| self.err(e))?;
+            open = false;
+            Ok(())
         }
         .await;
+        if open {
+            // The group failed inside its transaction: end it here, or close the connection (which ends it)
+            // rather than return it to the pool holding the write lock and an old snapshot.
+            if sqlx::query("ROLLBACK").execute(&mut *conn).await.is_err() {
+                let _ = conn.close().await;
+            }
+        } else {
+            drop(conn);
+        }
         if let Err(e) = fatal {
             // Nothing of the group is committed: every write that had succeeded so far fails with the cause.
             for (_, answer) in &mut answers {
@@ -741,7 +781,7 @@ impl Inner {
         Ok((effect.replay, effect.treaty_action))
     }
 
-    async fn insert_action(&self, tx: &mut Transaction<'static, Any>, action: &TreatyAction) -> Result<i64> {
+    async fn insert_action(&self, tx: &mut Tx, action: &TreatyAction) -> Result<i64> {
         let seq: (i64,) = sqlx::query_as("SELECT COALESCE(MAX(seq), 0) + 1 FROM treaty_actions")
             .fetch_one(&mut **tx)
             .await
@@ -780,7 +820,7 @@ impl Inner {
     }
 
     /// Checks an activity's own rules and that every record it names exists.
-    async fn check_activity(&self, tx: &mut Transaction<'static, Any>, a: &Activity) -> Result<()> {
+    async fn check_activity(&self, tx: &mut Tx, a: &Activity) -> Result<()> {
         a.check()?;
         let snapshot = self.snapshot();
         for c in a.countries.iter().chain(a.place.country.as_ref()) {
@@ -816,7 +856,7 @@ impl Inner {
     /// Writes an activity's row and its references (after deleting the old ones, for an update).
     async fn put_activity(
         &self,
-        tx: &mut Transaction<'static, Any>,
+        tx: &mut Tx,
         a: &Activity,
         region: Option<Region>,
         etag: i64,
@@ -912,7 +952,7 @@ impl Inner {
         Ok(())
     }
 
-    async fn put_record(&self, tx: &mut Transaction<'static, Any>, r: &Record, etag: i64, new: bool) -> Result<()> {
+    async fn put_record(&self, tx: &mut Tx, r: &Record, etag: i64, new: bool) -> Result<()> {
         let kind = r.kind().as_str();
         let id = r.id();
         let result = if new {
@@ -946,7 +986,7 @@ impl Inner {
     /// are checked by id) with the change applied are validated as a dataset.
     async fn check_record(
         &self,
-        tx: &mut Transaction<'static, Any>,
+        tx: &mut Tx,
         change: Option<&Record>,
         removed: Option<(RecordKind, &str)>,
     ) -> Result<()> {
@@ -1066,7 +1106,7 @@ impl Inner {
         self.reload_snapshot().await
     }
 
-    async fn is_empty_tx(&self, tx: &mut Transaction<'static, Any>) -> Result<bool> {
+    async fn is_empty_tx(&self, tx: &mut Tx) -> Result<bool> {
         let row: (i64,) = sqlx::query_as(
             "SELECT (SELECT COUNT(*) FROM treaties) + (SELECT COUNT(*) FROM states) + (SELECT COUNT(*) FROM records) \
              + (SELECT COUNT(*) FROM activities)",
@@ -1077,7 +1117,7 @@ impl Inner {
         Ok(row.0 == 0)
     }
 
-    async fn current_activity(&self, tx: &mut Transaction<'static, Any>, id: &str) -> Result<(i64, String)> {
+    async fn current_activity(&self, tx: &mut Tx, id: &str) -> Result<(i64, String)> {
         sqlx::query_as("SELECT etag, body FROM activities WHERE id = $1")
             .bind(id)
             .fetch_optional(&mut **tx)
@@ -1086,12 +1126,7 @@ impl Inner {
             .ok_or_else(|| StorageError::NotFound { kind: "activity", id: id.to_owned() })
     }
 
-    async fn current_record(
-        &self,
-        tx: &mut Transaction<'static, Any>,
-        kind: RecordKind,
-        id: &str,
-    ) -> Result<(i64, String)> {
+    async fn current_record(&self, tx: &mut Tx, kind: RecordKind, id: &str) -> Result<(i64, String)> {
         sqlx::query_as("SELECT etag, body FROM records WHERE kind = $1 AND id = $2")
             .bind(kind.as_str())
             .bind(id)
