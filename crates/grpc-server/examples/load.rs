@@ -408,6 +408,7 @@ async fn main() -> anyhow::Result<()> {
         request_timeout: Duration::from_secs(30),
         shutdown_grace: Duration::from_secs(2),
         health_interval: Duration::from_secs(1),
+        max_watchers: 1024,
     };
     let server = tokio::spawn(grpc_server::server::serve(
         config,

@@ -32,6 +32,9 @@ pub enum ServiceError {
     /// Credentials without the role the method needs.
     #[error("{0}")]
     PermissionDenied(String),
+    /// A limit of the server is reached (open watch streams).
+    #[error("{0}")]
+    ResourceExhausted(String),
     /// The store refused or failed.
     #[error(transparent)]
     Storage(#[from] StorageError),
@@ -120,6 +123,7 @@ impl From<ServiceError> for Status {
             ServiceError::NotFound(_) => status(Code::NotFound, message, "NOT_FOUND", None),
             ServiceError::Unauthenticated(_) => status(Code::Unauthenticated, message, "UNAUTHENTICATED", None),
             ServiceError::PermissionDenied(_) => status(Code::PermissionDenied, message, "PERMISSION_DENIED", None),
+            ServiceError::ResourceExhausted(_) => status(Code::ResourceExhausted, message, "RESOURCE_EXHAUSTED", None),
             ServiceError::Report(r) => match &r {
                 reporting::ReportError::PeriodEndsBeforeStart { .. } => {
                     status(Code::InvalidArgument, message.clone(), "INVALID_PERIOD", Some(("period_end", &message)))

@@ -134,6 +134,9 @@ struct ServeArgs {
     /// How often the health service checks that the store answers, in milliseconds.
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(10..=60_000))]
     health_interval_ms: u64,
+    /// The most watch streams (WatchTreatyActions) open at once.
+    #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    max_watchers: u64,
 }
 
 /// The serve options alone, to give them their defaults (and environment) when no command is given.
@@ -305,6 +308,7 @@ async fn serve(args: ServeArgs, explain: bool) -> anyhow::Result<()> {
         request_timeout: Duration::from_secs(args.request_timeout_secs),
         shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
         health_interval: Duration::from_millis(args.health_interval_ms),
+        max_watchers: args.max_watchers as usize,
     };
     grpc_server::server::serve(config, grpc_server::server::shutdown_signal(), |addr| {
         // The first line on stdout is the address: tests and scripts read it.

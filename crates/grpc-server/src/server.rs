@@ -54,6 +54,8 @@ pub struct ServerConfig {
     pub shutdown_grace: Duration,
     /// How often the health service asks the store whether it answers.
     pub health_interval: Duration,
+    /// The most watch streams open at once (beyond: RESOURCE_EXHAUSTED).
+    pub max_watchers: usize,
 }
 
 /// A server builder with every limit set explicitly (tonic's defaults leave some unlimited): request timeout,
@@ -100,7 +102,7 @@ pub async fn serve(
         .with_context(|| format!("cannot open the store {}", config.store_url))?;
     let records = AppState::load_records(&*store).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let (stop_streams, shutdown_rx) = tokio::sync::watch::channel(false);
-    let services = Services(Arc::new(AppState::new(store, auth, records, shutdown_rx)));
+    let services = Services(Arc::new(AppState::new(store, auth, records, shutdown_rx, config.max_watchers)));
 
     let (health, health_service) = tonic_health::server::health_reporter();
     let reflection_v1 = tonic_reflection::server::Builder::configure()

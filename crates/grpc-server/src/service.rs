@@ -39,6 +39,10 @@ pub struct AppState {
     treaty_statuses: Memo<(TreatyNumber, NaiveDate), pb::TreatyStatus>,
     /// Country pages already computed, per country and date.
     countries: Memo<(core_model::CountryCode, NaiveDate), pb::Country>,
+    /// One permit per open watch stream: each holds at most 16 undelivered events, so watchers, fast or stuck,
+    /// hold a bounded amount of memory in all.
+    watchers: Arc<tokio::sync::Semaphore>,
+    max_watchers: usize,
 }
 
 impl AppState {
@@ -48,8 +52,18 @@ impl AppState {
         auth: Auth,
         records: core_model::Dataset,
         shutdown: tokio::sync::watch::Receiver<bool>,
+        max_watchers: usize,
     ) -> Self {
-        AppState { store, auth, records, shutdown, treaty_statuses: Memo::new(1024), countries: Memo::new(4096) }
+        AppState {
+            store,
+            auth,
+            records,
+            shutdown,
+            treaty_statuses: Memo::new(1024),
+            countries: Memo::new(4096),
+            watchers: Arc::new(tokio::sync::Semaphore::new(max_watchers)),
+            max_watchers,
+        }
     }
 
     /// Reads the records the services answer from memory.
@@ -436,26 +450,42 @@ impl TreatyService for Services {
             let r = request.get_ref();
             let treaty: Option<TreatyNumber> =
                 (!r.treaty.is_empty()).then(|| self.treaty("treaty", &r.treaty).map(|t| t.number)).transpose()?;
+            let permit = self.0.watchers.clone().try_acquire_owned().map_err(|_| {
+                ServiceError::ResourceExhausted(format!(
+                    "{} watch streams are open, the most this server keeps: try again later",
+                    self.0.max_watchers
+                ))
+            })?;
             let mut changes = self.0.store.subscribe();
             let mut shutdown = self.0.shutdown.clone();
             let stream = async_stream(move |tx| async move {
+                // Held until the stream ends (the client went away, fell behind, or shutdown).
+                let _permit = permit;
                 loop {
                     tokio::select! {
                         _ = shutdown.changed() => return,
+                        // The client went away: end now, not at the next action (which may never come).
+                        _ = tx.closed() => return,
                         change = changes.recv() => match change {
                             Ok(Change::TreatyActionRecorded { seq, action }) => {
                                 if treaty.is_some_and(|t| t != action.treaty) {
                                     continue;
                                 }
                                 let event = pb::TreatyActionEvent { sequence: seq, treaty_action: Some(c::treaty_action(&action)) };
-                                if tx.send(Ok(event)).await.is_err() {
-                                    return;
+                                // A client that does not read blocks only its own stream, and not shutdown.
+                                tokio::select! {
+                                    sent = tx.send(Ok(event)) => if sent.is_err() { return },
+                                    _ = shutdown.changed() => return,
                                 }
                             }
                             Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
-                                let _ = tx.send(Err(Status::resource_exhausted(format!(
+                                let dropped = Status::resource_exhausted(format!(
                                     "this watcher fell {n} actions behind and was dropped: list the actions and watch again"
-                                )))).await;
+                                ));
+                                tokio::select! {
+                                    _ = tx.send(Err(dropped)) => {}
+                                    _ = shutdown.changed() => {}
+                                }
                                 return;
                             }
                             Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
