@@ -11,7 +11,8 @@
 //! Options: `--seconds S` per round (default 5), `--requests N` at most per round (default 1000000),
 //! `--concurrency C` (64), `--connections K` (8),
 //! `--activities M` synthetic activities in the store (100000), `--json PATH` (load.json),
-//! `--only A,B` only the scenarios whose name contains A or B.
+//! `--only A,B` only the scenarios whose name contains A or B, `--no-doubling` without the second store of twice
+//! the activities.
 
 #![allow(clippy::print_stdout, clippy::print_stderr, missing_docs)]
 
@@ -52,6 +53,8 @@ struct Options {
     json: String,
     /// Only the scenarios whose name contains one of these (all when empty).
     only: Vec<String>,
+    /// Skip the measurement at twice the activities.
+    no_doubling: bool,
 }
 
 fn options() -> Options {
@@ -82,6 +85,7 @@ fn options() -> Options {
             .and_then(|i| args.get(i + 1))
             .map(|v| v.split(',').map(str::to_owned).collect())
             .unwrap_or_default(),
+        no_doubling: args.iter().any(|a| a == "--no-doubling"),
     }
 }
 
@@ -323,10 +327,122 @@ fn scenarios() -> Vec<Scenario> {
     ]
 }
 
+/// A scenario's call: its encoded request, its status checked.
+fn call_of(s: &Scenario) -> Call {
+    let (path, body, token) = (s.path, s.body, s.token);
+    Arc::new(move |ch, n| Box::pin(async move { unary(ch, path, body(n), token).await.map(|_| ()) }))
+}
+
+/// Rounds of `a` and `b`, interleaved a, b, a, b; the better round of each.
+async fn interleaved(opts: &Options, a: (&[Channel], &Call), b: (&[Channel], &Call)) -> (Round, Round) {
+    let (mut best_a, mut best_b): (Option<Round>, Option<Round>) = (None, None);
+    for _ in 0..2 {
+        let ra = round(a.0, opts, a.1).await;
+        let rb = round(b.0, opts, b.1).await;
+        if best_a.as_ref().is_none_or(|x| ra.rps() > x.rps()) {
+            best_a = Some(ra);
+        }
+        if best_b.as_ref().is_none_or(|x| rb.rps() > x.rps()) {
+            best_b = Some(rb);
+        }
+    }
+    (best_a.expect("round"), best_b.expect("round"))
+}
+
 /// Calls a scenario's method once (with a request number no round uses) and checks its decoded answer.
 async fn check_first(ch: Channel, s: &Scenario) -> anyhow::Result<()> {
     let answer = unary(ch, s.path, (s.body)(usize::MAX), s.token).await?;
     (s.check)(&answer).map_err(|e| anyhow::anyhow!("{}: unexpected answer: {e}", s.name))
+}
+
+/// A store of the 2007 data plus `activities` synthetic ones (loaded with import), and the real server on it, in
+/// this process: its address, what stops it, and its task.
+async fn start_real(
+    dir: &std::path::Path,
+    name: &str,
+    activities: usize,
+    tokens: &std::path::Path,
+) -> anyhow::Result<(SocketAddr, tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<anyhow::Result<()>>)> {
+    let url = format!("sqlite://{}", dir.join(format!("{name}.sqlite")).display());
+    {
+        let store =
+            storage::SqlStore::open(&url, storage::OpenOptions { load_bundled_if_empty: false, ..Default::default() })
+                .await?;
+        let mut ds = core_model::Dataset::bundled();
+        let synthetic = core_model::synthetic::activities(&ds, activities, 2007);
+        ds.activities.extend(synthetic);
+        let t = Instant::now();
+        use storage::Store;
+        store.import(&storage::WriteContext::by("load"), &ds).await?;
+        eprintln!("store {name}: {} activities imported in {:.1?}", ds.activities.len(), t.elapsed());
+    }
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
+    let config = grpc_server::server::ServerConfig {
+        addr: "127.0.0.1:0".parse()?,
+        store_url: url,
+        tokens: Some(tokens.to_owned()),
+        require_token_for_reads: false,
+        tls: None,
+        request_timeout: Duration::from_secs(30),
+        shutdown_grace: Duration::from_secs(2),
+        health_interval: Duration::from_secs(1),
+        max_watchers: 1024,
+    };
+    let server = tokio::spawn(grpc_server::server::serve(
+        config,
+        async {
+            let _ = stopped.await;
+        },
+        move |a| {
+            let _ = ready_tx.send(a);
+        },
+    ));
+    Ok((ready_rx.await?, stop, server))
+}
+
+/// The mixed load: of every ten requests, one durable write (CreateActivity), three status tables, three
+/// country pages and three filtered lists.
+fn mixed_call() -> Call {
+    let all = scenarios();
+    let pick = |name: &str| all.iter().find(|s| s.name.starts_with(name)).map(|s| (s.path, s.body, s.token));
+    let parts: Vec<_> =
+        ["CreateActivity", "GetTreatyStatus", "GetCountry", "ListActivities"].iter().filter_map(|n| pick(n)).collect();
+    Arc::new(move |ch, n| {
+        let (path, body, token) = match n % 10 {
+            0 => parts[0],
+            1..=3 => parts[1],
+            4..=6 => parts[2],
+            _ => parts[3],
+        };
+        // Writes are numbered apart from the write scenario's.
+        Box::pin(async move { unary(ch, path, body(n + (1 << 40)), token).await.map(|_| ()) })
+    })
+}
+
+/// Watch streams connected to `addr` and read until the end of the run; the events they received.
+async fn watchers(
+    addr: SocketAddr,
+    n: usize,
+) -> (Arc<std::sync::atomic::AtomicUsize>, Vec<tokio::task::JoinHandle<()>>) {
+    let events = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for ch in channels(addr, n).await {
+        let events = events.clone();
+        tasks.push(tokio::spawn(async move {
+            let Ok(stream) = api::treaty_service_client::TreatyServiceClient::new(ch)
+                .watch_treaty_actions(api::WatchTreatyActionsRequest::default())
+                .await
+            else {
+                return;
+            };
+            let mut stream = stream.into_inner();
+            while let Ok(Some(_)) = stream.message().await {
+                events.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+        }));
+    }
+    (events, tasks)
 }
 
 /// Start-up of the `cybercrime` binary of the same build (to SERVING, as its first stdout line says), on a new
@@ -373,20 +489,6 @@ async fn main() -> anyhow::Result<()> {
     let opts = options();
     let dir = tempfile::tempdir()?;
 
-    // The store: the 2007 data and the synthetic activities, loaded with import.
-    let url = format!("sqlite://{}", dir.path().join("load.sqlite").display());
-    {
-        let store =
-            storage::SqlStore::open(&url, storage::OpenOptions { load_bundled_if_empty: false, ..Default::default() })
-                .await?;
-        let mut ds = core_model::Dataset::bundled();
-        let synthetic = core_model::synthetic::activities(&ds, opts.activities, 2007);
-        ds.activities.extend(synthetic);
-        let t = Instant::now();
-        use storage::Store;
-        store.import(&storage::WriteContext::by("load"), &ds).await?;
-        eprintln!("store: {} activities imported in {:.1?}", ds.activities.len(), t.elapsed());
-    }
     let tokens = dir.path().join("tokens.toml");
     std::fs::write(
         &tokens,
@@ -395,31 +497,7 @@ async fn main() -> anyhow::Result<()> {
             grpc_server::auth::hash_token("load-editor")
         ),
     )?;
-
-    // The real server, in this process.
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
-    let config = grpc_server::server::ServerConfig {
-        addr: "127.0.0.1:0".parse()?,
-        store_url: url,
-        tokens: Some(tokens),
-        require_token_for_reads: false,
-        tls: None,
-        request_timeout: Duration::from_secs(30),
-        shutdown_grace: Duration::from_secs(2),
-        health_interval: Duration::from_secs(1),
-        max_watchers: 1024,
-    };
-    let server = tokio::spawn(grpc_server::server::serve(
-        config,
-        async {
-            let _ = stopped.await;
-        },
-        move |a| {
-            let _ = ready_tx.send(a);
-        },
-    ));
-    let real = ready_rx.await?;
+    let (real, stop, server) = start_real(dir.path(), "load", opts.activities, &tokens).await?;
 
     // The echo service, with the same settings.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -440,30 +518,48 @@ async fn main() -> anyhow::Result<()> {
     });
 
     // Interleaved: echo, method, echo, method; the better round of each counts.
+    let selected = |name: &str| opts.only.is_empty() || opts.only.iter().any(|o| name.contains(o.as_str()));
     let mut rows = Vec::new();
     for s in scenarios() {
         let name = s.name;
-        if !opts.only.is_empty() && !opts.only.iter().any(|o| name.contains(o.as_str())) {
+        if !selected(name) {
             continue;
         }
         check_first(real_channels[0].clone(), &s).await?;
-        let (path, body, token) = (s.path, s.body, s.token);
-        let call: Call =
-            Arc::new(move |ch, n| Box::pin(async move { unary(ch, path, body(n), token).await.map(|_| ()) }));
-        let mut best_echo: Option<Round> = None;
-        let mut best: Option<Round> = None;
-        for _ in 0..2 {
-            let e = round(&echo_channels, &opts, &echo_call).await;
-            let m = round(&real_channels, &opts, &call).await;
-            if best_echo.as_ref().is_none_or(|b| e.rps() > b.rps()) {
-                best_echo = Some(e);
-            }
-            if best.as_ref().is_none_or(|b| m.rps() > b.rps()) {
-                best = Some(m);
-            }
-        }
-        let (e, m) = (best_echo.expect("round"), best.expect("round"));
+        let (e, m) = interleaved(&opts, (&echo_channels, &echo_call), (&real_channels, &call_of(&s))).await;
         rows.push((name, e, m));
+    }
+    let mixed = "Mixed: 10% writes, 16 watchers";
+    if selected(mixed) {
+        let (events, watching) = watchers(real, 16).await;
+        let (e, m) = interleaved(&opts, (&echo_channels, &echo_call), (&real_channels, &mixed_call())).await;
+        for w in &watching {
+            anyhow::ensure!(!w.is_finished(), "a watcher ended during the mixed load");
+        }
+        eprintln!("mixed: the watchers received {} events", events.load(std::sync::atomic::Ordering::Relaxed));
+        for w in watching {
+            w.abort();
+        }
+        rows.push((mixed, e, m));
+    }
+
+    // Doubling the activities: the same methods against a second server whose store holds twice as many,
+    // interleaved; the cost ratio is the time per request at 2M over the time at M.
+    let mut doubling = Vec::new();
+    if !opts.no_doubling {
+        let (double, stop_double, double_server) =
+            start_real(dir.path(), "double", 2 * opts.activities, &tokens).await?;
+        let double_channels = channels(double, opts.connections).await;
+        for s in scenarios() {
+            if !["GetTreatyStatus", "ListActivities"].iter().any(|n| s.name.starts_with(n)) || !selected(s.name) {
+                continue;
+            }
+            let call = call_of(&s);
+            let (m, m2) = interleaved(&opts, (&real_channels, &call), (&double_channels, &call)).await;
+            doubling.push((s.name, m, m2));
+        }
+        let _ = stop_double.send(());
+        let _ = double_server.await;
     }
 
     println!(
@@ -497,13 +593,36 @@ async fn main() -> anyhow::Result<()> {
             name, m.rps(), m.percentile(0.5), m.percentile(0.99), m.percentile(0.999), m.errors, e.rps(), ratio
         ));
     }
+    let mut doubling_json = Vec::new();
+    if !doubling.is_empty() {
+        println!(
+            "\n{:<38} {:>12} {:>12} {:>12}",
+            "at twice the activities",
+            format!("req/s at {}", opts.activities),
+            format!("at {}", 2 * opts.activities),
+            "cost ratio"
+        );
+    }
+    for (name, m, m2) in &doubling {
+        let cost = m.rps() / m2.rps();
+        println!("{:<38} {:>12.0} {:>12.0} {:>12.2}", name, m.rps(), m2.rps(), cost);
+        doubling_json.push(format!(
+            "{{\"method\":{:?},\"rps\":{:.1},\"rps_at_double\":{:.1},\"cost_ratio\":{:.3},\"errors\":{}}}",
+            name,
+            m.rps(),
+            m2.rps(),
+            cost,
+            m.errors + m2.errors
+        ));
+    }
     let text = format!(
-        "{{\"seconds_per_round\":{},\"concurrency\":{},\"connections\":{},\"activities\":{},\"results\":[{}]}}\n",
+        "{{\"seconds_per_round\":{},\"concurrency\":{},\"connections\":{},\"activities\":{},\"results\":[{}],\"doubling\":[{}]}}\n",
         opts.seconds,
         opts.concurrency,
         opts.connections,
         opts.activities,
-        json.join(",")
+        json.join(","),
+        doubling_json.join(",")
     );
     let (first_ms, again_ms, rss_kib) = startup_and_memory(dir.path())?;
     println!(
@@ -516,7 +635,8 @@ async fn main() -> anyhow::Result<()> {
         );
     std::fs::write(&opts.json, text)?;
     println!("\nJSON written to {}", opts.json);
-    let failed: usize = rows.iter().map(|(_, e, m)| e.errors + m.errors).sum();
+    let failed: usize = rows.iter().map(|(_, e, m)| e.errors + m.errors).sum::<usize>()
+        + doubling.iter().map(|(_, m, m2)| m.errors + m2.errors).sum::<usize>();
     let _ = stop.send(());
     let _ = server.await;
     echo.abort();
