@@ -37,9 +37,12 @@ fn expr(e: &Expr, params: &mut Vec<Param>) -> String {
 
 fn eq(column: &str, op: EqOp, value: Param, params: &mut Vec<Param>) -> String {
     let p = bind(params, value);
+    // `IS NOT NULL AND` rather than `COALESCE(.., FALSE)`: the same two-valued answer (an absent value is not
+    // equal), and the database can still use an index on the column (it cannot through COALESCE).
+    let equal = format!("({column} IS NOT NULL AND {column} = {p})");
     match op {
-        EqOp::Eq => format!("COALESCE({column} = {p}, FALSE)"),
-        EqOp::Ne => format!("(NOT COALESCE({column} = {p}, FALSE))"),
+        EqOp::Eq => equal,
+        EqOp::Ne => format!("(NOT {equal})"),
     }
 }
 
@@ -55,15 +58,19 @@ fn has(table: &str, column: &str, op: HasOp, value: Param, params: &mut Vec<Para
 fn date(prefix: &str, op: DateOp, value: &ApproxDate, params: &mut Vec<Param>) -> String {
     let (e, l) = (format!("a.{prefix}_earliest"), format!("a.{prefix}_latest"));
     let mut day = |d: Option<chrono::NaiveDate>| d.map(|d| bind(params, Param::Text(d.to_string())));
-    let certain = |cond: Option<String>| cond.map_or_else(|| "FALSE".to_owned(), |c| format!("COALESCE({c}, FALSE)"));
+    // A comparison with an absent bound is false, never NULL (so that NOT keeps its meaning), written so that
+    // an index on the column can serve it.
+    let certain = |column: &str, cond: Option<String>| {
+        cond.map_or_else(|| "FALSE".to_owned(), |c| format!("({column} IS NOT NULL AND {c})"))
+    };
     match op {
-        DateOp::Ge => certain(day(value.earliest()).map(|v| format!("{e} >= {v}"))),
-        DateOp::Gt => certain(day(value.latest()).map(|v| format!("{e} > {v}"))),
-        DateOp::Le => certain(day(value.latest()).map(|v| format!("{l} <= {v}"))),
-        DateOp::Lt => certain(day(value.earliest()).map(|v| format!("{l} < {v}"))),
+        DateOp::Ge => certain(&e, day(value.earliest()).map(|v| format!("{e} >= {v}"))),
+        DateOp::Gt => certain(&e, day(value.latest()).map(|v| format!("{e} > {v}"))),
+        DateOp::Le => certain(&l, day(value.latest()).map(|v| format!("{l} <= {v}"))),
+        DateOp::Lt => certain(&l, day(value.earliest()).map(|v| format!("{l} < {v}"))),
         DateOp::Eq | DateOp::Ne => {
             let within = match (day(value.earliest()), day(value.latest())) {
-                (Some(a), Some(b)) => certain(Some(format!("{e} >= {a} AND {l} <= {b}"))),
+                (Some(a), Some(b)) => format!("({e} IS NOT NULL AND {l} IS NOT NULL AND {e} >= {a} AND {l} <= {b})"),
                 _ => "FALSE".to_owned(),
             };
             if op == DateOp::Eq { within } else { format!("(({e} IS NOT NULL OR {l} IS NOT NULL) AND NOT {within})") }
