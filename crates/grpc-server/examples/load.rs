@@ -40,7 +40,11 @@ struct EchoService;
 #[tonic::async_trait]
 impl Echo for EchoService {
     async fn echo(&self, request: Request<EchoMessage>) -> Result<Response<EchoMessage>, Status> {
-        Ok(Response::new(request.into_inner()))
+        let m = request.into_inner();
+        match usize::try_from(m.answer_size) {
+            Ok(n) if n > 0 => Ok(Response::new(EchoMessage { payload: vec![0; n], answer_size: 0 })),
+            _ => Ok(Response::new(m)),
+        }
     }
 }
 
@@ -114,6 +118,9 @@ impl Round {
 
 type Call = Arc<dyn Fn(Channel, usize) -> Pin<Box<dyn Future<Output = Result<(), Status>> + Send>> + Send + Sync>;
 
+/// Requests issued so far, by every round of this run.
+static ISSUED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 async fn round(channels: &[Channel], opts: &Options, call: &Call) -> Round {
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let started = Instant::now();
@@ -129,8 +136,10 @@ async fn round(channels: &[Channel], opts: &Options, call: &Call) -> Round {
                 if n >= total || Instant::now() >= deadline {
                     break;
                 }
+                // Numbered across all rounds, so that writes never repeat a name of an earlier round.
+                let id = ISSUED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let t = Instant::now();
-                match call(channel.clone(), n).await {
+                match call(channel.clone(), id).await {
                     Ok(()) => {
                         ok += 1;
                         lat.push(t.elapsed().as_micros() as u64);
@@ -333,12 +342,15 @@ fn call_of(s: &Scenario) -> Call {
     Arc::new(move |ch, n| Box::pin(async move { unary(ch, path, body(n), token).await.map(|_| ()) }))
 }
 
-/// Rounds of `a` and `b`, interleaved a, b, a, b; the better round of each.
+/// Rounds of `a` and `b`, interleaved a, b, a, b; the better round of each, with the errors of every round.
 async fn interleaved(opts: &Options, a: (&[Channel], &Call), b: (&[Channel], &Call)) -> (Round, Round) {
     let (mut best_a, mut best_b): (Option<Round>, Option<Round>) = (None, None);
+    let (mut errors_a, mut errors_b) = (0, 0);
     for _ in 0..2 {
         let ra = round(a.0, opts, a.1).await;
         let rb = round(b.0, opts, b.1).await;
+        errors_a += ra.errors;
+        errors_b += rb.errors;
         if best_a.as_ref().is_none_or(|x| ra.rps() > x.rps()) {
             best_a = Some(ra);
         }
@@ -346,13 +358,27 @@ async fn interleaved(opts: &Options, a: (&[Channel], &Call), b: (&[Channel], &Ca
             best_b = Some(rb);
         }
     }
-    (best_a.expect("round"), best_b.expect("round"))
+    let (mut best_a, mut best_b) = (best_a.expect("round"), best_b.expect("round"));
+    best_a.errors = errors_a;
+    best_b.errors = errors_b;
+    (best_a, best_b)
 }
 
-/// Calls a scenario's method once (with a request number no round uses) and checks its decoded answer.
-async fn check_first(ch: Channel, s: &Scenario) -> anyhow::Result<()> {
+/// Calls a scenario's method once (with a request number no round uses) and checks its decoded answer; its
+/// size in bytes.
+async fn check_first(ch: Channel, s: &Scenario) -> anyhow::Result<usize> {
     let answer = unary(ch, s.path, (s.body)(usize::MAX), s.token).await?;
-    (s.check)(&answer).map_err(|e| anyhow::anyhow!("{}: unexpected answer: {e}", s.name))
+    (s.check)(&answer).map_err(|e| anyhow::anyhow!("{}: unexpected answer: {e}", s.name))?;
+    Ok(answer.len())
+}
+
+/// The echo service answering `size` bytes: the transport's limit for answers of that size.
+fn sized_echo(size: usize) -> Call {
+    let body = encoded(&EchoMessage { payload: Vec::new(), answer_size: i32::try_from(size).unwrap_or(i32::MAX) });
+    Arc::new(move |ch, _| {
+        let body = body.clone();
+        Box::pin(async move { unary(ch, "/coe.cybercrime.bench.v1.Echo/Echo", body, None).await.map(|_| ()) })
+    })
 }
 
 /// A store of the 2007 data plus `activities` synthetic ones (loaded with import), and the real server on it, in
@@ -415,8 +441,7 @@ fn mixed_call() -> Call {
             4..=6 => parts[2],
             _ => parts[3],
         };
-        // Writes are numbered apart from the write scenario's.
-        Box::pin(async move { unary(ch, path, body(n + (1 << 40)), token).await.map(|_| ()) })
+        Box::pin(async move { unary(ch, path, body(n), token).await.map(|_| ()) })
     })
 }
 
@@ -510,8 +535,8 @@ async fn main() -> anyhow::Result<()> {
     let echo_channels = channels(echo_addr, opts.connections).await;
     let real_channels = channels(real, opts.connections).await;
     // The same client path as the methods: an encoded body, the answer's status checked, not decoded.
-    let echo_body = encoded(&EchoMessage { payload: vec![0; 64] });
-    EchoClient::new(echo_channels[0].clone()).echo(EchoMessage { payload: vec![0; 64] }).await?;
+    let echo_body = encoded(&EchoMessage { payload: vec![0; 64], answer_size: 0 });
+    EchoClient::new(echo_channels[0].clone()).echo(EchoMessage { payload: vec![0; 64], answer_size: 0 }).await?;
     let echo_call: Call = Arc::new(move |ch, _| {
         let body = echo_body.clone();
         Box::pin(async move { unary(ch, "/coe.cybercrime.bench.v1.Echo/Echo", body, None).await.map(|_| ()) })
@@ -520,13 +545,17 @@ async fn main() -> anyhow::Result<()> {
     // Interleaved: echo, method, echo, method; the better round of each counts.
     let selected = |name: &str| opts.only.is_empty() || opts.only.iter().any(|o| name.contains(o.as_str()));
     let mut rows = Vec::new();
+    let mut sizes: Vec<(&str, usize, Round)> = Vec::new();
     for s in scenarios() {
         let name = s.name;
         if !selected(name) {
             continue;
         }
-        check_first(real_channels[0].clone(), &s).await?;
+        let size = check_first(real_channels[0].clone(), &s).await?;
         let (e, m) = interleaved(&opts, (&echo_channels, &echo_call), (&real_channels, &call_of(&s))).await;
+        // Large answers cost the transport more: the echo service answering as many bytes, interleaved too.
+        let (sized, _) = interleaved(&opts, (&echo_channels, &sized_echo(size)), (&real_channels, &call_of(&s))).await;
+        sizes.push((name, size, sized));
         rows.push((name, e, m));
     }
     let mixed = "Mixed: 10% writes, 16 watchers";
@@ -593,6 +622,20 @@ async fn main() -> anyhow::Result<()> {
             name, m.rps(), m.percentile(0.5), m.percentile(0.99), m.percentile(0.999), m.errors, e.rps(), ratio
         ));
     }
+    println!(
+        "\n{:<38} {:>12} {:>16} {:>16}",
+        "against an echo of the same size", "answer bytes", "sized echo req/s", "÷ sized echo"
+    );
+    let mut sized_json = Vec::new();
+    for (name, size, sized) in &sizes {
+        let Some((_, _, m)) = rows.iter().find(|(n, _, _)| n == name) else { continue };
+        let ratio = m.rps() / sized.rps();
+        println!("{:<38} {:>12} {:>16.0} {:>16.2}", name, size, sized.rps(), ratio);
+        sized_json.push(format!(
+            "{{\"method\":{:?},\"answer_bytes\":{},\"sized_echo_rps\":{:.1},\"ratio_to_sized_echo\":{:.3},\"errors\":{}}}",
+            name, size, sized.rps(), ratio, sized.errors
+        ));
+    }
     let mut doubling_json = Vec::new();
     if !doubling.is_empty() {
         println!(
@@ -616,12 +659,13 @@ async fn main() -> anyhow::Result<()> {
         ));
     }
     let text = format!(
-        "{{\"seconds_per_round\":{},\"concurrency\":{},\"connections\":{},\"activities\":{},\"results\":[{}],\"doubling\":[{}]}}\n",
+        "{{\"seconds_per_round\":{},\"concurrency\":{},\"connections\":{},\"activities\":{},\"results\":[{}],\"same_size\":[{}],\"doubling\":[{}]}}\n",
         opts.seconds,
         opts.concurrency,
         opts.connections,
         opts.activities,
         json.join(","),
+        sized_json.join(","),
         doubling_json.join(",")
     );
     let (first_ms, again_ms, rss_kib) = startup_and_memory(dir.path())?;
@@ -636,7 +680,8 @@ async fn main() -> anyhow::Result<()> {
     std::fs::write(&opts.json, text)?;
     println!("\nJSON written to {}", opts.json);
     let failed: usize = rows.iter().map(|(_, e, m)| e.errors + m.errors).sum::<usize>()
-        + doubling.iter().map(|(_, m, m2)| m.errors + m2.errors).sum::<usize>();
+        + doubling.iter().map(|(_, m, m2)| m.errors + m2.errors).sum::<usize>()
+        + sizes.iter().map(|(_, _, s)| s.errors).sum::<usize>();
     let _ = stop.send(());
     let _ = server.await;
     echo.abort();
