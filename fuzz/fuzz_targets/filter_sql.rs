@@ -1,0 +1,62 @@
+//! The SQL a filter becomes selects exactly what `Filter::matches` selects in memory (an invariant of
+//! ARCHITECTURE.md): arbitrary UTF-8 text is parsed with `core_model::Filter::parse` and, when it parses, the
+//! activities `Store::list_activities` returns (every page, 37 at a time) are compared with those the filter
+//! matches in memory, on a store on a temporary SQLite file holding the bundled 2007 dataset and 300 synthetic
+//! activities (made once per process; this target writes nothing after that).
+
+#![no_main]
+
+use std::sync::OnceLock;
+
+use core_model::{Activity, Filter};
+use cybercrime_fuzz::harness;
+use libfuzzer_sys::{Corpus, fuzz_target};
+use storage::{PageRequest, Store, WriteContext};
+
+/// Every page of the activities the store selects with `filter`, in its order.
+async fn list(store: &dyn Store, filter: &Filter) -> Result<Vec<Activity>, storage::StorageError> {
+    let mut all = Vec::new();
+    let mut page = PageRequest::first(37);
+    loop {
+        let p = store.list_activities(filter, &page).await?;
+        all.extend(p.items.into_iter().map(|v| v.record));
+        if p.next_page_token.is_empty() {
+            return Ok(all);
+        }
+        page.page_token = p.next_page_token;
+    }
+}
+
+/// The store's activities, after adding the synthetic ones.
+fn activities() -> &'static [Activity] {
+    static ACTIVITIES: OnceLock<Vec<Activity>> = OnceLock::new();
+    ACTIVITIES.get_or_init(|| {
+        let h = harness();
+        let store = &*h.services.0.store;
+        h.runtime.block_on(async {
+            let base = store.export().await.expect("export");
+            for a in core_model::synthetic::activities(&base, 300, 2007) {
+                store.create_activity(&WriteContext::by("fuzz"), a).await.expect("a synthetic activity");
+            }
+            list(store, &Filter::default()).await.expect("every activity")
+        })
+    })
+}
+
+fuzz_target!(|data: &[u8]| -> Corpus {
+    let Ok(text) = std::str::from_utf8(data) else { return Corpus::Reject };
+    let Ok(filter) = Filter::parse(text) else { return Corpus::Keep };
+    let all = activities();
+    let h = harness();
+    let store = &*h.services.0.store;
+    let snapshot = store.snapshot();
+    let region_of = |code: &core_model::CountryCode| snapshot.state(code).map(|s| s.region);
+    let expected: Vec<&str> = all.iter().filter(|a| filter.matches(a, region_of)).map(|a| a.id.as_str()).collect();
+    let selected = h
+        .runtime
+        .block_on(list(store, &filter))
+        .unwrap_or_else(|e| panic!("the store refused the filter {text:?} ({filter}): {e}"));
+    let selected: Vec<&str> = selected.iter().map(|a| a.id.as_str()).collect();
+    assert_eq!(selected, expected, "SQL and Filter::matches disagree on {text:?} ({filter})");
+    Corpus::Keep
+});
