@@ -209,6 +209,22 @@ pub fn with_token<T>(message: T, token: &str) -> tonic::Request<T> {
     request
 }
 
+/// The states that signed ETS 185 and have no ratification in the data, whatever its date (states that may
+/// still ratify it in a test).
+pub async fn ets185_signatories(channel: Channel) -> Vec<String> {
+    let status = api::treaty_service_client::TreatyServiceClient::new(channel)
+        .get_treaty_status(api::GetTreatyStatusRequest { name: "treaties/185".into(), as_of: Some(date(2030, 1, 1)) })
+        .await
+        .expect("status")
+        .into_inner();
+    status
+        .groups
+        .iter()
+        .filter(|g| g.status == api::StateStatus::Signatory as i32)
+        .flat_map(|g| g.states.iter().map(|s| s.country.clone()))
+        .collect()
+}
+
 /// A full `google.type.Date`.
 pub fn date(y: i32, m: i32, d: i32) -> pb::google::r#type::Date {
     pb::google::r#type::Date { year: y, month: m, day: d }

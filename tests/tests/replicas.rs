@@ -43,21 +43,6 @@ fn ratification(country: &str, day: u32) -> api::TreatyAction {
     }
 }
 
-/// The states that signed ETS 185 and have no ratification in the data (whatever the date).
-async fn signatories(channel: Channel) -> Vec<String> {
-    let status = TreatyServiceClient::new(channel)
-        .get_treaty_status(api::GetTreatyStatusRequest { name: "treaties/185".into(), as_of: Some(date(2030, 1, 1)) })
-        .await
-        .expect("status")
-        .into_inner();
-    status
-        .groups
-        .iter()
-        .filter(|g| g.status == api::StateStatus::Signatory as i32)
-        .flat_map(|g| g.states.iter().map(|s| s.country.clone()))
-        .collect()
-}
-
 async fn is_party(channel: Channel, country: &str) -> bool {
     let status = TreatyServiceClient::new(channel)
         .get_treaty_status(api::GetTreatyStatusRequest { name: "treaties/185".into(), as_of: Some(date(2009, 12, 31)) })
@@ -164,7 +149,7 @@ async fn two_replicas_on_one_database_behave_as_one_service_under_load() {
     }
 
     // Ratifications recorded alternately through each replica: each is visible through the other one.
-    let states = signatories(ca.clone()).await;
+    let states = e2e_tests::ets185_signatories(ca.clone()).await;
     assert!(states.len() >= 8, "signatories: {states:?}");
     let recorded: Vec<String> = states.iter().take(8).cloned().collect();
     let mut slowest = Duration::ZERO;
@@ -286,7 +271,7 @@ async fn a_replica_that_loses_its_database_reports_not_serving_and_recovers_with
         .into_inner();
     assert_eq!(s.groups[0].count, 21);
     // Meanwhile, the other replica records a treaty action.
-    let country = signatories(cb.clone()).await.into_iter().next().expect("a signatory");
+    let country = e2e_tests::ets185_signatories(cb.clone()).await.into_iter().next().expect("a signatory");
     TreatyServiceClient::new(cb.clone())
         .record_treaty_action(with_token(
             api::RecordTreatyActionRequest {

@@ -44,19 +44,6 @@ fn resident_kib(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
-async fn signatories(ch: tonic::transport::Channel) -> Vec<String> {
-    let s = TreatyServiceClient::new(ch)
-        .get_treaty_status(api::GetTreatyStatusRequest { name: "treaties/185".into(), as_of: Some(date(2030, 1, 1)) })
-        .await
-        .expect("status")
-        .into_inner();
-    s.groups
-        .iter()
-        .filter(|g| g.status == api::StateStatus::Signatory as i32)
-        .flat_map(|g| g.states.iter().map(|e| e.country.clone()))
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stuck_clients_hold_bounded_memory_block_no_one_and_do_not_hold_up_shutdown() {
     let mut server = TestServer::builder().args(&["--max-watchers", "100", "--shutdown-grace-secs", "2"]).start();
@@ -101,7 +88,7 @@ async fn stuck_clients_hold_bounded_memory_block_no_one_and_do_not_hold_up_shutd
     assert!(refused.message().contains("100 watch streams are open"), "{}", refused.message());
 
     // Treaty actions recorded meanwhile reach the reading watcher, in order, and other calls are answered.
-    let states = signatories(ch.clone()).await;
+    let states = e2e_tests::ets185_signatories(ch.clone()).await;
     let recorded: Vec<String> = states.into_iter().take(16).collect();
     assert_eq!(recorded.len(), 16);
     for (i, country) in recorded.iter().enumerate() {
