@@ -1,7 +1,7 @@
 //! The SQL a filter becomes selects exactly what `Filter::matches` selects in memory (an invariant of
 //! ARCHITECTURE.md): arbitrary UTF-8 text is parsed with `core_model::Filter::parse` and, when it parses, the
-//! activities `Store::list_activities` returns (every page, 37 at a time) are compared with those the filter
-//! matches in memory, on a store on a temporary SQLite file holding the bundled 2007 dataset and 300 synthetic
+//! activities `Store::list_activities_from_database` returns (every page, 37 at a time), and those
+//! `Store::list_activities` walks from the store's in-memory index, are compared with those the filter matches, on a store on a temporary SQLite file holding the bundled 2007 dataset and 300 synthetic
 //! activities (made once per process; this target writes nothing after that).
 
 #![no_main]
@@ -13,13 +13,18 @@ use cybercrime_fuzz::harness;
 use libfuzzer_sys::{Corpus, fuzz_target};
 use storage::{PageRequest, Store, WriteContext};
 
-/// Every page of the activities the store selects with `filter`, in its order.
-async fn list(store: &dyn Store, filter: &Filter) -> Result<Vec<Activity>, storage::StorageError> {
+/// Every page of the activities the store selects with `filter`, in its order: by the database's query, or
+/// from the store's in-memory index.
+async fn list(store: &dyn Store, filter: &Filter, from_database: bool) -> Result<Vec<Activity>, storage::StorageError> {
     let mut all = Vec::new();
     let mut page = PageRequest::first(37);
     loop {
-        let p = store.list_activities(filter, &page).await?;
-        all.extend(p.items.into_iter().map(|v| v.record));
+        let p = if from_database {
+            store.list_activities_from_database(filter, &page).await?
+        } else {
+            store.list_activities(filter, &page).await?
+        };
+        all.extend(p.items.iter().map(|v| v.record.clone()));
         if p.next_page_token.is_empty() {
             return Ok(all);
         }
@@ -38,7 +43,7 @@ fn activities() -> &'static [Activity] {
             for a in core_model::synthetic::activities(&base, 300, 2007) {
                 store.create_activity(&WriteContext::by("fuzz"), a).await.expect("a synthetic activity");
             }
-            list(store, &Filter::default()).await.expect("every activity")
+            list(store, &Filter::default(), true).await.expect("every activity")
         })
     })
 }
@@ -52,11 +57,14 @@ fuzz_target!(|data: &[u8]| -> Corpus {
     let snapshot = store.snapshot();
     let region_of = |code: &core_model::CountryCode| snapshot.state(code).map(|s| s.region);
     let expected: Vec<&str> = all.iter().filter(|a| filter.matches(a, region_of)).map(|a| a.id.as_str()).collect();
-    let selected = h
-        .runtime
-        .block_on(list(store, &filter))
-        .unwrap_or_else(|e| panic!("the store refused the filter {text:?} ({filter}): {e}"));
-    let selected: Vec<&str> = selected.iter().map(|a| a.id.as_str()).collect();
-    assert_eq!(selected, expected, "SQL and Filter::matches disagree on {text:?} ({filter})");
+    for from_database in [true, false] {
+        let selected = h
+            .runtime
+            .block_on(list(store, &filter, from_database))
+            .unwrap_or_else(|e| panic!("the store refused the filter {text:?} ({filter}): {e}"));
+        let selected: Vec<&str> = selected.iter().map(|a| a.id.as_str()).collect();
+        let how = if from_database { "SQL" } else { "The activity index" };
+        assert_eq!(selected, expected, "{how} and Filter::matches disagree on {text:?} ({filter})");
+    }
     Corpus::Keep
 });

@@ -10,9 +10,11 @@
 //!   checks the record's etag when one is given, and is applied once per request id.
 //! - Treaty reads (status at a date, a state's history) are served from an in-memory [`Snapshot`] swapped in
 //!   when a write commits: the hot path of a status query touches no database.
+//! - Activity lists are walked from an in-memory index of every activity, kept current the same way.
 //! - Lists take a [`Filter`] and a [`PageRequest`]; pages are in a stable order and the page
 //!   token is opaque and bound to the filter it was issued for.
 
+mod activity_index;
 mod error;
 mod filter_sql;
 mod record;
@@ -159,8 +161,18 @@ pub trait Store: Send + Sync + fmt::Debug {
     /// One activity.
     async fn get_activity(&self, id: &str) -> Result<Versioned<Activity>>;
 
-    /// Activities matching `filter`, in the order they were created.
-    async fn list_activities(&self, filter: &Filter, page: &PageRequest) -> Result<Page<Versioned<Activity>>>;
+    /// Activities matching `filter`, in the order they were created. Served from memory: it holds every write
+    /// this process has acknowledged and, on PostgreSQL, those of other replicas as soon as their notification
+    /// arrives (a point read, [`Store::get_activity`], always asks the database).
+    async fn list_activities(&self, filter: &Filter, page: &PageRequest) -> Result<Page<Arc<Versioned<Activity>>>>;
+
+    /// The same list as [`Store::list_activities`], pages and tokens included, computed by the database's query
+    /// rather than from memory: for checks that the two agree, and a reference for the filter's meaning in SQL.
+    async fn list_activities_from_database(
+        &self,
+        filter: &Filter,
+        page: &PageRequest,
+    ) -> Result<Page<Arc<Versioned<Activity>>>>;
 
     /// Creates an activity; its id must be new.
     async fn create_activity(&self, ctx: &WriteContext, activity: Activity) -> Result<Versioned<Activity>>;

@@ -8,6 +8,11 @@
 //! waiting at that moment, runs each in a savepoint of one transaction (a write that fails is rolled back alone)
 //! and commits them together, so concurrent writers share one durable commit (one `fsync` with SQLite's
 //! `synchronous = FULL`). A caller is answered only after the commit.
+//!
+//! Two things are served from memory and kept current after each commit (and, on PostgreSQL, after each
+//! notification from another replica): the [`Snapshot`] of treaties, states and treaty actions, and the
+//! [`ActivityIndex`] that filtered activity lists are walked from. A point read (`get_activity`, records) and
+//! `export` always ask the database.
 
 use std::{
     collections::HashSet,
@@ -30,7 +35,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::{
     AuditEntry, Change, Page, PageRequest, Record, RecordKind, Result, Snapshot, StorageError, Store, Versioned,
-    WriteContext, filter_sql, record, token,
+    WriteContext, activity_index::ActivityIndex, filter_sql, record, token,
 };
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -112,6 +117,13 @@ struct Inner {
     write_lock: tokio::sync::Mutex<()>,
     /// Writes waiting for the writer task.
     writes: mpsc::Sender<Job>,
+    /// Every activity, for lists.
+    activities: RwLock<ActivityIndex>,
+    /// Serialises catching the activity index up with the database.
+    catching_up_activities: tokio::sync::Mutex<()>,
+    /// The index may lack committed writes (catching up after a commit failed): the next list catches up
+    /// first.
+    activities_stale: std::sync::atomic::AtomicBool,
 }
 
 impl Drop for SqlStore {
@@ -359,6 +371,9 @@ impl SqlStore {
             broadcast_seq: StdMutex::new(0),
             write_lock: tokio::sync::Mutex::new(()),
             writes,
+            activities: RwLock::new(ActivityIndex::default()),
+            catching_up_activities: tokio::sync::Mutex::new(()),
+            activities_stale: std::sync::atomic::AtomicBool::new(false),
         });
         let writer = tokio::spawn(writer(Arc::downgrade(&inner), jobs));
         inner.prepare(memory).await?;
@@ -366,6 +381,7 @@ impl SqlStore {
             inner.import(&WriteContext::by("system"), &Dataset::bundled(), "load-bundled-dataset").await?;
         }
         inner.reload_snapshot().await?;
+        inner.reload_activities().await?;
         let listener = if backend == Backend::Postgres {
             Some(start_listener(Arc::downgrade(&inner), &connect_url).await?)
         } else {
@@ -423,6 +439,9 @@ async fn start_listener(weak: Weak<Inner>, url: &str) -> Result<tokio::task::Joi
             let Some(inner) = weak.upgrade() else { break };
             if let Err(e) = inner.catch_up(true).await {
                 tracing::warn!(error = %e, "could not catch up with the database");
+            }
+            if let Err(e) = inner.catch_up_activities().await {
+                tracing::warn!(error = %e, "could not catch the activity index up");
             }
         }
     }))
@@ -576,6 +595,91 @@ impl Inner {
         Ok(())
     }
 
+    /// Rebuilds the activity index from the database.
+    async fn reload_activities(&self) -> Result<()> {
+        let _guard = self.catching_up_activities.lock().await;
+        let rebuilt = async {
+            // The audit position first: a write committed while the rows are read is read again by the next
+            // catch-up.
+            let (audit_seq,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(seq), 0) FROM audit")
+                .fetch_one(&self.pool)
+                .await
+                .map_err(|e| self.err(e))?;
+            let rows = sqlx::query("SELECT seq, etag, body FROM activities ORDER BY seq")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(|e| self.err(e))?;
+            let mut entries = Vec::with_capacity(rows.len());
+            for row in &rows {
+                entries.push((row.try_get::<i64, _>("seq").map_err(|e| self.err(e))?, versioned_activity(self, row)?));
+            }
+            *self.activities.write().map_err(|_| poisoned())? = ActivityIndex::new(entries, audit_seq);
+            Ok(())
+        }
+        .await;
+        self.activities_stale.store(rebuilt.is_err(), std::sync::atomic::Ordering::SeqCst);
+        rebuilt
+    }
+
+    /// Brings the activity index up to date with the writes committed since it last was (by this process or,
+    /// on PostgreSQL, by another replica): the audit log names the activities written, which are read again
+    /// (or forgotten, when deleted). A whole dataset imported rebuilds the index, and the snapshot with it.
+    /// Until one succeeds after a failure, lists catch up first.
+    async fn catch_up_activities(&self) -> Result<()> {
+        let guard = self.catching_up_activities.lock().await;
+        let outcome = self.apply_audit_tail().await;
+        // Set under the lock: the flag tells of the last attempt.
+        self.activities_stale.store(!matches!(outcome, Ok(false)), std::sync::atomic::Ordering::SeqCst);
+        match outcome {
+            Ok(false) => Ok(()),
+            Ok(true) => {
+                drop(guard);
+                self.reload_snapshot().await?;
+                self.reload_activities().await
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Applies to the index the activity writes of the audit log after its position; answers whether a whole
+    /// dataset was imported instead (the index must be rebuilt).
+    async fn apply_audit_tail(&self) -> Result<bool> {
+        let from = self.activities.read().map_err(|_| poisoned())?.audit_seq;
+        let entries: Vec<(i64, String)> = sqlx::query_as("SELECT seq, resource FROM audit WHERE seq > $1 ORDER BY seq")
+            .bind(from)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| self.err(e))?;
+        let Some(last) = entries.last().map(|e| e.0) else { return Ok(false) };
+        if entries.iter().any(|(_, resource)| resource == "dataset") {
+            return Ok(true);
+        }
+        let ids: std::collections::BTreeSet<&str> =
+            entries.iter().filter_map(|(_, resource)| resource.strip_prefix("activities/")).collect();
+        let ids: Vec<&str> = ids.into_iter().collect();
+        let mut found = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let placeholders: Vec<String> = (1..=chunk.len()).map(|n| format!("${n}")).collect();
+            let sql = format!("SELECT seq, etag, body FROM activities WHERE id IN ({})", placeholders.join(", "));
+            let mut query = sqlx::query(&sql);
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            for row in query.fetch_all(&self.pool).await.map_err(|e| self.err(e))? {
+                found.push((row.try_get::<i64, _>("seq").map_err(|e| self.err(e))?, versioned_activity(self, &row)?));
+            }
+        }
+        let mut index = self.activities.write().map_err(|_| poisoned())?;
+        for id in &ids {
+            index.remove(id);
+        }
+        for (seq, activity) in found {
+            index.put(seq, activity);
+        }
+        index.audit_seq = last;
+        Ok(false)
+    }
+
     /// Runs one write in the next group commit and answers once it is durable (or failed): a write whose
     /// request id was seen before for the same operation and resource gets the answer given then.
     async fn write(&self, ctx: &WriteContext, operation: &str, resource: &str, body: WriteBody) -> Result<Replay> {
@@ -610,6 +714,8 @@ impl Inner {
         let savepoints = group.len() > 1;
         let mut answers: Vec<(oneshot::Sender<Result<Replay>>, Result<Replay>)> = Vec::with_capacity(group.len());
         let mut treaty_action = false;
+        // A write of an activity (or a whole dataset) committed: the activity index catches up.
+        let mut activities_written = false;
         let mut conn = match self.pool.acquire().await {
             Ok(conn) => conn,
             Err(e) => {
@@ -636,6 +742,7 @@ impl Inner {
                 match outcome {
                     Ok((replay, action)) => {
                         treaty_action |= action;
+                        activities_written |= resource.starts_with("activities/") || resource == "dataset";
                         if savepoints {
                             sqlx::query("RELEASE SAVEPOINT w").execute(&mut **tx).await.map_err(|e| self.err(e))?;
                         }
@@ -669,14 +776,14 @@ impl Inner {
                 open = false;
                 return Ok(());
             }
-            if treaty_action && self.backend == Backend::Postgres {
+            if (treaty_action || activities_written) && self.backend == Backend::Postgres {
                 let schema: (String,) = sqlx::query_as("SELECT CAST(current_schema() AS TEXT)")
                     .fetch_one(&mut **tx)
                     .await
                     .map_err(|e| self.err(e))?;
                 sqlx::query("SELECT pg_notify($1, $2)")
                     .bind(notify_channel(&schema.0))
-                    .bind("treaty_actions")
+                    .bind(if treaty_action { "treaty_actions" } else { "activities" })
                     .execute(&mut **tx)
                     .await
                     .map_err(|e| self.err(e))?;
@@ -703,6 +810,7 @@ impl Inner {
                 }
             }
             treaty_action = false;
+            activities_written = false;
             if answers.is_empty() {
                 tracing::warn!(error = %e, "a group of writes failed before its first write");
             }
@@ -713,6 +821,13 @@ impl Inner {
             // SQLite broadcasts here; on PostgreSQL the listener does, for this replica's writes and the others'.
             if let Err(e) = self.catch_up(self.backend == Backend::Sqlite).await {
                 tracing::warn!(error = %e, "committed, but could not catch the snapshot up yet");
+            }
+        }
+        if activities_written {
+            // Before answering: a caller lists what it has just written. A list that starts meanwhile is
+            // concurrent with writes not yet answered, and may miss them.
+            if let Err(e) = self.catch_up_activities().await {
+                tracing::warn!(error = %e, "committed, but could not catch the activity index up yet");
             }
         }
         for (reply, answer) in answers {
@@ -1268,12 +1383,26 @@ impl Store for SqlStore {
         versioned_activity(&self.inner, &row)
     }
 
-    async fn list_activities(&self, filter: &Filter, page: &PageRequest) -> Result<Page<Versioned<Activity>>> {
+    async fn list_activities(&self, filter: &Filter, page: &PageRequest) -> Result<Page<Arc<Versioned<Activity>>>> {
+        let inner = &self.inner;
+        if inner.activities_stale.load(std::sync::atomic::Ordering::SeqCst) {
+            inner.catch_up_activities().await?;
+        }
+        let snapshot = inner.snapshot();
+        let region_of = |c: &CountryCode| snapshot.state(c).map(|s| s.region);
+        inner.activities.read().map_err(|_| poisoned())?.list(filter, page, region_of)
+    }
+
+    async fn list_activities_from_database(
+        &self,
+        filter: &Filter,
+        page: &PageRequest,
+    ) -> Result<Page<Arc<Versioned<Activity>>>> {
         let (condition, params) = filter_sql::to_sql(filter);
         let sql = format!("SELECT seq, etag, body FROM activities a WHERE ({condition})");
         let scope = format!("activities?{filter}");
         let inner = &self.inner;
-        inner.page(&sql, params, &scope, page, |row| versioned_activity(inner, row)).await
+        inner.page(&sql, params, &scope, page, |row| versioned_activity(inner, row).map(Arc::new)).await
     }
 
     async fn create_activity(&self, ctx: &WriteContext, activity: Activity) -> Result<Versioned<Activity>> {

@@ -2,7 +2,7 @@
 
 mod common;
 
-use std::collections::BTreeSet;
+use std::{collections::BTreeSet, sync::Arc};
 
 use chrono::NaiveDate;
 use common::TestStore;
@@ -46,6 +46,7 @@ conformance!(
     a_write_repeated_with_its_request_id_is_applied_once,
     lists_page_in_a_stable_order_with_tokens_bound_to_their_filter,
     filters_select_in_the_database_what_they_select_in_memory,
+    lists_from_memory_follow_every_write_page_for_page_with_the_database,
     records_of_other_kinds_are_created_updated_and_deleted,
     the_store_passes_its_integrity_check,
     concurrent_writes_are_committed_together_and_a_failing_one_is_undone_alone,
@@ -101,12 +102,32 @@ fn new_activity(id: &str) -> Activity {
     }
 }
 
+/// Every page of `filter`'s list, `page_size` at a time: ids, etags and the tokens between pages.
+async fn pages(store: &dyn Store, filter: &Filter, page_size: u32, from_database: bool) -> Vec<(Vec<String>, String)> {
+    let mut pages = Vec::new();
+    let mut page = PageRequest::first(page_size);
+    loop {
+        let p = if from_database {
+            store.list_activities_from_database(filter, &page).await
+        } else {
+            store.list_activities(filter, &page).await
+        };
+        let p = p.unwrap_or_else(|e| panic!("{filter}: {e}"));
+        let items = p.items.iter().map(|v| format!("{}@{}", v.record.id, v.etag)).collect();
+        pages.push((items, p.next_page_token.clone()));
+        if p.next_page_token.is_empty() {
+            return pages;
+        }
+        page.page_token = p.next_page_token;
+    }
+}
+
 async fn all_activities(store: &dyn Store, filter: &Filter, page_size: u32) -> Vec<String> {
     let mut ids = Vec::new();
     let mut page = PageRequest::first(page_size);
     loop {
         let p = store.list_activities(filter, &page).await.unwrap();
-        ids.extend(p.items.into_iter().map(|v| v.record.id));
+        ids.extend(p.items.into_iter().map(|v| v.record.id.clone()));
         if p.next_page_token.is_empty() {
             return ids;
         }
@@ -145,6 +166,8 @@ async fn export_then_import_into_an_empty_store_gives_equal_data(t: TestStore) {
     assert_eq!(empty.store.export().await.unwrap(), Dataset::empty());
     empty.store.import(&editor(), &parsed).await.unwrap();
     assert_eq!(empty.store.export().await.unwrap(), exported);
+    let listed = all_activities(&*empty.store, &Filter::default(), 1000).await;
+    assert_eq!(listed, exported.activities.iter().map(|a| a.id.clone()).collect::<Vec<_>>(), "the list after import");
     // A store that holds data refuses an import, and keeps its data.
     assert!(matches!(empty.store.import(&editor(), &parsed).await, Err(StorageError::NotEmpty)));
     // An invalid dataset is refused whole.
@@ -377,7 +400,10 @@ async fn filters_select_in_the_database_what_they_select_in_memory(t: TestStore)
         let expected: Vec<String> =
             ds.activities.iter().filter(|a| filter.matches(a, region_of)).map(|a| a.id.clone()).collect();
         let got = all_activities(&*t.store, &filter, 1000).await;
-        assert_eq!(got, expected, "{text}");
+        assert_eq!(got, expected, "{text} (from memory)");
+        let got: Vec<String> = pages(&*t.store, &filter, 1000, true).await.into_iter().flat_map(|p| p.0).collect();
+        let expected: Vec<String> = expected.into_iter().map(|id| format!("{id}@1")).collect();
+        assert_eq!(got, expected, "{text} (in the database)");
     }
     // The example selects the Brazil activities from March 2007 on.
     let f = Filter::parse("status = \"COMPLETED\" AND start >= \"2007-03-01\" AND country = \"countries/BR\"").unwrap();
@@ -486,4 +512,87 @@ async fn concurrent_writes_are_committed_together_and_a_failing_one_is_undone_al
     let audit = t.store.audit_log(&PageRequest::first(1000)).await.unwrap().items;
     assert_eq!(audit.len() - audit_before, 31, "one audit entry per write applied");
     t.store.integrity_check().await.unwrap();
+}
+
+/// The lists the index serves, pages and tokens, are the database's after creates, updates, deletes, an id
+/// deleted and created again (which moves it to the end), and a write that fails; and, on PostgreSQL, another
+/// store on the same database (a replica) catches up with them through its notifications.
+#[allow(clippy::print_stderr)] // how long the replica took, for whoever reads the test's output
+async fn lists_from_memory_follow_every_write_page_for_page_with_the_database(t: TestStore) {
+    let replica = match t.place {
+        common::Place::Postgres { .. } => Some(t.reopen().await),
+        // One process per SQLite file: nothing tells another of a write.
+        common::Place::Sqlite(_) => None,
+    };
+    let filters: Vec<Filter> = [
+        "",
+        "status = \"PIPELINE\"",
+        "status = \"COMPLETED\" AND start >= \"2007-03-01\" AND region = \"EUROPE\"",
+        "country = \"AL\" OR kind = \"WORKSHOP\"",
+        "NOT plan = \"2007-12..2008-06\"",
+    ]
+    .iter()
+    .map(|f| Filter::parse(f).unwrap())
+    .collect();
+    let agree = |store: Arc<dyn Store>, filters: Vec<Filter>| async move {
+        let mut all = Vec::new();
+        for f in &filters {
+            for size in [1, 7, 1000] {
+                let memory = pages(&*store, f, size, false).await;
+                assert_eq!(memory, pages(&*store, f, size, true).await, "{f}, pages of {size}");
+                all.push(memory);
+            }
+        }
+        all
+    };
+    let before = agree(t.store.clone(), filters.clone()).await;
+
+    let store = &t.store;
+    for id in ["2008-04-a", "2008-04-b", "2008-04-c"] {
+        store.create_activity(&editor(), new_activity(id)).await.unwrap();
+    }
+    let mut a = new_activity("2008-04-a");
+    a.status = ActivityStatus::Completed;
+    a.kind = ActivityKind::Conference;
+    store.update_activity(&editor(), a, Some("1")).await.unwrap();
+    store.delete_activity(&editor(), "2008-04-b", None).await.unwrap();
+    // An id deleted and created again is at the end of the order of creation.
+    let first = Dataset::bundled().activities[0].clone();
+    store.delete_activity(&editor(), &first.id, None).await.unwrap();
+    store.create_activity(&editor(), first.clone()).await.unwrap();
+    // A failed write changes nothing.
+    assert!(store.create_activity(&editor(), new_activity("2008-04-c")).await.is_err());
+    // Writes of one group commit.
+    let group: Vec<_> = (0..20)
+        .map(|n| {
+            let store = store.clone();
+            tokio::spawn(async move { store.create_activity(&editor(), new_activity(&format!("2008-05-{n}"))).await })
+        })
+        .collect();
+    for w in group {
+        w.await.unwrap().unwrap();
+    }
+
+    let after = agree(t.store.clone(), filters.clone()).await;
+    assert_ne!(before, after, "the writes changed the lists");
+    let everything = all_activities(&**store, &Filter::default(), 1000).await;
+    assert_eq!(everything.len(), 70 + 3 - 1 + 20);
+    assert_eq!(everything[everything.len() - 21], first.id, "created again: after the others");
+    assert!(!everything.contains(&"2008-04-b".to_owned()));
+    let completed = Filter::parse("status = \"COMPLETED\" AND kind = \"CONFERENCE\"").unwrap();
+    assert!(all_activities(&**store, &completed, 1000).await.contains(&"2008-04-a".to_owned()), "updated");
+
+    if let Some(replica) = replica {
+        let started = std::time::Instant::now();
+        loop {
+            let seen = all_activities(&*replica, &Filter::default(), 1000).await;
+            if seen == everything {
+                break;
+            }
+            assert!(started.elapsed() < std::time::Duration::from_secs(10), "the replica never caught up: {seen:?}");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        eprintln!("the replica's lists caught up in {:?}", started.elapsed());
+        assert_eq!(agree(replica, filters).await, after, "the replica's pages and tokens");
+    }
 }
