@@ -10,6 +10,7 @@
 
 pub mod auth;
 pub mod convert;
+mod encoded;
 pub mod error;
 mod memo;
 pub mod pb;

@@ -8,6 +8,7 @@ use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
 
 use crate::{
     auth::Auth,
+    encoded::Encoded,
     pb::{
         self,
         coe::cybercrime::v1::{
@@ -131,21 +132,24 @@ pub async fn serve(
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
-        .add_service(
+        .add_service(Encoded::new(
             TreatyServiceServer::new(services.clone())
                 .max_decoding_message_size(MAX_MESSAGE_SIZE)
                 .max_encoding_message_size(MAX_MESSAGE_SIZE),
-        )
-        .add_service(
+            services.clone(),
+        ))
+        .add_service(Encoded::new(
             ActivityServiceServer::new(services.clone())
                 .max_decoding_message_size(MAX_MESSAGE_SIZE)
                 .max_encoding_message_size(MAX_MESSAGE_SIZE),
-        )
-        .add_service(
+            services.clone(),
+        ))
+        .add_service(Encoded::new(
             CountryServiceServer::new(services.clone())
                 .max_decoding_message_size(MAX_MESSAGE_SIZE)
                 .max_encoding_message_size(MAX_MESSAGE_SIZE),
-        )
+            services.clone(),
+        ))
         .add_service(
             ProgrammeServiceServer::new(services.clone())
                 .max_decoding_message_size(MAX_MESSAGE_SIZE)

@@ -4,8 +4,10 @@
 
 use std::{pin::Pin, sync::Arc, time::Instant};
 
+use bytes::Bytes;
 use chrono::{Datelike, NaiveDate};
 use core_model::{ActivityPrecision, Comparison, DateOp, Expr, Filter, Measure, TreatyNumber};
+use prost::Message;
 use storage::{Change, PageRequest, Record, RecordKind, StorageError, Store, WriteContext};
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
@@ -13,6 +15,7 @@ use tonic::{Request, Response, Status};
 use crate::{
     auth::Auth,
     convert::{self as c, serde_name},
+    encoded::{EncodedActivities, decoded},
     error::{Result, ServiceError},
     memo::Memo,
     pb::coe::cybercrime::v1::{
@@ -35,10 +38,12 @@ pub struct AppState {
     pub records: core_model::Dataset,
     /// Tells watch streams to end (on shutdown).
     pub shutdown: tokio::sync::watch::Receiver<bool>,
-    /// Status tables already computed, per treaty and date.
-    treaty_statuses: Memo<(TreatyNumber, NaiveDate), pb::TreatyStatus>,
-    /// Country pages already computed, per country and date.
-    countries: Memo<(core_model::CountryCode, NaiveDate), pb::Country>,
+    /// Status tables already computed and encoded, per treaty and date.
+    treaty_statuses: Memo<(TreatyNumber, NaiveDate), Bytes>,
+    /// Country pages already computed and encoded, per country and date.
+    countries: Memo<(core_model::CountryCode, NaiveDate), Bytes>,
+    /// Activities already encoded, per version.
+    activities: EncodedActivities,
     /// One permit per open watch stream: each holds at most 16 undelivered events, so watchers, fast or stuck,
     /// hold a bounded amount of memory in all.
     watchers: Arc<tokio::sync::Semaphore>,
@@ -61,6 +66,7 @@ impl AppState {
             shutdown,
             treaty_statuses: Memo::new(1024),
             countries: Memo::new(4096),
+            activities: EncodedActivities::new(20_000),
             watchers: Arc::new(tokio::sync::Semaphore::new(max_watchers)),
             max_watchers,
         }
@@ -109,6 +115,74 @@ impl Call {
         let code = result.as_ref().map_or_else(|s| s.code(), |_| tonic::Code::Ok);
         tracing::info!(target: "cybercrime::request", method = self.method, code = ?code, latency_ms, principal = %self.principal);
         result
+    }
+}
+
+/// The hot reads, answered as encoded bytes: what the server sends for them ([`crate::encoded`]), and what the
+/// service traits' methods decode.
+impl Services {
+    /// GetTreatyStatus: the status table, encoded once per treaty, date and snapshot version.
+    pub(crate) async fn treaty_status_encoded(
+        &self,
+        request: Request<pb::GetTreatyStatusRequest>,
+    ) -> std::result::Result<Response<Bytes>, Status> {
+        let mut call = Call::start("GetTreatyStatus");
+        let result = async {
+            call.principal = self.0.auth.reader(request.metadata())?.name;
+            let r = request.get_ref();
+            let as_of = c::opt_full_date("as_of", r.as_of.as_ref())?.unwrap_or_else(today);
+            let t = self.treaty("name", &r.name)?;
+            let snapshot = self.0.store.snapshot();
+            let answer =
+                self.0.treaty_statuses.get_or_compute(&(t.number, as_of), snapshot.last_action_seq(), || {
+                    Ok::<_, ServiceError>(Bytes::from(self.treaty_status_pb(&snapshot, &t, as_of)?.encode_to_vec()))
+                })?;
+            Ok(Bytes::clone(&answer))
+        }
+        .await;
+        call.finish(result)
+    }
+
+    /// GetCountry: the country's page, encoded once per country, date and snapshot version.
+    pub(crate) async fn country_encoded(
+        &self,
+        request: Request<pb::GetCountryRequest>,
+    ) -> std::result::Result<Response<Bytes>, Status> {
+        let mut call = Call::start("GetCountry");
+        let result = async {
+            call.principal = self.0.auth.reader(request.metadata())?.name;
+            let r = request.get_ref();
+            let code = c::country_code("name", &r.name)?;
+            let as_of = c::opt_full_date("as_of", r.as_of.as_ref())?.unwrap_or_else(today);
+            let snapshot = self.0.store.snapshot();
+            let state = snapshot.state(&code).ok_or_else(|| ServiceError::NotFound(c::country_name(&code)))?;
+            let answer = self.0.countries.get_or_compute(&(code.clone(), as_of), snapshot.last_action_seq(), || {
+                Ok::<_, ServiceError>(Bytes::from(self.country_pb(&snapshot, state, as_of).encode_to_vec()))
+            })?;
+            Ok(Bytes::clone(&answer))
+        }
+        .await;
+        call.finish(result)
+    }
+
+    /// ListActivities: the page, put together from each activity's encoding (made once per version).
+    pub(crate) async fn list_activities_encoded(
+        &self,
+        request: Request<pb::ListActivitiesRequest>,
+    ) -> std::result::Result<Response<Bytes>, Status> {
+        let mut call = Call::start("ListActivities");
+        let result = async {
+            call.principal = self.0.auth.reader(request.metadata())?.name;
+            let r = request.get_ref();
+            if !r.order_by.is_empty() {
+                return Err(ServiceError::invalid("order_by", "only \"\" (the order of creation) is supported"));
+            }
+            let filter = parse_filter(&r.filter)?;
+            let p = self.0.store.list_activities(&filter, &page(r.page_size, &r.page_token)?).await?;
+            Ok(self.0.activities.page(&p.items, &p.next_page_token, |v| c::activity(&v.record, &v.etag)))
+        }
+        .await;
+        call.finish(result)
     }
 }
 
@@ -318,21 +392,7 @@ impl TreatyService for Services {
         &self,
         request: Request<pb::GetTreatyStatusRequest>,
     ) -> std::result::Result<Response<pb::TreatyStatus>, Status> {
-        let mut call = Call::start("GetTreatyStatus");
-        let result = async {
-            call.principal = self.0.auth.reader(request.metadata())?.name;
-            let r = request.get_ref();
-            let as_of = c::opt_full_date("as_of", r.as_of.as_ref())?.unwrap_or_else(today);
-            let t = self.treaty("name", &r.name)?;
-            let snapshot = self.0.store.snapshot();
-            let answer =
-                self.0.treaty_statuses.get_or_compute(&(t.number, as_of), snapshot.last_action_seq(), || {
-                    self.treaty_status_pb(&snapshot, &t, as_of)
-                })?;
-            Ok(pb::TreatyStatus::clone(&answer))
-        }
-        .await;
-        call.finish(result)
+        decoded(self.treaty_status_encoded(request).await)
     }
 
     async fn get_ratification_timeline(
@@ -517,22 +577,7 @@ impl ActivityService for Services {
         &self,
         request: Request<pb::ListActivitiesRequest>,
     ) -> std::result::Result<Response<pb::ListActivitiesResponse>, Status> {
-        let mut call = Call::start("ListActivities");
-        let result = async {
-            call.principal = self.0.auth.reader(request.metadata())?.name;
-            let r = request.get_ref();
-            if !r.order_by.is_empty() {
-                return Err(ServiceError::invalid("order_by", "only \"\" (the order of creation) is supported"));
-            }
-            let filter = parse_filter(&r.filter)?;
-            let p = self.0.store.list_activities(&filter, &page(r.page_size, &r.page_token)?).await?;
-            Ok(pb::ListActivitiesResponse {
-                activities: p.items.iter().map(|v| c::activity(&v.record, &v.etag)).collect(),
-                next_page_token: p.next_page_token,
-            })
-        }
-        .await;
-        call.finish(result)
+        decoded(self.list_activities_encoded(request).await)
     }
 
     async fn get_activity(
@@ -761,21 +806,7 @@ impl CountryService for Services {
         &self,
         request: Request<pb::GetCountryRequest>,
     ) -> std::result::Result<Response<pb::Country>, Status> {
-        let mut call = Call::start("GetCountry");
-        let result = async {
-            call.principal = self.0.auth.reader(request.metadata())?.name;
-            let r = request.get_ref();
-            let code = c::country_code("name", &r.name)?;
-            let as_of = c::opt_full_date("as_of", r.as_of.as_ref())?.unwrap_or_else(today);
-            let snapshot = self.0.store.snapshot();
-            let state = snapshot.state(&code).ok_or_else(|| ServiceError::NotFound(c::country_name(&code)))?;
-            let answer = self.0.countries.get_or_compute(&(code.clone(), as_of), snapshot.last_action_seq(), || {
-                Ok::<_, ServiceError>(self.country_pb(&snapshot, state, as_of))
-            })?;
-            Ok(pb::Country::clone(&answer))
-        }
-        .await;
-        call.finish(result)
+        decoded(self.country_encoded(request).await)
     }
 }
 
