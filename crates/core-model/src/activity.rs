@@ -166,9 +166,11 @@ pub struct Activity {
 }
 
 impl Activity {
-    /// Checks the activity on its own: it ends no earlier than it starts, has no end without a start, and serves
-    /// only outputs 1, 2 and 3. References to other records are checked where those records are.
+    /// Checks the activity on its own: its text and lists keep the [`limits`](crate::limits), it ends no earlier
+    /// than it starts, has no end without a start, and serves only outputs 1, 2 and 3. References to other
+    /// records are checked where those records are.
     pub fn check(&self) -> Result<(), crate::ModelError> {
+        self.check_limits()?;
         match (self.start, self.end) {
             (None, Some(_)) => return Err(crate::ModelError::EndWithoutStart { id: self.id.clone() }),
             (Some(start), Some(end)) if end.certainly_before(&start) => {
@@ -180,6 +182,41 @@ impl Activity {
             Some(o) => Err(crate::ModelError::UnknownOutput(*o)),
             None => Ok(()),
         }
+    }
+
+    /// Checks the sizes and characters of every field ([`crate::limits`]); errors name the field as the
+    /// dataset does (`title`, `place.city`, `source[0].locator`).
+    pub fn check_limits(&self) -> Result<(), crate::ModelError> {
+        use crate::limits::{self, check_count, check_line, check_lines, check_reference};
+        check_line("id", &self.id, limits::REFERENCE)?;
+        if self.title.trim().is_empty() {
+            return Err(limits::problem("title", "required"));
+        }
+        check_line("title", &self.title, limits::TITLE)?;
+        check_lines("description", &self.description, limits::DESCRIPTION)?;
+        check_line("date_text", &self.date_text, limits::DATE_TEXT)?;
+        check_line("place.text", &self.place.text, limits::PLACE)?;
+        if let Some(city) = &self.place.city {
+            check_line("place.city", city, limits::PLACE)?;
+        }
+        check_count("countries", self.countries.len(), limits::COUNTRIES)?;
+        check_count("outputs", self.outputs.len(), limits::OUTPUTS)?;
+        check_count("partners", self.partners.len(), limits::PARTNERS)?;
+        for (i, p) in self.partners.iter().enumerate() {
+            check_reference(&format!("partners[{i}].organisation"), &p.organisation)?;
+        }
+        check_count("funding", self.funding.len(), limits::FUNDING)?;
+        for (i, f) in self.funding.iter().enumerate() {
+            check_reference(&format!("funding[{i}]"), f)?;
+        }
+        if let Some(plan) = &self.plan {
+            check_reference("plan", plan)?;
+        }
+        self.source.check("source")?;
+        if let Some(note) = &self.note {
+            check_lines("note", note, limits::NOTE)?;
+        }
+        Ok(())
     }
 
     /// The last date of the activity (the end, or the start when it is a single date).

@@ -393,6 +393,11 @@ impl Dataset {
             }
         }
         unique(v, "sources.toml", "source", "source", self.sources.iter().map(|s| s.id.clone()));
+        for s in &self.sources {
+            if let Err(e) = crate::limits::check_source_id("id", &s.id) {
+                v.push("sources.toml", format!("source {}", s.id), "id", e);
+            }
+        }
         unique(v, "treaties.toml", "treaty", "treaty", self.treaties.iter().map(|t| t.number.to_string()));
         unique(v, "states.toml", "state", "state", self.states.iter().map(|s| s.code.to_string()));
         unique(
@@ -446,6 +451,9 @@ impl Dataset {
         let treaties: HashSet<u32> = self.treaties.iter().map(|t| t.number.0).collect();
 
         let refs = |v: &mut Validator, file: &str, record: String, source: &SourceRef| {
+            if let Err(e) = source.check("source") {
+                crate::rules::push_field_error(v, file, record.clone(), e);
+            }
             for doc in source.documents().filter(|d| !sources.contains(d)) {
                 v.push(
                     file,

@@ -179,6 +179,14 @@ pub enum ModelError {
     /// An output number other than 1, 2 or 3.
     #[error("output {0} does not exist: the project has outputs 1, 2 and 3")]
     UnknownOutput(u8),
+    /// A field that breaks a limit of [`crate::limits`] (its size, or a character it may not hold).
+    #[error("field `{field}`: {reason}")]
+    Field {
+        /// The field, by its name in the dataset (`title`, `source[0].locator`, `place.city`).
+        field: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// A reference to a record that does not exist.
     #[error("unknown {kind} `{id}`")]
     UnknownReference {

@@ -17,6 +17,7 @@ mod dataset;
 mod date;
 mod error;
 mod filter;
+pub mod limits;
 mod programme;
 mod queries;
 mod rules;

@@ -174,6 +174,9 @@ pub(crate) fn check_dataset(ds: &Dataset, v: &mut Validator) {
         by_state.entry(&a.state).or_default().push(a);
     }
     for (i, a) in ds.treaty_actions.iter().enumerate() {
+        if let Err(e) = a.check_limits() {
+            push_field_error(v, FILE, action_label(i, a), e);
+        }
         let others = &by_state[&a.state];
         let earlier = ds.treaty_actions[..i]
             .iter()
@@ -194,8 +197,24 @@ pub(crate) fn check_dataset(ds: &Dataset, v: &mut Validator) {
     for a in &ds.activities {
         if let Err(e) = a.check() {
             let field = if matches!(e, ModelError::UnknownOutput(_)) { "outputs" } else { "end" };
-            v.push("activities.toml", format!("activity {}", a.id), field, e);
+            match e {
+                ModelError::Field { .. } => push_field_error(v, "activities.toml", format!("activity {}", a.id), e),
+                e => v.push("activities.toml", format!("activity {}", a.id), field, e),
+            }
         }
+    }
+}
+
+/// Pushes a [`ModelError::Field`] under its own field (`title`, `source[0].locator`).
+pub(crate) fn push_field_error(v: &mut Validator, file: &str, record: String, e: ModelError) {
+    match e {
+        ModelError::Field { field, reason } => v.errors.push(crate::DatasetError {
+            file: file.to_owned(),
+            record: Some(record),
+            field: Some(field),
+            message: reason,
+        }),
+        other => v.push(file, record, "", other),
     }
 }
 

@@ -18,17 +18,23 @@ pub struct SourceDocument {
 }
 
 /// One citation: a document and, optionally, where in it (a section, a table).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Citation {
     /// The [`SourceDocument::id`].
     pub document: String,
     /// Where in the document, e.g. `§2.1`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub locator: Option<String>,
 }
 
 /// The sources of one fact: one or more citations.
 ///
-/// Text form: `report-2007-11 §2.1` or, for several, `CoE-2015; Finlex`.
+/// Written structurally, as a list of `{document, locator}` (in the store's JSON bodies and in the dataset files
+/// a store exports), so that whatever a locator holds is read back as it was written. Read from that form or
+/// from the short text form of hand-written data files and of stores written before: `report-2007-11 §2.1` or,
+/// for several, `CoE-2015; Finlex` (a text that [`FromStr`] splits on `;`, so only a structured citation can
+/// hold a `;`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct SourceRef(pub Vec<Citation>);
 
@@ -41,6 +47,25 @@ impl SourceRef {
     /// The documents cited.
     pub fn documents(&self) -> impl Iterator<Item = &str> {
         self.0.iter().map(|c| c.document.as_str())
+    }
+
+    /// Checks the citations' form (not that the documents exist): at least one and at most
+    /// [`limits::CITATIONS`](crate::limits::CITATIONS); each document a source id
+    /// ([`limits::check_source_id`](crate::limits::check_source_id)); each locator one line of at most
+    /// [`limits::LOCATOR`](crate::limits::LOCATOR) characters. `field` names the list in the error, e.g. `source`.
+    pub fn check(&self, field: &str) -> Result<(), crate::ModelError> {
+        use crate::limits;
+        if self.0.is_empty() {
+            return Err(limits::problem(field, "required: at least one citation of the source"));
+        }
+        limits::check_count(field, self.0.len(), limits::CITATIONS)?;
+        for (i, c) in self.0.iter().enumerate() {
+            limits::check_source_id(&format!("{field}[{i}].document"), &c.document)?;
+            if let Some(l) = &c.locator {
+                limits::check_line(&format!("{field}[{i}].locator"), l, limits::LOCATOR)?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -81,12 +106,29 @@ impl FromStr for SourceRef {
 
 impl Serialize for SourceRef {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
+        self.0.serialize(serializer)
     }
 }
 
 impl<'de> Deserialize<'de> for SourceRef {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        String::deserialize(deserializer)?.parse().map_err(serde::de::Error::custom)
+        /// Reads either form, with the error of the form found (an untagged enum would only say "no variant").
+        struct Forms;
+        impl<'de> serde::de::Visitor<'de> for Forms {
+            type Value = SourceRef;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a list of citations `{document, locator}` or a text such as `report-2007-11 §2.1`")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<SourceRef, E> {
+                text.parse().map_err(E::custom)
+            }
+
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<SourceRef, A::Error> {
+                Vec::<Citation>::deserialize(serde::de::value::SeqAccessDeserializer::new(seq)).map(SourceRef)
+            }
+        }
+        deserializer.deserialize_any(Forms)
     }
 }

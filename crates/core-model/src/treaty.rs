@@ -164,3 +164,15 @@ pub struct TreatyAction {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
+
+impl TreatyAction {
+    /// Checks the sizes and characters of its text ([`crate::limits`]): its citations and its note. The treaty
+    /// rules, which need the other actions, are checked with the dataset or the store.
+    pub fn check_limits(&self) -> Result<(), crate::ModelError> {
+        self.source.check("source")?;
+        if let Some(note) = &self.note {
+            crate::limits::check_lines("note", note, crate::limits::NOTE)?;
+        }
+        Ok(())
+    }
+}

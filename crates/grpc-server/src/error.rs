@@ -110,6 +110,9 @@ fn model_status(e: &ModelError, message: String) -> Status {
         | M::DenunciationWithoutConsent { .. }
         | M::EntryIntoForceMismatch { .. } => status(Code::FailedPrecondition, message, "TREATY_RULE", None),
         M::UnknownReference { .. } => status(Code::FailedPrecondition, message, "UNKNOWN_REFERENCE", None),
+        M::Field { field, reason } => {
+            status(Code::InvalidArgument, message.clone(), "FIELD_LIMIT", Some((field.as_str(), reason.as_str())))
+        }
     }
 }
 
@@ -164,6 +167,7 @@ impl From<ServiceError> for Status {
                 StorageError::NotOurs { .. } | StorageError::NewerSchema { .. } | StorageError::BadUrl(_) => {
                     status(Code::FailedPrecondition, message, "STORE_UNUSABLE", None)
                 }
+                StorageError::Unreadable { .. } => status(Code::DataLoss, message, "UNREADABLE_RECORD", None),
                 StorageError::Internal(_) => status(Code::Internal, message, "INTERNAL", None),
             },
         }
