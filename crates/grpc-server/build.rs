@@ -14,6 +14,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "coe/cybercrime/v1/country.proto",
         "coe/cybercrime/v1/programme.proto",
         "coe/cybercrime/v1/report.proto",
+        "coe/cybercrime/v1/admin.proto",
     ];
     let fds = protox::compile(files, [&proto])?;
     let out = PathBuf::from(env::var("OUT_DIR")?);

@@ -150,20 +150,32 @@ fn source_from(field: &str, c: &[pb::Citation]) -> Result<SourceRef> {
     if c.is_empty() {
         return Err(ServiceError::invalid(field, "required: at least one citation of the source"));
     }
-    let mut out = Vec::new();
-    for (i, c) in c.iter().enumerate() {
-        if c.document.trim().is_empty() || c.document.contains(char::is_whitespace) || c.document.contains(';') {
-            return Err(ServiceError::invalid(
-                format!("{field}[{i}].document"),
-                "required: a document id without spaces",
-            ));
+    // The form of each citation is checked with the rest of the record (`limits`), against one set of rules.
+    Ok(SourceRef(
+        c.iter()
+            .map(|c| core_model::Citation {
+                document: c.document.trim().to_owned(),
+                locator: (!c.locator.trim().is_empty()).then(|| c.locator.trim().to_owned()),
+            })
+            .collect(),
+    ))
+}
+
+/// A record's own checks ([`core_model::limits`]) as a refusal naming the request's field: `field` is the
+/// record's path in the request (`activity`), and the model's field names are those of the dataset, which differ
+/// from the message's only for the citations (`source` there, `sources` here).
+fn checked<T>(field: &str, value: T, check: impl FnOnce(&T) -> core_model::Result<()>) -> Result<T> {
+    match check(&value) {
+        Ok(()) => Ok(value),
+        Err(core_model::ModelError::Field { field: inner, reason }) => {
+            let inner = match inner.strip_prefix("source") {
+                Some(rest) if rest.is_empty() || rest.starts_with('[') => format!("sources{rest}"),
+                _ => inner,
+            };
+            Err(ServiceError::invalid(format!("{field}.{inner}"), reason))
         }
-        out.push(core_model::Citation {
-            document: c.document.clone(),
-            locator: (!c.locator.trim().is_empty()).then(|| c.locator.trim().to_owned()),
-        });
+        Err(other) => Err(ServiceError::Storage(other.into())),
     }
-    Ok(SourceRef(out))
 }
 
 pub(crate) fn state_status(s: StateStatus) -> pb::StateStatus {
@@ -233,7 +245,7 @@ pub(crate) fn treaty_action_from(field: &str, a: &pb::TreatyAction) -> Result<Tr
         }
     };
     let date = a.date.as_ref().ok_or_else(|| ServiceError::invalid(format!("{field}.date"), "required"))?;
-    Ok(TreatyAction {
+    let action = TreatyAction {
         state: country_code(&format!("{field}.country"), &a.country)?,
         treaty: treaty_number(&format!("{field}.treaty"), &a.treaty)?,
         kind,
@@ -241,7 +253,8 @@ pub(crate) fn treaty_action_from(field: &str, a: &pb::TreatyAction) -> Result<Tr
         entry_into_force: opt_full_date(&format!("{field}.entry_into_force"), a.entry_into_force.as_ref())?,
         source: source_from(&format!("{field}.sources"), &a.sources)?,
         note: (!a.note.is_empty()).then(|| a.note.clone()),
-    })
+    };
+    checked(field, action, TreatyAction::check_limits)
 }
 
 fn activity_status(s: ActivityStatus) -> pb::ActivityStatus {
@@ -390,7 +403,7 @@ pub(crate) fn activity_from(field: &str, a: &pb::Activity) -> Result<Activity> {
             })
         })
         .collect::<Result<Vec<_>>>()?;
-    Ok(Activity {
+    let activity = Activity {
         id,
         title: a.title.clone(),
         description: a.description.clone(),
@@ -408,7 +421,8 @@ pub(crate) fn activity_from(field: &str, a: &pb::Activity) -> Result<Activity> {
         plan: (!a.plan.is_empty()).then(|| a.plan.clone()),
         source: source_from(&f("sources"), &a.sources)?,
         note: (!a.note.is_empty()).then(|| a.note.clone()),
-    })
+    };
+    checked(field, activity, Activity::check_limits)
 }
 
 /// Copies the fields of `mask` (proto names) from `from` into `into`; an unknown path is an error.
@@ -440,6 +454,14 @@ pub(crate) fn apply_mask(into: &mut pb::Activity, from: &pb::Activity, mask: &[S
         }
     }
     Ok(())
+}
+
+/// The unreadable records whose names start with `prefix`, for a response.
+pub(crate) fn unreadable(all: &[storage::Unreadable], prefix: &str) -> Vec<pb::UnreadableRecord> {
+    all.iter()
+        .filter(|u| u.resource.starts_with(prefix))
+        .map(|u| pb::UnreadableRecord { name: u.resource.clone(), reason: u.reason.clone() })
+        .collect()
 }
 
 /// A reported figure for a response.

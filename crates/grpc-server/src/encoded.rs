@@ -51,53 +51,85 @@ type Kept = (Arc<Versioned<Activity>>, Bytes);
 pub(crate) struct EncodedActivities {
     /// By the address of the store's shared value, which the entry holds (so the address is not reused while
     /// the entry lives).
-    kept: Mutex<HashMap<usize, Kept>>,
+    kept: Mutex<(HashMap<usize, Kept>, usize)>,
     capacity: usize,
+    /// At most this many bytes of encodings are kept (with the count, a bound on the memory the cache holds
+    /// whatever the activities' sizes).
+    max_bytes: usize,
 }
 
 impl EncodedActivities {
-    pub(crate) fn new(capacity: usize) -> Self {
-        EncodedActivities { kept: Mutex::new(HashMap::new()), capacity }
+    pub(crate) fn new(capacity: usize, max_bytes: usize) -> Self {
+        EncodedActivities { kept: Mutex::new((HashMap::new(), 0)), capacity, max_bytes }
+    }
+
+    /// Each item's encoded message, made by `message` the first time it is seen.
+    pub(crate) fn encodings(
+        &self,
+        items: &[Arc<Versioned<Activity>>],
+        message: impl Fn(&Versioned<Activity>) -> pb::Activity,
+    ) -> Vec<Bytes> {
+        let mut guard = self.kept.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (kept, bytes_kept) = &mut *guard;
+        items
+            .iter()
+            .map(|item| {
+                let key = Arc::as_ptr(item) as usize;
+                if let Some((_, bytes)) = kept.get(&key) {
+                    return bytes.clone();
+                }
+                let bytes = Bytes::from(message(item).encode_to_vec());
+                if kept.len() >= self.capacity || *bytes_kept + bytes.len() > self.max_bytes {
+                    kept.clear();
+                    *bytes_kept = 0;
+                }
+                *bytes_kept += bytes.len();
+                kept.insert(key, (item.clone(), bytes.clone()));
+                bytes
+            })
+            .collect()
     }
 
     /// The encoded `ListActivitiesResponse` of `items` and `next_page_token`, each item's message made by
     /// `message` the first time it is seen.
+    #[cfg(test)]
     pub(crate) fn page(
         &self,
         items: &[Arc<Versioned<Activity>>],
         next_page_token: &str,
         message: impl Fn(&Versioned<Activity>) -> pb::Activity,
     ) -> Bytes {
-        let encodings: Vec<Bytes> = {
-            let mut kept = self.kept.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            items
-                .iter()
-                .map(|item| {
-                    let key = Arc::as_ptr(item) as usize;
-                    if let Some((_, bytes)) = kept.get(&key) {
-                        return bytes.clone();
-                    }
-                    if kept.len() >= self.capacity {
-                        kept.clear();
-                    }
-                    let bytes = Bytes::from(message(item).encode_to_vec());
-                    kept.insert(key, (item.clone(), bytes.clone()));
-                    bytes
-                })
-                .collect()
-        };
+        page_of_encodings(&self.encodings(items, message), next_page_token, &[])
+    }
+}
+
+/// The bytes a message's field of this many bytes takes (key, length, value).
+pub(crate) fn field_len(len: usize) -> usize {
+    1 + prost::encoding::encoded_len_varint(len as u64) + len
+}
+
+/// The encoded `ListActivitiesResponse` of encoded activities, a `next_page_token` and the records the store
+/// could not read.
+pub(crate) fn page_of_encodings(
+    encodings: &[Bytes],
+    next_page_token: &str,
+    unreadable: &[pb::UnreadableRecord],
+) -> Bytes {
+    {
         // The message's fields, as prost writes them: `repeated Activity activities = 1`, `string
         // next_page_token = 2` (a test checks the result against the message encoded by prost).
-        let len: usize =
-            encodings.iter().map(|b| 1 + prost::encoding::encoded_len_varint(b.len() as u64) + b.len()).sum();
+        let len: usize = encodings.iter().map(|b| field_len(b.len())).sum();
         let mut out = BytesMut::with_capacity(len + next_page_token.len() + 16);
-        for b in &encodings {
+        for b in encodings {
             prost::encoding::encode_key(1, prost::encoding::WireType::LengthDelimited, &mut out);
             prost::encoding::encode_varint(b.len() as u64, &mut out);
             out.put_slice(b);
         }
         if !next_page_token.is_empty() {
             prost::encoding::string::encode(2, &next_page_token.to_owned(), &mut out);
+        }
+        for u in unreadable {
+            prost::encoding::message::encode(3, u, &mut out);
         }
         out.freeze()
     }
@@ -249,12 +281,13 @@ mod tests {
         let ds = core_model::Dataset::bundled();
         let items: Vec<_> = ds.activities.iter().take(5).map(|a| versioned(a, "3")).collect();
         // Room for two: the page overflows what is kept, and is still whole.
-        let kept = EncodedActivities::new(2);
+        let kept = EncodedActivities::new(2, 1 << 20);
         let message = |v: &Versioned<Activity>| crate::convert::activity(&v.record, &v.etag);
         for token in ["", "next-page"] {
             let expected = pb::ListActivitiesResponse {
                 activities: items.iter().map(|v| message(v)).collect(),
                 next_page_token: token.to_owned(),
+                unreadable: Vec::new(),
             }
             .encode_to_vec();
             for round in 0..2 {

@@ -6,8 +6,10 @@
 //! - [`error`]: the service's error enum and its one exhaustive mapping to `tonic::Status`.
 //! - [`auth`]: bearer tokens from a tokens file (stored hashed, compared in constant time) and roles.
 //! - [`service`]: the handlers of TreatyService, ActivityService, CountryService and ProgrammeService.
+//! - `admin`: AdminService, the unreadable records an admin lists and deletes.
 //! - [`server`]: reflection, health, limits, TLS and graceful shutdown.
 
+mod admin;
 pub mod auth;
 pub mod convert;
 mod encoded;

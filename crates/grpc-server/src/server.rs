@@ -13,6 +13,7 @@ use crate::{
         self,
         coe::cybercrime::v1::{
             activity_service_server::{ActivityServiceServer, SERVICE_NAME as ACTIVITY},
+            admin_service_server::{AdminServiceServer, SERVICE_NAME as ADMIN},
             country_service_server::{CountryServiceServer, SERVICE_NAME as COUNTRY},
             programme_service_server::{ProgrammeServiceServer, SERVICE_NAME as PROGRAMME},
             report_service_server::{ReportServiceServer, SERVICE_NAME as REPORT},
@@ -159,13 +160,18 @@ pub async fn serve(
             ReportServiceServer::new(services.clone())
                 .max_decoding_message_size(MAX_MESSAGE_SIZE)
                 .max_encoding_message_size(MAX_MESSAGE_SIZE),
+        )
+        .add_service(
+            AdminServiceServer::new(services.clone())
+                .max_decoding_message_size(MAX_MESSAGE_SIZE)
+                .max_encoding_message_size(MAX_MESSAGE_SIZE),
         );
 
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .with_context(|| format!("cannot listen on {}", config.addr))?;
     let addr = listener.local_addr()?;
-    for name in ["", TREATY, ACTIVITY, COUNTRY, PROGRAMME, REPORT] {
+    for name in ["", TREATY, ACTIVITY, COUNTRY, PROGRAMME, REPORT, ADMIN] {
         health.set_service_status(name, tonic_health::ServingStatus::Serving).await;
     }
     tracing::info!(%addr, store = %config.store_url, startup_ms = started.elapsed().as_millis() as u64, "serving");
@@ -183,7 +189,7 @@ pub async fn serve(
     let signal = async move {
         shutdown.await;
         tracing::info!("shutting down");
-        for name in ["", TREATY, ACTIVITY, COUNTRY, PROGRAMME, REPORT] {
+        for name in ["", TREATY, ACTIVITY, COUNTRY, PROGRAMME, REPORT, ADMIN] {
             health_on_stop.set_service_status(name, tonic_health::ServingStatus::NotServing).await;
         }
         let _ = stop_streams.send(true);
@@ -234,7 +240,7 @@ async fn watch_store(
             Ok(()) => tracing::info!("the store answers again: SERVING"),
             Err(e) => tracing::warn!(error = %e, "the store does not answer: NOT_SERVING"),
         }
-        for name in ["", TREATY, ACTIVITY, COUNTRY, PROGRAMME, REPORT] {
+        for name in ["", TREATY, ACTIVITY, COUNTRY, PROGRAMME, REPORT, ADMIN] {
             health.set_service_status(name, status).await;
         }
     }

@@ -66,7 +66,7 @@ impl AppState {
             shutdown,
             treaty_statuses: Memo::new(1024),
             countries: Memo::new(4096),
-            activities: EncodedActivities::new(20_000),
+            activities: EncodedActivities::new(20_000, 64 << 20),
             watchers: Arc::new(tokio::sync::Semaphore::new(max_watchers)),
             max_watchers,
         }
@@ -98,18 +98,18 @@ impl AppState {
 pub struct Services(pub Arc<AppState>);
 
 /// One request being served: logged once, when it ends.
-struct Call {
+pub(crate) struct Call {
     method: &'static str,
     started: Instant,
-    principal: String,
+    pub(crate) principal: String,
 }
 
 impl Call {
-    fn start(method: &'static str) -> Call {
+    pub(crate) fn start(method: &'static str) -> Call {
         Call { method, started: Instant::now(), principal: "anonymous".to_owned() }
     }
 
-    fn finish<T>(self, result: Result<T>) -> std::result::Result<Response<T>, Status> {
+    pub(crate) fn finish<T>(self, result: Result<T>) -> std::result::Result<Response<T>, Status> {
         let latency_ms = self.started.elapsed().as_secs_f64() * 1000.0;
         let result = result.map(Response::new).map_err(Status::from);
         let code = result.as_ref().map_or_else(|s| s.code(), |_| tonic::Code::Ok);
@@ -178,12 +178,41 @@ impl Services {
                 return Err(ServiceError::invalid("order_by", "only \"\" (the order of creation) is supported"));
             }
             let filter = parse_filter(&r.filter)?;
-            let p = self.0.store.list_activities(&filter, &page(r.page_size, &r.page_token)?).await?;
-            Ok(self.0.activities.page(&p.items, &p.next_page_token, |v| c::activity(&v.record, &v.etag)))
+            let request = page(r.page_size, &r.page_token)?;
+            let message = |v: &storage::Versioned<core_model::Activity>| c::activity(&v.record, &v.etag);
+            let mut p = self.0.store.list_activities(&filter, &request).await?;
+            let mut encodings = self.0.activities.encodings(&p.items, message);
+            // A page ends early (AIP-158) rather than pass the size a message may have: the same list asked for
+            // as many items as fit gives the right token for the next page.
+            if let Some(fit) = fitting(encodings.iter().map(|b| crate::encoded::field_len(b.len())))
+                && fit < p.items.len()
+            {
+                let shorter = PageRequest { page_size: fit as u32, page_token: request.page_token.clone() };
+                p = self.0.store.list_activities(&filter, &shorter).await?;
+                encodings = self.0.activities.encodings(&p.items, message);
+            }
+            let unreadable = c::unreadable(&self.0.store.unreadable(), "activities/");
+            Ok(crate::encoded::page_of_encodings(&encodings, &p.next_page_token, &unreadable))
         }
         .await;
         call.finish(result)
     }
+}
+
+/// The most bytes of items one answer carries (a message may have 4 MiB; the rest is left for the other fields).
+pub(crate) const ANSWER_BYTES: usize = 3 * 1024 * 1024 + 512 * 1024;
+
+/// How many of the leading items fit in [`ANSWER_BYTES`] (at least one), given their encoded sizes; `None` when
+/// all do.
+fn fitting(sizes: impl Iterator<Item = usize>) -> Option<usize> {
+    let mut total = 0;
+    for (i, size) in sizes.enumerate() {
+        total += size;
+        if total > ANSWER_BYTES {
+            return Some(i.max(1));
+        }
+    }
+    None
 }
 
 fn today() -> NaiveDate {
@@ -203,7 +232,7 @@ fn page_of<T: Clone>(items: &[T], scope: &str, size: i32, token: &str) -> Result
     Ok((items.get(start..end).map(<[T]>::to_vec).unwrap_or_default(), next))
 }
 
-fn write_ctx(principal: &str, request_id: &str) -> Result<WriteContext> {
+pub(crate) fn write_ctx(principal: &str, request_id: &str) -> Result<WriteContext> {
     let ctx = WriteContext::by(principal);
     if request_id.is_empty() {
         return Ok(ctx);
@@ -468,11 +497,24 @@ impl TreatyService for Services {
             {
                 return Err(ServiceError::NotFound(c::country_name(code)));
             }
-            let p =
-                self.0.store.list_treaty_actions(treaty, country.as_ref(), &page(r.page_size, &r.page_token)?).await?;
+            let request = page(r.page_size, &r.page_token)?;
+            let mut p = self.0.store.list_treaty_actions(treaty, country.as_ref(), &request).await?;
+            let mut actions: Vec<pb::TreatyAction> = p.items.iter().map(c::treaty_action).collect();
+            if let Some(fit) = fitting(actions.iter().map(|a| crate::encoded::field_len(a.encoded_len())))
+                && fit < actions.len()
+            {
+                let shorter = PageRequest { page_size: fit as u32, page_token: request.page_token.clone() };
+                p = self.0.store.list_treaty_actions(treaty, country.as_ref(), &shorter).await?;
+                actions = p.items.iter().map(c::treaty_action).collect();
+            }
+            let prefix = treaty.map_or_else(|| "treaties/".to_owned(), |t| format!("treaties/{t}/actions/"));
             Ok(pb::ListTreatyActionsResponse {
-                treaty_actions: p.items.iter().map(c::treaty_action).collect(),
+                treaty_actions: actions,
                 next_page_token: p.next_page_token,
+                unreadable: c::unreadable(&self.0.store.unreadable(), &prefix)
+                    .into_iter()
+                    .filter(|u| u.name.contains("/actions/"))
+                    .collect(),
             })
         }
         .await;
@@ -722,10 +764,23 @@ impl ActivityService for Services {
             };
             found.retain(|v| v.record.precision() != ActivityPrecision::Undated || overlaps(&v.record.plan));
             found.sort_by_key(|v| (v.record.start.is_none(), v.record.start.and_then(|d| d.earliest())));
+            let encodings = self.0.activities.encodings(&found, |v| c::activity(&v.record, &v.etag));
+            if fitting(encodings.iter().map(|b| crate::encoded::field_len(b.len()))).is_some() {
+                return Err(ServiceError::invalid(
+                    "filter",
+                    format!(
+                        "the {} activities of the period take more than {} bytes, more than one answer carries: \
+                         narrow the period or the filter",
+                        found.len(),
+                        ANSWER_BYTES
+                    ),
+                ));
+            }
             Ok(pb::ActivityPlan {
                 period_start: Some(c::date(start)),
                 period_end: Some(c::date(end)),
                 activities: found.iter().map(|v| c::activity(&v.record, &v.etag)).collect(),
+                unreadable: c::unreadable(&self.0.store.unreadable(), "activities/"),
             })
         }
         .await;

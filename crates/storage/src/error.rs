@@ -104,6 +104,18 @@ pub enum StorageError {
     /// A store URL this system does not understand.
     #[error("unsupported store URL `{0}`: use sqlite://PATH, sqlite::memory: or postgres://...")]
     BadUrl(String),
+    /// A stored row that cannot be decoded (a bug, or a database edited by hand): it is quarantined, and only
+    /// what needs this row fails.
+    #[error(
+        "{resource} is stored in a form this server cannot read ({reason}); it is set aside: an admin can list it \
+         (AdminService.ListUnreadableRecords, `cybercrime check --store`) and delete it, then write it again"
+    )]
+    Unreadable {
+        /// Its resource name.
+        resource: String,
+        /// Why it cannot be decoded.
+        reason: String,
+    },
     /// Anything else the database reported; a bug or corruption.
     #[error("internal storage error: {0}")]
     Internal(String),

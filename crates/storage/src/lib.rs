@@ -17,6 +17,7 @@
 mod activity_index;
 mod error;
 mod filter_sql;
+mod quarantine;
 mod record;
 mod snapshot;
 mod sql;
@@ -28,6 +29,7 @@ use async_trait::async_trait;
 use core_model::{Activity, CountryCode, Dataset, Filter, TreatyAction, TreatyNumber};
 
 pub use error::{Result, StorageError};
+pub use quarantine::Unreadable;
 pub use record::{Record, RecordKind};
 pub use snapshot::Snapshot;
 pub use sql::{Backend, OpenOptions, SCHEMA_VERSION, SqlStore};
@@ -219,6 +221,19 @@ pub trait Store: Send + Sync + fmt::Debug {
     /// Checks that the database answers now (a trivial query through the pool, within `within`): what the
     /// server's health service reports.
     async fn ping(&self, within: std::time::Duration) -> Result<()>;
+
+    /// The stored rows this store set aside while loading its snapshot and activity index, because they cannot
+    /// be decoded (see [`Unreadable`]); lists and reports name them. From memory.
+    fn unreadable(&self) -> Vec<Unreadable>;
+
+    /// Every stored row that cannot be decoded, found by reading every table (for `cybercrime check --store` and
+    /// the admin's list).
+    async fn find_unreadable(&self) -> Result<Vec<Unreadable>>;
+
+    /// Deletes one stored row that cannot be decoded, named by its [`Unreadable::resource`], with an audit entry
+    /// holding what it stored. A row that can be read is not deleted this way (the ordinary delete is for that);
+    /// treaties and states are not deleted at all (every status rests on them: import a dataset instead).
+    async fn delete_unreadable(&self, ctx: &WriteContext, resource: &str) -> Result<()>;
 }
 
 /// Opens the store at `url` (`sqlite://path`, `sqlite::memory:`, `postgres://...`): creates it or migrates it,

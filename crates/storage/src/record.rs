@@ -161,7 +161,16 @@ impl Record {
             Record::Output(r) => serde_json::to_string(r),
             Record::ReportedFigure(r) => serde_json::to_string(r),
         };
-        value.map_err(|e| StorageError::Internal(format!("cannot encode a record: {e}")))
+        let body = value.map_err(|e| StorageError::Internal(format!("cannot encode a record: {e}")))?;
+        // Nothing is written that would not read back as it was.
+        match Record::from_body(self.kind(), &body) {
+            Ok(back) if &back == self => Ok(body),
+            _ => Err(StorageError::Internal(format!(
+                "refused to write {}/{}: it would not read back as it is",
+                self.kind().as_str(),
+                self.id()
+            ))),
+        }
     }
 
     /// A record of `kind` from its stored body.

@@ -35,7 +35,11 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::{
     AuditEntry, Change, Page, PageRequest, Record, RecordKind, Result, Snapshot, StorageError, Store, Versioned,
-    WriteContext, activity_index::ActivityIndex, filter_sql, record, token,
+    WriteContext,
+    activity_index::ActivityIndex,
+    filter_sql,
+    quarantine::{Quarantine, Unreadable, action_resource},
+    record, token,
 };
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -46,6 +50,8 @@ pub const SCHEMA_VERSION: i64 = 2;
 const APPLICATION: &str = "coe-cybercrime-store";
 /// The PostgreSQL advisory lock that serialises writers across replicas.
 const WRITE_LOCK_KEY: i64 = 0x0C0E_0185;
+/// The audit operation of deleting a row that cannot be decoded.
+const DELETE_UNREADABLE: &str = "delete_unreadable";
 
 /// Which database a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,6 +130,8 @@ struct Inner {
     /// The index may lack committed writes (catching up after a commit failed): the next list catches up
     /// first.
     activities_stale: std::sync::atomic::AtomicBool,
+    /// Rows set aside while loading, because they cannot be decoded.
+    quarantine: StdMutex<Quarantine>,
 }
 
 impl Drop for SqlStore {
@@ -172,6 +180,24 @@ fn decode<T: DeserializeOwned>(body: &str) -> Result<T> {
 
 fn encode<T: Serialize>(value: &T) -> Result<String> {
     serde_json::to_string(value).map_err(|e| StorageError::Internal(format!("cannot encode a record: {e}")))
+}
+
+/// Encodes a record to be written, after checking that the text decodes back to an equal record: nothing is
+/// committed that could not be read again.
+fn encode_checked<T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug>(value: &T) -> Result<String> {
+    let body = encode(value)?;
+    match serde_json::from_str::<T>(&body) {
+        Ok(back) if &back == value => Ok(body),
+        Ok(back) => Err(StorageError::Internal(format!(
+            "refused to write a record that would read back differently: {value:?} would read back as {back:?}"
+        ))),
+        Err(e) => Err(StorageError::Internal(format!("refused to write a record that would not read back: {e}"))),
+    }
+}
+
+/// A stored row decoded, or the reason it cannot be.
+fn try_decode<T: DeserializeOwned>(body: &str) -> std::result::Result<T, String> {
+    serde_json::from_str(body).map_err(|e| e.to_string())
 }
 
 /// The notification channel of one PostgreSQL schema (tests run in schemas of their own).
@@ -374,6 +400,7 @@ impl SqlStore {
             activities: RwLock::new(ActivityIndex::default()),
             catching_up_activities: tokio::sync::Mutex::new(()),
             activities_stale: std::sync::atomic::AtomicBool::new(false),
+            quarantine: StdMutex::new(Quarantine::default()),
         });
         let writer = tokio::spawn(writer(Arc::downgrade(&inner), jobs));
         inner.prepare(memory).await?;
@@ -382,6 +409,13 @@ impl SqlStore {
         }
         inner.reload_snapshot().await?;
         inner.reload_activities().await?;
+        for u in inner.quarantine.lock().map_err(|_| poisoned())?.all() {
+            tracing::error!(
+                resource = %u.resource,
+                reason = %u.reason,
+                "a stored record cannot be read: it is set aside (an admin can list and delete it)"
+            );
+        }
         let listener = if backend == Backend::Postgres {
             Some(start_listener(Arc::downgrade(&inner), &connect_url).await?)
         } else {
@@ -540,26 +574,60 @@ impl Inner {
         Ok(row.0 == 0)
     }
 
-    async fn bodies<T: DeserializeOwned>(&self, sql: &str, params: &[Param]) -> Result<Vec<T>> {
-        let rows = bind_all(sqlx::query(sql), params).fetch_all(&self.pool).await.map_err(|e| self.err(e))?;
-        rows.iter().map(|r| decode(&r.try_get::<String, _>(0).map_err(|e| self.err(e))?)).collect()
-    }
-
     async fn reload_snapshot(&self) -> Result<()> {
         let _guard = self.catching_up.lock().await;
-        let treaties: Vec<Treaty> = self.bodies("SELECT body FROM treaties ORDER BY seq", &[]).await?;
-        let states: Vec<State> = self.bodies("SELECT body FROM states ORDER BY seq", &[]).await?;
-        let rows = sqlx::query("SELECT seq, body FROM treaty_actions ORDER BY seq")
+        let mut unreadable = std::collections::BTreeMap::new();
+        let mut set_aside = |resource: String, reason: String, body: String| {
+            unreadable.insert(resource.clone(), Unreadable { resource, reason, body });
+        };
+        let mut treaties: Vec<Treaty> = Vec::new();
+        for row in sqlx::query("SELECT number, body FROM treaties ORDER BY seq")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| self.err(e))?
+        {
+            let body: String = row.try_get(1).map_err(|e| self.err(e))?;
+            match try_decode(&body) {
+                Ok(t) => treaties.push(t),
+                Err(reason) => set_aside(format!("treaties/{}", row.try_get::<i64, _>(0).unwrap_or(0)), reason, body),
+            }
+        }
+        let mut states: Vec<State> = Vec::new();
+        for row in sqlx::query("SELECT code, body FROM states ORDER BY seq")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| self.err(e))?
+        {
+            let body: String = row.try_get(1).map_err(|e| self.err(e))?;
+            match try_decode(&body) {
+                Ok(t) => states.push(t),
+                Err(reason) => {
+                    set_aside(format!("countries/{}", row.try_get::<String, _>(0).unwrap_or_default()), reason, body)
+                }
+            }
+        }
+        let rows = sqlx::query("SELECT seq, treaty, body FROM treaty_actions ORDER BY seq")
             .fetch_all(&self.pool)
             .await
             .map_err(|e| self.err(e))?;
         let (mut actions, mut seqs) = (Vec::with_capacity(rows.len()), Vec::with_capacity(rows.len()));
+        let mut last = 0;
         for row in &rows {
-            seqs.push(row.try_get::<i64, _>(0).map_err(|e| self.err(e))?);
-            actions.push(decode::<TreatyAction>(&row.try_get::<String, _>(1).map_err(|e| self.err(e))?)?);
+            let seq = row.try_get::<i64, _>(0).map_err(|e| self.err(e))?;
+            let body: String = row.try_get(2).map_err(|e| self.err(e))?;
+            last = seq;
+            match try_decode::<TreatyAction>(&body) {
+                Ok(a) => {
+                    seqs.push(seq);
+                    actions.push(a);
+                }
+                Err(reason) => {
+                    set_aside(action_resource(row.try_get::<i64, _>(1).unwrap_or(0), seq), reason, body);
+                }
+            }
         }
-        let last = seqs.last().copied().unwrap_or(0);
         *self.snapshot.write().map_err(|_| poisoned())? = Arc::new(Snapshot::new(treaties, states, actions, seqs));
+        self.quarantine.lock().map_err(|_| poisoned())?.snapshot = unreadable;
         let mut b = self.broadcast_seq.lock().map_err(|_| poisoned())?;
         *b = (*b).max(last);
         Ok(())
@@ -570,17 +638,29 @@ impl Inner {
     async fn catch_up(&self, broadcast: bool) -> Result<()> {
         let _guard = self.catching_up.lock().await;
         let current = self.snapshot();
-        let rows = sqlx::query("SELECT seq, body FROM treaty_actions WHERE seq > $1 ORDER BY seq")
+        let rows = sqlx::query("SELECT seq, treaty, body FROM treaty_actions WHERE seq > $1 ORDER BY seq")
             .bind(current.last_action_seq())
             .fetch_all(&self.pool)
             .await
             .map_err(|e| self.err(e))?;
-        if !rows.is_empty() {
-            let mut next = (*current).clone();
-            for row in &rows {
-                let seq: i64 = row.try_get(0).map_err(|e| self.err(e))?;
-                next = next.with_action(decode(&row.try_get::<String, _>(1).map_err(|e| self.err(e))?)?, seq);
+        let mut next = (*current).clone();
+        let mut added = false;
+        for row in &rows {
+            let seq: i64 = row.try_get(0).map_err(|e| self.err(e))?;
+            let body: String = row.try_get(2).map_err(|e| self.err(e))?;
+            match try_decode(&body) {
+                Ok(action) => {
+                    next = next.with_action(action, seq);
+                    added = true;
+                }
+                Err(reason) => {
+                    let resource = action_resource(row.try_get::<i64, _>(1).unwrap_or(0), seq);
+                    let mut q = self.quarantine.lock().map_err(|_| poisoned())?;
+                    q.snapshot.insert(resource.clone(), Unreadable { resource, reason, body });
+                }
             }
+        }
+        if added {
             *self.snapshot.write().map_err(|_| poisoned())? = Arc::new(next);
         }
         if broadcast {
@@ -605,15 +685,24 @@ impl Inner {
                 .fetch_one(&self.pool)
                 .await
                 .map_err(|e| self.err(e))?;
-            let rows = sqlx::query("SELECT seq, etag, body FROM activities ORDER BY seq")
+            let rows = sqlx::query("SELECT id, seq, etag, body FROM activities ORDER BY seq")
                 .fetch_all(&self.pool)
                 .await
                 .map_err(|e| self.err(e))?;
             let mut entries = Vec::with_capacity(rows.len());
+            let mut unreadable = std::collections::BTreeMap::new();
             for row in &rows {
-                entries.push((row.try_get::<i64, _>("seq").map_err(|e| self.err(e))?, versioned_activity(self, row)?));
+                match activity_row(self, row)? {
+                    Ok(activity) => {
+                        entries.push((row.try_get::<i64, _>("seq").map_err(|e| self.err(e))?, activity));
+                    }
+                    Err(u) => {
+                        unreadable.insert(u.resource.clone(), u);
+                    }
+                }
             }
             *self.activities.write().map_err(|_| poisoned())? = ActivityIndex::new(entries, audit_seq);
+            self.quarantine.lock().map_err(|_| poisoned())?.activities = unreadable;
             Ok(())
         }
         .await;
@@ -645,36 +734,46 @@ impl Inner {
     /// dataset was imported instead (the index must be rebuilt).
     async fn apply_audit_tail(&self) -> Result<bool> {
         let from = self.activities.read().map_err(|_| poisoned())?.audit_seq;
-        let entries: Vec<(i64, String)> = sqlx::query_as("SELECT seq, resource FROM audit WHERE seq > $1 ORDER BY seq")
-            .bind(from)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(|e| self.err(e))?;
+        let entries: Vec<(i64, String, String)> =
+            sqlx::query_as("SELECT seq, resource, operation FROM audit WHERE seq > $1 ORDER BY seq")
+                .bind(from)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(|e| self.err(e))?;
         let Some(last) = entries.last().map(|e| e.0) else { return Ok(false) };
-        if entries.iter().any(|(_, resource)| resource == "dataset") {
+        // A whole dataset imported, or a row of the snapshot deleted: everything is loaded again.
+        if entries.iter().any(|(_, resource, operation)| resource == "dataset" || operation == DELETE_UNREADABLE) {
             return Ok(true);
         }
         let ids: std::collections::BTreeSet<&str> =
-            entries.iter().filter_map(|(_, resource)| resource.strip_prefix("activities/")).collect();
+            entries.iter().filter_map(|(_, resource, _)| resource.strip_prefix("activities/")).collect();
         let ids: Vec<&str> = ids.into_iter().collect();
         let mut found = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(500) {
             let placeholders: Vec<String> = (1..=chunk.len()).map(|n| format!("${n}")).collect();
-            let sql = format!("SELECT seq, etag, body FROM activities WHERE id IN ({})", placeholders.join(", "));
+            let sql = format!("SELECT id, seq, etag, body FROM activities WHERE id IN ({})", placeholders.join(", "));
             let mut query = sqlx::query(&sql);
             for id in chunk {
                 query = query.bind(*id);
             }
             for row in query.fetch_all(&self.pool).await.map_err(|e| self.err(e))? {
-                found.push((row.try_get::<i64, _>("seq").map_err(|e| self.err(e))?, versioned_activity(self, &row)?));
+                let seq = row.try_get::<i64, _>("seq").map_err(|e| self.err(e))?;
+                found.push((seq, activity_row(self, &row)?));
             }
         }
         let mut index = self.activities.write().map_err(|_| poisoned())?;
+        let mut quarantine = self.quarantine.lock().map_err(|_| poisoned())?;
         for id in &ids {
             index.remove(id);
+            quarantine.activities.remove(&format!("activities/{id}"));
         }
         for (seq, activity) in found {
-            index.put(seq, activity);
+            match activity {
+                Ok(activity) => index.put(seq, activity),
+                Err(u) => {
+                    quarantine.activities.insert(u.resource.clone(), u);
+                }
+            }
         }
         index.audit_seq = last;
         Ok(false)
@@ -742,7 +841,9 @@ impl Inner {
                 match outcome {
                     Ok((replay, action)) => {
                         treaty_action |= action;
-                        activities_written |= resource.starts_with("activities/") || resource == "dataset";
+                        activities_written |= resource.starts_with("activities/")
+                            || resource == "dataset"
+                            || operation == DELETE_UNREADABLE;
                         if savepoints {
                             sqlx::query("RELEASE SAVEPOINT w").execute(&mut **tx).await.map_err(|e| self.err(e))?;
                         }
@@ -912,7 +1013,7 @@ impl Inner {
         .bind(once_key(action.kind))
         .bind(action.date.earliest().map(|d| d.to_string()))
         .bind(action.date.latest().map(|d| d.to_string()))
-        .bind(encode(action)?)
+        .bind(encode_checked(action)?)
         .execute(&mut **tx)
         .await
         .map_err(|e| match classify(&e) {
@@ -937,6 +1038,7 @@ impl Inner {
     /// Checks an activity's own rules and that every record it names exists.
     async fn check_activity(&self, tx: &mut Tx, a: &Activity) -> Result<()> {
         a.check()?;
+        self.check_sources(tx, &a.source).await?;
         let snapshot = self.snapshot();
         for c in a.countries.iter().chain(a.place.country.as_ref()) {
             if snapshot.state(c).is_none() {
@@ -968,6 +1070,29 @@ impl Inner {
         Ok(())
     }
 
+    /// Checks that every document a source cites is a source document of the store (as `Dataset::validate`
+    /// does), so that what is written can be exported and imported again.
+    async fn check_sources(&self, tx: &mut Tx, source: &core_model::SourceRef) -> Result<()> {
+        let mut documents: Vec<&str> = source.documents().collect();
+        documents.sort_unstable();
+        documents.dedup();
+        for document in documents {
+            let found: Option<(i64,)> = sqlx::query_as("SELECT etag FROM records WHERE kind = 'source' AND id = $1")
+                .bind(document)
+                .fetch_optional(&mut **tx)
+                .await
+                .map_err(|e| self.err(e))?;
+            if found.is_none() {
+                return Err(core_model::ModelError::UnknownReference {
+                    kind: "source document",
+                    id: document.to_owned(),
+                }
+                .into());
+            }
+        }
+        Ok(())
+    }
+
     /// Writes an activity's row and its references (after deleting the old ones, for an update).
     async fn put_activity(
         &self,
@@ -992,7 +1117,7 @@ impl Inner {
             Param::OptText(end.and_then(|d| d.latest()).map(|d| d.to_string())),
             Param::OptText(region),
             Param::OptText(a.plan.clone()),
-            Param::Text(encode(a)?),
+            Param::Text(encode_checked(a)?),
         ];
         let sql = if new {
             "INSERT INTO activities (id, seq, etag, status, kind, tentative, start_earliest, start_latest, end_earliest, \
@@ -1254,33 +1379,70 @@ impl Inner {
     async fn page<T>(
         &self,
         sql_head: &str,
-        mut params: Vec<Param>,
+        params: Vec<Param>,
         scope: &str,
         page: &PageRequest,
         mut item: impl FnMut(&AnyRow) -> Result<T>,
     ) -> Result<Page<T>> {
+        self.page_readable(sql_head, params, scope, page, |row| item(row).map(Some)).await
+    }
+
+    /// A page of rows as [`Inner::page`] reads it, without the rows `item` sets aside (`None`: rows that cannot
+    /// be decoded, which lists skip and name apart).
+    async fn page_readable<T>(
+        &self,
+        sql_head: &str,
+        mut params: Vec<Param>,
+        scope: &str,
+        page: &PageRequest,
+        mut item: impl FnMut(&AnyRow) -> Result<Option<T>>,
+    ) -> Result<Page<T>> {
         let after = token::decode(scope, &page.page_token)?;
-        let size = page.size();
+        let size = page.size() as usize;
         let n = params.len();
         let sql = format!("{sql_head} AND seq > ${} ORDER BY seq LIMIT ${}", n + 1, n + 2);
         params.push(Param::Int(after));
-        params.push(Param::Int(i64::from(size) + 1));
-        let rows = bind_all(sqlx::query(&sql), &params).fetch_all(&self.pool).await.map_err(|e| self.err(e))?;
-        let more = rows.len() > size as usize;
-        let mut items = Vec::with_capacity(rows.len().min(size as usize));
-        let mut last = after;
-        for row in rows.iter().take(size as usize) {
-            last = row.try_get::<i64, _>("seq").map_err(|e| self.err(e))?;
-            items.push(item(row)?);
+        params.push(Param::Int(size as i64 + 1));
+        // Read until the page and one more readable item are found, or the rows end: rows set aside do not
+        // shorten a page, so pages and tokens are those of a list without them.
+        let mut items: Vec<(i64, T)> = Vec::with_capacity(size + 1);
+        loop {
+            let rows = bind_all(sqlx::query(&sql), &params).fetch_all(&self.pool).await.map_err(|e| self.err(e))?;
+            let ended = rows.len() <= size;
+            for row in &rows {
+                let seq = row.try_get::<i64, _>("seq").map_err(|e| self.err(e))?;
+                params[n] = Param::Int(seq);
+                if let Some(found) = item(row)? {
+                    items.push((seq, found));
+                    if items.len() > size {
+                        break;
+                    }
+                }
+            }
+            if ended || items.len() > size {
+                break;
+            }
         }
-        Ok(Page { items, next_page_token: if more { token::encode(scope, last) } else { String::new() } })
+        let more = items.len() > size;
+        items.truncate(size);
+        let last = items.last().map_or(after, |(seq, _)| *seq);
+        Ok(Page {
+            items: items.into_iter().map(|(_, item)| item).collect(),
+            next_page_token: if more { token::encode(scope, last) } else { String::new() },
+        })
     }
 }
 
-fn versioned_activity(inner: &Inner, row: &AnyRow) -> Result<Versioned<Activity>> {
-    Ok(Versioned {
-        etag: etag_of(row.try_get::<i64, _>("etag").map_err(|e| inner.err(e))?),
-        record: decode(&row.try_get::<String, _>("body").map_err(|e| inner.err(e))?)?,
+/// An activity's row (`id`, `etag`, `body`): the activity, or what to set aside when it cannot be decoded.
+fn activity_row(inner: &Inner, row: &AnyRow) -> Result<std::result::Result<Versioned<Activity>, Unreadable>> {
+    let body: String = row.try_get("body").map_err(|e| inner.err(e))?;
+    let etag = etag_of(row.try_get::<i64, _>("etag").map_err(|e| inner.err(e))?);
+    Ok(match try_decode(&body) {
+        Ok(record) => Ok(Versioned { etag, record }),
+        Err(reason) => {
+            let id: String = row.try_get("id").map_err(|e| inner.err(e))?;
+            Err(Unreadable { resource: format!("activities/{id}"), reason, body })
+        }
     })
 }
 
@@ -1322,15 +1484,26 @@ impl Store for SqlStore {
                     Box::pin(async move {
                         // Check against the actions in the database (another replica may have written since the
                         // snapshot was built), under the write lock.
-                        let mine = sqlx::query("SELECT body FROM treaty_actions WHERE state = $1 ORDER BY seq")
-                            .bind(action.state.as_str())
-                            .fetch_all(&mut **tx)
-                            .await
-                            .map_err(|e| inner.err(e))?;
+                        action.check_limits()?;
+                        inner.check_sources(tx, &action.source).await?;
+                        let mine =
+                            sqlx::query("SELECT seq, treaty, body FROM treaty_actions WHERE state = $1 ORDER BY seq")
+                                .bind(action.state.as_str())
+                                .fetch_all(&mut **tx)
+                                .await
+                                .map_err(|e| inner.err(e))?;
                         let mut view = inner.snapshot().dataset().clone();
                         view.treaty_actions.retain(|a| a.state != action.state);
                         for row in &mine {
-                            view.treaty_actions.push(decode(&row.try_get::<String, _>(0).map_err(|e| inner.err(e))?)?);
+                            // The rules need every action of the state: one that cannot be read stops this one.
+                            let body: String = row.try_get(2).map_err(|e| inner.err(e))?;
+                            view.treaty_actions.push(try_decode(&body).map_err(|reason| StorageError::Unreadable {
+                                resource: action_resource(
+                                    row.try_get::<i64, _>(1).unwrap_or(0),
+                                    row.try_get::<i64, _>(0).unwrap_or(0),
+                                ),
+                                reason,
+                            })?);
                         }
                         view.check_new_action(&action)?;
                         inner.insert_action(tx, &action).await?;
@@ -1367,20 +1540,20 @@ impl Store for SqlStore {
         let scope = format!("treaty_actions?{treaty:?}&{state:?}");
         let inner = &self.inner;
         inner
-            .page(&sql, params, &scope, page, |row| {
-                decode(&row.try_get::<String, _>("body").map_err(|e| inner.err(e))?)
+            .page_readable(&sql, params, &scope, page, |row| {
+                Ok(try_decode(&row.try_get::<String, _>("body").map_err(|e| inner.err(e))?).ok())
             })
             .await
     }
 
     async fn get_activity(&self, id: &str) -> Result<Versioned<Activity>> {
-        let row = sqlx::query("SELECT etag, body FROM activities WHERE id = $1")
+        let row = sqlx::query("SELECT id, etag, body FROM activities WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.inner.pool)
             .await
             .map_err(|e| self.inner.err(e))?
             .ok_or_else(|| StorageError::NotFound { kind: "activity", id: id.to_owned() })?;
-        versioned_activity(&self.inner, &row)
+        activity_row(&self.inner, &row)?.map_err(|u| u.error())
     }
 
     async fn list_activities(&self, filter: &Filter, page: &PageRequest) -> Result<Page<Arc<Versioned<Activity>>>> {
@@ -1399,10 +1572,10 @@ impl Store for SqlStore {
         page: &PageRequest,
     ) -> Result<Page<Arc<Versioned<Activity>>>> {
         let (condition, params) = filter_sql::to_sql(filter);
-        let sql = format!("SELECT seq, etag, body FROM activities a WHERE ({condition})");
+        let sql = format!("SELECT id, seq, etag, body FROM activities a WHERE ({condition})");
         let scope = format!("activities?{filter}");
         let inner = &self.inner;
-        inner.page(&sql, params, &scope, page, |row| versioned_activity(inner, row).map(Arc::new)).await
+        inner.page_readable(&sql, params, &scope, page, |row| Ok(activity_row(inner, row)?.ok().map(Arc::new))).await
     }
 
     async fn create_activity(&self, ctx: &WriteContext, activity: Activity) -> Result<Versioned<Activity>> {
@@ -1510,22 +1683,27 @@ impl Store for SqlStore {
             .await
             .map_err(|e| self.inner.err(e))?
             .ok_or_else(|| StorageError::NotFound { kind: kind.as_str(), id: id.to_owned() })?;
-        Ok(Versioned { etag: etag_of(row.0), record: Record::from_body(kind, &row.1)? })
+        let record = Record::from_body(kind, &row.1).map_err(|e| StorageError::Unreadable {
+            resource: format!("records/{}/{id}", kind.as_str()),
+            reason: e.to_string(),
+        })?;
+        Ok(Versioned { etag: etag_of(row.0), record })
     }
 
     async fn list_records(&self, kind: RecordKind, page: &PageRequest) -> Result<Page<Versioned<Record>>> {
         let inner = &self.inner;
         inner
-            .page(
+            .page_readable(
                 "SELECT seq, etag, body FROM records WHERE kind = $1",
                 vec![Param::Text(kind.as_str().to_owned())],
                 &format!("records/{}", kind.as_str()),
                 page,
                 |row| {
-                    Ok(Versioned {
-                        etag: etag_of(row.try_get::<i64, _>("etag").map_err(|e| inner.err(e))?),
-                        record: Record::from_body(kind, &row.try_get::<String, _>("body").map_err(|e| inner.err(e))?)?,
-                    })
+                    let body: String = row.try_get("body").map_err(|e| inner.err(e))?;
+                    // A record that cannot be decoded is skipped here and named by `find_unreadable`.
+                    Ok(Record::from_body(kind, &body)
+                        .ok()
+                        .map(|record| Versioned { etag: etag_of(row.try_get::<i64, _>("etag").unwrap_or(0)), record }))
                 },
             )
             .await
@@ -1635,8 +1813,13 @@ impl Store for SqlStore {
             tx: &mut Transaction<'static, Any>,
             sql: &str,
         ) -> Result<Vec<T>> {
+            // Rows that cannot be decoded are left out (`find_unreadable` names them).
             let rows = sqlx::query(sql).fetch_all(&mut **tx).await.map_err(|e| inner.err(e))?;
-            rows.iter().map(|r| decode(&r.try_get::<String, _>(0).map_err(|e| inner.err(e))?)).collect()
+            let mut out = Vec::with_capacity(rows.len());
+            for r in &rows {
+                out.extend(try_decode(&r.try_get::<String, _>(0).map_err(|e| inner.err(e))?).ok());
+            }
+            Ok(out)
         }
         ds.treaties = all(inner, &mut tx, "SELECT body FROM treaties ORDER BY seq").await?;
         ds.states = all(inner, &mut tx, "SELECT body FROM states ORDER BY seq").await?;
@@ -1649,7 +1832,9 @@ impl Store for SqlStore {
                 .await
                 .map_err(|e| inner.err(e))?;
             for row in &rows {
-                Record::from_body(kind, &row.try_get::<String, _>(0).map_err(|e| inner.err(e))?)?.add_to(&mut ds);
+                if let Ok(r) = Record::from_body(kind, &row.try_get::<String, _>(0).map_err(|e| inner.err(e))?) {
+                    r.add_to(&mut ds);
+                }
             }
         }
         tx.rollback().await.map_err(|e| inner.err(e))?;
@@ -1683,6 +1868,156 @@ impl Store for SqlStore {
                 },
             )
             .await
+    }
+
+    fn unreadable(&self) -> Vec<Unreadable> {
+        self.inner.quarantine.lock().map(|q| q.all()).unwrap_or_default()
+    }
+
+    async fn find_unreadable(&self) -> Result<Vec<Unreadable>> {
+        let inner = &self.inner;
+        let rows = |sql: &'static str| async move {
+            let rows: Vec<(String, String)> =
+                sqlx::query_as(sql).fetch_all(&inner.pool).await.map_err(|e| inner.err(e))?;
+            Ok::<_, StorageError>(rows)
+        };
+        let mut found = Vec::new();
+        let mut check = |resource: String, body: String, reason: Option<String>| {
+            if let Some(reason) = reason {
+                found.push(Unreadable { resource, reason, body });
+            }
+        };
+        for (key, body) in rows("SELECT CAST(number AS TEXT), body FROM treaties ORDER BY seq").await? {
+            let reason = try_decode::<Treaty>(&body).err();
+            check(format!("treaties/{key}"), body, reason);
+        }
+        for (key, body) in rows("SELECT code, body FROM states ORDER BY seq").await? {
+            let reason = try_decode::<State>(&body).err();
+            check(format!("countries/{key}"), body, reason);
+        }
+        for (key, body) in rows(
+            "SELECT CAST(treaty AS TEXT) || '/actions/' || CAST(seq AS TEXT), body FROM treaty_actions ORDER BY seq",
+        )
+        .await?
+        {
+            let reason = try_decode::<TreatyAction>(&body).err();
+            check(format!("treaties/{key}"), body, reason);
+        }
+        for (key, body) in rows("SELECT id, body FROM activities ORDER BY seq").await? {
+            let reason = try_decode::<Activity>(&body).err();
+            check(format!("activities/{key}"), body, reason);
+        }
+        let records: Vec<(String, String, String)> =
+            sqlx::query_as("SELECT kind, id, body FROM records ORDER BY kind, seq")
+                .fetch_all(&inner.pool)
+                .await
+                .map_err(|e| inner.err(e))?;
+        for (kind_name, id, body) in records {
+            let reason = match RecordKind::ALL.iter().find(|k| k.as_str() == kind_name) {
+                Some(kind) => Record::from_body(*kind, &body).err().map(|e| e.to_string()),
+                None => Some(format!("unknown kind of record `{kind_name}`")),
+            };
+            check(format!("records/{kind_name}/{id}"), body, reason);
+        }
+        Ok(found)
+    }
+
+    async fn delete_unreadable(&self, ctx: &WriteContext, resource: &str) -> Result<()> {
+        /// Which row a resource name designates.
+        enum Row {
+            Activity(String),
+            Action(i64, i64),
+            Record(String, String),
+        }
+        let refused = |reason: &str| {
+            StorageError::Rule(core_model::ModelError::Field { field: "name".to_owned(), reason: reason.to_owned() })
+        };
+        let parts: Vec<&str> = resource.split('/').collect();
+        let row = match parts.as_slice() {
+            ["activities", id] if !id.is_empty() => Row::Activity((*id).to_owned()),
+            ["treaties", treaty, "actions", seq] => match (treaty.parse(), seq.parse()) {
+                (Ok(t), Ok(s)) => Row::Action(t, s),
+                _ => return Err(refused(&format!("`{resource}` is not a treaty action's name"))),
+            },
+            ["records", kind, id] if !id.is_empty() => Row::Record((*kind).to_owned(), (*id).to_owned()),
+            ["treaties", _] | ["countries", _] => {
+                return Err(refused(&format!(
+                    "`{resource}`: treaties and states are not deleted (every status rests on them); import a \
+                     dataset that holds them instead"
+                )));
+            }
+            _ => {
+                return Err(refused(&format!(
+                    "`{resource}` is not the name of a stored record (activities/ID, treaties/N/actions/SEQ, \
+                     records/KIND/ID)"
+                )));
+            }
+        };
+        let resource_owned = resource.to_owned();
+        self.inner
+            .write(
+                ctx,
+                DELETE_UNREADABLE,
+                resource,
+                body(move |inner, tx| {
+                    Box::pin(async move {
+                        let (select, delete, params): (&str, &str, Vec<Param>) = match &row {
+                            Row::Activity(id) => (
+                                "SELECT body FROM activities WHERE id = $1",
+                                "DELETE FROM activities WHERE id = $1",
+                                vec![Param::Text(id.clone())],
+                            ),
+                            Row::Action(treaty, seq) => (
+                                "SELECT body FROM treaty_actions WHERE treaty = $1 AND seq = $2",
+                                "DELETE FROM treaty_actions WHERE treaty = $1 AND seq = $2",
+                                vec![Param::Int(*treaty), Param::Int(*seq)],
+                            ),
+                            Row::Record(kind, id) => (
+                                "SELECT body FROM records WHERE kind = $1 AND id = $2",
+                                "DELETE FROM records WHERE kind = $1 AND id = $2",
+                                vec![Param::Text(kind.clone()), Param::Text(id.clone())],
+                            ),
+                        };
+                        let found = bind_all(sqlx::query(select), &params)
+                            .fetch_optional(&mut **tx)
+                            .await
+                            .map_err(|e| inner.err(e))?;
+                        let Some(found) = found else {
+                            return Err(StorageError::NotFound { kind: "stored record", id: resource_owned.clone() });
+                        };
+                        let stored: String = found.try_get(0).map_err(|e| inner.err(e))?;
+                        let readable = match &row {
+                            Row::Activity(_) => try_decode::<Activity>(&stored).is_ok(),
+                            Row::Action(..) => try_decode::<TreatyAction>(&stored).is_ok(),
+                            Row::Record(kind, _) => RecordKind::ALL
+                                .iter()
+                                .find(|k| k.as_str() == kind)
+                                .is_some_and(|k| Record::from_body(*k, &stored).is_ok()),
+                        };
+                        if readable {
+                            return Err(StorageError::Rule(core_model::ModelError::Field {
+                                field: "name".to_owned(),
+                                reason: format!(
+                                    "{resource_owned} can be read: delete it with the ordinary method, not as unreadable"
+                                ),
+                            }));
+                        }
+                        bind_all(sqlx::query(delete), &params).execute(&mut **tx).await.map_err(|e| {
+                            match classify(&e) {
+                                Some("foreign-key") => StorageError::StillReferenced {
+                                    kind: "record",
+                                    id: resource_owned.clone(),
+                                    detail: "other records name it".to_owned(),
+                                },
+                                _ => inner.err(e),
+                            }
+                        })?;
+                        Ok::<Effect, StorageError>(Effect::deleted(stored))
+                    })
+                }),
+            )
+            .await?;
+        Ok(())
     }
 
     async fn ping(&self, within: std::time::Duration) -> Result<()> {

@@ -43,6 +43,15 @@ impl TestStore {
         Arc::new(SqlStore::open(&self.url, OpenOptions::default()).await.expect("reopen"))
     }
 
+    /// Runs a statement on the store's database directly, as someone editing it by hand would.
+    pub(crate) async fn execute_by_hand(&self, sql: &str) {
+        use sqlx::Connection;
+        sqlx::any::install_default_drivers();
+        let mut conn = sqlx::AnyConnection::connect(&self.url).await.expect("connect by hand");
+        sqlx::query(sql).execute(&mut conn).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+        conn.close().await.expect("close");
+    }
+
     /// The SQLite file, for SQLite stores.
     pub(crate) fn path(&self) -> Option<std::path::PathBuf> {
         match &self.place {
