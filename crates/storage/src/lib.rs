@@ -30,7 +30,7 @@ use core_model::{Activity, CountryCode, Dataset, Filter, TreatyAction, TreatyNum
 pub use error::{Result, StorageError};
 pub use record::{Record, RecordKind};
 pub use snapshot::Snapshot;
-pub use sql::{Backend, OpenOptions, SCHEMA_VERSION, SqlStore};
+pub use sql::{Backend, OpenOptions, SCHEMA_VERSION, SqlStore, redact_url};
 
 /// Who writes, and on behalf of which request.
 #[derive(Debug, Clone, PartialEq, Eq)]
