@@ -258,6 +258,11 @@ fn a_store_password_from_the_environment_or_a_file_reaches_the_database_and_noth
     let secret = "S3cret Pw+/&=?#@%-from-a-file";
     let file = dir.path().join("pgpassword");
     std::fs::write(&file, format!("{secret}\n")).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
     let env_secret = "S3cretPw-from-PGPASSWORD";
     for (args_extra, envs, expected) in [
         (vec![], vec![("PGPASSWORD", env_secret)], env_secret),
@@ -276,6 +281,8 @@ fn a_store_password_from_the_environment_or_a_file_reaches_the_database_and_noth
         assert!(log.contains(&format!("cannot open the store {url}")), "{log}");
         assert!(log.contains("password authentication failed"), "{log}");
         assert_no_secret("the log", &log, expected);
+        let exposed = "the store password file is readable by group or others";
+        assert_eq!(log.contains(exposed), cfg!(unix) && expected == secret, "{log}");
     }
     // A URL with a password and a password file: refused, without printing either.
     let (ok, _, stderr) = cli(
