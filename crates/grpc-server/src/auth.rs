@@ -54,6 +54,10 @@ pub struct Auth {
     pub require_token_for_reads: bool,
 }
 
+/// The shortest token `cybercrime hash-token` accepts, in characters. The tokens file holds unsalted SHA-256
+/// hashes, which only protect long random tokens (`cybercrime new-token` makes 64 hexadecimal digits).
+pub const MIN_TOKEN_CHARS: usize = 24;
+
 /// The SHA-256 of a token, as lowercase hex (what the tokens file holds).
 pub fn hash_token(token: &str) -> String {
     Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
@@ -68,6 +72,29 @@ fn parse_hex32(s: &str) -> Option<[u8; 32]> {
         out[i] = u8::from_str_radix(std::str::from_utf8(chunk).ok()?, 16).ok()?;
     }
     Some(out)
+}
+
+/// What users other than the file's owner may do with `path` (`"readable by group or others"`, ...), when
+/// anything; `None` when only its owner has access, or when this cannot be known (not Unix, or no metadata).
+/// A tokens or password file others can read gives away the hashes of weak tokens or the password itself; one
+/// others can write lets them add a token of their own.
+pub fn others_access(path: &Path) -> Option<&'static str> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path).ok()?.permissions().mode();
+        match (mode & 0o044 != 0, mode & 0o022 != 0) {
+            (true, true) => Some("readable and writable by group or others"),
+            (true, false) => Some("readable by group or others"),
+            (false, true) => Some("writable by group or others"),
+            (false, false) => None,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
+    }
 }
 
 /// Equal in constant time (for equal lengths).
@@ -87,11 +114,20 @@ impl Auth {
     /// [[token]]
     /// principal = "editor@coe"
     /// role = "editor"            # reader, editor or admin
-    /// sha256 = "9f86d081..."     # `cybercrime hash-token TOKEN` prints it
+    /// sha256 = "9f86d081..."     # `cybercrime new-token` prints it, `cybercrime hash-token` too
     /// ```
+    ///
+    /// A file others may read or write is served, with a warning in the log.
     pub fn load(path: &Path, require_token_for_reads: bool) -> anyhow::Result<Auth> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| anyhow::anyhow!("cannot read tokens file {}: {e}", path.display()))?;
+        if let Some(access) = others_access(path) {
+            tracing::warn!(
+                file = %path.display(),
+                access,
+                "the tokens file is {access}: restrict it to the server's user (chmod 600)"
+            );
+        }
         let file: TokensFile =
             toml::from_str(&text).map_err(|e| anyhow::anyhow!("tokens file {}: {}", path.display(), e.message()))?;
         let mut entries = Vec::new();
@@ -108,16 +144,26 @@ impl Auth {
         Ok(Auth { entries, require_token_for_reads })
     }
 
-    /// The principal of a request, from its `authorization: Bearer TOKEN` header.
+    /// The principal of a request, from its `authorization: Bearer TOKEN` header. A request with more than one
+    /// `authorization` value is refused (UNAUTHENTICATED) rather than judged by one of them: a proxy that reads
+    /// another one would disagree about who calls. The scheme is case-insensitive (RFC 7235: `Bearer`, `bearer`,
+    /// `BEARER`); the token is taken without the white space around it.
     pub fn principal(&self, metadata: &MetadataMap) -> Result<Principal> {
-        let Some(value) = metadata.get("authorization") else {
+        let mut values = metadata.get_all("authorization").iter();
+        let Some(value) = values.next() else {
             return Ok(Principal { name: "anonymous".to_owned(), role: None });
         };
+        if values.next().is_some() {
+            return Err(ServiceError::Unauthenticated(
+                "the request has more than one authorization header: send exactly one, `Bearer TOKEN`".into(),
+            ));
+        }
         let value =
             value.to_str().map_err(|_| ServiceError::Unauthenticated("the authorization header is not text".into()))?;
         let token = value
-            .strip_prefix("Bearer ")
-            .or_else(|| value.strip_prefix("bearer "))
+            .split_once(' ')
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token)
             .ok_or_else(|| ServiceError::Unauthenticated("the authorization header must be `Bearer TOKEN`".into()))?;
         let hash: [u8; 32] = Sha256::digest(token.trim().as_bytes()).into();
         // Look at every entry, so that the time taken does not tell which matched.
@@ -151,6 +197,94 @@ impl Auth {
                 p.name
             ))),
             Some(Role::Editor | Role::Admin) => Ok(p),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tonic::metadata::MetadataValue;
+
+    use super::*;
+
+    const EDITOR: &str = "editor-token-0123456789abcdef";
+    const READER: &str = "reader-token-0123456789abcdef";
+
+    fn auth() -> Auth {
+        let entry =
+            |token: &str, name: &str, role| (parse_hex32(&hash_token(token)).expect("hash"), name.to_owned(), role);
+        Auth {
+            entries: vec![entry(EDITOR, "editor@test", Role::Editor), entry(READER, "reader@test", Role::Reader)],
+            require_token_for_reads: false,
+        }
+    }
+
+    fn metadata(values: &[&str]) -> MetadataMap {
+        let mut m = MetadataMap::new();
+        for v in values {
+            m.append("authorization", MetadataValue::try_from(*v).expect("ASCII"));
+        }
+        m
+    }
+
+    fn refusal(values: &[&str]) -> String {
+        match auth().principal(&metadata(values)) {
+            Err(ServiceError::Unauthenticated(m)) => m,
+            other => panic!("{values:?}: not UNAUTHENTICATED: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_scheme_is_case_insensitive() {
+        for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
+            let p = auth().principal(&metadata(&[&format!("{scheme} {EDITOR}")])).expect(scheme);
+            assert_eq!((p.name.as_str(), p.role), ("editor@test", Some(Role::Editor)), "{scheme}");
+        }
+        // White space around the token is not part of it.
+        let p = auth().principal(&metadata(&[&format!("Bearer   {EDITOR}  ")])).expect("spaces");
+        assert_eq!(p.name, "editor@test");
+        for other in [format!("Basic {EDITOR}"), format!("Bearer{EDITOR}"), format!("Bearers {EDITOR}"), EDITOR.into()]
+        {
+            assert_eq!(refusal(&[&other]), "the authorization header must be `Bearer TOKEN`", "{other}");
+        }
+        assert_eq!(refusal(&["Bearer not-a-known-token-at-all-xxxx"]), "the token is not valid");
+    }
+
+    #[test]
+    fn more_than_one_authorization_header_is_refused_whatever_they_hold() {
+        let expected = "the request has more than one authorization header: send exactly one, `Bearer TOKEN`";
+        let editor = format!("Bearer {EDITOR}");
+        let reader = format!("Bearer {READER}");
+        for values in [
+            vec![editor.as_str(), reader.as_str()],
+            vec![reader.as_str(), editor.as_str()],
+            vec!["garbage", editor.as_str()],
+            vec![editor.as_str(), editor.as_str()],
+        ] {
+            assert_eq!(refusal(&values), expected, "{values:?}");
+        }
+        // One header: as before.
+        assert_eq!(auth().principal(&metadata(&[&reader])).expect("reader").name, "reader@test");
+        assert_eq!(auth().principal(&metadata(&[])).expect("anonymous").name, "anonymous");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_file_others_can_read_or_write_is_reported() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("tokens.toml");
+        std::fs::write(&path, "").expect("write");
+        for (mode, expected) in [
+            (0o600, None),
+            (0o400, None),
+            (0o640, Some("readable by group or others")),
+            (0o604, Some("readable by group or others")),
+            (0o620, Some("writable by group or others")),
+            (0o666, Some("readable and writable by group or others")),
+        ] {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+            assert_eq!(others_access(&path), expected, "{mode:o}");
         }
     }
 }

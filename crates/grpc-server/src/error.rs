@@ -67,6 +67,28 @@ fn bounded(text: &str) -> std::borrow::Cow<'_, str> {
     format!("{}… (cut: {} bytes in all)", &text[..end], text.len()).into()
 }
 
+/// Text that may come from a caller, for a log line: control characters (newline, carriage return, escape, ...),
+/// the Unicode line and paragraph separators, and the bidirectional overrides are written as escapes
+/// (`\n`, `\u{2028}`), so that the text can neither start a log line of its own nor reorder what a terminal shows.
+#[derive(Debug, Clone, Copy)]
+pub struct Escaped<'a>(pub &'a str);
+
+impl std::fmt::Display for Escaped<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use std::fmt::Write;
+        for c in self.0.chars() {
+            let escape = c.is_control()
+                || matches!(c, '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+            if escape {
+                write!(f, "{}", c.escape_default())?;
+            } else {
+                f.write_char(c)?;
+            }
+        }
+        Ok(())
+    }
+}
+
 fn status(code: Code, message: String, reason: &str, bad_field: Option<(&str, &str)>) -> Status {
     let message = bounded(&message).into_owned();
     let bad_field = bad_field.map(|(field, description)| (bounded(field), bounded(description)));
@@ -75,10 +97,12 @@ fn status(code: Code, message: String, reason: &str, bad_field: Option<(&str, &s
     if let Some((field, description)) = bad_field {
         details.add_bad_request_violation(field, description);
     }
+    // The refusal quotes what the caller sent: it is logged escaped (no caller's newline starts a log line of
+    // its own), and as `detail`, not `message`, which in a JSON log is the event's own message.
     if matches!(code, Code::Internal | Code::Unavailable | Code::Unknown | Code::DataLoss) {
-        tracing::warn!(code = ?code, %message, "request failed");
+        tracing::warn!(code = ?code, detail = %Escaped(&message), "request failed");
     } else {
-        tracing::info!(code = ?code, %message, "request refused");
+        tracing::info!(code = ?code, detail = %Escaped(&message), "request refused");
     }
     Status::with_error_details(code, message, details)
 }
@@ -192,5 +216,15 @@ mod tests {
         assert!(violations[0].description.len() <= MAX_MESSAGE_LEN);
         let short = Status::from(ServiceError::invalid("name", "`x` is not a resource name"));
         assert_eq!(short.message(), "name: `x` is not a resource name");
+    }
+
+    #[test]
+    fn escaped_text_has_no_line_breaks_or_control_characters() {
+        let forged = "x\n2026-12-01T00:00:00Z  INFO forged\r\u{1b}[31m\u{2028}\u{202e}\t\0end";
+        let shown = Escaped(forged).to_string();
+        assert_eq!(shown, r"x\n2026-12-01T00:00:00Z  INFO forged\r\u{1b}[31m\u{2028}\u{202e}\t\u{0}end");
+        assert!(!shown.chars().any(|c| c.is_control()), "{shown:?}");
+        // Ordinary text, quotes and non-ASCII letters are left as they are.
+        assert_eq!(Escaped("name: `Côte d'Ivoire` \"x\"").to_string(), "name: `Côte d'Ivoire` \"x\"");
     }
 }

@@ -3,7 +3,7 @@
 // A command-line program talks to its user on stdout and stderr.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-use std::{net::SocketAddr, path::PathBuf, process::ExitCode, time::Duration};
+use std::{io::IsTerminal, net::SocketAddr, path::PathBuf, process::ExitCode, time::Duration};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -26,17 +26,15 @@ enum Command {
     Serve(ServeArgs),
     /// Load a dataset folder (the format of data/) into an empty store.
     Import {
-        /// The store.
-        #[arg(long, env = "CYBERCRIME_STORE", default_value = "sqlite://cybercrime.sqlite")]
-        store: String,
+        #[command(flatten)]
+        store: StoreArgs,
         /// The dataset folder.
         dir: PathBuf,
     },
     /// Write everything the store holds to a folder, in the dataset's own format.
     Export {
-        /// The store.
-        #[arg(long, env = "CYBERCRIME_STORE", default_value = "sqlite://cybercrime.sqlite")]
-        store: String,
+        #[command(flatten)]
+        store: StoreArgs,
         /// The folder to write (created if missing).
         dir: PathBuf,
     },
@@ -48,11 +46,74 @@ enum Command {
     /// Generate a progress report or a country brief, from the store or from a running server.
     #[command(subcommand)]
     Report(ReportCommand),
-    /// Print the SHA-256 of a token, for the tokens file.
+    /// Print the SHA-256 of a token read from standard input (one line), for the tokens file.
+    ///
+    /// The token is read from standard input, never from the command line (where the shell's history and the
+    /// process list would keep it): `cybercrime hash-token < token.txt`. It must have at least 24 characters,
+    /// printable ASCII without spaces; `cybercrime new-token` makes a random one.
     HashToken {
-        /// The token.
-        token: String,
+        /// Not accepted: a token on the command line is refused (pipe it to standard input).
+        #[arg(hide = true)]
+        token: Option<String>,
     },
+    /// Make a random 256-bit token and print it, with its `[[token]]` table for the tokens file.
+    ///
+    /// The first line printed is the token (64 hexadecimal digits): give it to its holder, it is kept nowhere
+    /// else. Then comes the table to append to the tokens file, which holds only the token's SHA-256.
+    NewToken {
+        /// Whose token it is, e.g. editor@coe (what the log and the audit entries name).
+        #[arg(long)]
+        principal: String,
+        /// Its role: reader, editor or admin.
+        #[arg(long, default_value = "reader", value_parser = ["reader", "editor", "admin"])]
+        role: String,
+    },
+}
+
+/// Where the store is, and the password to reach it with.
+#[derive(Debug, clap::Args)]
+struct StoreArgs {
+    /// The store: sqlite://PATH (default) or postgres://USER@HOST/DB. Give a PostgreSQL password with
+    /// --store-password-file or PGPASSWORD (or ~/.pgpass), not in the URL: a URL on the command line shows in
+    /// the process list. Logs and messages show the URL without its password.
+    #[arg(long, env = "CYBERCRIME_STORE", hide_env_values = true, default_value = "sqlite://cybercrime.sqlite")]
+    store: String,
+    /// A file holding the PostgreSQL password (one line), for a --store URL without one.
+    #[arg(long, env = "CYBERCRIME_STORE_PASSWORD_FILE")]
+    store_password_file: Option<PathBuf>,
+}
+
+impl StoreArgs {
+    /// The URL to connect with: `--store`, with the password of `--store-password-file` when one is given.
+    fn connect_url(&self) -> anyhow::Result<String> {
+        let Some(path) = &self.store_password_file else { return Ok(self.store.clone()) };
+        let shown = storage::redact_url(&self.store);
+        if !(self.store.starts_with("postgres://") || self.store.starts_with("postgresql://")) {
+            anyhow::bail!("--store-password-file is for PostgreSQL stores, and {shown} is not one");
+        }
+        if shown != self.store {
+            anyhow::bail!("the store URL {shown} holds a password already: give it in one place, the password file");
+        }
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the store password file {}", path.display()))?;
+        if let Some(access) = grpc_server::auth::others_access(path) {
+            tracing::warn!(
+                file = %path.display(),
+                access,
+                "the store password file is {access}: restrict it to the server's user (chmod 600)"
+            );
+        }
+        let password = text.strip_suffix('\n').map(|p| p.strip_suffix('\r').unwrap_or(p)).unwrap_or(&text);
+        if password.is_empty() || password.contains(['\n', '\r']) {
+            anyhow::bail!("the store password file {} must hold one line: the password", path.display());
+        }
+        let encoded: String = password
+            .bytes()
+            .map(|b| if b.is_ascii_alphanumeric() { char::from(b).to_string() } else { format!("%{b:02X}") })
+            .collect();
+        let sep = if self.store.contains('?') { '&' } else { '?' };
+        Ok(format!("{}{sep}password={encoded}", self.store))
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -104,9 +165,8 @@ struct ServeArgs {
     /// Address to listen on (port 0: a free port, printed at start).
     #[arg(long, env = "CYBERCRIME_ADDR", default_value = "127.0.0.1:50051")]
     addr: SocketAddr,
-    /// The store: sqlite://PATH (default) or postgres://USER@HOST/DB.
-    #[arg(long, env = "CYBERCRIME_STORE", default_value = "sqlite://cybercrime.sqlite")]
-    store: String,
+    #[command(flatten)]
+    store: StoreArgs,
     /// Tokens file: TOML, one `[[token]]` table per token with principal, role (reader, editor or admin) and sha256.
     #[arg(long, env = "CYBERCRIME_TOKENS")]
     tokens: Option<PathBuf>,
@@ -119,7 +179,8 @@ struct ServeArgs {
     /// TLS private key (PEM).
     #[arg(long, env = "CYBERCRIME_TLS_KEY", requires = "tls_cert")]
     tls_key: Option<PathBuf>,
-    /// CA certificate clients must present certificates of (mutual TLS).
+    /// CA certificate clients must present certificates of (mutual TLS). A network gate only: who calls (the
+    /// principal and its role) still comes from the bearer token, and no revocation list is read.
     #[arg(long, env = "CYBERCRIME_TLS_CLIENT_CA", requires = "tls_cert")]
     tls_client_ca: Option<PathBuf>,
     /// Log format: text or json.
@@ -154,7 +215,11 @@ impl Default for ServeArgs {
 
 fn init_logging(format: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    // Colours only on a terminal: a log written to a file or a pipe holds no escape sequences.
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
     if format == "json" {
         builder.json().init();
     } else {
@@ -186,25 +251,29 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Import { store, dir }) => {
             init_logging("text");
             let dataset = parse_dir(&dir)?;
+            let shown = storage::redact_url(&store.store);
             let s = storage::SqlStore::open(
-                &store,
+                &store.connect_url()?,
                 storage::OpenOptions { load_bundled_if_empty: false, ..Default::default() },
             )
-            .await?;
+            .await
+            .with_context(|| format!("cannot open the store {shown}"))?;
             use storage::Store;
             s.import(&storage::WriteContext::by("cybercrime import"), &dataset).await?;
-            println!("imported {} into {store}", dir.display());
+            println!("imported {} into {shown}", dir.display());
             Ok(())
         }
         Some(Command::Export { store, dir }) => {
             init_logging("text");
-            let s = storage::open(&store).await?;
+            let shown = storage::redact_url(&store.store);
+            let s =
+                storage::open(&store.connect_url()?).await.with_context(|| format!("cannot open the store {shown}"))?;
             let dataset = s.export().await?;
             std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
             for (name, text) in dataset.to_files() {
                 std::fs::write(dir.join(&name), text).with_context(|| format!("cannot write {name}"))?;
             }
-            println!("exported {store} to {}", dir.display());
+            println!("exported {shown} to {}", dir.display());
             Ok(())
         }
         Some(Command::Check { dir }) => {
@@ -221,10 +290,73 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Some(Command::Report(command)) => report(command).await,
         Some(Command::HashToken { token }) => {
+            if token.is_some() {
+                anyhow::bail!(
+                    "hash-token reads the token from standard input, not from the command line (where the shell's \
+                     history and the process list keep it): `cybercrime hash-token < token.txt`, or run \
+                     `cybercrime hash-token`, type the token and press Enter; `cybercrime new-token` makes a random one"
+                );
+            }
+            let token = read_token()?;
             println!("{}", grpc_server::auth::hash_token(&token));
             Ok(())
         }
+        Some(Command::NewToken { principal, role }) => {
+            let mut bytes = [0u8; 32];
+            getrandom::getrandom(&mut bytes).map_err(|e| anyhow::anyhow!("no random numbers from the system: {e}"))?;
+            let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+            println!("{token}");
+            println!();
+            println!("[[token]]");
+            println!("principal = {}", serde_json::to_string(&principal)?);
+            println!("role = \"{role}\"");
+            println!("sha256 = \"{}\"", grpc_server::auth::hash_token(&token));
+            eprintln!(
+                "cybercrime: the first line is the token: give it to {principal}, it is kept nowhere else; append the \
+                 [[token]] table to the tokens file (readable by the server's user only)"
+            );
+            Ok(())
+        }
     }
+}
+
+/// The token of `hash-token`: one line of standard input, its line ending removed; refused when it is not fit
+/// for a tokens file (too short, or holding characters an `authorization` header cannot carry as sent).
+fn read_token() -> anyhow::Result<String> {
+    use std::io::{BufRead, Read};
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        eprintln!("cybercrime: type the token and press Enter");
+    }
+    let mut lock = stdin.lock();
+    let mut line = String::new();
+    lock.read_line(&mut line).context("cannot read the token from standard input")?;
+    let mut rest = String::new();
+    if !stdin.is_terminal() {
+        lock.read_to_string(&mut rest).context("cannot read standard input")?;
+    }
+    let token = line.strip_suffix('\n').map(|l| l.strip_suffix('\r').unwrap_or(l)).unwrap_or(&line);
+    if !rest.is_empty() {
+        anyhow::bail!("standard input holds more than one line: give the token alone, on one line");
+    }
+    if token.is_empty() {
+        anyhow::bail!("no token on standard input: `cybercrime hash-token < token.txt`");
+    }
+    if let Some(c) = token.chars().find(|c| !c.is_ascii_graphic()) {
+        anyhow::bail!(
+            "the token holds {c:?}: a token is printable ASCII without spaces (it travels in an HTTP header, and \
+             the server ignores the spaces around it)"
+        );
+    }
+    let n = token.chars().count();
+    if n < grpc_server::auth::MIN_TOKEN_CHARS {
+        anyhow::bail!(
+            "the token has {n} characters: a token needs at least {} (the tokens file keeps only its unsalted \
+             SHA-256, which protects long random tokens only); `cybercrime new-token` makes one",
+            grpc_server::auth::MIN_TOKEN_CHARS
+        );
+    }
+    Ok(token.to_owned())
 }
 
 async fn report(command: ReportCommand) -> anyhow::Result<()> {
@@ -295,13 +427,20 @@ async fn report(command: ReportCommand) -> anyhow::Result<()> {
 
 async fn serve(args: ServeArgs, explain: bool) -> anyhow::Result<()> {
     init_logging(&args.log_format);
+    if args.tokens.is_some() && args.tls_cert.is_none() && !args.addr.ip().is_loopback() {
+        tracing::warn!(
+            addr = %args.addr,
+            "tokens are in use without TLS on an address that is not a loopback address: bearer tokens travel in \
+             clear text; serve TLS (--tls-cert, --tls-key) or listen on 127.0.0.1 behind a TLS proxy"
+        );
+    }
     let tls = match (args.tls_cert, args.tls_key) {
         (Some(cert), Some(key)) => Some(TlsFiles { cert, key, client_ca: args.tls_client_ca }),
         _ => None,
     };
     let config = ServerConfig {
         addr: args.addr,
-        store_url: args.store,
+        store_url: args.store.connect_url()?,
         tokens: args.tokens,
         require_token_for_reads: args.require_token_for_reads,
         tls,

@@ -101,7 +101,7 @@ pub async fn serve(
     };
     let store = storage::open(&config.store_url)
         .await
-        .with_context(|| format!("cannot open the store {}", config.store_url))?;
+        .with_context(|| format!("cannot open the store {}", storage::redact_url(&config.store_url)))?;
     let records = AppState::load_records(&*store).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let (stop_streams, shutdown_rx) = tokio::sync::watch::channel(false);
     let services = Services(Arc::new(AppState::new(store, auth, records, shutdown_rx, config.max_watchers)));
@@ -174,7 +174,7 @@ pub async fn serve(
     for name in ["", TREATY, ACTIVITY, COUNTRY, PROGRAMME, REPORT, ADMIN] {
         health.set_service_status(name, tonic_health::ServingStatus::Serving).await;
     }
-    tracing::info!(%addr, store = %config.store_url, startup_ms = started.elapsed().as_millis() as u64, "serving");
+    tracing::info!(%addr, store = %storage::redact_url(&config.store_url), startup_ms = started.elapsed().as_millis() as u64, "serving");
     on_ready(addr);
     let monitor = tokio::spawn(watch_store(
         services.0.store.clone(),

@@ -32,7 +32,7 @@ pub use error::{Result, StorageError};
 pub use quarantine::Unreadable;
 pub use record::{Record, RecordKind};
 pub use snapshot::Snapshot;
-pub use sql::{Backend, OpenOptions, SCHEMA_VERSION, SqlStore};
+pub use sql::{Backend, OpenOptions, SCHEMA_VERSION, SqlStore, redact_url};
 
 /// Who writes, and on behalf of which request.
 #[derive(Debug, Clone, PartialEq, Eq)]

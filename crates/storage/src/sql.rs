@@ -206,7 +206,69 @@ fn notify_channel(schema: &str) -> String {
     format!("cybercrime_{clean}")
 }
 
-/// Splits a store URL into backend, the URL to connect to, a printable location, and whether it is in memory.
+/// `url` as logs and messages may show it: without a password. The password of the URL's user
+/// (`scheme://user:password@host`) is removed, and so is every query parameter named like a password
+/// (`?password=...`, which PostgreSQL URLs accept too). SQLite URLs (a file path, where `:` and `@` are just
+/// characters) are returned unchanged.
+///
+/// ```
+/// assert_eq!(
+///     storage::redact_url("postgres://cyber:S3cret@db.example:5432/cyber?sslmode=require&password=S3cret"),
+///     "postgres://cyber@db.example:5432/cyber?sslmode=require"
+/// );
+/// ```
+pub fn redact_url(url: &str) -> String {
+    if url.starts_with("sqlite:") {
+        return url.to_owned();
+    }
+    let (before_query, query) = match url.find(['?', '#']) {
+        Some(i) => url.split_at(i),
+        None => (url, ""),
+    };
+    // The user information ends at the last `@` before the query: a password that (wrongly) holds `/` or `@`
+    // unencoded is still treated as a password, never as a host or path to show.
+    let mut out = match (before_query.find("://"), before_query.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let user = before_query[s + 3..at].split(':').next().unwrap_or_default();
+            format!("{}{user}@{}", &before_query[..s + 3], &before_query[at + 1..])
+        }
+        (Some(s), _) => {
+            // No `@` before the query. A `:` in the host part followed by something that is not a port means
+            // a malformed URL whose password (wrongly) holds `?` or `#` unencoded: show none of it.
+            let authority = before_query[s + 3..].split('/').next().unwrap_or_default();
+            let host_port = authority.rsplit_once(']').map_or(authority, |(_, after)| after);
+            if host_port.split_once(':').is_some_and(|(_, port)| !port.bytes().all(|b| b.is_ascii_digit())) {
+                return format!("{}(a malformed URL, not shown)", &before_query[..s + 3]);
+            }
+            before_query.to_owned()
+        }
+        _ => before_query.to_owned(),
+    };
+    if let Some(rest) = query.strip_prefix('?') {
+        let (pairs, fragment) = rest.split_once('#').map_or((rest, None), |(q, f)| (q, Some(f)));
+        let kept: Vec<&str> = pairs
+            .split('&')
+            .filter(|pair| {
+                let key = pair.split('=').next().unwrap_or_default().to_ascii_lowercase();
+                !pair.is_empty() && !key.contains("password") && !key.contains("passwd")
+            })
+            .collect();
+        if !kept.is_empty() {
+            out.push('?');
+            out.push_str(&kept.join("&"));
+        }
+        if let Some(fragment) = fragment {
+            out.push('#');
+            out.push_str(fragment);
+        }
+    } else {
+        out.push_str(query);
+    }
+    out
+}
+
+/// Splits a store URL into backend, the URL to connect to, a printable location (without a password, see
+/// [`redact_url`]), and whether it is in memory.
 fn parse_url(url: &str) -> Result<(Backend, String, String, bool)> {
     if url == "sqlite::memory:" {
         return Ok((Backend::Sqlite, url.to_owned(), ":memory:".to_owned(), true));
@@ -221,18 +283,9 @@ fn parse_url(url: &str) -> Result<(Backend, String, String, bool)> {
         return Ok((Backend::Sqlite, format!("sqlite://{path}?{query}"), path.to_owned(), false));
     }
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        // The printable location hides a password.
-        let location = match (url.find("://"), url.find('@')) {
-            (Some(s), Some(at)) if at > s => {
-                let creds = &url[s + 3..at];
-                let user = creds.split(':').next().unwrap_or_default();
-                format!("{}{user}@{}", &url[..s + 3], &url[at + 1..])
-            }
-            _ => url.to_owned(),
-        };
-        return Ok((Backend::Postgres, url.to_owned(), location, false));
+        return Ok((Backend::Postgres, url.to_owned(), redact_url(url), false));
     }
-    Err(StorageError::BadUrl(url.to_owned()))
+    Err(StorageError::BadUrl(redact_url(url)))
 }
 
 /// Refuses, before SQLite touches it, a file that is not a SQLite database.
@@ -430,7 +483,7 @@ impl SqlStore {
 fn quiet(url: &str) -> Result<sqlx::any::AnyConnectOptions> {
     use sqlx::ConnectOptions;
     let options: sqlx::any::AnyConnectOptions =
-        url.parse().map_err(|e: sqlx::Error| StorageError::BadUrl(format!("{url}: {e}")))?;
+        url.parse().map_err(|e: sqlx::Error| StorageError::BadUrl(format!("{}: {e}", redact_url(url))))?;
     Ok(options
         .log_statements(log::LevelFilter::Off)
         .log_slow_statements(log::LevelFilter::Warn, std::time::Duration::from_secs(1)))
@@ -2053,6 +2106,36 @@ impl Store for SqlStore {
                 sqlx::query("SELECT 1").execute(&inner.pool).await.map_err(|e| inner.err(e))?;
                 Ok(())
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod redact_tests {
+    use super::redact_url;
+
+    #[test]
+    fn passwords_are_removed_from_store_urls() {
+        let cases = [
+            ("postgres://cyber:S3cret@db:5432/cyber", "postgres://cyber@db:5432/cyber"),
+            ("postgresql://cyber:S3cret@db/cyber?sslmode=require", "postgresql://cyber@db/cyber?sslmode=require"),
+            ("postgres://cyber@db/cyber?password=S3cret&sslmode=require", "postgres://cyber@db/cyber?sslmode=require"),
+            ("postgres://db/cyber?PassWord=S3cret", "postgres://db/cyber"),
+            ("postgres://cyber:S3c/r@t@db/cyber", "postgres://cyber@db/cyber"),
+            ("postgres://cyber:S3c?ret@db/cyber", "postgres://(a malformed URL, not shown)"),
+            ("postgres://cyber:S3c#ret@db/cyber", "postgres://(a malformed URL, not shown)"),
+            ("mysql://root:S3cret@db/cyber", "mysql://root@db/cyber"),
+            (
+                "postgres://[::1]:5432/cyber?options=-c%20search_path%3Dx",
+                "postgres://[::1]:5432/cyber?options=-c%20search_path%3Dx",
+            ),
+            ("postgres://cyber@db:5432/cyber", "postgres://cyber@db:5432/cyber"),
+            ("sqlite://data/a:b@c.sqlite", "sqlite://data/a:b@c.sqlite"),
+            ("sqlite::memory:", "sqlite::memory:"),
+        ];
+        for (url, shown) in cases {
+            assert_eq!(redact_url(url), shown, "{url}");
+            assert!(!redact_url(url).contains("S3c"), "{url}");
         }
     }
 }
