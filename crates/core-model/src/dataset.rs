@@ -556,7 +556,10 @@ impl Dataset {
         for s in &self.studies {
             refs(v, "studies.toml", format!("study {}", s.id), &s.source);
         }
-        refs(v, "programme.toml", "objective".to_owned(), &self.objective.source);
+        if !self.objective.text.is_empty() {
+            // An empty store's programme has no objective yet, and so no source.
+            refs(v, "programme.toml", "objective".to_owned(), &self.objective.source);
+        }
         for o in &self.outputs {
             refs(v, "programme.toml", format!("output {}", o.number), &o.source);
         }
