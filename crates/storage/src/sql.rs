@@ -34,15 +34,15 @@ use sqlx::{
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::{
-    AuditEntry, Change, Page, PageRequest, Record, RecordKind, Result, Snapshot, StorageError, Store, Versioned,
-    WriteContext, activity_index::ActivityIndex, filter_sql, record, token,
+    AuditEntry, Change, History, Page, PageRequest, Record, RecordKind, RequestEntry, Result, Snapshot, StorageError,
+    Store, Versioned, WriteContext, activity_index::ActivityIndex, filter_sql, record, token,
 };
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
 
 /// The newest schema version this build knows (`meta.schema_version`).
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 const APPLICATION: &str = "coe-cybercrime-store";
 /// The PostgreSQL advisory lock that serialises writers across replicas.
 const WRITE_LOCK_KEY: i64 = 0x0C0E_0185;
@@ -245,6 +245,23 @@ fn check_etag(kind: &'static str, id: &str, given: Option<&str>, current: i64) -
     }
 }
 
+/// `ctx` with the fingerprint of the write's input (e.g. the record written and the etag given) when it has a
+/// request id: a SHA-256 over the parts, each preceded by its length.
+fn fingerprinted(ctx: &WriteContext, input: impl FnOnce() -> Result<Vec<String>>) -> Result<WriteContext> {
+    use sha2::Digest;
+    let mut ctx = ctx.clone();
+    ctx.fingerprint = None;
+    if ctx.request_id.is_some() {
+        let mut hash = sha2::Sha256::new();
+        for part in input()? {
+            hash.update((part.len() as u64).to_be_bytes());
+            hash.update(part.as_bytes());
+        }
+        ctx.fingerprint = Some(hash.finalize().iter().map(|b| format!("{b:02x}")).collect());
+    }
+    Ok(ctx)
+}
+
 /// What a write stores as its response, to answer a repeated request id the same way.
 #[derive(Debug, Serialize, serde::Deserialize)]
 struct Replay {
@@ -378,7 +395,9 @@ impl SqlStore {
         let writer = tokio::spawn(writer(Arc::downgrade(&inner), jobs));
         inner.prepare(memory).await?;
         if options.load_bundled_if_empty && inner.is_empty().await? {
-            inner.import(&WriteContext::by("system"), &Dataset::bundled(), "load-bundled-dataset").await?;
+            inner
+                .import(&WriteContext::by("system"), &Dataset::bundled(), &History::default(), "load-bundled-dataset")
+                .await?;
         }
         inner.reload_snapshot().await?;
         inner.reload_activities().await?;
@@ -837,7 +856,9 @@ impl Inner {
     }
 
     /// One write of a group: its request id checked, its body, its audit entry and its request id recorded.
-    /// Answers the write's replay and whether it inserted a treaty action.
+    /// Answers the write's replay and whether it inserted a treaty action. A request id is the principal's own:
+    /// sent again with the same operation, resource and input (fingerprint) it gets the answer given then;
+    /// with anything else it is refused, without naming the earlier request.
     async fn run_one(
         &self,
         tx: &mut Tx,
@@ -847,19 +868,22 @@ impl Inner {
         body: WriteBody,
     ) -> Result<(Replay, bool)> {
         if let Some(request_id) = &ctx.request_id {
-            let seen: Option<(String, String, String)> =
-                sqlx::query_as("SELECT operation, resource, response FROM requests WHERE request_id = $1")
-                    .bind(request_id.as_str())
-                    .fetch_optional(&mut **tx)
-                    .await
-                    .map_err(|e| self.err(e))?;
-            if let Some((op, res, response)) = seen {
-                if op != operation || res != resource {
-                    return Err(StorageError::RequestIdReused {
-                        request_id: request_id.clone(),
-                        operation: op,
-                        resource: res,
-                    });
+            let seen: Option<(String, String, Option<String>, String)> = sqlx::query_as(
+                "SELECT operation, resource, fingerprint, response FROM requests WHERE principal = $1 AND request_id = $2",
+            )
+            .bind(ctx.principal.as_str())
+            .bind(request_id.as_str())
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(|e| self.err(e))?;
+            if let Some((op, res, fingerprint, response)) = seen {
+                // An id recorded before schema version 3 has no fingerprint: its operation and resource decide.
+                let same_input = match (&fingerprint, &ctx.fingerprint) {
+                    (Some(then), Some(now)) => then == now,
+                    _ => true,
+                };
+                if op != operation || res != resource || !same_input {
+                    return Err(StorageError::RequestIdReused { request_id: request_id.clone() });
                 }
                 return Ok((decode(&response)?, false));
             }
@@ -882,11 +906,14 @@ impl Inner {
         .map_err(|e| self.err(e))?;
         if let Some(request_id) = &ctx.request_id {
             sqlx::query(
-                "INSERT INTO requests (request_id, operation, resource, response, at) VALUES ($1, $2, $3, $4, $5)",
+                "INSERT INTO requests (principal, request_id, operation, resource, fingerprint, response, at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
             )
+            .bind(ctx.principal.as_str())
             .bind(request_id.as_str())
             .bind(operation)
             .bind(resource)
+            .bind(ctx.fingerprint.as_deref())
             .bind(encode(&effect.replay)?)
             .bind(at.as_str())
             .execute(&mut **tx)
@@ -1149,11 +1176,15 @@ impl Inner {
         Ok(())
     }
 
-    async fn import(&self, ctx: &WriteContext, dataset: &Dataset, operation: &str) -> Result<()> {
+    /// Loads `dataset` into an empty store with `history` (empty for a new store): every activity and record at
+    /// its etag there (1 when it names none), the audit log (at its positions, after any entry already here)
+    /// and the request ids, then this import's own audit entry.
+    async fn import(&self, ctx: &WriteContext, dataset: &Dataset, history: &History, operation: &str) -> Result<()> {
         let errors = dataset.validate();
         if !errors.is_empty() {
             return Err(StorageError::Dataset(core_model::DatasetErrors(errors)));
         }
+        history.check_names(dataset)?;
         let summary = format!(
             "{{\"treaties\":{},\"states\":{},\"treaty_actions\":{},\"activities\":{},\"records\":{}}}",
             dataset.treaties.len(),
@@ -1164,6 +1195,7 @@ impl Inner {
         );
         let inner = self;
         let dataset = dataset.clone();
+        let history = history.clone();
         inner
             .write(
                 ctx,
@@ -1171,7 +1203,8 @@ impl Inner {
                 "dataset",
                 body(move |inner, tx| {
                     Box::pin(async move {
-                        let dataset = &dataset;
+                        let (dataset, history) = (&dataset, &history);
+                        let etag = |resource: String| history.etags.get(&resource).copied().unwrap_or(1);
                         if !inner.is_empty_tx(tx).await? {
                             return Err(StorageError::NotEmpty);
                         }
@@ -1197,7 +1230,7 @@ impl Inner {
                             inner.insert_action(tx, a).await?;
                         }
                         for r in record::records_of(dataset) {
-                            inner.put_record(tx, &r, 1, true).await?;
+                            inner.put_record(tx, &r, etag(format!("{}/{}", r.kind().as_str(), r.id())), true).await?;
                         }
                         let regions: std::collections::HashMap<&CountryCode, Region> =
                             dataset.states.iter().map(|s| (&s.code, s.region)).collect();
@@ -1206,8 +1239,9 @@ impl Inner {
                                 .place
                                 .region
                                 .or_else(|| a.place.country.as_ref().and_then(|c| regions.get(c).copied()));
-                            inner.put_activity(tx, a, region, 1, true).await?;
+                            inner.put_activity(tx, a, region, etag(format!("activities/{}", a.id)), true).await?;
                         }
+                        inner.insert_history(tx, history).await?;
                         Ok::<Effect, StorageError>(Effect {
                             before: None,
                             after: Some(summary.clone()),
@@ -1219,6 +1253,135 @@ impl Inner {
             )
             .await?;
         self.reload_snapshot().await
+    }
+
+    /// Inserts an exported history's audit log (after any entry already here, keeping its positions' order and
+    /// gaps) and request ids.
+    async fn insert_history(&self, tx: &mut Tx, history: &History) -> Result<()> {
+        let (offset,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(seq), 0) FROM audit")
+            .fetch_one(&mut **tx)
+            .await
+            .map_err(|e| self.err(e))?;
+        for e in &history.audit {
+            sqlx::query(
+                "INSERT INTO audit (seq, at, principal, request_id, operation, resource, before, after) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(offset + e.seq)
+            .bind(e.at.as_str())
+            .bind(e.principal.as_str())
+            .bind(e.request_id.as_deref())
+            .bind(e.operation.as_str())
+            .bind(e.resource.as_str())
+            .bind(e.before.as_deref())
+            .bind(e.after.as_deref())
+            .execute(&mut **tx)
+            .await
+            .map_err(|e| self.err(e))?;
+        }
+        for r in &history.requests {
+            sqlx::query(
+                "INSERT INTO requests (principal, request_id, operation, resource, fingerprint, response, at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(r.principal.as_str())
+            .bind(r.request_id.as_str())
+            .bind(r.operation.as_str())
+            .bind(r.resource.as_str())
+            .bind(r.fingerprint.as_deref())
+            .bind(r.response.as_str())
+            .bind(r.at.as_str())
+            .execute(&mut **tx)
+            .await
+            .map_err(|e| match classify(&e) {
+                Some("unique") => StorageError::AlreadyExists {
+                    kind: "request id",
+                    id: format!("{} of {}", r.request_id, r.principal),
+                },
+                _ => self.err(e),
+            })?;
+        }
+        Ok(())
+    }
+
+    /// The store's history, read on `conn` (inside the export's transaction).
+    async fn history(&self, conn: &mut sqlx::AnyConnection) -> Result<History> {
+        let mut history = History::default();
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT id, etag FROM activities").fetch_all(&mut *conn).await.map_err(|e| self.err(e))?;
+        history.etags.extend(rows.into_iter().map(|(id, etag)| (format!("activities/{id}"), etag)));
+        let rows: Vec<(String, String, i64)> = sqlx::query_as("SELECT kind, id, etag FROM records")
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(|e| self.err(e))?;
+        history.etags.extend(rows.into_iter().map(|(kind, id, etag)| (format!("{kind}/{id}"), etag)));
+        let rows = sqlx::query(
+            "SELECT seq, at, principal, request_id, operation, resource, before, after FROM audit ORDER BY seq",
+        )
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(|e| self.err(e))?;
+        history.audit = rows.iter().map(|row| audit_entry(self, row)).collect::<Result<_>>()?;
+        let rows = sqlx::query(
+            "SELECT principal, request_id, operation, resource, fingerprint, response, at FROM requests \
+             ORDER BY at, principal, request_id",
+        )
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(|e| self.err(e))?;
+        let e = |e| self.err(e);
+        for row in &rows {
+            history.requests.push(RequestEntry {
+                principal: row.try_get("principal").map_err(e)?,
+                request_id: row.try_get("request_id").map_err(e)?,
+                operation: row.try_get("operation").map_err(e)?,
+                resource: row.try_get("resource").map_err(e)?,
+                fingerprint: row.try_get("fingerprint").map_err(e)?,
+                response: row.try_get("response").map_err(e)?,
+                at: row.try_get("at").map_err(e)?,
+            });
+        }
+        Ok(history)
+    }
+
+    /// Everything the store holds, with its history when `with_history`, read in one transaction: one
+    /// consistent view even while others write.
+    async fn export(&self, with_history: bool) -> Result<(Dataset, History)> {
+        let inner = self;
+        let mut tx = inner.pool.begin().await.map_err(|e| inner.err(e))?;
+        if inner.backend == Backend::Postgres {
+            // One snapshot for every statement (READ COMMITTED, the default, takes one per statement).
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| inner.err(e))?;
+        }
+        let mut ds = Dataset::empty();
+        async fn all<T: DeserializeOwned>(
+            inner: &Inner,
+            tx: &mut Transaction<'static, Any>,
+            sql: &str,
+        ) -> Result<Vec<T>> {
+            let rows = sqlx::query(sql).fetch_all(&mut **tx).await.map_err(|e| inner.err(e))?;
+            rows.iter().map(|r| decode(&r.try_get::<String, _>(0).map_err(|e| inner.err(e))?)).collect()
+        }
+        ds.treaties = all(inner, &mut tx, "SELECT body FROM treaties ORDER BY seq").await?;
+        ds.states = all(inner, &mut tx, "SELECT body FROM states ORDER BY seq").await?;
+        ds.treaty_actions = all(inner, &mut tx, "SELECT body FROM treaty_actions ORDER BY seq").await?;
+        ds.activities = all(inner, &mut tx, "SELECT body FROM activities ORDER BY seq").await?;
+        for kind in RecordKind::ALL {
+            let rows = sqlx::query("SELECT body FROM records WHERE kind = $1 ORDER BY seq")
+                .bind(kind.as_str())
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(|e| inner.err(e))?;
+            for row in &rows {
+                Record::from_body(kind, &row.try_get::<String, _>(0).map_err(|e| inner.err(e))?)?.add_to(&mut ds);
+            }
+        }
+        let history = if with_history { inner.history(&mut tx).await? } else { History::default() };
+        tx.rollback().await.map_err(|e| inner.err(e))?;
+        Ok((ds, history))
     }
 
     async fn is_empty_tx(&self, tx: &mut Tx) -> Result<bool> {
@@ -1277,6 +1440,20 @@ impl Inner {
     }
 }
 
+fn audit_entry(inner: &Inner, row: &AnyRow) -> Result<AuditEntry> {
+    let e = |e| inner.err(e);
+    Ok(AuditEntry {
+        seq: row.try_get("seq").map_err(e)?,
+        at: row.try_get("at").map_err(e)?,
+        principal: row.try_get("principal").map_err(e)?,
+        request_id: row.try_get("request_id").map_err(e)?,
+        operation: row.try_get("operation").map_err(e)?,
+        resource: row.try_get("resource").map_err(e)?,
+        before: row.try_get("before").map_err(e)?,
+        after: row.try_get("after").map_err(e)?,
+    })
+}
+
 fn versioned_activity(inner: &Inner, row: &AnyRow) -> Result<Versioned<Activity>> {
     Ok(Versioned {
         etag: etag_of(row.try_get::<i64, _>("etag").map_err(|e| inner.err(e))?),
@@ -1312,6 +1489,7 @@ impl Store for SqlStore {
     async fn record_treaty_action(&self, ctx: &WriteContext, action: TreatyAction) -> Result<TreatyAction> {
         let resource =
             format!("countries/{}/treatyActions/{}/{}", action.state, action.treaty, kind_name(&action.kind));
+        let ctx = &fingerprinted(ctx, || Ok(vec![encode(&action)?]))?;
         let inner = &self.inner;
         let replay = inner
             .write(
@@ -1407,6 +1585,7 @@ impl Store for SqlStore {
 
     async fn create_activity(&self, ctx: &WriteContext, activity: Activity) -> Result<Versioned<Activity>> {
         let resource = format!("activities/{}", activity.id);
+        let ctx = &fingerprinted(ctx, || Ok(vec![encode(&activity)?]))?;
         let inner = &self.inner;
         let replay = inner
             .write(
@@ -1433,6 +1612,7 @@ impl Store for SqlStore {
         etag: Option<&str>,
     ) -> Result<Versioned<Activity>> {
         let resource = format!("activities/{}", activity.id);
+        let ctx = &fingerprinted(ctx, || Ok(vec![encode(&activity)?, etag.unwrap_or_default().to_owned()]))?;
         let inner = &self.inner;
         let etag = etag.map(str::to_owned);
         let replay = inner
@@ -1458,6 +1638,7 @@ impl Store for SqlStore {
 
     async fn delete_activity(&self, ctx: &WriteContext, id: &str, etag: Option<&str>) -> Result<()> {
         let resource = format!("activities/{id}");
+        let ctx = &fingerprinted(ctx, || Ok(vec![etag.unwrap_or_default().to_owned()]))?;
         let inner = &self.inner;
         let (id, etag) = (id.to_owned(), etag.map(str::to_owned));
         inner
@@ -1534,6 +1715,7 @@ impl Store for SqlStore {
     async fn create_record(&self, ctx: &WriteContext, record: Record) -> Result<Versioned<Record>> {
         let (kind, id) = (record.kind(), record.id());
         let resource = format!("{}/{id}", kind.as_str());
+        let ctx = &fingerprinted(ctx, || Ok(vec![record.body()?]))?;
         let inner = &self.inner;
         let replay = inner
             .write(
@@ -1559,6 +1741,7 @@ impl Store for SqlStore {
     async fn update_record(&self, ctx: &WriteContext, record: Record, etag: Option<&str>) -> Result<Versioned<Record>> {
         let (kind, id) = (record.kind(), record.id());
         let resource = format!("{}/{id}", kind.as_str());
+        let ctx = &fingerprinted(ctx, || Ok(vec![record.body()?, etag.unwrap_or_default().to_owned()]))?;
         let inner = &self.inner;
         let etag = etag.map(str::to_owned);
         let replay = inner
@@ -1584,6 +1767,7 @@ impl Store for SqlStore {
 
     async fn delete_record(&self, ctx: &WriteContext, kind: RecordKind, id: &str, etag: Option<&str>) -> Result<()> {
         let resource = format!("{}/{id}", kind.as_str());
+        let ctx = &fingerprinted(ctx, || Ok(vec![etag.unwrap_or_default().to_owned()]))?;
         let inner = &self.inner;
         let (id, etag) = (id.to_owned(), etag.map(str::to_owned));
         inner
@@ -1626,38 +1810,19 @@ impl Store for SqlStore {
     }
 
     async fn export(&self) -> Result<Dataset> {
-        let inner = &self.inner;
-        // One transaction: a consistent view even while others write.
-        let mut tx = inner.pool.begin().await.map_err(|e| inner.err(e))?;
-        let mut ds = Dataset::empty();
-        async fn all<T: DeserializeOwned>(
-            inner: &Inner,
-            tx: &mut Transaction<'static, Any>,
-            sql: &str,
-        ) -> Result<Vec<T>> {
-            let rows = sqlx::query(sql).fetch_all(&mut **tx).await.map_err(|e| inner.err(e))?;
-            rows.iter().map(|r| decode(&r.try_get::<String, _>(0).map_err(|e| inner.err(e))?)).collect()
-        }
-        ds.treaties = all(inner, &mut tx, "SELECT body FROM treaties ORDER BY seq").await?;
-        ds.states = all(inner, &mut tx, "SELECT body FROM states ORDER BY seq").await?;
-        ds.treaty_actions = all(inner, &mut tx, "SELECT body FROM treaty_actions ORDER BY seq").await?;
-        ds.activities = all(inner, &mut tx, "SELECT body FROM activities ORDER BY seq").await?;
-        for kind in RecordKind::ALL {
-            let rows = sqlx::query("SELECT body FROM records WHERE kind = $1 ORDER BY seq")
-                .bind(kind.as_str())
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(|e| inner.err(e))?;
-            for row in &rows {
-                Record::from_body(kind, &row.try_get::<String, _>(0).map_err(|e| inner.err(e))?)?.add_to(&mut ds);
-            }
-        }
-        tx.rollback().await.map_err(|e| inner.err(e))?;
-        Ok(ds)
+        Ok(self.inner.export(false).await?.0)
+    }
+
+    async fn export_with_history(&self) -> Result<(Dataset, History)> {
+        self.inner.export(true).await
     }
 
     async fn import(&self, ctx: &WriteContext, dataset: &Dataset) -> Result<()> {
-        self.inner.import(ctx, dataset, "import").await
+        self.inner.import(ctx, dataset, &History::default(), "import").await
+    }
+
+    async fn import_with_history(&self, ctx: &WriteContext, dataset: &Dataset, history: &History) -> Result<()> {
+        self.inner.import(ctx, dataset, history, "import").await
     }
 
     async fn audit_log(&self, page: &PageRequest) -> Result<Page<AuditEntry>> {
@@ -1668,19 +1833,7 @@ impl Store for SqlStore {
                 Vec::new(),
                 "audit",
                 page,
-                |row| {
-                    let e = |e| inner.err(e);
-                    Ok(AuditEntry {
-                        seq: row.try_get("seq").map_err(e)?,
-                        at: row.try_get("at").map_err(e)?,
-                        principal: row.try_get("principal").map_err(e)?,
-                        request_id: row.try_get("request_id").map_err(e)?,
-                        operation: row.try_get("operation").map_err(e)?,
-                        resource: row.try_get("resource").map_err(e)?,
-                        before: row.try_get("before").map_err(e)?,
-                        after: row.try_get("after").map_err(e)?,
-                    })
-                },
+                |row| audit_entry(inner, row),
             )
             .await
     }
