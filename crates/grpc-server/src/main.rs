@@ -24,7 +24,8 @@ struct Cli {
 enum Command {
     /// Serve the gRPC API.
     Serve(ServeArgs),
-    /// Load a dataset folder (the format of data/) into an empty store.
+    /// Load a dataset folder (the format of data/) into an empty store, with the history an export wrote beside
+    /// it (audit.jsonl, requests.jsonl, versions.toml) when present.
     Import {
         /// The store.
         #[arg(long, env = "CYBERCRIME_STORE", default_value = "sqlite://cybercrime.sqlite")]
@@ -32,7 +33,8 @@ enum Command {
         /// The dataset folder.
         dir: PathBuf,
     },
-    /// Write everything the store holds to a folder, in the dataset's own format.
+    /// Write everything the store holds to a folder, in the dataset's own format, with its history beside it: the
+    /// audit log (audit.jsonl), the request ids (requests.jsonl) and the etags (versions.toml).
     Export {
         /// The store.
         #[arg(long, env = "CYBERCRIME_STORE", default_value = "sqlite://cybercrime.sqlite")]
@@ -40,7 +42,8 @@ enum Command {
         /// The folder to write (created if missing).
         dir: PathBuf,
     },
-    /// Validate a dataset folder and list every problem, each with its file, record and field.
+    /// Validate a dataset folder (and the history an export wrote beside it) and list every problem, each with its
+    /// file, record and field.
     Check {
         /// The dataset folder (e.g. data/).
         dir: PathBuf,
@@ -173,6 +176,21 @@ fn read_dir(dir: &std::path::Path) -> anyhow::Result<Vec<(String, String)>> {
         .collect()
 }
 
+/// The history files an export wrote beside the dataset, those present (a hand-made folder has none).
+fn parse_history(dir: &std::path::Path) -> anyhow::Result<storage::History> {
+    let mut files = Vec::new();
+    for name in storage::History::FILES {
+        let path = dir.join(name);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => files.push((name, text)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+        }
+    }
+    let borrowed: Vec<(&str, &str)> = files.iter().map(|(n, t)| (*n, t.as_str())).collect();
+    storage::History::parse(&borrowed).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
 fn parse_dir(dir: &std::path::Path) -> anyhow::Result<core_model::Dataset> {
     let files = read_dir(dir)?;
     let borrowed: Vec<(&str, &str)> = files.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
@@ -186,22 +204,29 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Import { store, dir }) => {
             init_logging("text");
             let dataset = parse_dir(&dir)?;
+            let history = parse_history(&dir)?;
             let s = storage::SqlStore::open(
                 &store,
                 storage::OpenOptions { load_bundled_if_empty: false, ..Default::default() },
             )
             .await?;
             use storage::Store;
-            s.import(&storage::WriteContext::by("cybercrime import"), &dataset).await?;
-            println!("imported {} into {store}", dir.display());
+            s.import_with_history(&storage::WriteContext::by("cybercrime import"), &dataset, &history).await?;
+            println!(
+                "imported {} into {store} ({} audit entries, {} request ids, {} etags kept)",
+                dir.display(),
+                history.audit.len(),
+                history.requests.len(),
+                history.etags.len()
+            );
             Ok(())
         }
         Some(Command::Export { store, dir }) => {
             init_logging("text");
             let s = storage::open(&store).await?;
-            let dataset = s.export().await?;
+            let (dataset, history) = s.export_with_history().await?;
             std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-            for (name, text) in dataset.to_files() {
+            for (name, text) in dataset.to_files().into_iter().chain(history.to_files()?) {
                 std::fs::write(dir.join(&name), text).with_context(|| format!("cannot write {name}"))?;
             }
             println!("exported {store} to {}", dir.display());
@@ -209,6 +234,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Some(Command::Check { dir }) => {
             let dataset = parse_dir(&dir)?;
+            let history = parse_history(&dir)?;
+            history.check_names(&dataset).map_err(|e| anyhow::anyhow!("{e}"))?;
             println!(
                 "{}: valid ({} treaties, {} states, {} treaty actions, {} activities)",
                 dir.display(),
@@ -217,6 +244,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 dataset.treaty_actions.len(),
                 dataset.activities.len()
             );
+            if !history.is_empty() {
+                println!(
+                    "history: valid ({} audit entries, {} request ids, {} etags)",
+                    history.audit.len(),
+                    history.requests.len(),
+                    history.etags.len()
+                );
+            }
             Ok(())
         }
         Some(Command::Report(command)) => report(command).await,
