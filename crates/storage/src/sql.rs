@@ -63,11 +63,24 @@ pub struct OpenOptions {
     pub load_bundled_if_empty: bool,
     /// Connections in the pool (default: 8; 1 for an in-memory SQLite database).
     pub max_connections: u32,
+    /// How long a request id is kept (default: 7 days; `None`: for ever). The writer forgets older ones now and
+    /// then (at most every hour, or every eighth of this): a write repeated with an id after that is a new
+    /// request.
+    pub request_id_ttl: Option<std::time::Duration>,
+}
+
+impl OpenOptions {
+    /// The default time a request id is kept: 7 days.
+    pub const DEFAULT_REQUEST_ID_TTL: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
 }
 
 impl Default for OpenOptions {
     fn default() -> Self {
-        OpenOptions { load_bundled_if_empty: true, max_connections: 8 }
+        OpenOptions {
+            load_bundled_if_empty: true,
+            max_connections: 8,
+            request_id_ttl: Some(Self::DEFAULT_REQUEST_ID_TTL),
+        }
     }
 }
 
@@ -124,6 +137,9 @@ struct Inner {
     /// The index may lack committed writes (catching up after a commit failed): the next list catches up
     /// first.
     activities_stale: std::sync::atomic::AtomicBool,
+    /// How long request ids are kept, and when the writer last forgot older ones.
+    request_id_ttl: Option<std::time::Duration>,
+    last_pruned: StdMutex<Option<std::time::Instant>>,
 }
 
 impl Drop for SqlStore {
@@ -391,6 +407,8 @@ impl SqlStore {
             activities: RwLock::new(ActivityIndex::default()),
             catching_up_activities: tokio::sync::Mutex::new(()),
             activities_stale: std::sync::atomic::AtomicBool::new(false),
+            request_id_ttl: options.request_id_ttl,
+            last_pruned: StdMutex::new(None),
         });
         let writer = tokio::spawn(writer(Arc::downgrade(&inner), jobs));
         inner.prepare(memory).await?;
@@ -752,6 +770,7 @@ impl Inner {
             let tx = &mut conn;
             self.begin_group(tx).await?;
             open = true;
+            self.prune_request_ids(tx).await?;
             for job in group {
                 let Job { ctx, operation, resource, body, reply } = job;
                 if savepoints {
@@ -853,6 +872,29 @@ impl Inner {
             // A caller that went away still had its write done.
             let _ = reply.send(answer);
         }
+    }
+
+    /// Forgets, inside the group's transaction, the request ids older than their time to live, when it is time
+    /// to (at most every hour, or every eighth of that time).
+    async fn prune_request_ids(&self, tx: &mut Tx) -> Result<()> {
+        let Some(ttl) = self.request_id_ttl else { return Ok(()) };
+        let now = std::time::Instant::now();
+        {
+            let mut last = self.last_pruned.lock().map_err(|_| poisoned())?;
+            let every = (ttl / 8).min(std::time::Duration::from_secs(3600));
+            if last.is_some_and(|at| now.duration_since(at) < every) {
+                return Ok(());
+            }
+            *last = Some(now);
+        }
+        let cutoff = chrono::Utc::now() - chrono::TimeDelta::from_std(ttl).unwrap_or(chrono::TimeDelta::MAX);
+        let cutoff = cutoff.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+        sqlx::query("DELETE FROM requests WHERE at < $1")
+            .bind(cutoff.as_str())
+            .execute(&mut **tx)
+            .await
+            .map_err(|e| self.err(e))?;
+        Ok(())
     }
 
     /// One write of a group: its request id checked, its body, its audit entry and its request id recorded.

@@ -10,7 +10,10 @@ use core_model::{
     ActionKind, Activity, ActivityKind, ActivityStatus, ApproxDate, Dataset, Filter, ModelError, OrganisationKind,
     Place, SourceRef, StateStatus, TreatyAction, TreatyNumber,
 };
-use storage::{AuditEntry, Change, History, PageRequest, Record, RecordKind, StorageError, Store, WriteContext};
+use storage::{
+    AuditEntry, Change, History, OpenOptions, PageRequest, Record, RecordKind, SqlStore, StorageError, Store,
+    WriteContext,
+};
 
 macro_rules! conformance {
     ($($name:ident),* $(,)?) => {
@@ -52,6 +55,7 @@ conformance!(
     concurrent_writes_are_committed_together_and_a_failing_one_is_undone_alone,
     request_ids_belong_to_the_principal_that_sent_them,
     a_restore_keeps_etags_request_ids_and_the_audit_log,
+    request_ids_are_forgotten_after_their_time_to_live,
 );
 
 fn day(s: &str) -> NaiveDate {
@@ -800,4 +804,29 @@ async fn a_restore_keeps_etags_request_ids_and_the_audit_log(t: TestStore) {
     let err = empty.store.import_with_history(&editor(), &dataset, &foreign).await.unwrap_err();
     assert!(err.to_string().contains("versions.toml") && err.to_string().contains("not-in-this-export"), "{err}");
     assert_eq!(empty.store.export().await.unwrap(), Dataset::empty());
+}
+
+async fn request_ids_are_forgotten_after_their_time_to_live(t: TestStore) {
+    assert_eq!(OpenOptions::default().request_id_ttl, Some(std::time::Duration::from_secs(7 * 24 * 3600)));
+    // Another instance on the same database, keeping request ids for one second.
+    let ttl = std::time::Duration::from_secs(1);
+    let options = OpenOptions { max_connections: 2, request_id_ttl: Some(ttl), ..OpenOptions::default() };
+    let store = SqlStore::open(&t.url, options).await.unwrap();
+    let created = store.create_activity(&editor(), new_activity("2008-03-ttl")).await.unwrap();
+    let mut changed = created.record.clone();
+    changed.title = "changed once".to_owned();
+    let ctx = editor().with_request_id("ttl-1");
+    let first = store.update_activity(&ctx, changed.clone(), None).await.unwrap();
+    assert_eq!(first.etag, "2");
+    // Within its time to live, a repeat is answered from the first time.
+    assert_eq!(store.update_activity(&ctx, changed.clone(), None).await.unwrap(), first);
+    tokio::time::sleep(ttl + std::time::Duration::from_millis(300)).await;
+    // After it, the id is forgotten: the same request is a new one.
+    let again = store.update_activity(&ctx, changed, None).await.unwrap();
+    assert_eq!(again.etag, "3");
+    let audit = whole_audit_log(&store).await;
+    assert_eq!(audit.iter().filter(|e| e.request_id.as_deref() == Some("ttl-1")).count(), 2);
+    // The default instance keeps the id it has seen again for a week.
+    let kept = t.store.update_activity(&ctx, again.record.clone(), None).await.unwrap();
+    assert_eq!(kept, again);
 }

@@ -23,4 +23,6 @@ SELECT COALESCE(
 FROM requests r;
 DROP TABLE requests;
 ALTER TABLE requests_by_principal RENAME TO requests;
+-- Request ids older than their time to live are forgotten by age.
+CREATE INDEX requests_at ON requests (at);
 UPDATE meta SET value = '3' WHERE key = 'schema_version';
