@@ -24,22 +24,25 @@ struct Cli {
 enum Command {
     /// Serve the gRPC API.
     Serve(ServeArgs),
-    /// Load a dataset folder (the format of data/) into an empty store.
+    /// Load a dataset folder (the format of data/) into an empty store, with the history an export wrote beside
+    /// it (audit.jsonl, requests.jsonl, versions.toml) when present.
     Import {
         #[command(flatten)]
         store: StoreArgs,
         /// The dataset folder.
         dir: PathBuf,
     },
-    /// Write everything the store holds to a folder, in the dataset's own format.
+    /// Write everything the store holds to a folder, in the dataset's own format, with its history beside it: the
+    /// audit log (audit.jsonl), the request ids (requests.jsonl) and the etags (versions.toml).
     Export {
         #[command(flatten)]
         store: StoreArgs,
         /// The folder to write (created if missing).
         dir: PathBuf,
     },
-    /// Validate a dataset folder, or a store, and list every problem, each with its file (or table), record and
-    /// field; a store's check also lists every stored record that cannot be read back.
+    /// Validate a dataset folder (and the history an export wrote beside it), or a store, and list every problem,
+    /// each with its file, record and field; a store's check also lists every stored record that cannot be read
+    /// back.
     Check {
         /// The dataset folder (e.g. data/).
         #[arg(required_unless_present = "store", conflicts_with = "store")]
@@ -274,6 +277,21 @@ async fn check_store(url: &str) -> anyhow::Result<()> {
     }
 }
 
+/// The history files an export wrote beside the dataset, those present (a hand-made folder has none).
+fn parse_history(dir: &std::path::Path) -> anyhow::Result<storage::History> {
+    let mut files = Vec::new();
+    for name in storage::History::FILES {
+        let path = dir.join(name);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => files.push((name, text)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+        }
+    }
+    let borrowed: Vec<(&str, &str)> = files.iter().map(|(n, t)| (*n, t.as_str())).collect();
+    storage::History::parse(&borrowed).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
 fn parse_dir(dir: &std::path::Path) -> anyhow::Result<core_model::Dataset> {
     let files = read_dir(dir)?;
     let borrowed: Vec<(&str, &str)> = files.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
@@ -288,6 +306,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             init_logging("text");
             let dataset = parse_dir(&dir)?;
             let shown = storage::redact_url(&store.store);
+            let history = parse_history(&dir)?;
             let s = storage::SqlStore::open(
                 &store.connect_url()?,
                 storage::OpenOptions { load_bundled_if_empty: false, ..Default::default() },
@@ -295,8 +314,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             .await
             .with_context(|| format!("cannot open the store {shown}"))?;
             use storage::Store;
-            s.import(&storage::WriteContext::by("cybercrime import"), &dataset).await?;
-            println!("imported {} into {shown}", dir.display());
+            s.import_with_history(&storage::WriteContext::by("cybercrime import"), &dataset, &history).await?;
+            println!(
+                "imported {} into {shown} ({} audit entries, {} request ids, {} etags kept)",
+                dir.display(),
+                history.audit.len(),
+                history.requests.len(),
+                history.etags.len()
+            );
             Ok(())
         }
         Some(Command::Export { store, dir }) => {
@@ -304,9 +329,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let shown = storage::redact_url(&store.store);
             let s =
                 storage::open(&store.connect_url()?).await.with_context(|| format!("cannot open the store {shown}"))?;
-            let dataset = s.export().await?;
+            let (dataset, history) = s.export_with_history().await?;
             std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-            for (name, text) in dataset.to_files() {
+            for (name, text) in dataset.to_files().into_iter().chain(history.to_files()?) {
                 std::fs::write(dir.join(&name), text).with_context(|| format!("cannot write {name}"))?;
             }
             let unreadable = s.find_unreadable().await?;
@@ -338,6 +363,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Check { dir: None, store: None }) => anyhow::bail!("check needs a dataset folder or --store"),
         Some(Command::Check { dir: Some(dir), .. }) => {
             let dataset = parse_dir(&dir)?;
+            let history = parse_history(&dir)?;
+            history.check_names(&dataset).map_err(|e| anyhow::anyhow!("{e}"))?;
             println!(
                 "{}: valid ({} treaties, {} states, {} treaty actions, {} activities)",
                 dir.display(),
@@ -346,6 +373,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 dataset.treaty_actions.len(),
                 dataset.activities.len()
             );
+            if !history.is_empty() {
+                println!(
+                    "history: valid ({} audit entries, {} request ids, {} etags)",
+                    history.audit.len(),
+                    history.requests.len(),
+                    history.etags.len()
+                );
+            }
             Ok(())
         }
         Some(Command::Report(command)) => report(command).await,

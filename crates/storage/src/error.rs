@@ -58,15 +58,12 @@ pub enum StorageError {
         /// Which reference.
         detail: String,
     },
-    /// A request id used before for another request (AIP-155).
-    #[error("request id `{request_id}` was already used for {operation} on {resource}")]
+    /// A request id the same principal used before for another request (AIP-155): another operation, resource
+    /// or input. The earlier request is not named.
+    #[error("request id `{request_id}` was already used for a different request")]
     RequestIdReused {
         /// The request id.
         request_id: String,
-        /// The earlier request's operation.
-        operation: String,
-        /// The earlier request's resource.
-        resource: String,
     },
     /// Import into a store that already holds data.
     #[error("the store is not empty: import needs an empty store")]

@@ -7,7 +7,9 @@
 //!
 //! - On first open of an empty store the bundled 2007 dataset is loaded in one transaction.
 //! - Every write runs in one transaction, records an audit entry (who, when, what before and after, request id),
-//!   checks the record's etag when one is given, and is applied once per request id.
+//!   checks the record's etag when one is given, and is applied once per principal and request id.
+//! - An export keeps, beside the dataset, the store's [`History`] (audit log, request ids, etags), and an import
+//!   restores it: a stale etag stays stale and a retried write stays applied once across a restore.
 //! - Treaty reads (status at a date, a state's history) are served from an in-memory [`Snapshot`] swapped in
 //!   when a write commits: the hot path of a status query touches no database.
 //! - Activity lists are walked from an in-memory index of every activity, kept current the same way.
@@ -17,6 +19,7 @@
 mod activity_index;
 mod error;
 mod filter_sql;
+mod history;
 mod quarantine;
 mod record;
 mod snapshot;
@@ -29,6 +32,7 @@ use async_trait::async_trait;
 use core_model::{Activity, CountryCode, Dataset, Filter, TreatyAction, TreatyNumber};
 
 pub use error::{Result, StorageError};
+pub use history::{History, RequestEntry};
 pub use quarantine::Unreadable;
 pub use record::{Record, RecordKind};
 pub use snapshot::Snapshot;
@@ -39,14 +43,18 @@ pub use sql::{Backend, OpenOptions, SCHEMA_VERSION, SqlStore, redact_url};
 pub struct WriteContext {
     /// The principal, e.g. `editor@coe` or `anonymous`.
     pub principal: String,
-    /// The caller's request id (AIP-155): a write repeated with the same id is applied once.
+    /// The caller's request id (AIP-155): a write repeated by the same principal with the same id and the same
+    /// input is applied once; the same id with another input is refused. Ids of different principals never meet.
     pub request_id: Option<String>,
+    /// A fingerprint of the write's input (SHA-256, hex), stored beside its request id. The store sets it itself,
+    /// from the operation's input, before the write runs: callers leave it `None`.
+    pub fingerprint: Option<String>,
 }
 
 impl WriteContext {
     /// A write by `principal` without a request id.
     pub fn by(principal: &str) -> Self {
-        WriteContext { principal: principal.to_owned(), request_id: None }
+        WriteContext { principal: principal.to_owned(), request_id: None, fingerprint: None }
     }
 
     /// The same write, with a request id.
@@ -104,7 +112,7 @@ pub struct Page<T> {
 }
 
 /// One audited write.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AuditEntry {
     /// Position in the log.
     pub seq: i64,
@@ -209,8 +217,20 @@ pub trait Store: Send + Sync + fmt::Debug {
     /// Everything the store holds, as a dataset ([`Dataset::to_files`] writes it in the dataset's own format).
     async fn export(&self) -> Result<Dataset>;
 
-    /// Loads a whole dataset into an empty store, in one transaction, after validating it.
+    /// Everything the store holds, with its history (the audit log, the request ids and the etag of every
+    /// activity and record), read in one consistent view: what `cybercrime export` writes, so that a restore
+    /// keeps the store's guarantees.
+    async fn export_with_history(&self) -> Result<(Dataset, History)>;
+
+    /// Loads a whole dataset into an empty store, in one transaction, after validating it: every activity and
+    /// record at etag 1, and one audit entry for the import.
     async fn import(&self, ctx: &WriteContext, dataset: &Dataset) -> Result<()>;
+
+    /// Loads a whole dataset into an empty store with the history it was exported with
+    /// ([`Store::export_with_history`]), in one transaction: every activity and record at its etag there, the
+    /// audit log followed by one entry for the import, and the request ids with their answers (a write retried
+    /// by its principal with its request id is still applied once). An empty history is [`Store::import`].
+    async fn import_with_history(&self, ctx: &WriteContext, dataset: &Dataset, history: &History) -> Result<()>;
 
     /// The audit log, oldest first.
     async fn audit_log(&self, page: &PageRequest) -> Result<Page<AuditEntry>>;

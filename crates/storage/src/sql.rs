@@ -34,8 +34,8 @@ use sqlx::{
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::{
-    AuditEntry, Change, Page, PageRequest, Record, RecordKind, Result, Snapshot, StorageError, Store, Versioned,
-    WriteContext,
+    AuditEntry, Change, History, Page, PageRequest, Record, RecordKind, RequestEntry, Result, Snapshot, StorageError,
+    Store, Versioned, WriteContext,
     activity_index::ActivityIndex,
     filter_sql,
     quarantine::{Quarantine, Unreadable, action_resource},
@@ -46,7 +46,7 @@ static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
 
 /// The newest schema version this build knows (`meta.schema_version`).
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 const APPLICATION: &str = "coe-cybercrime-store";
 /// The PostgreSQL advisory lock that serialises writers across replicas.
 const WRITE_LOCK_KEY: i64 = 0x0C0E_0185;
@@ -69,11 +69,24 @@ pub struct OpenOptions {
     pub load_bundled_if_empty: bool,
     /// Connections in the pool (default: 8; 1 for an in-memory SQLite database).
     pub max_connections: u32,
+    /// How long a request id is kept (default: 7 days; `None`: for ever). The writer forgets older ones now and
+    /// then (at most every hour, or every eighth of this): a write repeated with an id after that is a new
+    /// request.
+    pub request_id_ttl: Option<std::time::Duration>,
+}
+
+impl OpenOptions {
+    /// The default time a request id is kept: 7 days.
+    pub const DEFAULT_REQUEST_ID_TTL: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
 }
 
 impl Default for OpenOptions {
     fn default() -> Self {
-        OpenOptions { load_bundled_if_empty: true, max_connections: 8 }
+        OpenOptions {
+            load_bundled_if_empty: true,
+            max_connections: 8,
+            request_id_ttl: Some(Self::DEFAULT_REQUEST_ID_TTL),
+        }
     }
 }
 
@@ -132,6 +145,9 @@ struct Inner {
     activities_stale: std::sync::atomic::AtomicBool,
     /// Rows set aside while loading, because they cannot be decoded.
     quarantine: StdMutex<Quarantine>,
+    /// How long request ids are kept, and when the writer last forgot older ones.
+    request_id_ttl: Option<std::time::Duration>,
+    last_pruned: StdMutex<Option<std::time::Instant>>,
 }
 
 impl Drop for SqlStore {
@@ -324,6 +340,23 @@ fn check_etag(kind: &'static str, id: &str, given: Option<&str>, current: i64) -
     }
 }
 
+/// `ctx` with the fingerprint of the write's input (e.g. the record written and the etag given) when it has a
+/// request id: a SHA-256 over the parts, each preceded by its length.
+fn fingerprinted(ctx: &WriteContext, input: impl FnOnce() -> Result<Vec<String>>) -> Result<WriteContext> {
+    use sha2::Digest;
+    let mut ctx = ctx.clone();
+    ctx.fingerprint = None;
+    if ctx.request_id.is_some() {
+        let mut hash = sha2::Sha256::new();
+        for part in input()? {
+            hash.update((part.len() as u64).to_be_bytes());
+            hash.update(part.as_bytes());
+        }
+        ctx.fingerprint = Some(hash.finalize().iter().map(|b| format!("{b:02x}")).collect());
+    }
+    Ok(ctx)
+}
+
 /// What a write stores as its response, to answer a repeated request id the same way.
 #[derive(Debug, Serialize, serde::Deserialize)]
 struct Replay {
@@ -454,11 +487,15 @@ impl SqlStore {
             catching_up_activities: tokio::sync::Mutex::new(()),
             activities_stale: std::sync::atomic::AtomicBool::new(false),
             quarantine: StdMutex::new(Quarantine::default()),
+            request_id_ttl: options.request_id_ttl,
+            last_pruned: StdMutex::new(None),
         });
         let writer = tokio::spawn(writer(Arc::downgrade(&inner), jobs));
         inner.prepare(memory).await?;
         if options.load_bundled_if_empty && inner.is_empty().await? {
-            inner.import(&WriteContext::by("system"), &Dataset::bundled(), "load-bundled-dataset").await?;
+            inner
+                .import(&WriteContext::by("system"), &Dataset::bundled(), &History::default(), "load-bundled-dataset")
+                .await?;
         }
         inner.reload_snapshot().await?;
         inner.reload_activities().await?;
@@ -885,6 +922,7 @@ impl Inner {
             let tx = &mut conn;
             self.begin_group(tx).await?;
             open = true;
+            self.prune_request_ids(tx).await?;
             for job in group {
                 let Job { ctx, operation, resource, body, reply } = job;
                 if savepoints {
@@ -990,8 +1028,33 @@ impl Inner {
         }
     }
 
+    /// Forgets, inside the group's transaction, the request ids older than their time to live, when it is time
+    /// to (at most every hour, or every eighth of that time).
+    async fn prune_request_ids(&self, tx: &mut Tx) -> Result<()> {
+        let Some(ttl) = self.request_id_ttl else { return Ok(()) };
+        let now = std::time::Instant::now();
+        {
+            let mut last = self.last_pruned.lock().map_err(|_| poisoned())?;
+            let every = (ttl / 8).min(std::time::Duration::from_secs(3600));
+            if last.is_some_and(|at| now.duration_since(at) < every) {
+                return Ok(());
+            }
+            *last = Some(now);
+        }
+        let cutoff = chrono::Utc::now() - chrono::TimeDelta::from_std(ttl).unwrap_or(chrono::TimeDelta::MAX);
+        let cutoff = cutoff.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+        sqlx::query("DELETE FROM requests WHERE at < $1")
+            .bind(cutoff.as_str())
+            .execute(&mut **tx)
+            .await
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
     /// One write of a group: its request id checked, its body, its audit entry and its request id recorded.
-    /// Answers the write's replay and whether it inserted a treaty action.
+    /// Answers the write's replay and whether it inserted a treaty action. A request id is the principal's own:
+    /// sent again with the same operation, resource and input (fingerprint) it gets the answer given then;
+    /// with anything else it is refused, without naming the earlier request.
     async fn run_one(
         &self,
         tx: &mut Tx,
@@ -1001,19 +1064,22 @@ impl Inner {
         body: WriteBody,
     ) -> Result<(Replay, bool)> {
         if let Some(request_id) = &ctx.request_id {
-            let seen: Option<(String, String, String)> =
-                sqlx::query_as("SELECT operation, resource, response FROM requests WHERE request_id = $1")
-                    .bind(request_id.as_str())
-                    .fetch_optional(&mut **tx)
-                    .await
-                    .map_err(|e| self.err(e))?;
-            if let Some((op, res, response)) = seen {
-                if op != operation || res != resource {
-                    return Err(StorageError::RequestIdReused {
-                        request_id: request_id.clone(),
-                        operation: op,
-                        resource: res,
-                    });
+            let seen: Option<(String, String, Option<String>, String)> = sqlx::query_as(
+                "SELECT operation, resource, fingerprint, response FROM requests WHERE principal = $1 AND request_id = $2",
+            )
+            .bind(ctx.principal.as_str())
+            .bind(request_id.as_str())
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(|e| self.err(e))?;
+            if let Some((op, res, fingerprint, response)) = seen {
+                // An id recorded before schema version 3 has no fingerprint: its operation and resource decide.
+                let same_input = match (&fingerprint, &ctx.fingerprint) {
+                    (Some(then), Some(now)) => then == now,
+                    _ => true,
+                };
+                if op != operation || res != resource || !same_input {
+                    return Err(StorageError::RequestIdReused { request_id: request_id.clone() });
                 }
                 return Ok((decode(&response)?, false));
             }
@@ -1036,11 +1102,14 @@ impl Inner {
         .map_err(|e| self.err(e))?;
         if let Some(request_id) = &ctx.request_id {
             sqlx::query(
-                "INSERT INTO requests (request_id, operation, resource, response, at) VALUES ($1, $2, $3, $4, $5)",
+                "INSERT INTO requests (principal, request_id, operation, resource, fingerprint, response, at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
             )
+            .bind(ctx.principal.as_str())
             .bind(request_id.as_str())
             .bind(operation)
             .bind(resource)
+            .bind(ctx.fingerprint.as_deref())
             .bind(encode(&effect.replay)?)
             .bind(at.as_str())
             .execute(&mut **tx)
@@ -1327,11 +1396,15 @@ impl Inner {
         Ok(())
     }
 
-    async fn import(&self, ctx: &WriteContext, dataset: &Dataset, operation: &str) -> Result<()> {
+    /// Loads `dataset` into an empty store with `history` (empty for a new store): every activity and record at
+    /// its etag there (1 when it names none), the audit log (at its positions, after any entry already here)
+    /// and the request ids, then this import's own audit entry.
+    async fn import(&self, ctx: &WriteContext, dataset: &Dataset, history: &History, operation: &str) -> Result<()> {
         let errors = dataset.validate();
         if !errors.is_empty() {
             return Err(StorageError::Dataset(core_model::DatasetErrors(errors)));
         }
+        history.check_names(dataset)?;
         let summary = format!(
             "{{\"treaties\":{},\"states\":{},\"treaty_actions\":{},\"activities\":{},\"records\":{}}}",
             dataset.treaties.len(),
@@ -1342,6 +1415,7 @@ impl Inner {
         );
         let inner = self;
         let dataset = dataset.clone();
+        let history = history.clone();
         inner
             .write(
                 ctx,
@@ -1349,7 +1423,8 @@ impl Inner {
                 "dataset",
                 body(move |inner, tx| {
                     Box::pin(async move {
-                        let dataset = &dataset;
+                        let (dataset, history) = (&dataset, &history);
+                        let etag = |resource: String| history.etags.get(&resource).copied().unwrap_or(1);
                         if !inner.is_empty_tx(tx).await? {
                             return Err(StorageError::NotEmpty);
                         }
@@ -1375,7 +1450,7 @@ impl Inner {
                             inner.insert_action(tx, a).await?;
                         }
                         for r in record::records_of(dataset) {
-                            inner.put_record(tx, &r, 1, true).await?;
+                            inner.put_record(tx, &r, etag(format!("{}/{}", r.kind().as_str(), r.id())), true).await?;
                         }
                         let regions: std::collections::HashMap<&CountryCode, Region> =
                             dataset.states.iter().map(|s| (&s.code, s.region)).collect();
@@ -1384,8 +1459,9 @@ impl Inner {
                                 .place
                                 .region
                                 .or_else(|| a.place.country.as_ref().and_then(|c| regions.get(c).copied()));
-                            inner.put_activity(tx, a, region, 1, true).await?;
+                            inner.put_activity(tx, a, region, etag(format!("activities/{}", a.id)), true).await?;
                         }
+                        inner.insert_history(tx, history).await?;
                         Ok::<Effect, StorageError>(Effect {
                             before: None,
                             after: Some(summary.clone()),
@@ -1397,6 +1473,142 @@ impl Inner {
             )
             .await?;
         self.reload_snapshot().await
+    }
+
+    /// Inserts an exported history's audit log (after any entry already here, keeping its positions' order and
+    /// gaps) and request ids.
+    async fn insert_history(&self, tx: &mut Tx, history: &History) -> Result<()> {
+        let (offset,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(seq), 0) FROM audit")
+            .fetch_one(&mut **tx)
+            .await
+            .map_err(|e| self.err(e))?;
+        for e in &history.audit {
+            sqlx::query(
+                "INSERT INTO audit (seq, at, principal, request_id, operation, resource, before, after) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(offset + e.seq)
+            .bind(e.at.as_str())
+            .bind(e.principal.as_str())
+            .bind(e.request_id.as_deref())
+            .bind(e.operation.as_str())
+            .bind(e.resource.as_str())
+            .bind(e.before.as_deref())
+            .bind(e.after.as_deref())
+            .execute(&mut **tx)
+            .await
+            .map_err(|e| self.err(e))?;
+        }
+        for r in &history.requests {
+            sqlx::query(
+                "INSERT INTO requests (principal, request_id, operation, resource, fingerprint, response, at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(r.principal.as_str())
+            .bind(r.request_id.as_str())
+            .bind(r.operation.as_str())
+            .bind(r.resource.as_str())
+            .bind(r.fingerprint.as_deref())
+            .bind(r.response.as_str())
+            .bind(r.at.as_str())
+            .execute(&mut **tx)
+            .await
+            .map_err(|e| match classify(&e) {
+                Some("unique") => StorageError::AlreadyExists {
+                    kind: "request id",
+                    id: format!("{} of {}", r.request_id, r.principal),
+                },
+                _ => self.err(e),
+            })?;
+        }
+        Ok(())
+    }
+
+    /// The store's history, read on `conn` (inside the export's transaction).
+    async fn history(&self, conn: &mut sqlx::AnyConnection) -> Result<History> {
+        let mut history = History::default();
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT id, etag FROM activities").fetch_all(&mut *conn).await.map_err(|e| self.err(e))?;
+        history.etags.extend(rows.into_iter().map(|(id, etag)| (format!("activities/{id}"), etag)));
+        let rows: Vec<(String, String, i64)> = sqlx::query_as("SELECT kind, id, etag FROM records")
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(|e| self.err(e))?;
+        history.etags.extend(rows.into_iter().map(|(kind, id, etag)| (format!("{kind}/{id}"), etag)));
+        let rows = sqlx::query(
+            "SELECT seq, at, principal, request_id, operation, resource, before, after FROM audit ORDER BY seq",
+        )
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(|e| self.err(e))?;
+        history.audit = rows.iter().map(|row| audit_entry(self, row)).collect::<Result<_>>()?;
+        let rows = sqlx::query(
+            "SELECT principal, request_id, operation, resource, fingerprint, response, at FROM requests \
+             ORDER BY at, principal, request_id",
+        )
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(|e| self.err(e))?;
+        let e = |e| self.err(e);
+        for row in &rows {
+            history.requests.push(RequestEntry {
+                principal: row.try_get("principal").map_err(e)?,
+                request_id: row.try_get("request_id").map_err(e)?,
+                operation: row.try_get("operation").map_err(e)?,
+                resource: row.try_get("resource").map_err(e)?,
+                fingerprint: row.try_get("fingerprint").map_err(e)?,
+                response: row.try_get("response").map_err(e)?,
+                at: row.try_get("at").map_err(e)?,
+            });
+        }
+        Ok(history)
+    }
+
+    /// Everything the store holds, with its history when `with_history`, read in one transaction: one
+    /// consistent view even while others write.
+    async fn export(&self, with_history: bool) -> Result<(Dataset, History)> {
+        let inner = self;
+        let mut tx = inner.pool.begin().await.map_err(|e| inner.err(e))?;
+        if inner.backend == Backend::Postgres {
+            // One snapshot for every statement (READ COMMITTED, the default, takes one per statement).
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| inner.err(e))?;
+        }
+        let mut ds = Dataset::empty();
+        async fn all<T: DeserializeOwned>(
+            inner: &Inner,
+            tx: &mut Transaction<'static, Any>,
+            sql: &str,
+        ) -> Result<Vec<T>> {
+            // Rows that cannot be decoded are left out (`find_unreadable` names them).
+            let rows = sqlx::query(sql).fetch_all(&mut **tx).await.map_err(|e| inner.err(e))?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in &rows {
+                out.extend(try_decode(&r.try_get::<String, _>(0).map_err(|e| inner.err(e))?).ok());
+            }
+            Ok(out)
+        }
+        ds.treaties = all(inner, &mut tx, "SELECT body FROM treaties ORDER BY seq").await?;
+        ds.states = all(inner, &mut tx, "SELECT body FROM states ORDER BY seq").await?;
+        ds.treaty_actions = all(inner, &mut tx, "SELECT body FROM treaty_actions ORDER BY seq").await?;
+        ds.activities = all(inner, &mut tx, "SELECT body FROM activities ORDER BY seq").await?;
+        for kind in RecordKind::ALL {
+            let rows = sqlx::query("SELECT body FROM records WHERE kind = $1 ORDER BY seq")
+                .bind(kind.as_str())
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(|e| inner.err(e))?;
+            for row in &rows {
+                if let Ok(r) = Record::from_body(kind, &row.try_get::<String, _>(0).map_err(|e| inner.err(e))?) {
+                    r.add_to(&mut ds);
+                }
+            }
+        }
+        let history = if with_history { inner.history(&mut tx).await? } else { History::default() };
+        tx.rollback().await.map_err(|e| inner.err(e))?;
+        Ok((ds, history))
     }
 
     async fn is_empty_tx(&self, tx: &mut Tx) -> Result<bool> {
@@ -1499,6 +1711,20 @@ fn activity_row(inner: &Inner, row: &AnyRow) -> Result<std::result::Result<Versi
     })
 }
 
+fn audit_entry(inner: &Inner, row: &AnyRow) -> Result<AuditEntry> {
+    let e = |e| inner.err(e);
+    Ok(AuditEntry {
+        seq: row.try_get("seq").map_err(e)?,
+        at: row.try_get("at").map_err(e)?,
+        principal: row.try_get("principal").map_err(e)?,
+        request_id: row.try_get("request_id").map_err(e)?,
+        operation: row.try_get("operation").map_err(e)?,
+        resource: row.try_get("resource").map_err(e)?,
+        before: row.try_get("before").map_err(e)?,
+        after: row.try_get("after").map_err(e)?,
+    })
+}
+
 fn replayed_record(kind: RecordKind, replay: Replay) -> Result<Versioned<Record>> {
     Ok(Versioned {
         etag: replay.etag.unwrap_or_default(),
@@ -1527,6 +1753,7 @@ impl Store for SqlStore {
     async fn record_treaty_action(&self, ctx: &WriteContext, action: TreatyAction) -> Result<TreatyAction> {
         let resource =
             format!("countries/{}/treatyActions/{}/{}", action.state, action.treaty, kind_name(&action.kind));
+        let ctx = &fingerprinted(ctx, || Ok(vec![encode(&action)?]))?;
         let inner = &self.inner;
         let replay = inner
             .write(
@@ -1633,6 +1860,7 @@ impl Store for SqlStore {
 
     async fn create_activity(&self, ctx: &WriteContext, activity: Activity) -> Result<Versioned<Activity>> {
         let resource = format!("activities/{}", activity.id);
+        let ctx = &fingerprinted(ctx, || Ok(vec![encode(&activity)?]))?;
         let inner = &self.inner;
         let replay = inner
             .write(
@@ -1659,6 +1887,7 @@ impl Store for SqlStore {
         etag: Option<&str>,
     ) -> Result<Versioned<Activity>> {
         let resource = format!("activities/{}", activity.id);
+        let ctx = &fingerprinted(ctx, || Ok(vec![encode(&activity)?, etag.unwrap_or_default().to_owned()]))?;
         let inner = &self.inner;
         let etag = etag.map(str::to_owned);
         let replay = inner
@@ -1684,6 +1913,7 @@ impl Store for SqlStore {
 
     async fn delete_activity(&self, ctx: &WriteContext, id: &str, etag: Option<&str>) -> Result<()> {
         let resource = format!("activities/{id}");
+        let ctx = &fingerprinted(ctx, || Ok(vec![etag.unwrap_or_default().to_owned()]))?;
         let inner = &self.inner;
         let (id, etag) = (id.to_owned(), etag.map(str::to_owned));
         inner
@@ -1765,6 +1995,7 @@ impl Store for SqlStore {
     async fn create_record(&self, ctx: &WriteContext, record: Record) -> Result<Versioned<Record>> {
         let (kind, id) = (record.kind(), record.id());
         let resource = format!("{}/{id}", kind.as_str());
+        let ctx = &fingerprinted(ctx, || Ok(vec![record.body()?]))?;
         let inner = &self.inner;
         let replay = inner
             .write(
@@ -1790,6 +2021,7 @@ impl Store for SqlStore {
     async fn update_record(&self, ctx: &WriteContext, record: Record, etag: Option<&str>) -> Result<Versioned<Record>> {
         let (kind, id) = (record.kind(), record.id());
         let resource = format!("{}/{id}", kind.as_str());
+        let ctx = &fingerprinted(ctx, || Ok(vec![record.body()?, etag.unwrap_or_default().to_owned()]))?;
         let inner = &self.inner;
         let etag = etag.map(str::to_owned);
         let replay = inner
@@ -1815,6 +2047,7 @@ impl Store for SqlStore {
 
     async fn delete_record(&self, ctx: &WriteContext, kind: RecordKind, id: &str, etag: Option<&str>) -> Result<()> {
         let resource = format!("{}/{id}", kind.as_str());
+        let ctx = &fingerprinted(ctx, || Ok(vec![etag.unwrap_or_default().to_owned()]))?;
         let inner = &self.inner;
         let (id, etag) = (id.to_owned(), etag.map(str::to_owned));
         inner
@@ -1857,45 +2090,19 @@ impl Store for SqlStore {
     }
 
     async fn export(&self) -> Result<Dataset> {
-        let inner = &self.inner;
-        // One transaction: a consistent view even while others write.
-        let mut tx = inner.pool.begin().await.map_err(|e| inner.err(e))?;
-        let mut ds = Dataset::empty();
-        async fn all<T: DeserializeOwned>(
-            inner: &Inner,
-            tx: &mut Transaction<'static, Any>,
-            sql: &str,
-        ) -> Result<Vec<T>> {
-            // Rows that cannot be decoded are left out (`find_unreadable` names them).
-            let rows = sqlx::query(sql).fetch_all(&mut **tx).await.map_err(|e| inner.err(e))?;
-            let mut out = Vec::with_capacity(rows.len());
-            for r in &rows {
-                out.extend(try_decode(&r.try_get::<String, _>(0).map_err(|e| inner.err(e))?).ok());
-            }
-            Ok(out)
-        }
-        ds.treaties = all(inner, &mut tx, "SELECT body FROM treaties ORDER BY seq").await?;
-        ds.states = all(inner, &mut tx, "SELECT body FROM states ORDER BY seq").await?;
-        ds.treaty_actions = all(inner, &mut tx, "SELECT body FROM treaty_actions ORDER BY seq").await?;
-        ds.activities = all(inner, &mut tx, "SELECT body FROM activities ORDER BY seq").await?;
-        for kind in RecordKind::ALL {
-            let rows = sqlx::query("SELECT body FROM records WHERE kind = $1 ORDER BY seq")
-                .bind(kind.as_str())
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(|e| inner.err(e))?;
-            for row in &rows {
-                if let Ok(r) = Record::from_body(kind, &row.try_get::<String, _>(0).map_err(|e| inner.err(e))?) {
-                    r.add_to(&mut ds);
-                }
-            }
-        }
-        tx.rollback().await.map_err(|e| inner.err(e))?;
-        Ok(ds)
+        Ok(self.inner.export(false).await?.0)
+    }
+
+    async fn export_with_history(&self) -> Result<(Dataset, History)> {
+        self.inner.export(true).await
     }
 
     async fn import(&self, ctx: &WriteContext, dataset: &Dataset) -> Result<()> {
-        self.inner.import(ctx, dataset, "import").await
+        self.inner.import(ctx, dataset, &History::default(), "import").await
+    }
+
+    async fn import_with_history(&self, ctx: &WriteContext, dataset: &Dataset, history: &History) -> Result<()> {
+        self.inner.import(ctx, dataset, history, "import").await
     }
 
     async fn audit_log(&self, page: &PageRequest) -> Result<Page<AuditEntry>> {
@@ -1906,19 +2113,7 @@ impl Store for SqlStore {
                 Vec::new(),
                 "audit",
                 page,
-                |row| {
-                    let e = |e| inner.err(e);
-                    Ok(AuditEntry {
-                        seq: row.try_get("seq").map_err(e)?,
-                        at: row.try_get("at").map_err(e)?,
-                        principal: row.try_get("principal").map_err(e)?,
-                        request_id: row.try_get("request_id").map_err(e)?,
-                        operation: row.try_get("operation").map_err(e)?,
-                        resource: row.try_get("resource").map_err(e)?,
-                        before: row.try_get("before").map_err(e)?,
-                        after: row.try_get("after").map_err(e)?,
-                    })
-                },
+                |row| audit_entry(inner, row),
             )
             .await
     }

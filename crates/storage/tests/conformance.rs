@@ -10,7 +10,10 @@ use core_model::{
     ActionKind, Activity, ActivityKind, ActivityStatus, ApproxDate, Dataset, Filter, ModelError, OrganisationKind,
     Place, SourceRef, StateStatus, TreatyAction, TreatyNumber,
 };
-use storage::{Change, PageRequest, Record, RecordKind, StorageError, Store, WriteContext};
+use storage::{
+    AuditEntry, Change, History, OpenOptions, PageRequest, Record, RecordKind, SqlStore, StorageError, Store,
+    WriteContext,
+};
 
 macro_rules! conformance {
     ($($name:ident),* $(,)?) => {
@@ -53,6 +56,9 @@ conformance!(
     what_a_write_stores_reads_back_whole_and_exports_and_imports,
     a_citation_of_an_unknown_source_document_is_rejected,
     a_record_that_cannot_be_decoded_is_set_aside_not_fatal,
+    request_ids_belong_to_the_principal_that_sent_them,
+    a_restore_keeps_etags_request_ids_and_the_audit_log,
+    request_ids_are_forgotten_after_their_time_to_live,
 );
 
 fn day(s: &str) -> NaiveDate {
@@ -717,4 +723,232 @@ async fn a_record_that_cannot_be_decoded_is_set_aside_not_fatal(t: TestStore) {
     assert!(store.get_activity("2008-03-poison").await.is_ok());
     let reopened = t.reopen().await;
     assert!(reopened.unreadable().is_empty());
+}
+
+async fn request_ids_belong_to_the_principal_that_sent_them(t: TestStore) {
+    let admin = WriteContext::by("admin@coe").with_request_id("shared-2");
+    let same_id = editor().with_request_id("shared-2");
+    let created = t.store.create_activity(&editor(), new_activity("2008-03-shared")).await.unwrap();
+    let mut by_admin = created.record.clone();
+    by_admin.title = "edited by admin".to_owned();
+    let first = t.store.update_activity(&admin, by_admin.clone(), Some("1")).await.unwrap();
+    assert_eq!(first.etag, "2");
+    // The same principal sending the same request again gets the same answer; nothing is applied twice.
+    assert_eq!(t.store.update_activity(&admin, by_admin.clone(), Some("1")).await.unwrap(), first);
+    // Another principal's id is another request: applied, on the current version.
+    let mut by_editor = by_admin.clone();
+    by_editor.title = "second edit by editor, reusing shared-2".to_owned();
+    let second = t.store.update_activity(&same_id, by_editor.clone(), Some("2")).await.unwrap();
+    assert_eq!((second.etag.as_str(), second.record.title.as_str()), ("3", by_editor.title.as_str()));
+    assert_eq!(t.store.get_activity("2008-03-shared").await.unwrap(), second);
+    // The same principal, the same id, another input (a body, an etag, another resource or operation): refused,
+    // without naming the earlier request.
+    let mut other_body = by_editor.clone();
+    other_body.title = "a third title".to_owned();
+    for err in [
+        t.store.update_activity(&same_id, other_body.clone(), Some("2")).await.unwrap_err(),
+        t.store.update_activity(&same_id, by_editor.clone(), Some("3")).await.unwrap_err(),
+        t.store.delete_activity(&same_id, "2008-03-shared", None).await.unwrap_err(),
+        t.store.create_activity(&same_id, new_activity("2008-03-shared-other")).await.unwrap_err(),
+    ] {
+        assert!(matches!(err, StorageError::RequestIdReused { .. }), "{err:?}");
+        assert_eq!(err.to_string(), "request id `shared-2` was already used for a different request");
+    }
+    assert_eq!(t.store.get_activity("2008-03-shared").await.unwrap(), second);
+    assert!(matches!(t.store.get_activity("2008-03-shared-other").await, Err(StorageError::NotFound { .. })));
+    // Records and treaty actions too: the admin's id on a record is the admin's alone.
+    let org = t.store.get_record(RecordKind::Organisation, "microsoft").await.unwrap();
+    let Record::Organisation(mut renamed) = org.record.clone() else { panic!("an organisation") };
+    renamed.acronym = Some("MS".to_owned());
+    let err = t.store.update_record(&admin, Record::Organisation(renamed.clone()), None).await.unwrap_err();
+    assert!(matches!(err, StorageError::RequestIdReused { .. }), "{err:?}");
+    let by_reader = WriteContext::by("reader-turned-editor@coe").with_request_id("shared-2");
+    let updated = t.store.update_record(&by_reader, Record::Organisation(renamed.clone()), None).await.unwrap();
+    assert_eq!(updated.etag, "2");
+    assert_eq!(t.store.update_record(&by_reader, Record::Organisation(renamed), None).await.unwrap(), updated);
+    let de = action("DE", 185, ActionKind::Ratification, "2009-03-09");
+    let err = t.store.record_treaty_action(&by_reader, de.clone()).await.unwrap_err();
+    assert!(matches!(err, StorageError::RequestIdReused { .. }), "{err:?}");
+    // Three requests applied under one id, one audit entry each.
+    let audit = t.store.audit_log(&PageRequest::first(1000)).await.unwrap().items;
+    let with_id: Vec<(&str, &str)> = audit
+        .iter()
+        .filter(|e| e.request_id.as_deref() == Some("shared-2"))
+        .map(|e| (e.principal.as_str(), e.resource.as_str()))
+        .collect();
+    assert_eq!(
+        with_id,
+        [
+            ("admin@coe", "activities/2008-03-shared"),
+            ("editor@coe", "activities/2008-03-shared"),
+            ("reader-turned-editor@coe", "organisation/microsoft")
+        ]
+    );
+}
+
+/// Writes a store's export (dataset and history) to `dir` as `cybercrime export` does, and reads back what
+/// `cybercrime import` would: the dataset's files, and the history files that are present.
+fn write_and_read_export(dir: &std::path::Path, dataset: &Dataset, history: Option<&History>) -> (Dataset, History) {
+    std::fs::create_dir_all(dir).unwrap();
+    let mut files = dataset.to_files();
+    if let Some(h) = history {
+        files.extend(h.to_files().unwrap());
+    }
+    for (name, text) in files {
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+    let mut read = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+        read.push((name, std::fs::read_to_string(&path).unwrap()));
+    }
+    let borrowed: Vec<(&str, &str)> = read.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
+    // The dataset's parser is handed every file of the folder, the history's among them.
+    (Dataset::parse(&borrowed).unwrap(), History::parse(&borrowed).unwrap())
+}
+
+async fn whole_audit_log(store: &dyn Store) -> Vec<AuditEntry> {
+    let mut entries = Vec::new();
+    let mut page = PageRequest::first(1000);
+    loop {
+        let p = store.audit_log(&page).await.unwrap();
+        entries.extend(p.items);
+        if p.next_page_token.is_empty() {
+            return entries;
+        }
+        page.page_token = p.next_page_token;
+    }
+}
+
+async fn a_restore_keeps_etags_request_ids_and_the_audit_log(t: TestStore) {
+    // A store with updates (etag 3), deletes, records updated and request ids.
+    let s = &t.store;
+    let created =
+        s.create_activity(&editor().with_request_id("create-1"), new_activity("2008-03-restore")).await.unwrap();
+    let mut a = created.record.clone();
+    a.title = "second version".to_owned();
+    s.update_activity(&editor(), a.clone(), Some("1")).await.unwrap();
+    a.title = "third version".to_owned();
+    let retried = editor().with_request_id("update-3");
+    let third = s.update_activity(&retried, a.clone(), Some("2")).await.unwrap();
+    assert_eq!(third.etag, "3");
+    s.create_activity(&editor(), new_activity("2008-03-gone")).await.unwrap();
+    s.delete_activity(&editor().with_request_id("delete-1"), "2008-03-gone", Some("1")).await.unwrap();
+    let org = s.get_record(RecordKind::Organisation, "microsoft").await.unwrap();
+    let Record::Organisation(mut renamed) = org.record.clone() else { panic!("an organisation") };
+    renamed.acronym = Some("MS".to_owned());
+    s.update_record(&WriteContext::by("admin@coe"), Record::Organisation(renamed.clone()), Some("1")).await.unwrap();
+    let de = action("DE", 185, ActionKind::Ratification, "2009-03-09");
+    s.record_treaty_action(&editor().with_request_id("ratify-de"), de.clone()).await.unwrap();
+
+    let (dataset, history) = s.export_with_history().await.unwrap();
+    assert_eq!(dataset, s.export().await.unwrap());
+    assert_eq!(history.etags.get("activities/2008-03-restore"), Some(&3));
+    assert_eq!(history.etags.get("organisation/microsoft"), Some(&2));
+    assert!(!history.etags.contains_key("activities/2008-03-gone"));
+    assert_eq!(history.requests.len(), 4);
+    let source_audit = whole_audit_log(&**s).await;
+    assert_eq!(history.audit, source_audit);
+
+    let dir = tempfile::tempdir().unwrap();
+    let (parsed, parsed_history) = write_and_read_export(&dir.path().join("export"), &dataset, Some(&history));
+    assert_eq!((&parsed, &parsed_history), (&dataset, &history));
+    let restored = match &t.place {
+        common::Place::Sqlite(_) => common::sqlite(true).await,
+        common::Place::Postgres { .. } => common::postgres(true).await.unwrap(),
+    };
+    let r = &restored.store;
+    r.import_with_history(&WriteContext::by("cybercrime import"), &parsed, &parsed_history).await.unwrap();
+    assert_eq!(r.export().await.unwrap(), dataset);
+
+    // The audit log: the source's, entry for entry, then the import.
+    let audit = whole_audit_log(&**r).await;
+    assert_eq!(audit.len(), source_audit.len() + 1);
+    assert_eq!(audit[..source_audit.len()], source_audit[..]);
+    let last = audit.last().unwrap();
+    assert_eq!(
+        (last.principal.as_str(), last.operation.as_str(), last.resource.as_str()),
+        ("cybercrime import", "import", "dataset")
+    );
+
+    // Etags: as they were; the stale one is refused, the current one works.
+    assert_eq!(r.get_activity("2008-03-restore").await.unwrap(), third);
+    assert_eq!(r.get_record(RecordKind::Organisation, "microsoft").await.unwrap().etag, "2");
+    let listed = r.list_activities(&Filter::default(), &PageRequest::first(1000)).await.unwrap();
+    assert!(listed.items.iter().any(|v| **v == third), "the list after a restore has the etag too");
+
+    // A write retried by its principal with its request id is not applied again: the answer given then.
+    assert_eq!(r.update_activity(&retried, a.clone(), Some("2")).await.unwrap(), third);
+    assert_eq!(
+        r.create_activity(&editor().with_request_id("create-1"), new_activity("2008-03-restore")).await.unwrap(),
+        created
+    );
+    r.delete_activity(&editor().with_request_id("delete-1"), "2008-03-gone", Some("1")).await.unwrap();
+    assert_eq!(r.record_treaty_action(&editor().with_request_id("ratify-de"), de).await.unwrap().state.as_str(), "DE");
+    assert_eq!(whole_audit_log(&**r).await, audit, "no retried write was applied again");
+    // ... and the same id with another input is still refused.
+    let mut other = a.clone();
+    other.title = "another title".to_owned();
+    let err = r.update_activity(&retried, other.clone(), Some("2")).await.unwrap_err();
+    assert!(matches!(err, StorageError::RequestIdReused { .. }), "{err:?}");
+
+    let err = r.update_activity(&editor(), other.clone(), Some("2")).await.unwrap_err();
+    assert_eq!(err.to_string(), "activity `2008-03-restore` has changed: etag `2` is not the current `3`");
+    let err = r.update_record(&editor(), Record::Organisation(renamed.clone()), Some("1")).await.unwrap_err();
+    assert!(matches!(err, StorageError::EtagMismatch { .. }), "{err:?}");
+    let fourth = r.update_activity(&editor(), other, Some("3")).await.unwrap();
+    assert_eq!(fourth.etag, "4");
+
+    // Exported again, the restored store's history holds the source's request ids, and its etags.
+    let (_, again) = r.export_with_history().await.unwrap();
+    assert_eq!(again.requests, history.requests);
+    assert_eq!(again.etags.get("activities/2008-03-restore"), Some(&4));
+
+    // A folder without the history files (a hand-made dataset) imports as before: etag 1, one audit entry.
+    let (bare, no_history) = write_and_read_export(&dir.path().join("bare"), &dataset, None);
+    assert!(no_history.is_empty());
+    let plain = match &t.place {
+        common::Place::Sqlite(_) => common::sqlite(true).await,
+        common::Place::Postgres { .. } => common::postgres(true).await.unwrap(),
+    };
+    plain.store.import_with_history(&editor(), &bare, &no_history).await.unwrap();
+    assert_eq!(plain.store.get_activity("2008-03-restore").await.unwrap().etag, "1");
+    assert_eq!(whole_audit_log(&*plain.store).await.len(), 1);
+
+    // Etags of another export are refused, naming the file; nothing is imported.
+    let mut foreign = history.clone();
+    foreign.etags.insert("activities/not-in-this-export".to_owned(), 2);
+    let empty = match &t.place {
+        common::Place::Sqlite(_) => common::sqlite(true).await,
+        common::Place::Postgres { .. } => common::postgres(true).await.unwrap(),
+    };
+    let err = empty.store.import_with_history(&editor(), &dataset, &foreign).await.unwrap_err();
+    assert!(err.to_string().contains("versions.toml") && err.to_string().contains("not-in-this-export"), "{err}");
+    assert_eq!(empty.store.export().await.unwrap(), Dataset::empty());
+}
+
+async fn request_ids_are_forgotten_after_their_time_to_live(t: TestStore) {
+    assert_eq!(OpenOptions::default().request_id_ttl, Some(std::time::Duration::from_secs(7 * 24 * 3600)));
+    // Another instance on the same database, keeping request ids for one second.
+    let ttl = std::time::Duration::from_secs(1);
+    let options = OpenOptions { max_connections: 2, request_id_ttl: Some(ttl), ..OpenOptions::default() };
+    let store = SqlStore::open(&t.url, options).await.unwrap();
+    let created = store.create_activity(&editor(), new_activity("2008-03-ttl")).await.unwrap();
+    let mut changed = created.record.clone();
+    changed.title = "changed once".to_owned();
+    let ctx = editor().with_request_id("ttl-1");
+    let first = store.update_activity(&ctx, changed.clone(), None).await.unwrap();
+    assert_eq!(first.etag, "2");
+    // Within its time to live, a repeat is answered from the first time.
+    assert_eq!(store.update_activity(&ctx, changed.clone(), None).await.unwrap(), first);
+    tokio::time::sleep(ttl + std::time::Duration::from_millis(300)).await;
+    // After it, the id is forgotten: the same request is a new one.
+    let again = store.update_activity(&ctx, changed, None).await.unwrap();
+    assert_eq!(again.etag, "3");
+    let audit = whole_audit_log(&store).await;
+    assert_eq!(audit.iter().filter(|e| e.request_id.as_deref() == Some("ttl-1")).count(), 2);
+    // The default instance keeps the id it has seen again for a week.
+    let kept = t.store.update_activity(&ctx, again.record.clone(), None).await.unwrap();
+    assert_eq!(kept, again);
 }

@@ -201,6 +201,7 @@ async fn a_store_of_schema_version_1_is_migrated_on_open_and_keeps_its_data() {
     let path = t.path().unwrap();
     let before = t.store.export().await.unwrap();
     drop(t.store);
+    back_to_schema_version_2(&t.url).await;
     // Take the file back to version 1: without the indexes of migration 2 and its record.
     {
         let pool = sqlx::AnyPool::connect(&format!("sqlite://{}", path.display())).await.unwrap();
@@ -230,4 +231,87 @@ async fn a_store_of_schema_version_1_is_migrated_on_open_and_keeps_its_data() {
     .await
     .unwrap();
     assert_eq!(indexes, 3);
+}
+
+/// Takes a store of this version back to schema version 2: request ids keyed by id alone, without principal and
+/// fingerprint.
+async fn back_to_schema_version_2(url: &str) {
+    let pool = sqlx::AnyPool::connect(url).await.unwrap();
+    let mut conn = pool.acquire().await.unwrap();
+    for sql in [
+        "CREATE TABLE requests_v2 (request_id TEXT PRIMARY KEY, operation TEXT NOT NULL, resource TEXT NOT NULL, \
+         response TEXT NOT NULL, at TEXT NOT NULL)",
+        "INSERT INTO requests_v2 (request_id, operation, resource, response, at) \
+         SELECT request_id, operation, resource, response, at FROM requests",
+        "DROP TABLE requests",
+        "ALTER TABLE requests_v2 RENAME TO requests",
+        "UPDATE meta SET value = '2' WHERE key = 'schema_version'",
+        "DELETE FROM _sqlx_migrations WHERE version = 3",
+    ] {
+        sqlx::query(sql).execute(&mut *conn).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+    drop(conn);
+    pool.close().await;
+}
+
+/// A store of schema version 2 (request ids keyed by id alone) with ids of two principals and one whose audit
+/// entry cannot be found, opened by this version: each id belongs to the principal of its audit entry, or to
+/// "unknown"; a retry by that principal is still answered once, another principal's same id is a request of its
+/// own.
+async fn a_store_of_schema_version_2_keeps_its_request_ids_each_with_its_principal(t: common::TestStore) {
+    let editor = WriteContext::by("editor@coe").with_request_id("rid-1");
+    let first = t.store.create_activity(&editor, activity("migrated-1")).await.unwrap();
+    let admin = WriteContext::by("admin@coe").with_request_id("rid-2");
+    t.store.create_activity(&admin, activity("migrated-2")).await.unwrap();
+    drop(t.store);
+    back_to_schema_version_2(&t.url).await;
+    // And one id whose audit entry cannot be found.
+    {
+        let pool = sqlx::AnyPool::connect(&t.url).await.unwrap();
+        sqlx::query(
+            "INSERT INTO requests (request_id, operation, resource, response, at) VALUES \
+             ('orphan', 'create', 'activities/nowhere', '{\"etag\":\"1\",\"body\":null}', '2026-01-01T00:00:00Z')",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        pool.close().await;
+    }
+    let store = SqlStore::open(&t.url, OpenOptions { max_connections: 2, ..OpenOptions::default() }).await.unwrap();
+    let pool = sqlx::AnyPool::connect(&t.url).await.unwrap();
+    let (version,): (String,) =
+        sqlx::query_as("SELECT value FROM meta WHERE key = 'schema_version'").fetch_one(&pool).await.unwrap();
+    assert_eq!(version, "3");
+    let rows: Vec<(String, String, Option<String>)> =
+        sqlx::query_as("SELECT principal, request_id, fingerprint FROM requests ORDER BY request_id")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    let expected = [("unknown", "orphan"), ("editor@coe", "rid-1"), ("admin@coe", "rid-2")];
+    assert_eq!(rows.iter().map(|r| (r.0.as_str(), r.1.as_str())).collect::<Vec<_>>(), expected);
+    assert!(rows.iter().all(|r| r.2.is_none()), "ids of version 2 have no fingerprint");
+    pool.close().await;
+    // The editor's retry is answered as before, and not applied again.
+    assert_eq!(store.create_activity(&editor, activity("migrated-1")).await.unwrap(), first);
+    // The same id on another resource is refused; another principal's rid-1 is a request of its own.
+    let err = store.create_activity(&editor, activity("migrated-3")).await.unwrap_err();
+    assert!(matches!(err, StorageError::RequestIdReused { .. }), "{err:?}");
+    let other = WriteContext::by("admin@coe").with_request_id("rid-1");
+    store.create_activity(&other, activity("migrated-3")).await.unwrap();
+    let audit = store.audit_log(&PageRequest::first(1000)).await.unwrap().items;
+    let rid_1: Vec<&str> =
+        audit.iter().filter(|e| e.request_id.as_deref() == Some("rid-1")).map(|e| e.resource.as_str()).collect();
+    assert_eq!(rid_1, ["activities/migrated-1", "activities/migrated-3"]);
+}
+
+#[tokio::test]
+async fn a_store_of_schema_version_2_is_migrated_keeping_request_ids_sqlite() {
+    a_store_of_schema_version_2_keeps_its_request_ids_each_with_its_principal(common::sqlite(false).await).await;
+}
+
+#[tokio::test]
+async fn a_store_of_schema_version_2_is_migrated_keeping_request_ids_postgres() {
+    if let Some(t) = common::postgres(false).await {
+        a_store_of_schema_version_2_keeps_its_request_ids_each_with_its_principal(t).await;
+    }
 }

@@ -112,7 +112,7 @@ pub(crate) async fn postgres(empty: bool) -> Option<TestStore> {
     let place = Place::Postgres { schema: schema.clone() };
     let sep = if base.contains('?') { '&' } else { '?' };
     let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
-    let options = OpenOptions { load_bundled_if_empty: !empty, max_connections: 4 };
+    let options = OpenOptions { load_bundled_if_empty: !empty, max_connections: 4, ..OpenOptions::default() };
     let store = Arc::new(SqlStore::open(&url, options).await.expect("open PostgreSQL store"));
     Some(TestStore { store, url, place })
 }
