@@ -355,6 +355,34 @@ async fn unread_report_streams_hold_bounded_memory_are_ended_and_block_no_one() 
     assert!(ok);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_stream_is_ended_at_its_overall_limit() {
+    let server =
+        TestServer::builder().args(&["--stream-send-timeout-secs", "600", "--max-report-stream-secs", "2"]).start();
+    let minutes = "Discussion of draft legislation, of procedural powers and of international cooperation. ".repeat(70);
+    for i in 0..15 {
+        create(&server, activity(&format!("minutes-{i}"), &format!("{i}: {minutes}"), "Manila, Philippines", "")).await;
+    }
+    let request = progress((2007, 11, 30), (2007, 1, 1), api::ReportFormat::Markdown);
+    let mut stuck = StuckConnection::connect(&server.addr).await;
+    let opened = Instant::now();
+    let response = stuck.report(&server.addr, &request).await.await.expect("the response head");
+    assert!(response.headers().get("grpc-status").is_none(), "refused: {:?}", response.headers());
+    while !server.log().contains("report stream ended") {
+        assert!(opened.elapsed() < Duration::from_secs(10), "not ended after {:?}", opened.elapsed());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(server.log().contains("was open longer than its limit of 2 s"), "{}", server.log());
+    stuck.open.take().expect("once").send(()).expect("the driver is running");
+    let mut body = response.into_body();
+    while let Some(data) = tokio::time::timeout(Duration::from_secs(10), body.data()).await.expect("data in time") {
+        let _ = body.flow_control().release_capacity(data.expect("data").len());
+    }
+    let trailers = body.trailers().await.expect("trailers").expect("trailers");
+    assert_eq!(trailers.get("grpc-status").map(|v| v.to_str().unwrap_or_default()), Some("4"), "{trailers:?}");
+    stuck.driver.abort();
+}
+
 /// Awaits every future, concurrently.
 async fn futures_join<F: std::future::Future + Send + 'static>(futures: Vec<F>) -> Vec<F::Output>
 where
