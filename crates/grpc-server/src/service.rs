@@ -1324,3 +1324,43 @@ impl ReportService for Services {
         call.finish(result)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use tokio_stream::StreamExt;
+
+    use super::*;
+
+    fn document(len: usize) -> reporting::Document {
+        reporting::Document { media_type: "text/markdown; charset=utf-8", body: "x".repeat(len) }
+    }
+
+    #[tokio::test]
+    async fn chunks_are_slices_of_one_buffer_made_when_asked_for() {
+        let mut chunks = Chunks::new(document(3 * REPORT_CHUNK + 10), "test", &ReportLimits::default());
+        let start = lock(&chunks.progress).doc.as_ref().map(|b| b.as_ptr() as usize).expect("the document");
+        let mut n = 0;
+        while let Some(chunk) = chunks.next().await {
+            let chunk = chunk.expect("a chunk");
+            // A slice of the one buffer, not a copy.
+            assert_eq!(chunk.data.as_ptr() as usize, start + n * REPORT_CHUNK);
+            assert_eq!((chunk.index, chunk.last), (n as i32, n == 3));
+            n += 1;
+        }
+        assert_eq!(n, 4);
+        assert!(lock(&chunks.progress).doc.is_none(), "the stream keeps nothing once done");
+    }
+
+    #[tokio::test]
+    async fn a_stream_whose_chunk_is_not_taken_in_time_is_ended() {
+        let limits = ReportLimits { send_timeout: Duration::from_millis(100), ..Default::default() };
+        let mut chunks = Chunks::new(document(2 * REPORT_CHUNK), "test", &limits);
+        assert!(chunks.next().await.expect("a chunk").is_ok());
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        assert!(lock(&chunks.progress).doc.is_none(), "the document is dropped while the stream is not polled");
+        let ended = chunks.next().await.expect("an answer").expect_err("ended");
+        assert_eq!(ended.code(), tonic::Code::DeadlineExceeded);
+        assert!(ended.message().contains("not read for 0 s"), "{}", ended.message());
+        assert!(chunks.next().await.is_none());
+    }
+}
