@@ -402,16 +402,35 @@ where
 
 #[tokio::test]
 async fn markdown_reports_keep_data_inert_and_the_report_command_prints_no_control_characters() {
-    let server = TestServer::start();
-    let hostile = "D<script>alert(document.domain)</script><img src=x onerror=alert(1)>\r\r## Forged section\r\r\
+    // Control characters (CR, ESC, BEL, U+202E) come through the dataset, which keeps any text; the rest through
+    // the API, as an editor.
+    let dir = tempfile::tempdir().expect("folder");
+    let mut ds = core_model::Dataset::bundled();
+    let mut a = ds
+        .activities
+        .iter()
+        .find(|a| a.id == "2007-04-23-manila-apec-asean-workshop")
+        .cloned()
+        .expect("the Manila workshop of April 2007");
+    a.id = "imported-hostile".into();
+    a.description = "Workshop\x1b]0;pwned\x07\x1b[2J\x1b[8mhidden\x1b[0m \u{202e}gnp.exe\r\r## Forged by CR\r\r\
+                     <script>alert(3)</script>\r"
+        .into();
+    a.place.text = "Manila\r## Place heading".into();
+    a.date_text = "May 2007\r\r# Date heading".into();
+    ds.activities.push(a);
+    let folder = dir.path().join("dataset");
+    std::fs::create_dir(&folder).expect("folder");
+    for (name, text) in ds.to_files() {
+        std::fs::write(folder.join(name), text).expect("write");
+    }
+    let store = format!("sqlite://{}", dir.path().join("hostile.sqlite").display());
+    let out = Command::new(binary()).args(["import", "--store", &store]).arg(&folder).output().expect("import");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let server = TestServer::builder().store(&store).start();
+    let hostile = "D<script>alert(document.domain)</script><img src=x onerror=alert(1)>\n\n## Forged section\n\n\
                    [click me](javascript:alert(2))\n\n## Another forged section\n| forged | row |";
-    create(&server, activity("hostile", hostile, "Manila <b>bold</b>\r## Place heading", "May 2007\r\r# Date heading"))
-        .await;
-    create(
-        &server,
-        activity("escapes", "Workshop\x1b]0;pwned\x07\x1b[2J\x1b[8mhidden\x1b[0m \u{202e}gnp.exe", "Manila", ""),
-    )
-    .await;
+    create(&server, activity("hostile", hostile, "Manila <b>bold</b>", "May 2007 [tbc](javascript:x)")).await;
     let mut reports = ReportServiceClient::new(server.channel().await);
     let progress_md = collect(
         reports
@@ -456,12 +475,16 @@ async fn markdown_reports_keep_data_inert_and_the_report_command_prints_no_contr
         assert_eq!(links, 0, "{name}: an active link\n{md}");
     }
     // In the progress report the activity is one row of the table, whole.
+    // In the progress report each activity is one row of the table, whole.
     let row = progress_md.lines().find(|l| l.contains("D\\<script")).expect("the activity's row");
+    assert!(row.starts_with("| May 2007 \\[tbc\\](javascript:x) | Manila \\<b\\>bold\\</b\\> | D\\<script"), "{row}");
+    assert!(row.ends_with(" |") && row.contains("\\| forged \\| row \\|"), "{row}");
+    let row = progress_md.lines().find(|l| l.contains("Forged by CR")).expect("the imported activity's row");
     assert!(
-        row.starts_with("| May 2007  \\# Date heading | Manila \\<b\\>bold\\</b\\> \\#\\# Place heading | "),
+        row.starts_with("| May 2007  \\# Date heading | Manila \\#\\# Place heading | Workshop\\]0;pwned"),
         "{row}"
     );
-    assert!(row.ends_with(" |") && row.contains("\\| forged \\| row \\|"), "{row}");
+    assert!(row.ends_with("\\<script\\>alert(3)\\</script\\>  |"), "{row}");
 
     // HTML stays escaped.
     let html = collect(
@@ -477,7 +500,6 @@ async fn markdown_reports_keep_data_inert_and_the_report_command_prints_no_contr
     assert!(!html.contains("<script>") && !html.contains("<img src=x"));
 
     // `cybercrime report` prints no control characters to standard output, from a server or from the store.
-    let store = format!("sqlite://{}", server.dir().join("store.sqlite").display());
     for source in [["--server".to_owned(), format!("http://{}", server.addr)], ["--store".to_owned(), store]] {
         for format in ["markdown", "json", "html"] {
             let out = Command::new(binary())
