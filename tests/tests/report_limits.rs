@@ -258,9 +258,9 @@ impl StuckConnection {
 async fn unread_report_streams_hold_bounded_memory_are_ended_and_block_no_one() {
     let mut server =
         TestServer::builder().args(&["--stream-send-timeout-secs", "3", "--max-concurrent-reports", "4"]).start();
-    // Forty activities with long minutes: the report is some 500 KB of Markdown, several chunks.
-    let minutes = "Discussion of draft legislation, of procedural powers and of international cooperation. ".repeat(70);
-    for i in 0..40 {
+    // Sixty activities with minutes of 2.6 KB: the report is some 340 KB of Markdown, several chunks.
+    let minutes = "Discussion of draft legislation, of procedural powers and of international cooperation. ".repeat(29);
+    for i in 0..60 {
         create(&server, activity(&format!("minutes-{i}"), &format!("{i}: {minutes}"), "Manila, Philippines", "")).await;
     }
     let request = progress((2007, 11, 30), (2007, 1, 1), api::ReportFormat::Markdown);
@@ -359,8 +359,8 @@ async fn unread_report_streams_hold_bounded_memory_are_ended_and_block_no_one() 
 async fn a_report_stream_is_ended_at_its_overall_limit() {
     let server =
         TestServer::builder().args(&["--stream-send-timeout-secs", "600", "--max-report-stream-secs", "2"]).start();
-    let minutes = "Discussion of draft legislation, of procedural powers and of international cooperation. ".repeat(70);
-    for i in 0..15 {
+    let minutes = "Discussion of draft legislation, of procedural powers and of international cooperation. ".repeat(29);
+    for i in 0..20 {
         create(&server, activity(&format!("minutes-{i}"), &format!("{i}: {minutes}"), "Manila, Philippines", "")).await;
     }
     let request = progress((2007, 11, 30), (2007, 1, 1), api::ReportFormat::Markdown);
