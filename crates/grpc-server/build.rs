@@ -19,7 +19,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let fds = protox::compile(files, [&proto])?;
     let out = PathBuf::from(env::var("OUT_DIR")?);
     std::fs::write(out.join("cybercrime_descriptor.bin"), fds.encode_to_vec())?;
-    tonic_prost_build::configure().build_client(true).build_server(true).compile_fds(fds)?;
+    tonic_prost_build::configure()
+        .build_client(true)
+        .build_server(true)
+        // A report's chunks are slices of one shared buffer, not copies.
+        .bytes(".coe.cybercrime.v1.ReportChunk.data")
+        .compile_fds(fds)?;
     // The echo service of the load benchmark: generated, but kept out of the descriptor set reflection serves.
     let echo = protox::compile(["coe/cybercrime/bench/v1/echo.proto"], [&proto])?;
     tonic_prost_build::configure().build_client(true).build_server(true).compile_fds(echo)?;

@@ -116,7 +116,8 @@ async fn a_report_larger_than_the_message_limit_is_streamed_in_chunks() {
     let mut reports = ReportServiceClient::new(server.channel().await);
     let stream = reports
         .generate_progress_report(api::GenerateProgressReportRequest {
-            as_of: Some(date(2030, 12, 31)),
+            // A report's dates are at most a year from today.
+            as_of: Some(date(2027, 11, 30)),
             period_start: Some(date(1990, 1, 1)),
             period_end: None,
             format: api::ReportFormat::Html as i32,
@@ -128,6 +129,7 @@ async fn a_report_larger_than_the_message_limit_is_streamed_in_chunks() {
     assert!(html.len() > 4 * 1024 * 1024, "the report is {} bytes", html.len());
     assert!(chunks.len() >= 5);
     assert!(chunks.iter().all(|c| c.data.len() <= 1024 * 1024));
+    assert_eq!(chunks[0].data.len(), grpc_server::service::REPORT_CHUNK);
     let indexes: Vec<i32> = chunks.iter().map(|c| c.index).collect();
     assert_eq!(indexes, (0..chunks.len() as i32).collect::<Vec<_>>());
     assert!(chunks.iter().rev().skip(1).all(|c| !c.last) && chunks.last().unwrap().last);

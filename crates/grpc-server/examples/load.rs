@@ -414,6 +414,7 @@ async fn start_real(
         shutdown_grace: Duration::from_secs(2),
         health_interval: Duration::from_secs(1),
         max_watchers: 1024,
+        reports: grpc_server::service::ReportLimits::default(),
     };
     let server = tokio::spawn(grpc_server::server::serve(
         config,

@@ -35,6 +35,9 @@ pub enum ServiceError {
     /// A limit of the server is reached (open watch streams).
     #[error("{0}")]
     ResourceExhausted(String),
+    /// A stream was ended because its client did not read it in time.
+    #[error("{0}")]
+    DeadlineExceeded(String),
     /// The store refused or failed.
     #[error(transparent)]
     Storage(#[from] StorageError),
@@ -151,6 +154,7 @@ impl From<ServiceError> for Status {
             ServiceError::Unauthenticated(_) => status(Code::Unauthenticated, message, "UNAUTHENTICATED", None),
             ServiceError::PermissionDenied(_) => status(Code::PermissionDenied, message, "PERMISSION_DENIED", None),
             ServiceError::ResourceExhausted(_) => status(Code::ResourceExhausted, message, "RESOURCE_EXHAUSTED", None),
+            ServiceError::DeadlineExceeded(_) => status(Code::DeadlineExceeded, message, "DEADLINE_EXCEEDED", None),
             ServiceError::Report(r) => match &r {
                 reporting::ReportError::PeriodEndsBeforeStart { .. } => {
                     status(Code::InvalidArgument, message.clone(), "INVALID_PERIOD", Some(("period_end", &message)))
@@ -164,6 +168,9 @@ impl From<ServiceError> for Status {
                 }
                 reporting::ReportError::MissingTreaty(_) => {
                     status(Code::FailedPrecondition, message, "MISSING_TREATY", None)
+                }
+                reporting::ReportError::TooLarge { .. } => {
+                    status(Code::ResourceExhausted, message, "DOCUMENT_TOO_LARGE", None)
                 }
                 reporting::ReportError::Template(_) => status(Code::Internal, message, "INTERNAL", None),
             },

@@ -163,9 +163,71 @@ struct ReportOut {
     /// The store to read (ignored with --server).
     #[arg(long, env = "CYBERCRIME_STORE", default_value = "sqlite://cybercrime.sqlite")]
     store: String,
-    /// Ask a running server instead, e.g. http://127.0.0.1:50051.
+    /// Ask a running server instead, e.g. http://127.0.0.1:50051 or https://host:50051.
     #[arg(long)]
     server: Option<String>,
+    /// A file holding the token to send to the server (`authorization: Bearer`); without it, the token in the
+    /// environment variable CYBERCRIME_TOKEN, if set.
+    #[arg(long, requires = "server")]
+    token_file: Option<PathBuf>,
+    /// The CA certificate (PEM) the server's certificate must be signed by (a private CA); https:// only.
+    #[arg(long, requires = "server")]
+    ca: Option<PathBuf>,
+    /// A client certificate (PEM) to present to the server (mutual TLS), with --client-key.
+    #[arg(long, requires_all = ["server", "client_key"])]
+    client_cert: Option<PathBuf>,
+    /// The private key (PEM) of --client-cert.
+    #[arg(long, requires = "client_cert")]
+    client_key: Option<PathBuf>,
+    /// The largest document accepted from the server, in bytes; a larger one is an error.
+    #[arg(long, default_value_t = 64 * 1024 * 1024)]
+    max_bytes: u64,
+}
+
+/// The environment variable that may hold the token `cybercrime report --server` sends.
+const TOKEN_ENV: &str = "CYBERCRIME_TOKEN";
+
+impl ReportOut {
+    /// The token to send, from --token-file or CYBERCRIME_TOKEN.
+    fn token(&self) -> anyhow::Result<Option<String>> {
+        let token = match &self.token_file {
+            Some(path) => std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the token file {}", path.display()))?
+                .trim()
+                .to_owned(),
+            None => match std::env::var(TOKEN_ENV) {
+                Ok(t) => t.trim().to_owned(),
+                Err(_) => return Ok(None),
+            },
+        };
+        anyhow::ensure!(!token.is_empty(), "the token is empty");
+        Ok(Some(token))
+    }
+
+    /// A channel to the server, with TLS when the address is https:// (verified with --ca when given).
+    async fn channel(&self, server: &str) -> anyhow::Result<tonic::transport::Channel> {
+        use tonic::transport::{Certificate, ClientTlsConfig, Endpoint, Identity};
+        let mut endpoint =
+            Endpoint::from_shared(server.to_owned()).with_context(|| format!("`{server}` is not a server address"))?;
+        let tls = server.starts_with("https://");
+        anyhow::ensure!(
+            tls || (self.ca.is_none() && self.client_cert.is_none()),
+            "--ca and --client-cert need an https:// server address, not `{server}`"
+        );
+        if tls {
+            let read = |path: &PathBuf| std::fs::read(path).with_context(|| format!("cannot read {}", path.display()));
+            let mut config = ClientTlsConfig::new();
+            config = match &self.ca {
+                Some(ca) => config.ca_certificate(Certificate::from_pem(read(ca)?)),
+                None => config.with_enabled_roots(),
+            };
+            if let (Some(cert), Some(key)) = (&self.client_cert, &self.client_key) {
+                config = config.identity(Identity::from_pem(read(cert)?, read(key)?));
+            }
+            endpoint = endpoint.tls_config(config).context("TLS settings")?;
+        }
+        endpoint.connect().await.with_context(|| format!("cannot connect to {server}"))
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -206,6 +268,24 @@ struct ServeArgs {
     /// The most watch streams (WatchTreatyActions) open at once.
     #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     max_watchers: u64,
+
+    // Reports (GenerateProgressReport, GenerateCountryBrief).
+    /// The most reports generated at once; a request beyond waits --report-queue-wait-ms for a place, then gets
+    /// RESOURCE_EXHAUSTED.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=64))]
+    max_concurrent_reports: u64,
+    /// How long a report request waits for a place among the reports being generated, in milliseconds.
+    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u64).range(0..=60_000))]
+    report_queue_wait_ms: u64,
+    /// The largest report, in bytes; a larger one gets RESOURCE_EXHAUSTED.
+    #[arg(long, default_value_t = 32 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(1024..=1024 * 1024 * 1024))]
+    max_report_bytes: u64,
+    /// A report stream whose client takes no chunk for this long is ended (DEADLINE_EXCEEDED), in seconds.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    stream_send_timeout_secs: u64,
+    /// The longest a report stream may stay open, read or not, in seconds.
+    #[arg(long, default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    max_report_stream_secs: u64,
 }
 
 /// The serve options alone, to give them their defaults (and environment) when no command is given.
@@ -463,9 +543,20 @@ async fn report(command: ReportCommand) -> anyhow::Result<()> {
     };
     let format: reporting::Format = out.format.parse()?;
     let body = if let Some(server) = &out.server {
-        let mut client = pb::report_service_client::ReportServiceClient::connect(server.clone())
-            .await
-            .with_context(|| format!("cannot connect to {server}"))?;
+        let token = out.token()?;
+        let mut client = pb::report_service_client::ReportServiceClient::new(out.channel(server).await?);
+        let mut metadata = tonic::metadata::MetadataMap::new();
+        if let Some(token) = &token {
+            let value = format!("Bearer {token}")
+                .parse()
+                .map_err(|_| anyhow::anyhow!("the token is not a valid header value"))?;
+            metadata.insert("authorization", value);
+        }
+        fn request<T>(message: T, metadata: &tonic::metadata::MetadataMap) -> tonic::Request<T> {
+            let mut request = tonic::Request::new(message);
+            *request.metadata_mut() = metadata.clone();
+            request
+        }
         let pb_format = match format {
             reporting::Format::Markdown => pb::ReportFormat::Markdown,
             reporting::Format::Html => pb::ReportFormat::Html,
@@ -473,25 +564,36 @@ async fn report(command: ReportCommand) -> anyhow::Result<()> {
         } as i32;
         let mut stream = match &command {
             ReportCommand::Progress { as_of, from, to, .. } => client
-                .generate_progress_report(pb::GenerateProgressReportRequest {
-                    as_of: Some(date(as_of.unwrap_or(today))),
-                    period_start: Some(date(*from)),
-                    period_end: to.map(date),
-                    format: pb_format,
-                })
+                .generate_progress_report(request(
+                    pb::GenerateProgressReportRequest {
+                        as_of: Some(date(as_of.unwrap_or(today))),
+                        period_start: Some(date(*from)),
+                        period_end: to.map(date),
+                        format: pb_format,
+                    },
+                    &metadata,
+                ))
                 .await?
                 .into_inner(),
             ReportCommand::Country { code, as_of, .. } => client
-                .generate_country_brief(pb::GenerateCountryBriefRequest {
-                    country: format!("countries/{code}"),
-                    as_of: Some(date(as_of.unwrap_or(today))),
-                    format: pb_format,
-                })
+                .generate_country_brief(request(
+                    pb::GenerateCountryBriefRequest {
+                        country: format!("countries/{code}"),
+                        as_of: Some(date(as_of.unwrap_or(today))),
+                        format: pb_format,
+                    },
+                    &metadata,
+                ))
                 .await?
                 .into_inner(),
         };
         let mut bytes = Vec::new();
         while let Some(chunk) = stream.message().await? {
+            anyhow::ensure!(
+                (bytes.len() + chunk.data.len()) as u64 <= out.max_bytes,
+                "the server's document is larger than {} bytes (--max-bytes): stopped reading it",
+                out.max_bytes
+            );
             bytes.extend_from_slice(&chunk.data);
         }
         String::from_utf8(bytes).context("the server sent a document that is not UTF-8")?
@@ -515,7 +617,9 @@ async fn report(command: ReportCommand) -> anyhow::Result<()> {
     };
     match &out.output {
         Some(path) => std::fs::write(path, body).with_context(|| format!("cannot write {}", path.display()))?,
-        None => print!("{body}"),
+        // Standard output is often a terminal: no control characters (escape sequences) nor bidi overrides from
+        // the data reach it. A file gets the document as generated.
+        None => print!("{}", reporting::printable(&body)),
     }
     Ok(())
 }
@@ -543,6 +647,13 @@ async fn serve(args: ServeArgs, explain: bool) -> anyhow::Result<()> {
         shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
         health_interval: Duration::from_millis(args.health_interval_ms),
         max_watchers: args.max_watchers as usize,
+        reports: grpc_server::service::ReportLimits {
+            max_concurrent: args.max_concurrent_reports as usize,
+            max_document_bytes: args.max_report_bytes as usize,
+            send_timeout: Duration::from_secs(args.stream_send_timeout_secs),
+            max_stream_duration: Duration::from_secs(args.max_report_stream_secs),
+            queue_wait: Duration::from_millis(args.report_queue_wait_ms),
+        },
     };
     grpc_server::server::serve(config, grpc_server::server::shutdown_signal(), |addr| {
         // The first line on stdout is the address: tests and scripts read it.

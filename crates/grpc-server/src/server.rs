@@ -58,6 +58,10 @@ pub struct ServerConfig {
     pub health_interval: Duration,
     /// The most watch streams open at once (beyond: RESOURCE_EXHAUSTED).
     pub max_watchers: usize,
+
+    // Reports.
+    /// What a report may cost: its size, how many are generated at once, how long its stream may stay open.
+    pub reports: crate::service::ReportLimits,
 }
 
 /// A server builder with every limit set explicitly (tonic's defaults leave some unlimited): request timeout,
@@ -104,7 +108,9 @@ pub async fn serve(
         .with_context(|| format!("cannot open the store {}", storage::redact_url(&config.store_url)))?;
     let records = AppState::load_records(&*store).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let (stop_streams, shutdown_rx) = tokio::sync::watch::channel(false);
-    let services = Services(Arc::new(AppState::new(store, auth, records, shutdown_rx, config.max_watchers)));
+    let services = Services(Arc::new(
+        AppState::new(store, auth, records, shutdown_rx, config.max_watchers).with_report_limits(config.reports),
+    ));
 
     let (health, health_service) = tonic_health::server::health_reporter();
     let reflection_v1 = tonic_reflection::server::Builder::configure()

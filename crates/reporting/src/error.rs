@@ -33,6 +33,12 @@ pub enum ReportError {
     /// The data lacks a treaty the report needs.
     #[error("the data holds no treaty {0}")]
     MissingTreaty(u32),
+    /// The document would be larger than the limit it is written within.
+    #[error("the document is larger than the limit of {limit} bytes")]
+    TooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
     /// A template failed (a bug).
     #[error("template error: {0}")]
     Template(String),
