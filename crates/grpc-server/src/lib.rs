@@ -7,8 +7,11 @@
 //! - [`auth`]: bearer tokens from a tokens file (stored hashed, compared in constant time) and roles.
 //! - [`service`]: the handlers of TreatyService, ActivityService, CountryService and ProgrammeService.
 //! - [`server`]: reflection, health, limits, TLS and graceful shutdown.
+//! - [`connections`]: open connections bounded and counted, and the handshake timeout.
+//! - [`watchers`]: places for watch streams, in all, per connection and per principal.
 
 pub mod auth;
+pub mod connections;
 pub mod convert;
 mod encoded;
 pub mod error;
@@ -16,6 +19,7 @@ mod memo;
 pub mod pb;
 pub mod server;
 pub mod service;
+pub mod watchers;
 
 /// The health protocol (`grpc.health.v1`), for clients.
 pub use tonic_health::pb as pb_health;

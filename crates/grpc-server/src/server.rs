@@ -1,5 +1,7 @@
-//! Builds and runs the server: the four services, server reflection (v1 and v1alpha), health, explicit limits,
-//! optional TLS, and a graceful shutdown bounded in time.
+//! Builds and runs the server: the four services, server reflection (v1 and v1alpha; behind a reader's token when
+//! reads need one), health (`Check` open to probes; `Watch` streams counted with watch streams), explicit limits
+//! (connections and their handshake in [`crate::connections`], watch streams in [`crate::watchers`]), optional
+//! TLS, and a graceful shutdown bounded in time.
 
 use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
@@ -8,6 +10,7 @@ use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
 
 use crate::{
     auth::Auth,
+    connections::ConnectionLimits,
     encoded::Encoded,
     pb::{
         self,
@@ -20,6 +23,7 @@ use crate::{
         },
     },
     service::{AppState, Services},
+    watchers::{CountedHealth, WatchLimits},
 };
 
 /// The largest message the server accepts or sends (4 MiB).
@@ -55,8 +59,15 @@ pub struct ServerConfig {
     pub shutdown_grace: Duration,
     /// How often the health service asks the store whether it answers.
     pub health_interval: Duration,
-    /// The most watch streams open at once (beyond: RESOURCE_EXHAUSTED).
-    pub max_watchers: usize,
+    /// Watch streams (WatchTreatyActions, health Watch): how many in all, per connection and per principal
+    /// (beyond: RESOURCE_EXHAUSTED), and how long a WatchTreatyActions stream lasts.
+    pub watch: WatchLimits,
+    /// How many connections at once, and how long one may take to start.
+    pub connections: ConnectionLimits,
+    /// HTTP/2 keepalive: a ping after this long without a frame from the client...
+    pub keepalive_interval: Duration,
+    /// ...and the connection closed if the ping is not answered within this.
+    pub keepalive_timeout: Duration,
 }
 
 /// A server builder with every limit set explicitly (tonic's defaults leave some unlimited): request timeout,
@@ -103,7 +114,9 @@ pub async fn serve(
         .with_context(|| format!("cannot open the store {}", config.store_url))?;
     let records = AppState::load_records(&*store).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let (stop_streams, shutdown_rx) = tokio::sync::watch::channel(false);
-    let services = Services(Arc::new(AppState::new(store, auth, records, shutdown_rx, config.max_watchers)));
+    let services = Services(Arc::new(
+        AppState::new(store, auth, records, shutdown_rx, config.watch.max).with_watch_limits(config.watch),
+    ));
 
     let (health, health_service) = tonic_health::server::health_reporter();
     let reflection_v1 = tonic_reflection::server::Builder::configure()
@@ -116,12 +129,30 @@ pub async fn serve(
         .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .build_v1alpha()?;
+    // Reflection describes the whole API: when reads need a token, so does it.
+    let reflection_auth = {
+        let services = services.clone();
+        move |request: tonic::Request<()>| match services.0.auth.reader(request.metadata()) {
+            Ok(_) => Ok(request),
+            Err(e) => Err(tonic::Status::from(e)),
+        }
+    };
+    let reflection_v1 = tonic::service::interceptor::InterceptedService::new(reflection_v1, reflection_auth.clone());
+    let reflection_v1alpha = tonic::service::interceptor::InterceptedService::new(reflection_v1alpha, reflection_auth);
+    let health_service = CountedHealth::new(health_service, services.0.watchers.clone());
 
-    let mut builder = configured_builder(config.request_timeout);
+    let mut builder = configured_builder(config.request_timeout)
+        .http2_keepalive_interval(Some(config.keepalive_interval))
+        .http2_keepalive_timeout(Some(config.keepalive_timeout))
+        // A connection past its age is asked to go (GOAWAY); its streams then have this long to end (a watch
+        // stream ends within its lifetime) before it is closed.
+        .max_connection_age_grace(config.watch.lifetime.max(config.request_timeout) + Duration::from_secs(5));
     if let Some(tls) = &config.tls {
         let cert = std::fs::read(&tls.cert).with_context(|| format!("cannot read {}", tls.cert.display()))?;
         let key = std::fs::read(&tls.key).with_context(|| format!("cannot read {}", tls.key.display()))?;
-        let mut tls_config = ServerTlsConfig::new().identity(Identity::from_pem(cert, key));
+        let mut tls_config = ServerTlsConfig::new()
+            .identity(Identity::from_pem(cert, key))
+            .timeout(config.connections.handshake_timeout);
         if let Some(ca) = &tls.client_ca {
             let ca = std::fs::read(ca).with_context(|| format!("cannot read {}", ca.display()))?;
             tls_config = tls_config.client_ca_root(Certificate::from_pem(ca));
@@ -168,7 +199,14 @@ pub async fn serve(
     for name in ["", TREATY, ACTIVITY, COUNTRY, PROGRAMME, REPORT] {
         health.set_service_status(name, tonic_health::ServingStatus::Serving).await;
     }
-    tracing::info!(%addr, store = %config.store_url, startup_ms = started.elapsed().as_millis() as u64, "serving");
+    tracing::info!(
+        %addr,
+        store = %config.store_url,
+        startup_ms = started.elapsed().as_millis() as u64,
+        max_connections = config.connections.max_connections,
+        handshake_timeout_ms = config.connections.handshake_timeout.as_millis() as u64,
+        "serving"
+    );
     on_ready(addr);
     let monitor = tokio::spawn(watch_store(
         services.0.store.clone(),
@@ -189,7 +227,7 @@ pub async fn serve(
         let _ = stop_streams.send(true);
         let _ = stopping_tx.send(());
     };
-    let incoming = incoming(listener);
+    let incoming = crate::connections::limited(incoming(listener), config.connections, config.tls.is_some());
     let server = router.serve_with_incoming_shutdown(incoming, signal);
     tokio::pin!(server);
     tokio::select! {
