@@ -24,7 +24,7 @@ const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
 /// Reads until the server closes the connection (end of file or reset); what it read, and when, or `None`
 /// if it was still open after `within`.
-async fn closed_by_server(mut s: TcpStream, within: Duration) -> Option<(Duration, Vec<u8>)> {
+async fn closed_by_server(mut s: impl tokio::io::AsyncRead + Unpin, within: Duration) -> Option<(Duration, Vec<u8>)> {
     let started = Instant::now();
     let mut read = Vec::new();
     let mut buf = [0u8; 4096];
@@ -189,6 +189,23 @@ async fn tls_handshakes_that_stall_are_closed() {
         }
         stalled.spawn(closed_by_server(s, Duration::from_secs(10)));
     }
+    // 10 that complete the TLS handshake (ALPN h2), then send nothing, or half the HTTP/2 preface, inside it.
+    let mut roots = tokio_rustls::rustls::RootCertStore::empty();
+    roots.add(cert.der().clone()).unwrap();
+    let mut client = tokio_rustls::rustls::ClientConfig::builder().with_root_certificates(roots).with_no_client_auth();
+    client.alpn_protocols = vec![b"h2".to_vec()];
+    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(client));
+    for i in 0..10 {
+        let tcp = TcpStream::connect(&server.addr).await.expect("connect");
+        let name = tokio_rustls::rustls::pki_types::ServerName::try_from("localhost").unwrap();
+        let mut s = connector.connect(name, tcp).await.expect("a TLS handshake");
+        assert_eq!(s.get_ref().1.alpn_protocol(), Some(&b"h2"[..]));
+        if i % 2 == 1 {
+            s.write_all(&PREFACE[..12]).await.unwrap();
+            s.flush().await.unwrap();
+        }
+        stalled.spawn(closed_by_server(s, Duration::from_secs(10)));
+    }
     let tls = ClientTlsConfig::new().ca_certificate(Certificate::from_pem(cert.pem())).domain_name("localhost");
     let ch = Channel::from_shared(format!("https://{}", server.addr)).unwrap().tls_config(tls).unwrap();
     get_treaty(ch.connect().await.expect("a TLS client connects while handshakes stall"))
@@ -196,10 +213,13 @@ async fn tls_handshakes_that_stall_are_closed() {
         .expect("a TLS client is served while handshakes stall");
     let mut slowest = Duration::ZERO;
     while let Some(closed) = stalled.join_next().await {
-        let (after, _) = closed.unwrap().expect("a stalled TLS handshake was still open after 10 s");
+        let (after, _) = closed.unwrap().expect("a stalled TLS connection was still open after 10 s");
         slowest = slowest.max(after);
     }
-    eprintln!("connections: 20 stalled TLS handshakes closed, the last after {slowest:?} (timeout 1 s)");
+    eprintln!(
+        "connections: 20 stalled TLS handshakes and 10 TLS connections without a preface closed, the last after \
+         {slowest:?} (timeout 1 s)"
+    );
 }
 
 async fn watch(

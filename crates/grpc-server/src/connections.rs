@@ -1,8 +1,9 @@
 //! What a connection may hold of the server before it is useful: open connections are counted and bounded
 //! (`--max-connections`; beyond, a new connection is closed at once, and that is logged), a connection must
-//! complete its start within the handshake timeout (`--handshake-timeout-ms`: on plaintext, the HTTP/2 client
-//! preface and the client's first SETTINGS frame; on TLS, the TLS handshake, through tonic's own timeout), and
-//! accept errors (file descriptors exhausted) are logged and slow the accept loop down instead of spinning it.
+//! complete its start within the handshake timeout (`--handshake-timeout-ms`: the TLS handshake if any, then
+//! the HTTP/2 client preface and the client's first SETTINGS frame), and accept errors (file descriptors
+//! exhausted) are logged and slow the accept loop down instead of spinning it. The TLS handshake is run here,
+//! not by tonic, so that the preface inside the TLS stream is watched too.
 //!
 //! Once HTTP/2 is established, HTTP/2 keepalive (`--keepalive-interval-ms`, `--keepalive-timeout-ms`) closes a
 //! connection whose client stops answering pings, whatever it left half-sent.
@@ -37,13 +38,35 @@ const PREFACE_LEN: usize = 24;
 /// An HTTP/2 frame header.
 const FRAME_HEADER_LEN: usize = 9;
 
-/// A connection accepted within the limit: it holds its place (a permit) until it is dropped, and, on
-/// plaintext, fails its reads once the handshake timeout has passed without the client's preface and SETTINGS.
+/// A connection accepted within the limit: it holds its place (a permit) until it is dropped, and fails its
+/// reads once the handshake timeout has passed without the client's preface and SETTINGS.
 #[derive(Debug)]
 pub struct Connection {
-    io: TcpStream,
+    io: Io,
     _place: OwnedSemaphorePermit,
     handshake: Option<Handshake>,
+}
+
+/// Plaintext or TLS.
+#[derive(Debug)]
+enum Io {
+    Plain(TcpStream),
+    Tls(Box<tokio_rustls::server::TlsStream<TcpStream>>),
+}
+
+macro_rules! io {
+    ($self:expr, $io:ident => $e:expr) => {
+        match &mut $self.io {
+            Io::Plain($io) => {
+                let $io = Pin::new($io);
+                $e
+            }
+            Io::Tls($io) => {
+                let $io = Pin::new(&mut **$io);
+                $e
+            }
+        }
+    };
 }
 
 /// The start of an HTTP/2 connection, watched byte by byte as the server reads it.
@@ -84,7 +107,10 @@ impl Connected for Connection {
     type ConnectInfo = TcpConnectInfo;
 
     fn connect_info(&self) -> Self::ConnectInfo {
-        self.io.connect_info()
+        match &self.io {
+            Io::Plain(io) => io.connect_info(),
+            Io::Tls(io) => io.get_ref().0.connect_info(),
+        }
     }
 }
 
@@ -101,7 +127,7 @@ impl AsyncRead for Connection {
             )));
         }
         let before = buf.filled().len();
-        let result = Pin::new(&mut this.io).poll_read(cx, buf);
+        let result = io!(this, io => io.poll_read(cx, buf));
         if let (Poll::Ready(Ok(())), Some(handshake)) = (&result, &mut this.handshake)
             && handshake.read(&buf.filled()[before..])
         {
@@ -113,15 +139,15 @@ impl AsyncRead for Connection {
 
 impl AsyncWrite for Connection {
     fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.io).poll_write(cx, buf)
+        io!(self, io => io.poll_write(cx, buf))
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.io).poll_flush(cx)
+        io!(self, io => io.poll_flush(cx))
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.io).poll_shutdown(cx)
+        io!(self, io => io.poll_shutdown(cx))
     }
 
     fn poll_write_vectored(
@@ -129,11 +155,14 @@ impl AsyncWrite for Connection {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.io).poll_write_vectored(cx, bufs)
+        io!(self, io => io.poll_write_vectored(cx, bufs))
     }
 
     fn is_write_vectored(&self) -> bool {
-        self.io.is_write_vectored()
+        match &self.io {
+            Io::Plain(io) => io.is_write_vectored(),
+            Io::Tls(io) => io.is_write_vectored(),
+        }
     }
 }
 
@@ -173,14 +202,15 @@ fn transient(e: &io::Error) -> bool {
     )
 }
 
-/// The connections of `incoming` (a bound listener with its TCP settings), within `limits`. `tls` says whether
-/// tonic will run a TLS handshake over them (bounded by tonic's own timeout); otherwise each must send its
-/// HTTP/2 preface and SETTINGS within the handshake timeout.
+/// The connections of `incoming` (a bound listener with its TCP settings), within `limits`; with `tls`, each
+/// first completes a TLS handshake with that configuration (ALPN `h2`). Each must then send its HTTP/2 preface
+/// and SETTINGS, all within the handshake timeout.
 pub fn limited(
     mut incoming: TcpIncoming,
     limits: ConnectionLimits,
-    tls: bool,
+    tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>,
 ) -> impl Stream<Item = io::Result<Connection>> + Send + 'static {
+    let tls = tls.map(tokio_rustls::TlsAcceptor::from);
     let (tx, rx) = tokio::sync::mpsc::channel::<io::Result<Connection>>(16);
     let places = Arc::new(Semaphore::new(limits.max_connections));
     tokio::spawn(async move {
@@ -217,14 +247,29 @@ pub fn limited(
                 drop(io);
                 continue;
             };
-            let handshake = (!tls).then(|| Handshake {
-                deadline: Box::pin(tokio::time::sleep(limits.handshake_timeout)),
+            let deadline = tokio::time::Instant::now() + limits.handshake_timeout;
+            let handshake = Some(Handshake {
+                deadline: Box::pin(tokio::time::sleep_until(deadline)),
                 seen: 0,
                 header: [0; FRAME_HEADER_LEN],
             });
-            if tx.send(Ok(Connection { io, _place: place, handshake })).await.is_err() {
-                return;
-            }
+            let Some(acceptor) = &tls else {
+                if tx.send(Ok(Connection { io: Io::Plain(io), _place: place, handshake })).await.is_err() {
+                    return;
+                }
+                continue;
+            };
+            // Handshakes run side by side (each holding its place), each within the timeout.
+            let (acceptor, tx) = (acceptor.clone(), tx.clone());
+            tokio::spawn(async move {
+                match tokio::time::timeout_at(deadline, acceptor.accept(io)).await {
+                    Ok(Ok(io)) => {
+                        let _ = tx.send(Ok(Connection { io: Io::Tls(Box::new(io)), _place: place, handshake })).await;
+                    }
+                    Ok(Err(e)) => tracing::debug!(error = %e, "TLS handshake failed"),
+                    Err(_) => tracing::debug!("a TLS handshake did not complete in time: closed"),
+                }
+            });
         }
     });
     tokio_stream::wrappers::ReceiverStream::new(rx)

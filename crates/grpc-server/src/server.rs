@@ -6,7 +6,7 @@
 use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
 use anyhow::Context;
-use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
+use tonic::transport::Server;
 
 use crate::{
     auth::Auth,
@@ -147,18 +147,7 @@ pub async fn serve(
         // A connection past its age is asked to go (GOAWAY); its streams then have this long to end (a watch
         // stream ends within its lifetime) before it is closed.
         .max_connection_age_grace(config.watch.lifetime.max(config.request_timeout) + Duration::from_secs(5));
-    if let Some(tls) = &config.tls {
-        let cert = std::fs::read(&tls.cert).with_context(|| format!("cannot read {}", tls.cert.display()))?;
-        let key = std::fs::read(&tls.key).with_context(|| format!("cannot read {}", tls.key.display()))?;
-        let mut tls_config = ServerTlsConfig::new()
-            .identity(Identity::from_pem(cert, key))
-            .timeout(config.connections.handshake_timeout);
-        if let Some(ca) = &tls.client_ca {
-            let ca = std::fs::read(ca).with_context(|| format!("cannot read {}", ca.display()))?;
-            tls_config = tls_config.client_ca_root(Certificate::from_pem(ca));
-        }
-        builder = builder.tls_config(tls_config)?;
-    }
+    let tls = config.tls.as_ref().map(tls_config).transpose()?;
     let router = builder
         .add_service(health_service)
         .add_service(reflection_v1)
@@ -227,7 +216,7 @@ pub async fn serve(
         let _ = stop_streams.send(true);
         let _ = stopping_tx.send(());
     };
-    let incoming = crate::connections::limited(incoming(listener), config.connections, config.tls.is_some());
+    let incoming = crate::connections::limited(incoming(listener), config.connections, tls);
     let server = router.serve_with_incoming_shutdown(incoming, signal);
     tokio::pin!(server);
     tokio::select! {
@@ -239,6 +228,38 @@ pub async fn serve(
     }
     monitor.abort();
     Ok(())
+}
+
+/// The TLS configuration of `tls` (what tonic's `ServerTlsConfig` makes of the same files: rustls' defaults,
+/// ALPN `h2`, client certificates required and checked against the CA when one is given). The handshakes are
+/// run by [`crate::connections::limited`], within the handshake timeout.
+fn tls_config(tls: &TlsFiles) -> anyhow::Result<Arc<tokio_rustls::rustls::ServerConfig>> {
+    use tokio_rustls::rustls::{
+        RootCertStore, ServerConfig,
+        pki_types::{CertificateDer, PrivateKeyDer, pem::PemObject},
+        server::WebPkiClientVerifier,
+    };
+    let certs = |path: &std::path::Path| -> anyhow::Result<Vec<CertificateDer<'static>>> {
+        let text = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        CertificateDer::pem_slice_iter(&text)
+            .collect::<Result<Vec<_>, _>>()
+            .with_context(|| format!("{}: not a PEM certificate chain", path.display()))
+    };
+    let key = std::fs::read(&tls.key).with_context(|| format!("cannot read {}", tls.key.display()))?;
+    let key = PrivateKeyDer::from_pem_slice(&key)
+        .with_context(|| format!("{}: no PEM private key (PKCS#8, PKCS#1 or SEC1)", tls.key.display()))?;
+    let builder = ServerConfig::builder();
+    let builder = match &tls.client_ca {
+        None => builder.with_no_client_auth(),
+        Some(ca) => {
+            let mut roots = RootCertStore::empty();
+            roots.add_parsable_certificates(certs(ca)?);
+            builder.with_client_cert_verifier(WebPkiClientVerifier::builder(roots.into()).build()?)
+        }
+    };
+    let mut config = builder.with_single_cert(certs(&tls.cert)?, key).context("the TLS certificate and key")?;
+    config.alpn_protocols.push(b"h2".to_vec());
+    Ok(Arc::new(config))
 }
 
 /// Reports the store's reachability through the health service: NOT_SERVING while the database does not answer
