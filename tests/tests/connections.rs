@@ -176,8 +176,9 @@ async fn tls_handshakes_that_stall_are_closed() {
             cert_path.to_str().unwrap(),
             "--tls-key",
             key_path.to_str().unwrap(),
+            // Long enough for a TLS handshake on a loaded machine, short enough for the test.
             "--handshake-timeout-ms",
-            "1000",
+            "2000",
         ])
         .start();
     let mut stalled = tokio::task::JoinSet::new();
@@ -218,7 +219,7 @@ async fn tls_handshakes_that_stall_are_closed() {
     }
     eprintln!(
         "connections: 20 stalled TLS handshakes and 10 TLS connections without a preface closed, the last after \
-         {slowest:?} (timeout 1 s)"
+         {slowest:?} (timeout 2 s)"
     );
 }
 
