@@ -1,5 +1,6 @@
 //! What one client can hold of the server: connections that never start (silent, half a preface, half a TLS
-//! ClientHello) are closed after the handshake timeout, and those beyond `--max-connections` at once; a
+//! ClientHello, a TLS handshake and no preface) are closed after the handshake timeout, and those beyond
+//! `--max-connections` at once; running out of file descriptors is logged and passes; a
 //! connection that stalls after its preface is closed by HTTP/2 keepalive; watch streams are bounded per
 //! connection and per principal and end after their lifetime, resumably; health Watch streams count with them;
 //! reflection needs a token when reads do; a costly filter is answered a budget at a time, and paging through
@@ -567,4 +568,52 @@ async fn a_costly_filter_is_paged_within_a_budget_and_gives_what_an_unbounded_sc
         busy[busy.len() - 1]
     );
     assert!(p(&busy, 0.5) < Duration::from_secs(1), "GetTreaty p50 {:?}", p(&busy, 0.5));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn running_out_of_file_descriptors_is_logged_and_the_server_recovers() {
+    // The server under a limit of 64 open files (soft and hard, so it cannot raise it), with a connection limit
+    // above that: accepting fails with EMFILE until the handshake timeout frees descriptors.
+    let dir = tempfile::tempdir().unwrap();
+    let log_path = dir.path().join("server.log");
+    let store = format!("sqlite://{}", dir.path().join("store.sqlite").display());
+    let mut child = std::process::Command::new("sh")
+        .args([
+            "-c",
+            "ulimit -n 64 && exec \"$0\" serve --addr 127.0.0.1:0 --store \"$1\" --max-connections 1000 \
+             --handshake-timeout-ms 1000",
+        ])
+        .arg(e2e_tests::binary())
+        .arg(&store)
+        .env("RUST_LOG", "info")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::fs::File::create(&log_path).unwrap())
+        .spawn()
+        .expect("start cybercrime under a file limit");
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut first).unwrap();
+    let addr = first.trim().strip_prefix("cybercrime: serving on ").unwrap_or_else(|| {
+        panic!("the server did not start: {first:?}\n{}", std::fs::read_to_string(&log_path).unwrap_or_default())
+    });
+    let addr = addr.to_owned();
+    let mut stalled = tokio::task::JoinSet::new();
+    for _ in 0..100 {
+        let s = TcpStream::connect(&addr).await.expect("connect (the kernel's backlog)");
+        stalled.spawn(closed_by_server(s, Duration::from_secs(20)));
+    }
+    let mut slowest = Duration::ZERO;
+    while let Some(closed) = stalled.join_next().await {
+        let (after, _) = closed.unwrap().expect("a silent connection was still open after 20 s");
+        slowest = slowest.max(after);
+    }
+    let took = served_on_a_new_connection(&addr).await;
+    let _ = child.kill();
+    let _ = child.wait();
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    eprintln!(
+        "connections: under 64 open files, 100 silent connections all closed after {slowest:?}; a new client served {took:?} after"
+    );
+    assert!(log.contains("cannot accept connections"), "the accept errors are logged: {log}");
+    assert!(log.contains("os error 24"), "EMFILE, as the limit makes it: {log}");
+    assert!(!log.contains("panicked"), "{log}");
 }
