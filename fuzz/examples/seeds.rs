@@ -119,7 +119,7 @@ fn main() {
         pb::RecordTreatyActionRequest { treaty_action: Some(a), request_id: String::new() }.encode_to_vec()
     });
     add("TreatyService/WatchTreatyActions", &|| {
-        pb::WatchTreatyActionsRequest { treaty: "treaties/185".into() }.encode_to_vec()
+        pb::WatchTreatyActionsRequest { treaty: "treaties/185".into(), ..Default::default() }.encode_to_vec()
     });
     add("ActivityService/ListActivities", &|| {
         pb::ListActivitiesRequest {

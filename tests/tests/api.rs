@@ -203,7 +203,7 @@ async fn a_recorded_action_reaches_a_watcher() {
     let server = TestServer::start();
     let mut treaties = TreatyServiceClient::new(server.channel().await);
     let mut stream = treaties
-        .watch_treaty_actions(api::WatchTreatyActionsRequest { treaty: "treaties/185".into() })
+        .watch_treaty_actions(api::WatchTreatyActionsRequest { treaty: "treaties/185".into(), ..Default::default() })
         .await
         .unwrap()
         .into_inner();

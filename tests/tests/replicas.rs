@@ -85,7 +85,10 @@ async fn two_replicas_on_one_database_behave_as_one_service_under_load() {
     // Watchers on both replicas, connected before anything is recorded.
     let watch = |ch: Channel| async move {
         TreatyServiceClient::new(ch)
-            .watch_treaty_actions(api::WatchTreatyActionsRequest { treaty: "treaties/185".into() })
+            .watch_treaty_actions(api::WatchTreatyActionsRequest {
+                treaty: "treaties/185".into(),
+                ..Default::default()
+            })
             .await
             .expect("watch")
             .into_inner()

@@ -46,7 +46,20 @@ fn resident_kib(pid: u32) -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stuck_clients_hold_bounded_memory_block_no_one_and_do_not_hold_up_shutdown() {
-    let mut server = TestServer::builder().args(&["--max-watchers", "100", "--shutdown-grace-secs", "2"]).start();
+    let mut server = TestServer::builder()
+        .args(&[
+            "--max-watchers",
+            "100",
+            // One connection may hold them all here (the shares per connection and principal are tested in
+            // connections.rs).
+            "--max-watchers-per-connection",
+            "100",
+            "--max-watchers-per-principal",
+            "100",
+            "--shutdown-grace-secs",
+            "2",
+        ])
+        .start();
     let ch = server.channel().await;
     let rss_before = resident_kib(server.pid());
 

@@ -413,8 +413,14 @@ async fn start_real(
         request_timeout: Duration::from_secs(30),
         shutdown_grace: Duration::from_secs(2),
         health_interval: Duration::from_secs(1),
-        max_watchers: 1024,
         reports: grpc_server::service::ReportLimits::default(),
+        watch: grpc_server::watchers::WatchLimits::only(1024),
+        connections: grpc_server::connections::ConnectionLimits {
+            max_connections: 4096,
+            handshake_timeout: Duration::from_secs(5),
+        },
+        keepalive_interval: Duration::from_secs(30),
+        keepalive_timeout: Duration::from_secs(10),
     };
     let server = tokio::spawn(grpc_server::server::serve(
         config,

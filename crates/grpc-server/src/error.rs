@@ -44,6 +44,17 @@ pub enum ServiceError {
     /// A report cannot be generated.
     #[error(transparent)]
     Report(#[from] reporting::ReportError),
+    /// A watch stream reached its maximum lifetime; the client watches again from `last_sequence`.
+    #[error(
+        "this watch stream reached its maximum lifetime ({} s): watch again with after_sequence = {last_sequence}",
+        lifetime.as_secs_f64()
+    )]
+    WatchExpired {
+        /// The lifetime.
+        lifetime: std::time::Duration,
+        /// The last sequence the stream went past (sent, or not matching its filter).
+        last_sequence: i64,
+    },
 }
 
 impl ServiceError {
@@ -155,6 +166,14 @@ impl From<ServiceError> for Status {
             ServiceError::PermissionDenied(_) => status(Code::PermissionDenied, message, "PERMISSION_DENIED", None),
             ServiceError::ResourceExhausted(_) => status(Code::ResourceExhausted, message, "RESOURCE_EXHAUSTED", None),
             ServiceError::DeadlineExceeded(_) => status(Code::DeadlineExceeded, message, "DEADLINE_EXCEEDED", None),
+            ServiceError::WatchExpired { last_sequence, .. } => {
+                // Expected, and resumable: logged as a refusal is, not as a failure.
+                tracing::info!(code = ?Code::Unavailable, %message, "watch stream ended");
+                let metadata =
+                    std::collections::HashMap::from([("last_sequence".to_owned(), last_sequence.to_string())]);
+                let details = ErrorDetails::with_error_info("WATCH_EXPIRED", ERROR_DOMAIN, metadata);
+                Status::with_error_details(Code::Unavailable, message, details)
+            }
             ServiceError::Report(r) => match &r {
                 reporting::ReportError::PeriodEndsBeforeStart { .. } => {
                     status(Code::InvalidArgument, message.clone(), "INVALID_PERIOD", Some(("period_end", &message)))

@@ -8,9 +8,12 @@
 //! - [`service`]: the handlers of TreatyService, ActivityService, CountryService and ProgrammeService.
 //! - `admin`: AdminService, the unreadable records an admin lists and deletes.
 //! - [`server`]: reflection, health, limits, TLS and graceful shutdown.
+//! - [`connections`]: open connections bounded and counted, and the handshake timeout.
+//! - [`watchers`]: places for watch streams, in all, per connection and per principal.
 
 mod admin;
 pub mod auth;
+pub mod connections;
 pub mod convert;
 mod encoded;
 pub mod error;
@@ -18,6 +21,7 @@ mod memo;
 pub mod pb;
 pub mod server;
 pub mod service;
+pub mod watchers;
 
 /// The health protocol (`grpc.health.v1`), for clients.
 pub use tonic_health::pb as pb_health;

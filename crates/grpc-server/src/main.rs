@@ -7,7 +7,11 @@ use std::{io::IsTerminal, net::SocketAddr, path::PathBuf, process::ExitCode, tim
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use grpc_server::server::{ServerConfig, TlsFiles};
+use grpc_server::{
+    connections::ConnectionLimits,
+    server::{ServerConfig, TlsFiles},
+    watchers::WatchLimits,
+};
 
 /// The system of record of the Council of Europe's Project on Cybercrime.
 ///
@@ -265,7 +269,7 @@ struct ServeArgs {
     /// How often the health service checks that the store answers, in milliseconds.
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(10..=60_000))]
     health_interval_ms: u64,
-    /// The most watch streams (WatchTreatyActions) open at once.
+    /// The most watch streams (WatchTreatyActions and health Watch) open at once.
     #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     max_watchers: u64,
 
@@ -286,6 +290,31 @@ struct ServeArgs {
     /// The longest a report stream may stay open, read or not, in seconds.
     #[arg(long, default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     max_report_stream_secs: u64,
+    /// The most watch streams open on one connection.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    max_watchers_per_connection: u64,
+    /// The most watch streams open for one principal (anonymous callers: per peer address).
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    max_watchers_per_principal: u64,
+    /// How long a WatchTreatyActions stream lasts at most, in seconds; it then ends with UNAVAILABLE
+    /// (WATCH_EXPIRED) and the client watches again with after_sequence.
+    #[arg(long, default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..=604_800))]
+    max_watch_lifetime_secs: u64,
+    /// The most connections open at once; beyond, new ones are closed at once (and that is logged). Default:
+    /// 4096, or fewer when the file-descriptor limit (raised to its hard limit at start) is lower: that limit
+    /// less 128.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    max_connections: Option<u64>,
+    /// How long a new connection may take to complete its TLS handshake, or its HTTP/2 preface and first
+    /// SETTINGS frame, in milliseconds; then it is closed.
+    #[arg(long, default_value_t = 5000, value_parser = clap::value_parser!(u64).range(10..=600_000))]
+    handshake_timeout_ms: u64,
+    /// HTTP/2 keepalive: a ping after this long without a frame from the client, in milliseconds.
+    #[arg(long, default_value_t = 30_000, value_parser = clap::value_parser!(u64).range(10..=3_600_000))]
+    keepalive_interval_ms: u64,
+    /// HTTP/2 keepalive: the connection is closed when its ping is not answered within this, in milliseconds.
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(10..=3_600_000))]
+    keepalive_timeout_ms: u64,
 }
 
 /// The serve options alone, to give them their defaults (and environment) when no command is given.
@@ -637,6 +666,11 @@ async fn serve(args: ServeArgs, explain: bool) -> anyhow::Result<()> {
         (Some(cert), Some(key)) => Some(TlsFiles { cert, key, client_ca: args.tls_client_ca }),
         _ => None,
     };
+    let nofile = raise_file_limit();
+    let max_connections = match args.max_connections {
+        Some(n) => n as usize,
+        None => nofile.map_or(4096, |n| n.saturating_sub(128).clamp(16, 4096) as usize),
+    };
     let config = ServerConfig {
         addr: args.addr,
         store_url: args.store.connect_url()?,
@@ -646,7 +680,6 @@ async fn serve(args: ServeArgs, explain: bool) -> anyhow::Result<()> {
         request_timeout: Duration::from_secs(args.request_timeout_secs),
         shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
         health_interval: Duration::from_millis(args.health_interval_ms),
-        max_watchers: args.max_watchers as usize,
         reports: grpc_server::service::ReportLimits {
             max_concurrent: args.max_concurrent_reports as usize,
             max_document_bytes: args.max_report_bytes as usize,
@@ -654,7 +687,20 @@ async fn serve(args: ServeArgs, explain: bool) -> anyhow::Result<()> {
             max_stream_duration: Duration::from_secs(args.max_report_stream_secs),
             queue_wait: Duration::from_millis(args.report_queue_wait_ms),
         },
+        watch: WatchLimits {
+            max: args.max_watchers as usize,
+            per_connection: args.max_watchers_per_connection as usize,
+            per_principal: args.max_watchers_per_principal as usize,
+            lifetime: Duration::from_secs(args.max_watch_lifetime_secs),
+        },
+        connections: ConnectionLimits {
+            max_connections,
+            handshake_timeout: Duration::from_millis(args.handshake_timeout_ms),
+        },
+        keepalive_interval: Duration::from_millis(args.keepalive_interval_ms),
+        keepalive_timeout: Duration::from_millis(args.keepalive_timeout_ms),
     };
+    tracing::info!(file_limit = ?nofile, max_connections, "connections");
     grpc_server::server::serve(config, grpc_server::server::shutdown_signal(), |addr| {
         // The first line on stdout is the address: tests and scripts read it.
         println!("cybercrime: serving on {addr}");
@@ -669,6 +715,28 @@ async fn serve(args: ServeArgs, explain: bool) -> anyhow::Result<()> {
         }
     })
     .await
+}
+
+/// Raises the soft limit on open files to the hard limit (each connection holds one; the common soft limit of
+/// 1,024 is far below what the hard limit allows) and returns the limit in force, if known.
+#[cfg(unix)]
+fn raise_file_limit() -> Option<u64> {
+    use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+    let limit = getrlimit(Resource::Nofile);
+    let current = limit.current?;
+    if limit.maximum.is_none_or(|max| max > current) {
+        let raised = Rlimit { current: limit.maximum.or(Some(1 << 20)), maximum: limit.maximum };
+        if setrlimit(Resource::Nofile, raised).is_ok() {
+            return getrlimit(Resource::Nofile).current;
+        }
+        tracing::warn!(soft = current, hard = ?limit.maximum, "cannot raise the limit on open files");
+    }
+    Some(current)
+}
+
+#[cfg(not(unix))]
+fn raise_file_limit() -> Option<u64> {
+    None
 }
 
 fn main() -> ExitCode {

@@ -1,13 +1,16 @@
-//! Builds and runs the server: the four services, server reflection (v1 and v1alpha), health, explicit limits,
-//! optional TLS, and a graceful shutdown bounded in time.
+//! Builds and runs the server: the four services, server reflection (v1 and v1alpha; behind a reader's token when
+//! reads need one), health (`Check` open to probes; `Watch` streams counted with watch streams), explicit limits
+//! (connections and their handshake in [`crate::connections`], watch streams in [`crate::watchers`]), optional
+//! TLS, and a graceful shutdown bounded in time.
 
 use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
 use anyhow::Context;
-use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
+use tonic::transport::Server;
 
 use crate::{
     auth::Auth,
+    connections::ConnectionLimits,
     encoded::Encoded,
     pb::{
         self,
@@ -21,6 +24,7 @@ use crate::{
         },
     },
     service::{AppState, Services},
+    watchers::{CountedHealth, WatchLimits},
 };
 
 /// The largest message the server accepts or sends (4 MiB).
@@ -56,12 +60,18 @@ pub struct ServerConfig {
     pub shutdown_grace: Duration,
     /// How often the health service asks the store whether it answers.
     pub health_interval: Duration,
-    /// The most watch streams open at once (beyond: RESOURCE_EXHAUSTED).
-    pub max_watchers: usize,
-
     // Reports.
     /// What a report may cost: its size, how many are generated at once, how long its stream may stay open.
     pub reports: crate::service::ReportLimits,
+    /// Watch streams (WatchTreatyActions, health Watch): how many in all, per connection and per principal
+    /// (beyond: RESOURCE_EXHAUSTED), and how long a WatchTreatyActions stream lasts.
+    pub watch: WatchLimits,
+    /// How many connections at once, and how long one may take to start.
+    pub connections: ConnectionLimits,
+    /// HTTP/2 keepalive: a ping after this long without a frame from the client...
+    pub keepalive_interval: Duration,
+    /// ...and the connection closed if the ping is not answered within this.
+    pub keepalive_timeout: Duration,
 }
 
 /// A server builder with every limit set explicitly (tonic's defaults leave some unlimited): request timeout,
@@ -109,7 +119,9 @@ pub async fn serve(
     let records = AppState::load_records(&*store).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let (stop_streams, shutdown_rx) = tokio::sync::watch::channel(false);
     let services = Services(Arc::new(
-        AppState::new(store, auth, records, shutdown_rx, config.max_watchers).with_report_limits(config.reports),
+        AppState::new(store, auth, records, shutdown_rx, config.watch.max)
+            .with_watch_limits(config.watch)
+            .with_report_limits(config.reports),
     ));
 
     let (health, health_service) = tonic_health::server::health_reporter();
@@ -123,18 +135,25 @@ pub async fn serve(
         .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .build_v1alpha()?;
-
-    let mut builder = configured_builder(config.request_timeout);
-    if let Some(tls) = &config.tls {
-        let cert = std::fs::read(&tls.cert).with_context(|| format!("cannot read {}", tls.cert.display()))?;
-        let key = std::fs::read(&tls.key).with_context(|| format!("cannot read {}", tls.key.display()))?;
-        let mut tls_config = ServerTlsConfig::new().identity(Identity::from_pem(cert, key));
-        if let Some(ca) = &tls.client_ca {
-            let ca = std::fs::read(ca).with_context(|| format!("cannot read {}", ca.display()))?;
-            tls_config = tls_config.client_ca_root(Certificate::from_pem(ca));
+    // Reflection describes the whole API: when reads need a token, so does it.
+    let reflection_auth = {
+        let services = services.clone();
+        move |request: tonic::Request<()>| match services.0.auth.reader(request.metadata()) {
+            Ok(_) => Ok(request),
+            Err(e) => Err(tonic::Status::from(e)),
         }
-        builder = builder.tls_config(tls_config)?;
-    }
+    };
+    let reflection_v1 = tonic::service::interceptor::InterceptedService::new(reflection_v1, reflection_auth.clone());
+    let reflection_v1alpha = tonic::service::interceptor::InterceptedService::new(reflection_v1alpha, reflection_auth);
+    let health_service = CountedHealth::new(health_service, services.0.watchers.clone());
+
+    let mut builder = configured_builder(config.request_timeout)
+        .http2_keepalive_interval(Some(config.keepalive_interval))
+        .http2_keepalive_timeout(Some(config.keepalive_timeout))
+        // A connection past its age is asked to go (GOAWAY); its streams then have this long to end (a watch
+        // stream ends within its lifetime) before it is closed.
+        .max_connection_age_grace(config.watch.lifetime.max(config.request_timeout) + Duration::from_secs(5));
+    let tls = config.tls.as_ref().map(tls_config).transpose()?;
     let router = builder
         .add_service(health_service)
         .add_service(reflection_v1)
@@ -180,7 +199,14 @@ pub async fn serve(
     for name in ["", TREATY, ACTIVITY, COUNTRY, PROGRAMME, REPORT, ADMIN] {
         health.set_service_status(name, tonic_health::ServingStatus::Serving).await;
     }
-    tracing::info!(%addr, store = %storage::redact_url(&config.store_url), startup_ms = started.elapsed().as_millis() as u64, "serving");
+    tracing::info!(
+        %addr,
+        store = %storage::redact_url(&config.store_url),
+        startup_ms = started.elapsed().as_millis() as u64,
+        max_connections = config.connections.max_connections,
+        handshake_timeout_ms = config.connections.handshake_timeout.as_millis() as u64,
+        "serving"
+    );
     on_ready(addr);
     let monitor = tokio::spawn(watch_store(
         services.0.store.clone(),
@@ -201,7 +227,7 @@ pub async fn serve(
         let _ = stop_streams.send(true);
         let _ = stopping_tx.send(());
     };
-    let incoming = incoming(listener);
+    let incoming = crate::connections::limited(incoming(listener), config.connections, tls);
     let server = router.serve_with_incoming_shutdown(incoming, signal);
     tokio::pin!(server);
     tokio::select! {
@@ -213,6 +239,38 @@ pub async fn serve(
     }
     monitor.abort();
     Ok(())
+}
+
+/// The TLS configuration of `tls` (what tonic's `ServerTlsConfig` makes of the same files: rustls' defaults,
+/// ALPN `h2`, client certificates required and checked against the CA when one is given). The handshakes are
+/// run by [`crate::connections::limited`], within the handshake timeout.
+fn tls_config(tls: &TlsFiles) -> anyhow::Result<Arc<tokio_rustls::rustls::ServerConfig>> {
+    use tokio_rustls::rustls::{
+        RootCertStore, ServerConfig,
+        pki_types::{CertificateDer, PrivateKeyDer, pem::PemObject},
+        server::WebPkiClientVerifier,
+    };
+    let certs = |path: &std::path::Path| -> anyhow::Result<Vec<CertificateDer<'static>>> {
+        let text = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        CertificateDer::pem_slice_iter(&text)
+            .collect::<Result<Vec<_>, _>>()
+            .with_context(|| format!("{}: not a PEM certificate chain", path.display()))
+    };
+    let key = std::fs::read(&tls.key).with_context(|| format!("cannot read {}", tls.key.display()))?;
+    let key = PrivateKeyDer::from_pem_slice(&key)
+        .with_context(|| format!("{}: no PEM private key (PKCS#8, PKCS#1 or SEC1)", tls.key.display()))?;
+    let builder = ServerConfig::builder();
+    let builder = match &tls.client_ca {
+        None => builder.with_no_client_auth(),
+        Some(ca) => {
+            let mut roots = RootCertStore::empty();
+            roots.add_parsable_certificates(certs(ca)?);
+            builder.with_client_cert_verifier(WebPkiClientVerifier::builder(roots.into()).build()?)
+        }
+    };
+    let mut config = builder.with_single_cert(certs(&tls.cert)?, key).context("the TLS certificate and key")?;
+    config.alpn_protocols.push(b"h2".to_vec());
+    Ok(Arc::new(config))
 }
 
 /// Reports the store's reachability through the health service: NOT_SERVING while the database does not answer

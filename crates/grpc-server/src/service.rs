@@ -28,6 +28,7 @@ use crate::{
         programme_service_server::ProgrammeService, report_service_server::ReportService,
         treaty_service_server::TreatyService,
     },
+    watchers::{WatchLimits, Watchers, peer_of},
 };
 
 /// What every handler shares.
@@ -49,14 +50,16 @@ pub struct AppState {
     countries: Memo<(core_model::CountryCode, NaiveDate), Bytes>,
     /// Activities already encoded, per version.
     activities: EncodedActivities,
-    /// One permit per open watch stream: each holds at most 16 undelivered events, so watchers, fast or stuck,
-    /// hold a bounded amount of memory in all.
-    watchers: Arc<tokio::sync::Semaphore>,
-    max_watchers: usize,
     /// What a report may cost ([`ReportLimits`]).
     reports: ReportLimits,
     /// One permit per report being generated.
     report_permits: Arc<tokio::sync::Semaphore>,
+    /// One place per open watch stream (bounded in all, per connection and per principal): each holds at most
+    /// 16 undelivered events, so watchers, fast or stuck, hold a bounded amount of memory in all.
+    pub(crate) watchers: Arc<Watchers>,
+    /// One turn for walks of costly filters ([`COSTLY_FILTER`]): they run one at a time, off the runtime's
+    /// worker threads, so that however many clients send them, they take one core at most.
+    costly_walks: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -76,8 +79,8 @@ impl AppState {
             treaty_statuses: Memo::new(1024),
             countries: Memo::new(4096),
             activities: EncodedActivities::new(20_000, 64 << 20),
-            watchers: Arc::new(tokio::sync::Semaphore::new(max_watchers)),
-            max_watchers,
+            watchers: Watchers::new(WatchLimits::only(max_watchers)),
+            costly_walks: Arc::new(tokio::sync::Semaphore::new(1)),
             reports: ReportLimits::default(),
             report_permits: Arc::new(tokio::sync::Semaphore::new(ReportLimits::default().max_concurrent)),
         }
@@ -87,6 +90,12 @@ impl AppState {
     pub fn with_report_limits(mut self, limits: ReportLimits) -> Self {
         self.report_permits = Arc::new(tokio::sync::Semaphore::new(limits.max_concurrent.max(1)));
         self.reports = limits;
+        self
+    }
+
+    /// The same, with these limits on watch streams.
+    pub fn with_watch_limits(mut self, limits: WatchLimits) -> Self {
+        self.watchers = Watchers::new(limits);
         self
     }
 
@@ -198,7 +207,7 @@ impl Services {
             let filter = parse_filter(&r.filter)?;
             let request = page(r.page_size, &r.page_token)?;
             let message = |v: &storage::Versioned<core_model::Activity>| c::activity(&v.record, &v.etag);
-            let mut p = self.0.store.list_activities(&filter, &request).await?;
+            let mut p = self.list_activities(&filter, &request).await?;
             let mut encodings = self.0.activities.encodings(&p.items, message);
             // A page ends early (AIP-158) rather than pass the size a message may have: the same list asked for
             // as many items as fit gives the right token for the next page.
@@ -206,7 +215,7 @@ impl Services {
                 && fit < p.items.len()
             {
                 let shorter = PageRequest { page_size: fit as u32, page_token: request.page_token.clone() };
-                p = self.0.store.list_activities(&filter, &shorter).await?;
+                p = self.list_activities(&filter, &shorter).await?;
                 encodings = self.0.activities.encodings(&p.items, message);
             }
             let unreadable = c::unreadable(&self.0.store.unreadable(), "activities/");
@@ -231,6 +240,40 @@ fn fitting(sizes: impl Iterator<Item = usize>) -> Option<usize> {
         }
     }
     None
+}
+
+/// The comparisons of a filter from which its walk is costly: it then waits for its turn and runs off the
+/// runtime's worker threads (a cheap list stays on them: a blocking thread costs a micro-read dearly). Each walk
+/// is bounded by the store's budget anyway; this keeps a loop of costly filters from slowing point reads.
+pub const COSTLY_FILTER: u64 = 8;
+
+/// The comparisons in `e`.
+fn comparisons(e: &Expr) -> u64 {
+    match e {
+        Expr::Cmp(_) => 1,
+        Expr::And(a, b) | Expr::Or(a, b) => comparisons(a) + comparisons(b),
+        Expr::Not(a) => comparisons(a),
+    }
+}
+
+impl Services {
+    /// A page of activities: a costly filter's walk one at a time on a blocking thread, others where they are.
+    async fn list_activities(
+        &self,
+        filter: &Filter,
+        page: &PageRequest,
+    ) -> Result<storage::Page<Arc<storage::Versioned<core_model::Activity>>>> {
+        if filter.expr.as_ref().map_or(0, comparisons) < COSTLY_FILTER {
+            return Ok(self.0.store.list_activities(filter, page).await?);
+        }
+        let _turn = self.0.costly_walks.acquire().await.map_err(|e| StorageError::Internal(e.to_string()))?;
+        let (store, filter, page) = (self.0.store.clone(), filter.clone(), page.clone());
+        let runtime = tokio::runtime::Handle::current();
+        tokio::task::spawn_blocking(move || runtime.block_on(store.list_activities(&filter, &page)))
+            .await
+            .map_err(|e| StorageError::Internal(format!("a costly filter's walk failed: {e}")))?
+            .map_err(ServiceError::from)
+    }
 }
 
 fn today() -> NaiveDate {
@@ -566,50 +609,82 @@ impl TreatyService for Services {
     ) -> std::result::Result<Response<Self::WatchTreatyActionsStream>, Status> {
         let mut call = Call::start("WatchTreatyActions");
         let result = async {
-            call.principal = self.0.auth.reader(request.metadata())?.name;
+            let principal = self.0.auth.reader(request.metadata())?;
+            call.principal = principal.name.clone();
             let r = request.get_ref();
             let treaty: Option<TreatyNumber> =
                 (!r.treaty.is_empty()).then(|| self.treaty("treaty", &r.treaty).map(|t| t.number)).transpose()?;
-            let permit = self.0.watchers.clone().try_acquire_owned().map_err(|_| {
-                ServiceError::ResourceExhausted(format!(
-                    "{} watch streams are open, the most this server keeps: try again later",
-                    self.0.max_watchers
-                ))
-            })?;
+            if r.after_sequence < 0 {
+                return Err(ServiceError::invalid(
+                    "after_sequence",
+                    format!("{} is negative: a sequence received, or 0 for new actions only", r.after_sequence),
+                ));
+            }
+            let named = principal.role.is_some().then_some(principal.name.as_str());
+            let slot = self.0.watchers.acquire(peer_of(request.extensions()), named)?;
+            let lifetime = self.0.watchers.limits().lifetime;
+            // Subscribed before the snapshot is taken: an action missing from the snapshot is broadcast later
+            // (the snapshot is swapped in before the broadcast), one in both is sent once (by its sequence).
             let mut changes = self.0.store.subscribe();
+            let replay: Vec<(i64, core_model::TreatyAction)> = if r.after_sequence > 0 {
+                self.0.store.snapshot().actions_after(r.after_sequence).map(|(seq, a)| (seq, a.clone())).collect()
+            } else {
+                Vec::new()
+            };
+            let mut last = r.after_sequence;
             let mut shutdown = self.0.shutdown.clone();
             let stream = async_stream(move |tx| async move {
-                // Held until the stream ends (the client went away, fell behind, or shutdown).
-                let _permit = permit;
+                // Held until the stream ends (the client went away, fell behind, its lifetime ended, or shutdown).
+                let _slot = slot;
+                let expiry = tokio::time::sleep(lifetime);
+                tokio::pin!(expiry);
+                let mut replay = replay.into_iter();
                 loop {
-                    tokio::select! {
-                        _ = shutdown.changed() => return,
-                        // The client went away: end now, not at the next action (which may never come).
-                        _ = tx.closed() => return,
-                        change = changes.recv() => match change {
-                            Ok(Change::TreatyActionRecorded { seq, action }) => {
-                                if treaty.is_some_and(|t| t != action.treaty) {
-                                    continue;
-                                }
-                                let event = pb::TreatyActionEvent { sequence: seq, treaty_action: Some(c::treaty_action(&action)) };
-                                // A client that does not read blocks only its own stream, and not shutdown.
+                    let (seq, action) = if let Some(next) = replay.next() {
+                        next
+                    } else {
+                        tokio::select! {
+                            _ = shutdown.changed() => return,
+                            // The client went away: end now, not at the next action (which may never come).
+                            _ = tx.closed() => return,
+                            _ = &mut expiry => {
+                                let expired = Status::from(ServiceError::WatchExpired { lifetime, last_sequence: last });
                                 tokio::select! {
-                                    sent = tx.send(Ok(event)) => if sent.is_err() { return },
-                                    _ = shutdown.changed() => return,
-                                }
-                            }
-                            Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
-                                let dropped = Status::resource_exhausted(format!(
-                                    "this watcher fell {n} actions behind and was dropped: list the actions and watch again"
-                                ));
-                                tokio::select! {
-                                    _ = tx.send(Err(dropped)) => {}
+                                    _ = tx.send(Err(expired)) => {}
                                     _ = shutdown.changed() => {}
                                 }
                                 return;
                             }
-                            Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                            change = changes.recv() => match change {
+                                Ok(Change::TreatyActionRecorded { seq, action }) => (seq, action),
+                                Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                                    let dropped = Status::resource_exhausted(format!(
+                                        "this watcher fell {n} actions behind and was dropped: watch again with \
+                                         after_sequence = {last}"
+                                    ));
+                                    tokio::select! {
+                                        _ = tx.send(Err(dropped)) => {}
+                                        _ = shutdown.changed() => {}
+                                    }
+                                    return;
+                                }
+                                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                            }
                         }
+                    };
+                    if seq <= last {
+                        continue;
+                    }
+                    last = seq;
+                    if treaty.is_some_and(|t| t != action.treaty) {
+                        continue;
+                    }
+                    let event = pb::TreatyActionEvent { sequence: seq, treaty_action: Some(c::treaty_action(&action)) };
+                    // A client that does not read blocks only its own stream, and not shutdown nor its lifetime.
+                    tokio::select! {
+                        sent = tx.send(Ok(event)) => if sent.is_err() { return },
+                        _ = shutdown.changed() => return,
+                        _ = &mut expiry => return,
                     }
                 }
             });
@@ -760,7 +835,7 @@ impl ActivityService for Services {
             let mut found = Vec::new();
             let mut req = PageRequest::first(PageRequest::MAX_SIZE);
             loop {
-                let p = self.0.store.list_activities(&filter, &req).await?;
+                let p = self.list_activities(&filter, &req).await?;
                 found.extend(p.items);
                 if p.next_page_token.is_empty() {
                     break;
@@ -772,6 +847,8 @@ impl ActivityService for Services {
                     ));
                 }
                 req.page_token = p.next_page_token;
+                // A costly filter comes back a budget's worth at a time: let other calls run in between.
+                tokio::task::yield_now().await;
             }
             let plans = &self.0.records.plans;
             let overlaps = |plan: &Option<String>| {

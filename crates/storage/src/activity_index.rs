@@ -8,6 +8,13 @@
 //! that must hold, alone or under `AND`) walks only the activities with that value, as the database would use
 //! its index.
 //!
+//! A walk is bounded in cost: it evaluates at most [`SCAN_BUDGET`] comparisons (the filter's comparisons
+//! times the activities it looks at). A filter that costs more is answered a page at a time: the walk stops
+//! at its budget and returns what it found so far, possibly nothing, with the token of the position it reached
+//! (a short page, as AIP-158 allows). Paging on gives exactly the activities of an unbounded walk, and no
+//! call holds a runtime thread (nor the index's lock, which writes wait for) longer than its budget takes.
+//! Below the budget, pages and tokens are those of the database's query.
+//!
 //! It is kept current by [`crate::sql`]: built at open, brought up to date from the audit log after every
 //! group commit of this process (before the writes are answered), and on PostgreSQL after every notification
 //! from another replica. Catching up re-reads the activities the audit entries name, so it always converges
@@ -59,6 +66,19 @@ impl Key {
             Comparison::Plan { op: EqOp::Eq, value } => Key::Plan(value.clone()),
             _ => return None,
         })
+    }
+}
+
+/// The most comparisons one walk evaluates (comparisons in the filter, at least 1, times activities looked at).
+/// A filter of 100 comparisons looks at 655 activities per call; one comparison, 65,536.
+pub(crate) const SCAN_BUDGET: u64 = 65_536;
+
+/// The comparisons in `e`: what evaluating it against one activity costs at most.
+fn comparisons(e: &Expr) -> u64 {
+    match e {
+        Expr::Cmp(_) => 1,
+        Expr::And(a, b) | Expr::Or(a, b) => comparisons(a) + comparisons(b),
+        Expr::Not(a) => comparisons(a),
     }
 }
 
@@ -137,6 +157,20 @@ impl ActivityIndex {
         page: &PageRequest,
         region_of: impl Fn(&CountryCode) -> Option<Region>,
     ) -> Result<Page<Arc<Versioned<Activity>>>> {
+        self.list_within(filter, page, region_of, SCAN_BUDGET)
+    }
+
+    /// [`ActivityIndex::list`] with a walk of at most `budget` comparisons: when it runs out, the page ends
+    /// short (possibly empty) with the token of the position reached.
+    pub(crate) fn list_within(
+        &self,
+        filter: &Filter,
+        page: &PageRequest,
+        region_of: impl Fn(&CountryCode) -> Option<Region>,
+        budget: u64,
+    ) -> Result<Page<Arc<Versioned<Activity>>>> {
+        let per_activity = filter.expr.as_ref().map_or(0, comparisons).max(1);
+        let mut spent = 0u64;
         let scope = format!("activities?{filter}");
         let after = token::decode(&scope, &page.page_token)?;
         let size = page.size() as usize;
@@ -149,8 +183,14 @@ impl ActivityIndex {
                 Some(seqs) => Box::new(seqs.range(range).filter_map(|seq| self.by_seq.get_key_value(seq))),
                 None => Box::new(self.by_seq.range(range)),
             };
-        for (seq, entry) in walk {
+        let mut walk = walk.peekable();
+        while let Some((seq, entry)) = walk.next() {
+            spent += per_activity;
             if !filter.matches(&entry.record, &region_of) {
+                if spent >= budget && walk.peek().is_some() {
+                    // Out of budget: a short (or full) page, ending where the walk stopped.
+                    return Ok(Page { items, next_page_token: token::encode(&scope, *seq) });
+                }
                 continue;
             }
             if items.len() == size {
@@ -159,6 +199,9 @@ impl ActivityIndex {
             }
             items.push(entry.clone());
             last = *seq;
+            if spent >= budget && walk.peek().is_some() {
+                return Ok(Page { items, next_page_token: token::encode(&scope, last) });
+            }
         }
         Ok(Page { items, next_page_token: if more { token::encode(&scope, last) } else { String::new() } })
     }
@@ -267,6 +310,46 @@ mod tests {
         }
         assert!(index.postings.values().all(|s| !s.is_empty()));
         assert!(index.postings.values().flatten().all(|seq| index.by_seq.contains_key(seq)), "no stale posting");
+    }
+
+    #[test]
+    fn a_walk_out_of_budget_ends_short_and_paging_on_gives_the_same_activities() {
+        let (index, d) = bundled();
+        let region_of = |c: &CountryCode| d.state(c).map(|s| s.region);
+        for text in [
+            "status = \"COMPLETED\" OR status = \"PIPELINE\" OR kind = \"WORKSHOP\" OR start > \"9999\"",
+            "NOT country = \"ZW\" AND NOT funding = \"nope\"",
+            "start > \"9999\" OR region = \"ARAB_REGION\"",
+            "",
+        ] {
+            let filter = Filter::parse(text).unwrap();
+            let expected: Vec<String> =
+                d.activities.iter().filter(|a| filter.matches(a, region_of)).map(|a| a.id.clone()).collect();
+            for budget in [1, 5, 17, 1_000_000] {
+                let (mut got, mut short, mut calls) = (Vec::new(), 0, 0);
+                let mut page = PageRequest::first(4);
+                loop {
+                    let p = index.list_within(&filter, &page, region_of, budget).unwrap();
+                    calls += 1;
+                    assert!(p.items.len() <= 4);
+                    if p.items.len() < 4 && !p.next_page_token.is_empty() {
+                        short += 1;
+                    }
+                    got.extend(p.items.iter().map(|v| v.record.id.clone()));
+                    if p.next_page_token.is_empty() {
+                        break;
+                    }
+                    page.page_token = p.next_page_token;
+                }
+                assert_eq!(got, expected, "{text} within {budget}");
+                if budget == 1_000_000 {
+                    assert_eq!(short, 0, "{text}: no short page within a large budget");
+                    assert_eq!(calls, expected.len().div_ceil(4).max(1), "{text}");
+                } else if budget < 5 {
+                    assert!(calls >= d.activities.len() / 4, "{text}: {calls} calls within {budget}");
+                }
+            }
+        }
     }
 
     #[test]

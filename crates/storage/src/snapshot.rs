@@ -35,7 +35,7 @@ impl Snapshot {
     }
 
     /// The actions recorded after `seq`, with their `seq`, in order.
-    pub(crate) fn actions_after(&self, seq: i64) -> impl Iterator<Item = (i64, &TreatyAction)> {
+    pub fn actions_after(&self, seq: i64) -> impl Iterator<Item = (i64, &TreatyAction)> {
         let start = self.seqs.partition_point(|s| *s <= seq);
         self.seqs[start..].iter().copied().zip(&self.dataset.treaty_actions[start..])
     }
