@@ -20,11 +20,18 @@ use tonic::{Code, transport::Channel};
 
 use api::{activity_service_client::ActivityServiceClient, treaty_service_client::TreatyServiceClient};
 
+/// An activity whose description takes about `description_len` bytes: ASCII up to the limit of 16,384
+/// characters, four-byte characters beyond (at most 64 KiB, the largest description there is).
 fn activity(name: &str, description_len: usize) -> api::Activity {
+    let description = if description_len <= 16_384 {
+        "d".repeat(description_len)
+    } else {
+        "𝄞".repeat((description_len / 4).min(16_384))
+    };
     api::Activity {
         name: name.to_owned(),
         title: format!("Fault test {name}"),
-        description: "d".repeat(description_len),
+        description,
         start: Some(api::ApproxDate { text: "2009-05".into(), ..Default::default() }),
         countries: vec!["countries/AL".into(), "countries/RO".into()],
         kind: api::ActivityKind::Meeting as i32,
@@ -215,7 +222,8 @@ async fn a_full_disk_fails_writes_with_unavailable_and_keeps_reads_and_earlier_w
     let url = format!("sqlite://{}", fs.path().join("store.sqlite").display());
     let server = TestServer::builder().store(&url).start();
     let ch = server.channel().await;
-    // A balloon takes most of the space left, so that writes of 256 KiB fill the rest quickly.
+    // A balloon takes most of the space left, so that writes of 64 KiB (the largest description) fill the rest
+    // quickly.
     let balloon = fs.path().join("balloon");
     let free = |p: &Path| -> u64 {
         let out = Command::new("df").args(["--output=avail", "-B1"]).arg(p).output().expect("df");
@@ -224,7 +232,7 @@ async fn a_full_disk_fails_writes_with_unavailable_and_keeps_reads_and_earlier_w
     let leave = 4 * 1024 * 1024;
     std::fs::write(&balloon, vec![0u8; (free(fs.path()).saturating_sub(leave)) as usize]).expect("balloon");
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let (acknowledged, tasks) = start_writers(&ch, 4, 256 * 1024, &stop);
+    let (acknowledged, tasks) = start_writers(&ch, 4, 64 * 1024, &stop);
     let mut errors = Vec::new();
     for t in tasks {
         errors.extend(t.await.expect("writer"));

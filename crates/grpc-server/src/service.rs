@@ -859,22 +859,29 @@ impl ActivityService for Services {
             };
             found.retain(|v| v.record.precision() != ActivityPrecision::Undated || overlaps(&v.record.plan));
             found.sort_by_key(|v| (v.record.start.is_none(), v.record.start.and_then(|d| d.earliest())));
-            let encodings = self.0.activities.encodings(&found, |v| c::activity(&v.record, &v.etag));
-            if fitting(encodings.iter().map(|b| crate::encoded::field_len(b.len()))).is_some() {
-                return Err(ServiceError::invalid(
-                    "filter",
-                    format!(
-                        "the {} activities of the period take more than {} bytes, more than one answer carries: \
-                         narrow the period or the filter",
-                        found.len(),
-                        ANSWER_BYTES
-                    ),
-                ));
+            // Built one by one, and refused as soon as they pass what one answer carries (not after building
+            // every message of up to 10,000 activities).
+            let mut activities = Vec::with_capacity(found.len());
+            let mut bytes = 0;
+            for v in &found {
+                let message = c::activity(&v.record, &v.etag);
+                bytes += crate::encoded::field_len(message.encoded_len());
+                if bytes > ANSWER_BYTES {
+                    return Err(ServiceError::invalid(
+                        "filter",
+                        format!(
+                            "the {} activities of the period take more than {ANSWER_BYTES} bytes, more than one answer \
+                             carries: narrow the period or the filter",
+                            found.len(),
+                        ),
+                    ));
+                }
+                activities.push(message);
             }
             Ok(pb::ActivityPlan {
                 period_start: Some(c::date(start)),
                 period_end: Some(c::date(end)),
-                activities: found.iter().map(|v| c::activity(&v.record, &v.etag)).collect(),
+                activities,
                 unreadable: c::unreadable(&self.0.store.unreadable(), "activities/"),
             })
         }
