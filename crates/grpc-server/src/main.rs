@@ -629,18 +629,20 @@ async fn report(command: ReportCommand) -> anyhow::Result<()> {
     } else {
         let store = storage::open(&out.store).await?;
         let dataset = store.export().await?;
+        // The stored records that cannot be read are left out of the dataset: the document names them.
+        let unreadable: Vec<(String, String)> =
+            store.find_unreadable().await?.into_iter().map(|u| (u.resource, u.reason)).collect();
         match &command {
             ReportCommand::Progress { as_of, from, to, .. } => {
                 let as_of = as_of.unwrap_or(today);
                 let period = reporting::Period::new(*from, to.unwrap_or(as_of))?;
-                reporting::render_progress(&reporting::ProgressReport::build(&dataset, as_of, period)?, format)?.body
+                let report = reporting::ProgressReport::build(&dataset, as_of, period)?.with_unreadable(unreadable);
+                reporting::render_progress(&report, format)?.body
             }
             ReportCommand::Country { code, as_of, .. } => {
-                reporting::render_brief(
-                    &reporting::CountryBrief::build(&dataset, code, as_of.unwrap_or(today))?,
-                    format,
-                )?
-                .body
+                let brief =
+                    reporting::CountryBrief::build(&dataset, code, as_of.unwrap_or(today))?.with_unreadable(unreadable);
+                reporting::render_brief(&brief, format)?.body
             }
         }
     };

@@ -1359,9 +1359,12 @@ async fn watch_report_stream(
 }
 
 impl Services {
-    /// The whole dataset, for a report.
-    async fn dataset(&self) -> Result<core_model::Dataset> {
-        Ok(self.0.store.export().await?)
+    /// The whole dataset, for a report, and the stored records that cannot be read (resource name, reason), which
+    /// it lacks and which the report names: every table is read for them, not only what was set aside at start-up.
+    async fn dataset(&self) -> Result<(core_model::Dataset, Vec<(String, String)>)> {
+        let ds = self.0.store.export().await?;
+        let unreadable = self.0.store.find_unreadable().await?.into_iter().map(|u| (u.resource, u.reason)).collect();
+        Ok((ds, unreadable))
     }
 
     /// Generates a document with `build` off the request workers (`spawn_blocking`), once a place among the
@@ -1369,7 +1372,9 @@ impl Services {
     async fn generate(
         &self,
         method: &'static str,
-        build: impl FnOnce(&core_model::Dataset, usize) -> Result<reporting::Document> + Send + 'static,
+        build: impl FnOnce(&core_model::Dataset, Vec<(String, String)>, usize) -> Result<reporting::Document>
+        + Send
+        + 'static,
     ) -> Result<ReportStream> {
         let limits = self.0.reports;
         let permit =
@@ -1383,10 +1388,10 @@ impl Services {
                     )));
                 }
             };
-        let ds = self.dataset().await?;
+        let (ds, unreadable) = self.dataset().await?;
         let doc = tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            build(&ds, limits.max_document_bytes)
+            build(&ds, unreadable, limits.max_document_bytes)
         })
         .await
         .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
@@ -1429,8 +1434,8 @@ impl ReportService for Services {
             let end =
                 report_day("period_end", c::opt_full_date("period_end", r.period_end.as_ref())?.unwrap_or(as_of))?;
             let period = reporting::Period::new(start, end)?;
-            self.generate(call.method, move |ds, limit| {
-                let report = reporting::ProgressReport::build(ds, as_of, period)?;
+            self.generate(call.method, move |ds, unreadable, limit| {
+                let report = reporting::ProgressReport::build(ds, as_of, period)?.with_unreadable(unreadable);
                 Ok(reporting::render_progress_within(&report, format, limit)?)
             })
             .await
@@ -1450,11 +1455,13 @@ impl ReportService for Services {
             let format = report_format(r.format)?;
             let code = c::country_code("country", &r.country)?;
             let as_of = report_day("as_of", c::opt_full_date("as_of", r.as_of.as_ref())?.unwrap_or_else(today))?;
-            self.generate(call.method, move |ds, limit| {
-                let brief = reporting::CountryBrief::build(ds, code.as_str(), as_of).map_err(|e| match e {
-                    reporting::ReportError::UnknownCountry(_) => ServiceError::NotFound(c::country_name(&code)),
-                    other => other.into(),
-                })?;
+            self.generate(call.method, move |ds, unreadable, limit| {
+                let brief = reporting::CountryBrief::build(ds, code.as_str(), as_of)
+                    .map_err(|e| match e {
+                        reporting::ReportError::UnknownCountry(_) => ServiceError::NotFound(c::country_name(&code)),
+                        other => other.into(),
+                    })?
+                    .with_unreadable(unreadable);
                 Ok(reporting::render_brief_within(&brief, format, limit)?)
             })
             .await

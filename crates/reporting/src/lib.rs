@@ -12,6 +12,10 @@
 //! Markdown ([`markdown_text`]: line breaks become spaces, control characters and bidi overrides are dropped,
 //! and what Markdown would interpret is backslash-escaped), so no value can add a heading, a link, a table row
 //! or raw HTML. A document can be capped in size while it is written ([`render_progress_within`]).
+//!
+//! A document built while the store holds records it cannot read (a bug, or a database edited by hand) says so
+//! near its top, naming them with why ([`ProgressReport::with_unreadable`], [`CountryBrief::with_unreadable`]):
+//! the readable data is reported, and nothing is left out silently. With none, the document is unchanged.
 
 mod chart;
 mod error;
@@ -23,8 +27,9 @@ use minijinja::{AutoEscape, Environment, Value, context};
 
 pub use error::{ReportError, Result};
 pub use model::{
-    ActivityLine, AdviceLine, BriefTreaty, CountryBrief, CountryCooperation, FundingLine, OrganisationCooperation,
-    OutputLine, Period, ProgressReport, StatusColumn, StudyLine, TargetLine, TreatySection, YearLine,
+    ActivityLine, AdviceLine, BriefTreaty, CountryBrief, CountryCooperation, FundingLine, MAX_UNREADABLE_NAMED,
+    OrganisationCooperation, OutputLine, Period, ProgressReport, StatusColumn, StudyLine, TargetLine, TreatySection,
+    UnreadableLine, YearLine,
 };
 
 /// The formats of a document.
@@ -134,6 +139,8 @@ fn environment() -> Environment<'static> {
         ("progress.html", include_str!("../templates/progress.html")),
         ("brief.md", include_str!("../templates/brief.md")),
         ("brief.html", include_str!("../templates/brief.html")),
+        ("unreadable.md", include_str!("../templates/unreadable.md")),
+        ("unreadable.html", include_str!("../templates/unreadable.html")),
     ] {
         // The templates are compiled in; a broken one fails the crate's tests.
         if let Err(e) = env.add_template(name, source) {

@@ -212,6 +212,39 @@ pub struct FundingLine {
     pub amount: String,
 }
 
+/// The most stored records that cannot be read a document names one by one; it counts the others.
+pub const MAX_UNREADABLE_NAMED: usize = 100;
+
+/// The most characters of a reason a document shows (the rest is cut, marked with "…").
+const MAX_REASON_CHARS: usize = 200;
+
+/// A stored record the store could not read, so left out of a document, which names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnreadableLine {
+    /// Its resource name, e.g. `activities/{id}`, `treaties/185/actions/12` or `records/study/{id}`.
+    pub name: String,
+    /// Why it could not be read.
+    pub reason: String,
+}
+
+/// The stored records that could not be read, as a document names them: the first [`MAX_UNREADABLE_NAMED`], each
+/// reason cut to 200 characters.
+fn unreadable_lines(records: impl IntoIterator<Item = (String, String)>) -> (Vec<UnreadableLine>, usize) {
+    let mut lines = Vec::new();
+    let mut count = 0;
+    for (name, reason) in records {
+        count += 1;
+        if lines.len() < MAX_UNREADABLE_NAMED {
+            let reason = match reason.char_indices().nth(MAX_REASON_CHARS) {
+                Some((cut, _)) => format!("{}…", &reason[..cut]),
+                None => reason,
+            };
+            lines.push(UnreadableLine { name, reason });
+        }
+    }
+    (lines, count)
+}
+
 /// A progress report "status as at DATE" for a period.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ProgressReport {
@@ -221,6 +254,13 @@ pub struct ProgressReport {
     pub as_of: NaiveDate,
     /// The period its activities cover.
     pub period: Period,
+    /// How many stored records could not be read and are left out of the report (absent from the JSON when
+    /// none).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub unreadable_count: usize,
+    /// The first [`MAX_UNREADABLE_NAMED`] of them, by name, with why (absent from the JSON when none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unreadable: Vec<UnreadableLine>,
     /// The objective.
     pub objective: String,
     /// The outputs with indicator values.
@@ -243,6 +283,10 @@ pub struct ProgressReport {
     pub treaties: Vec<TreatySection>,
     /// Activities proposed after the report's date.
     pub proposed: Vec<ActivityLine>,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 fn money(m: &core_model::Money) -> String {
@@ -518,7 +562,16 @@ impl ProgressReport {
             advice,
             treaties,
             proposed: proposed.iter().map(|a| activity_line(a)).collect(),
+            unreadable_count: 0,
+            unreadable: Vec::new(),
         })
+    }
+
+    /// The report naming the stored records that could not be read (resource name, reason), which the dataset it
+    /// was built from lacks: the documents say so near their top.
+    pub fn with_unreadable(mut self, records: impl IntoIterator<Item = (String, String)>) -> ProgressReport {
+        (self.unreadable, self.unreadable_count) = unreadable_lines(records);
+        self
     }
 }
 
@@ -552,6 +605,12 @@ pub struct CountryBrief {
     pub coe_member: bool,
     /// The brief's date.
     pub as_of: NaiveDate,
+    /// How many stored records could not be read and are left out of the brief (absent from the JSON when none).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub unreadable_count: usize,
+    /// The first [`MAX_UNREADABLE_NAMED`] of them, by name, with why (absent from the JSON when none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unreadable: Vec<UnreadableLine>,
     /// Its status under each treaty.
     pub treaties: Vec<BriefTreaty>,
     /// Legislative assistance, step by step.
@@ -633,6 +692,16 @@ impl CountryBrief {
             activities: activities.iter().map(|a| activity_line(a)).collect(),
             profile,
             contact_point,
+            unreadable_count: 0,
+            unreadable: Vec::new(),
         })
+    }
+
+    /// The brief naming the stored records that could not be read (resource name, reason), which the dataset it
+    /// was built from lacks: the documents say so near their top. A record that cannot be read cannot be told to
+    /// concern the country or not: every one is named.
+    pub fn with_unreadable(mut self, records: impl IntoIterator<Item = (String, String)>) -> CountryBrief {
+        (self.unreadable, self.unreadable_count) = unreadable_lines(records);
+        self
     }
 }
