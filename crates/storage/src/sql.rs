@@ -2162,7 +2162,11 @@ impl Store for SqlStore {
                 .map_err(|e| inner.err(e))?;
         for (kind_name, id, body) in records {
             let reason = match RecordKind::ALL.iter().find(|k| k.as_str() == kind_name) {
-                Some(kind) => Record::from_body(*kind, &body).err().map(|e| e.to_string()),
+                Some(kind) => Record::from_body(*kind, &body).err().map(|e| match e {
+                    // The decoder's own words, as for the other tables.
+                    StorageError::Internal(m) => m.trim_start_matches("cannot decode a stored record: ").to_owned(),
+                    other => other.to_string(),
+                }),
                 None => Some(format!("unknown kind of record `{kind_name}`")),
             };
             check(format!("records/{kind_name}/{id}"), body, reason);
