@@ -1,5 +1,6 @@
 //! The conformance suite: the same tests, run against SQLite and against PostgreSQL.
 
+#[macro_use]
 mod common;
 
 use std::{collections::BTreeSet, sync::Arc};
@@ -15,30 +16,7 @@ use storage::{
     WriteContext,
 };
 
-macro_rules! conformance {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(super::common::sqlite(false).await).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    if let Some(store) = super::common::postgres(false).await {
-                        super::$name(store).await;
-                    }
-                }
-            )*
-        }
-    };
-}
-
-conformance!(
+both_backends!(
     the_bundled_dataset_is_loaded_on_first_open,
     export_then_import_into_an_empty_store_gives_equal_data,
     a_recorded_action_is_read_at_once_audited_and_announced,

@@ -14,6 +14,7 @@
 //! - imported into a fresh store of the same backend, it exports equal;
 //! - the store opened again sets nothing aside (`unreadable()`, `find_unreadable()`) and exports equal.
 
+#[macro_use]
 mod common;
 
 use std::collections::BTreeMap;
@@ -25,30 +26,7 @@ use core_model::{
 };
 use storage::{PageRequest, StorageError, Store, WriteContext};
 
-macro_rules! roundtrip {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(super::common::sqlite(false).await).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    if let Some(store) = super::common::postgres(false).await {
-                        super::$name(store).await;
-                    }
-                }
-            )*
-        }
-    };
-}
-
-roundtrip!(hostile_but_valid_writes_read_back_list_export_import_and_reopen_unchanged);
+both_backends!(hostile_but_valid_writes_read_back_list_export_import_and_reopen_unchanged);
 
 /// The seed: the same data on every run.
 const SEED: u64 = 0x5EED_2026_1201;

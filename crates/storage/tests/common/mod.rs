@@ -5,7 +5,7 @@
 //! When PostgreSQL is unreachable the PostgreSQL tests fail under CI (`CI` set) and, elsewhere, are skipped with
 //! a loud message.
 
-#![allow(dead_code, clippy::print_stderr)]
+#![allow(dead_code, unused_macros, clippy::print_stderr)]
 
 use std::sync::{
     Arc,
@@ -13,6 +13,32 @@ use std::sync::{
 };
 
 use storage::{OpenOptions, SqlStore, Store};
+
+/// Runs each named `async fn(TestStore)` of the calling test file twice: in a module `sqlite` on a fresh SQLite
+/// file, and in a module `postgres` on a fresh schema (skipped with a loud message outside CI when PostgreSQL is
+/// unreachable).
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(super::common::sqlite(false).await).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if let Some(store) = super::common::postgres(false).await {
+                        super::$name(store).await;
+                    }
+                }
+            )*
+        }
+    };
+}
 
 /// The PostgreSQL server tests use.
 pub(crate) fn pg_base_url() -> String {
