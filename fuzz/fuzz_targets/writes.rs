@@ -227,6 +227,7 @@ fn activity(u: &mut Unstructured) -> pb::Activity {
             city: text(u),
             country: pick(u, &["", "", "countries/AL", "countries/PH", "countries/ZZ", "AL"]).to_owned(),
             region: pick(u, &["", "", "EUROPE", "ASIA_PACIFIC", "europe"]).to_owned(),
+            tentative: byte(u).is_multiple_of(2),
         }),
         countries: list(u, 3, |u| some_text(u, &["countries/AL", "countries/DE", "countries/PH", "countries/US"])),
         // A zero byte (and an input that has run out) picks a valid value; the others, invalid ones too.
@@ -433,7 +434,7 @@ fn check_verbatim(sent: &pb::Activity, got: &pb::Activity) {
     assert_eq!(got.kind, sent.kind);
     assert_eq!(got.status, sent.status);
     let (sp, gp) = (sent.place.clone().unwrap_or_default(), got.place.clone().unwrap_or_default());
-    assert_eq!((gp.text, gp.city, gp.country), (sp.text, sp.city, sp.country));
+    assert_eq!((gp.text, gp.city, gp.country, gp.tentative), (sp.text, sp.city, sp.country, sp.tentative));
     let trimmed: Vec<(String, String)> =
         sent.sources.iter().map(|c| (c.document.trim().to_owned(), c.locator.trim().to_owned())).collect();
     let got: Vec<(String, String)> = got.sources.iter().map(|c| (c.document.clone(), c.locator.clone())).collect();

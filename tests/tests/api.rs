@@ -258,6 +258,7 @@ async fn activities_are_created_updated_and_deleted_with_etags() {
             city: "Tirana".into(),
             country: "countries/AL".into(),
             region: String::new(),
+            tentative: true,
         }),
         countries: vec!["countries/AL".into()],
         kind: api::ActivityKind::Workshop as i32,
@@ -323,6 +324,8 @@ async fn activities_are_created_updated_and_deleted_with_etags() {
     assert_eq!(stale.code(), Code::Aborted);
     let got = activities.get_activity(api::GetActivityRequest { name: new.name.clone() }).await.unwrap().into_inner();
     assert_eq!(got.title, "Workshop on cybercrime legislation");
+    // The place still to be confirmed is kept apart from the date, which is not tentative.
+    assert_eq!((got.place.as_ref().map(|p| p.tentative), got.tentative), (Some(true), false));
     // An unknown mask path.
     let err = activities
         .update_activity(with_token(

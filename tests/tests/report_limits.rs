@@ -185,6 +185,7 @@ fn activity(id: &str, description: &str, place: &str, date_text: &str) -> api::A
             city: "Manila".into(),
             country: "countries/PH".into(),
             region: String::new(),
+            tentative: false,
         }),
         countries: vec!["countries/PH".into()],
         kind: api::ActivityKind::Workshop as i32,

@@ -62,6 +62,7 @@ async fn after_export_and_import_a_stale_etag_is_refused_and_a_retried_write_is_
             city: "Tirana".into(),
             country: "countries/AL".into(),
             region: String::new(),
+            tentative: false,
         }),
         kind: api::ActivityKind::Workshop as i32,
         status: api::ActivityStatus::Pipeline as i32,

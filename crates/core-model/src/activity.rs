@@ -99,6 +99,10 @@ pub struct Place {
     /// The region, when only a region is named.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<Region>,
+    /// The place is still to be confirmed (the report's "place tbc"), whatever the date; the date's own
+    /// tentativeness is [`Activity::tentative`].
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub tentative: bool,
 }
 
 /// How precisely an activity's dates are known.
@@ -135,7 +139,7 @@ pub struct Activity {
     /// End, when it differs from the start.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end: Option<ApproxDate>,
-    /// The date is still to be confirmed ("tbc").
+    /// The date is still to be confirmed ("tbc"); a place still to be confirmed is [`Place::tentative`].
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub tentative: bool,
     /// Where.

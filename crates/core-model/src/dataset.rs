@@ -10,7 +10,7 @@ use serde::{Serialize, de::DeserializeOwned};
 
 use crate::{
     Activity, BudgetLine, ContactPoint, Contribution, CooperationRecord, CountryProfile, FundingSource,
-    LegislativeAssistance, ModelError, Objective, Organisation, Output, Plan, ReportedFigure, SourceDocument,
+    LegislativeAssistance, ModelError, Objective, Organisation, Output, Plan, Priority, ReportedFigure, SourceDocument,
     SourceRef, State, Study, Treaty, TreatyAction,
 };
 
@@ -28,7 +28,7 @@ pub const FILES: [(&str, &[&str]); 14] = [
     ("profiles.toml", &["profile"]),
     ("contact-points.toml", &["contact_point"]),
     ("studies.toml", &["study"]),
-    ("programme.toml", &["objective", "output"]),
+    ("programme.toml", &["objective", "output", "priority"]),
     ("reported-figures.toml", &["figure"]),
 ];
 
@@ -93,6 +93,8 @@ pub struct Dataset {
     pub objective: Objective,
     /// The outputs with their indicators.
     pub outputs: Vec<Output>,
+    /// The priorities set for a year (e.g. §4.1 of the 2007 report, "Priorities in 2008").
+    pub priorities: Vec<Priority>,
     /// Figures as reported.
     pub reported_figures: Vec<ReportedFigure>,
 }
@@ -270,6 +272,7 @@ impl Dataset {
                 source: SourceRef(Vec::new()),
             },
             outputs: Vec::new(),
+            priorities: Vec::new(),
             reported_figures: Vec::new(),
         }
     }
@@ -318,6 +321,7 @@ impl Dataset {
             studies: r.many("studies.toml", t[11].as_ref(), "study"),
             objective: objective.unwrap_or_else(|| Dataset::empty().objective),
             outputs: r.many("programme.toml", t[12].as_ref(), "output"),
+            priorities: r.many("programme.toml", t[12].as_ref(), "priority"),
             reported_figures: r.many("reported-figures.toml", t[13].as_ref(), "figure"),
         };
         let mut errors = r.errors;
@@ -345,7 +349,9 @@ impl Dataset {
         }
         let programme = toml::to_string_pretty(&programme).unwrap_or_default()
             + "\n"
-            + &file(&[("output", self.outputs.as_slice())]);
+            + &file(&[("output", self.outputs.as_slice())])
+            + "\n"
+            + &file(&[("priority", self.priorities.as_slice())]);
         vec![
             ("sources.toml".to_owned(), file(&[("source", self.sources.as_slice())])),
             ("treaties.toml".to_owned(), file(&[("treaty", self.treaties.as_slice())])),
@@ -432,6 +438,7 @@ impl Dataset {
         );
         unique(v, "profiles.toml", "profile", "profile", self.profiles.iter().map(|o| o.country.to_string()));
         unique(v, "studies.toml", "study", "study", self.studies.iter().map(|o| o.id.clone()));
+        unique(v, "programme.toml", "priority", "priority", self.priorities.iter().map(|o| o.id.clone()));
         unique(
             v,
             "reported-figures.toml",
@@ -562,6 +569,19 @@ impl Dataset {
         }
         for o in &self.outputs {
             refs(v, "programme.toml", format!("output {}", o.number), &o.source);
+        }
+        for p in &self.priorities {
+            let rec = format!("priority {}", p.id);
+            refs(v, "programme.toml", rec.clone(), &p.source);
+            for c in &p.countries {
+                check(v, "programme.toml", &rec, "countries", "state", &states, c.as_str());
+            }
+            for o in &p.organisations {
+                check(v, "programme.toml", &rec, "organisations", "organisation", &orgs, o);
+            }
+            for t in p.treaties.iter().filter(|t| !treaties.contains(&t.0)) {
+                v.push("programme.toml", rec.clone(), "treaties", ModelError::UnknownTreaty(*t));
+            }
         }
         for f in &self.reported_figures {
             let rec = format!("figure {}", f.id);

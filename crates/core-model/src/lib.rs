@@ -2,7 +2,8 @@
 //!
 //! It knows treaties (the Budapest Convention, ETS 185, its Protocol, ETS 189, and any other), states and the
 //! actions they take under each treaty, the project's activities with their imprecise dates, legislative
-//! assistance, country profiles, 24/7 contact points, studies, outputs and indicators, funding, and the figures
+//! assistance, country profiles, 24/7 contact points, studies, outputs and indicators, the year's priorities,
+//! funding, and the figures
 //! reports state. It answers "what was the status of ETS 185 on any date?" and rejects impossible data with a
 //! precise error.
 //!
@@ -35,7 +36,7 @@ pub use filter::{Comparison, DateOp, EqOp, Expr, Filter, FilterError, HasOp, MAX
 pub use programme::{
     AssistanceMethod, AssistanceStep, BudgetLine, ContactPoint, ContactPointStatus, Contribution, CooperationRecord,
     CountryProfile, FundingSource, Indicator, LegislativeAssistance, Measure, Money, Objective, Organisation,
-    OrganisationKind, Output, Qualifier, ReportedFigure, StepStatus, Study, Target,
+    OrganisationKind, Output, Priority, Qualifier, ReportedFigure, StepStatus, Study, Target,
 };
 pub use queries::TargetValue;
 pub use source::{Citation, SourceDocument, SourceRef};

@@ -1,6 +1,6 @@
 //! Everything else the project records: organisations and cooperation, legislative assistance, country
-//! profiles, 24/7 contact points, studies, the objective and outputs with their indicators, funding, and the
-//! figures the report states that the data cannot rebuild state by state.
+//! profiles, 24/7 contact points, studies, the objective and outputs with their indicators, the priorities set
+//! for a year, funding, and the figures the report states that the data cannot rebuild state by state.
 
 use serde::{Deserialize, Serialize};
 
@@ -257,6 +257,69 @@ pub struct Objective {
     pub ends: ApproxDate,
     /// Where it is defined.
     pub source: SourceRef,
+}
+
+/// A priority the project sets itself for a year: one item of a report's "Priorities in 2008" (§4.1 of the
+/// progress report of 30 November 2007), in the report's words, with what it names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Priority {
+    /// Identifier, e.g. `europe-ratification`.
+    pub id: String,
+    /// The year it is a priority for.
+    pub year: i32,
+    /// The output (1, 2 or 3) it serves; none for the project's general approach.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<u8>,
+    /// The region it concerns, when the report names one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<crate::Region>,
+    /// The priority as the report words it.
+    pub text: String,
+    /// The countries it names.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub countries: Vec<CountryCode>,
+    /// The organisations it names ([`Organisation::id`]s).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub organisations: Vec<String>,
+    /// The treaties it names.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub treaties: Vec<TreatyNumber>,
+    /// When, if the report dates it ("by April 2008", "in December 2008"), as precisely as it does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<ApproxDate>,
+    /// Where it is set.
+    pub source: SourceRef,
+    /// Free text, e.g. how a bound was derived or a misprint of the report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl Priority {
+    /// Checks the priority on its own: the sizes and characters of its text and lists
+    /// ([`limits`](crate::limits)) and its output (1, 2 or 3). References are checked with the dataset.
+    pub fn check(&self) -> Result<(), crate::ModelError> {
+        use crate::limits::{self, check_count, check_lines, check_reference};
+        check_reference("id", &self.id)?;
+        if self.text.trim().is_empty() {
+            return Err(limits::problem("text", "required"));
+        }
+        check_lines("text", &self.text, limits::DESCRIPTION)?;
+        check_count("countries", self.countries.len(), limits::COUNTRIES)?;
+        check_count("organisations", self.organisations.len(), limits::PARTNERS)?;
+        for (i, o) in self.organisations.iter().enumerate() {
+            check_reference(&format!("organisations[{i}]"), o)?;
+        }
+        check_count("treaties", self.treaties.len(), limits::PARTNERS)?;
+        self.source.check("source")?;
+        if let Some(note) = &self.note {
+            check_lines("note", note, limits::NOTE)?;
+        }
+        match self.output {
+            Some(o) if !(1..=3).contains(&o) => Err(crate::ModelError::UnknownOutput(o)),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// An amount of money in whole units of a currency.

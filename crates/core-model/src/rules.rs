@@ -203,6 +203,15 @@ pub(crate) fn check_dataset(ds: &Dataset, v: &mut Validator) {
             }
         }
     }
+    for p in &ds.priorities {
+        match p.check() {
+            Ok(()) => {}
+            Err(e @ ModelError::Field { .. }) => {
+                push_field_error(v, "programme.toml", format!("priority {}", p.id), e);
+            }
+            Err(e) => v.push("programme.toml", format!("priority {}", p.id), "output", e),
+        }
+    }
 }
 
 /// Pushes a [`ModelError::Field`] under its own field (`title`, `source[0].locator`).

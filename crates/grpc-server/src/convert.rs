@@ -295,6 +295,7 @@ pub(crate) fn activity(a: &Activity, etag: &str) -> pb::Activity {
             city: a.place.city.clone().unwrap_or_default(),
             country: a.place.country.as_ref().map(country_name).unwrap_or_default(),
             region: a.place.region.map(region_name).unwrap_or_default(),
+            tentative: a.place.tentative,
         }),
         countries: a.countries.iter().map(country_name).collect(),
         kind: activity_kind(a.kind) as i32,
@@ -366,6 +367,7 @@ pub(crate) fn activity_from(field: &str, a: &pb::Activity) -> Result<Activity> {
         region: (!place.region.is_empty())
             .then(|| from_serde_name(&f("place.region"), &place.region, REGIONS))
             .transpose()?,
+        tentative: place.tentative,
     };
     let countries = a
         .countries
@@ -462,6 +464,23 @@ pub(crate) fn unreadable(all: &[storage::Unreadable], prefix: &str) -> Vec<pb::U
         .filter(|u| u.resource.starts_with(prefix))
         .map(|u| pb::UnreadableRecord { name: u.resource.clone(), reason: u.reason.clone() })
         .collect()
+}
+
+/// A priority for a response.
+pub(crate) fn priority(p: &core_model::Priority) -> pb::Priority {
+    pb::Priority {
+        id: p.id.clone(),
+        year: p.year,
+        output: p.output.map_or(0, i32::from),
+        region: p.region.map(region_name).unwrap_or_default(),
+        text: p.text.clone(),
+        countries: p.countries.iter().map(country_name).collect(),
+        organisations: p.organisations.iter().map(|o| format!("organisations/{o}")).collect(),
+        treaties: p.treaties.iter().copied().map(treaty_name).collect(),
+        date: p.date.as_ref().map(approx),
+        sources: citations(&p.source),
+        note: p.note.clone().unwrap_or_default(),
+    }
 }
 
 /// A reported figure for a response.

@@ -1072,6 +1072,7 @@ impl ProgrammeService for Services {
                     })
                     .collect(),
                 as_of: Some(c::date(as_of)),
+                priorities: ds.priorities.iter().map(c::priority).collect(),
             })
         }
         .await;

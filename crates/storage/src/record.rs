@@ -2,7 +2,7 @@
 
 use core_model::{
     BudgetLine, ContactPoint, Contribution, CooperationRecord, CountryProfile, FundingSource, LegislativeAssistance,
-    Objective, Organisation, Output, Plan, ReportedFigure, SourceDocument, Study,
+    Objective, Organisation, Output, Plan, Priority, ReportedFigure, SourceDocument, Study,
 };
 use serde::{Deserialize, Serialize};
 
@@ -39,11 +39,13 @@ pub enum RecordKind {
     Output,
     /// [`ReportedFigure`]
     ReportedFigure,
+    /// [`Priority`]
+    Priority,
 }
 
 impl RecordKind {
     /// Every kind, in the order an export writes them.
-    pub const ALL: [RecordKind; 14] = [
+    pub const ALL: [RecordKind; 15] = [
         RecordKind::Source,
         RecordKind::Plan,
         RecordKind::Organisation,
@@ -58,6 +60,7 @@ impl RecordKind {
         RecordKind::Objective,
         RecordKind::Output,
         RecordKind::ReportedFigure,
+        RecordKind::Priority,
     ];
 
     /// The name stored in the `kind` column (and used by foreign keys).
@@ -77,6 +80,7 @@ impl RecordKind {
             RecordKind::Objective => "objective",
             RecordKind::Output => "output",
             RecordKind::ReportedFigure => "reported_figure",
+            RecordKind::Priority => "priority",
         }
     }
 }
@@ -99,6 +103,7 @@ pub enum Record {
     Objective(Objective),
     Output(Output),
     ReportedFigure(ReportedFigure),
+    Priority(Priority),
 }
 
 impl Record {
@@ -119,6 +124,7 @@ impl Record {
             Record::Objective(_) => RecordKind::Objective,
             Record::Output(_) => RecordKind::Output,
             Record::ReportedFigure(_) => RecordKind::ReportedFigure,
+            Record::Priority(_) => RecordKind::Priority,
         }
     }
 
@@ -140,6 +146,7 @@ impl Record {
             Record::Objective(_) => "objective".to_owned(),
             Record::Output(r) => r.number.to_string(),
             Record::ReportedFigure(r) => r.id.clone(),
+            Record::Priority(r) => r.id.clone(),
         }
     }
 
@@ -160,6 +167,7 @@ impl Record {
             Record::Objective(r) => serde_json::to_string(r),
             Record::Output(r) => serde_json::to_string(r),
             Record::ReportedFigure(r) => serde_json::to_string(r),
+            Record::Priority(r) => serde_json::to_string(r),
         };
         let body = value.map_err(|e| StorageError::Internal(format!("cannot encode a record: {e}")))?;
         // Nothing is written that would not read back as it was.
@@ -194,6 +202,7 @@ impl Record {
             RecordKind::Objective => Record::Objective(de(body)?),
             RecordKind::Output => Record::Output(de(body)?),
             RecordKind::ReportedFigure => Record::ReportedFigure(de(body)?),
+            RecordKind::Priority => Record::Priority(de(body)?),
         })
     }
 }
@@ -215,6 +224,7 @@ pub(crate) fn records_of(ds: &core_model::Dataset) -> Vec<Record> {
     out.push(Record::Objective(ds.objective.clone()));
     out.extend(ds.outputs.iter().cloned().map(Record::Output));
     out.extend(ds.reported_figures.iter().cloned().map(Record::ReportedFigure));
+    out.extend(ds.priorities.iter().cloned().map(Record::Priority));
     out
 }
 
@@ -238,6 +248,7 @@ impl Record {
             Record::Objective(r) => ds.objective = r,
             Record::Output(r) => ds.outputs.push(r),
             Record::ReportedFigure(r) => ds.reported_figures.push(r),
+            Record::Priority(r) => ds.priorities.push(r),
         }
     }
 }

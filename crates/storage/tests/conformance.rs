@@ -73,6 +73,7 @@ fn new_activity(id: &str) -> Activity {
             city: Some("Tirana".to_owned()),
             country: "AL".parse().ok(),
             region: None,
+            tentative: false,
         },
         countries: vec!["AL".parse().unwrap()],
         kind: ActivityKind::Workshop,

@@ -26,6 +26,7 @@ fn activity(id: &str) -> Activity {
             city: Some("Strasbourg".to_owned()),
             country: "FR".parse().ok(),
             region: None,
+            tentative: false,
         },
         countries: Vec::new(),
         kind: ActivityKind::Meeting,

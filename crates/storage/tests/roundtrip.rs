@@ -218,6 +218,7 @@ fn activity(rng: &mut Rng, refs: &Refs, id: String) -> Activity {
             city: maybe(rng, |rng| line(rng, limits::PLACE)),
             country: maybe(rng, |rng| pick(rng, &refs.countries).clone()),
             region: maybe(rng, |rng| *pick(rng, &Region::ALL)),
+            tentative: rng.below(5) == 0,
         },
         countries: {
             let mut c: Vec<CountryCode> = (0..rng.below(4)).map(|_| pick(rng, &refs.countries).clone()).collect();
