@@ -484,6 +484,25 @@ impl Dataset {
 
         for t in &self.treaties {
             refs(v, "treaties.toml", format!("treaty {}", t.number), &t.source);
+            if let Some(c) = &t.coverage {
+                let rec = format!("treaty {}", t.number);
+                if let Err(e) = c.source.check("coverage.source") {
+                    crate::rules::push_field_error(v, "treaties.toml", rec.clone(), e);
+                }
+                for doc in c.source.documents().filter(|d| !sources.contains(d)) {
+                    v.push(
+                        "treaties.toml",
+                        rec.clone(),
+                        "coverage.source",
+                        ModelError::UnknownReference { kind: "source", id: doc.to_owned() },
+                    );
+                }
+                if let Some(Err(e)) =
+                    c.note.as_deref().map(|n| crate::limits::check_lines("coverage.note", n, crate::limits::NOTE))
+                {
+                    crate::rules::push_field_error(v, "treaties.toml", rec, e);
+                }
+            }
         }
         for (i, a) in self.treaty_actions.iter().enumerate() {
             let rec = action_label(i, a);

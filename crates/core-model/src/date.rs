@@ -122,6 +122,37 @@ impl ApproxDate {
         }
     }
 
+    /// The date between two bounds (either may be open), in its most precise form: a day, a whole month or a
+    /// whole year when the bounds are exactly that, else bounds.
+    pub fn from_bounds(earliest: Option<NaiveDate>, latest: Option<NaiveDate>) -> ApproxDate {
+        match (earliest, latest) {
+            (Some(e), Some(l)) if e == l => ApproxDate::Day(e),
+            (Some(e), Some(l)) if e.day() == 1 && last_day_of_month(e.year(), e.month()) == Some(l) => {
+                ApproxDate::Month { year: e.year(), month: e.month() }
+            }
+            (Some(e), Some(l))
+                if (e.month(), e.day(), l.month(), l.day()) == (1, 1, 12, 31) && e.year() == l.year() =>
+            {
+                ApproxDate::Year(e.year())
+            }
+            (earliest, latest) => ApproxDate::Between { earliest, latest },
+        }
+    }
+
+    /// The days both dates may be, `None` when they share none.
+    pub fn intersect(&self, other: &ApproxDate) -> Option<ApproxDate> {
+        let earliest = self.earliest().max(other.earliest());
+        let latest = match (self.latest(), other.latest()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        match (earliest, latest) {
+            (Some(e), Some(l)) if e > l => None,
+            (None, None) => Some(ApproxDate::Between { earliest: None, latest: None }),
+            (e, l) => Some(ApproxDate::from_bounds(e, l)),
+        }
+    }
+
     /// A sentence fragment for people: "on 2002-06-20", "in September 2007", "between 2004-01-01 and 2007-11-30".
     pub fn describe(&self) -> String {
         match *self {
@@ -341,6 +372,23 @@ mod tests {
             let err = text.parse::<ApproxDate>().unwrap_err();
             assert_eq!(err.to_string(), message, "{text}");
         }
+    }
+
+    #[test]
+    fn bounds_take_their_most_precise_form_and_intersect() {
+        let b = |e: &str, l: &str| ApproxDate::from_bounds(Some(d(e)), Some(d(l)));
+        assert_eq!(b("2007-01-01", "2007-01-31"), ApproxDate::Month { year: 2007, month: 1 });
+        assert_eq!(b("2004-01-01", "2004-12-31"), ApproxDate::Year(2004));
+        assert_eq!(b("2004-05-20", "2004-05-20"), ApproxDate::Day(d("2004-05-20")));
+        assert_eq!(b("2004-05-20", "2004-12-31").to_string(), "2004-05-20..2004-12-31");
+        let wide: ApproxDate = "2004-05-20..2007-11-30".parse().unwrap();
+        assert_eq!(wide.intersect(&ApproxDate::Year(2004)).unwrap().to_string(), "2004-05-20..2004-12-31");
+        assert_eq!(wide.intersect(&ApproxDate::Year(2003)), None);
+        let open: ApproxDate = "..2007-11-30".parse().unwrap();
+        assert_eq!(
+            open.intersect(&ApproxDate::Month { year: 2007, month: 1 }),
+            Some(ApproxDate::Month { year: 2007, month: 1 })
+        );
     }
 
     #[test]

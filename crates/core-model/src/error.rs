@@ -160,6 +160,24 @@ pub enum ModelError {
         /// The article of the rule.
         article: String,
     },
+    /// A consent's recorded bounds exclude the month its recorded entry into force puts the deposit in.
+    #[error(
+        "{state}: the entry into force of ETS {treaty} recorded for it, {entry_into_force}, puts the deposit {month} under {article}; its recorded date, {date}, excludes that month"
+    )]
+    DepositOutsideEntryIntoForce {
+        /// The state.
+        state: CountryCode,
+        /// The treaty.
+        treaty: TreatyNumber,
+        /// The entry into force recorded for the state.
+        entry_into_force: chrono::NaiveDate,
+        /// The article of the rule.
+        article: String,
+        /// The month the rule puts the deposit in, described ("in January 2007").
+        month: String,
+        /// The consent's recorded date.
+        date: ApproxDate,
+    },
     /// An activity that ends before it starts.
     #[error("activity `{id}` ends ({end}) before it starts ({start})")]
     EndBeforeStart {

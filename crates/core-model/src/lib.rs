@@ -11,11 +11,14 @@
 //! ([`Dataset::parse`]), and the bundled 2007 dataset is compiled in ([`Dataset::bundled`]).
 //!
 //! Dates are [`ApproxDate`]s: known to the day or only within bounds. Nothing here turns a bound into a day;
-//! a question whose answer depends on where in its bounds a date lies is answered "uncertain".
+//! a question whose answer depends on where in its bounds a date lies is answered "uncertain", and so is one
+//! about a date past what a treaty's record covers ([`Coverage`]). A consent's bounds may be narrowed by what
+//! other recorded facts imply ([`DerivedBound`]), never to a day.
 
 mod activity;
 mod dataset;
 mod date;
+mod derive;
 mod error;
 mod filter;
 pub mod limits;
@@ -42,4 +45,7 @@ pub use queries::TargetValue;
 pub use source::{Citation, SourceDocument, SourceRef};
 pub use state::{CountryCode, Region, State};
 pub use status::{Reconciliation, StateStatus, StateStatusEntry, StatusGroup, TreatyStatus, YearCount};
-pub use treaty::{ActionKind, Eligibility, EntryIntoForceRule, Treaty, TreatyAction, TreatyNumber, TreatySeries};
+pub use treaty::{
+    ActionKind, Coverage, DerivedBound, DerivedKind, Eligibility, EntryIntoForceRule, Treaty, TreatyAction,
+    TreatyNumber, TreatySeries,
+};

@@ -227,10 +227,13 @@ pub(crate) fn push_field_error(v: &mut Validator, file: &str, record: String, e:
     }
 }
 
-/// Checks the entry-into-force dates the sources record against the ones the treaties' rules give.
+/// Checks the entry-into-force dates the sources record against the ones the treaties' rules give, and that a
+/// consent's recorded bounds hold the deposit month its recorded entry into force implies.
 fn check_entry_into_force(ds: &Dataset, v: &mut Validator) {
+    let mut general: HashMap<TreatyNumber, (Option<ApproxDate>, Option<ApproxDate>)> = HashMap::new();
     for t in &ds.treaties {
         let computed = ds.treaty_entry_into_force(t.number);
+        general.insert(t.number, (computed, ds.recorded_entry_into_force(t)));
         if let Some(recorded) = t.entry_into_force
             && !contains(computed.as_ref(), recorded)
         {
@@ -244,7 +247,31 @@ fn check_entry_into_force(ds: &Dataset, v: &mut Validator) {
     }
     for (i, a) in ds.treaty_actions.iter().enumerate() {
         let (Some(recorded), Some(t)) = (a.entry_into_force, ds.treaty(a.treaty)) else { continue };
-        let computed = ds.state_entry_into_force(t.number, &a.date);
+        let (computed_general, recorded_general) = general.get(&t.number).copied().unwrap_or_default();
+        let month = recorded_general
+            .and_then(|g| g.latest())
+            .and_then(|g| crate::derive::deposit_month(t, g, recorded))
+            // A consent known to the day gets the rule's own day in the message below.
+            .filter(|_| a.kind.is_consent() && a.date.exact().is_none());
+        if let Some(month) = month
+            && a.date.intersect(&month).is_none()
+        {
+            v.push(
+                FILE_ACTIONS,
+                action_label(i, a),
+                "entry_into_force",
+                ModelError::DepositOutsideEntryIntoForce {
+                    state: a.state.clone(),
+                    treaty: t.number,
+                    entry_into_force: recorded,
+                    article: t.entry_into_force_rule.article.clone(),
+                    month: month.describe(),
+                    date: a.date,
+                },
+            );
+            continue;
+        }
+        let computed = computed_general.and_then(|g| crate::status::state_entry_into_force(t, g, &a.date));
         if !a.kind.is_consent() || !contains(computed.as_ref(), recorded) {
             v.push(
                 FILE_ACTIONS,

@@ -93,6 +93,25 @@ pub struct Treaty {
     /// Free text, e.g. how a bound was derived.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The date through which the record of the treaty's actions is known to be complete, as a sourced fact;
+    /// `None`: complete through no date (a state the record does not show as having taken a step may have
+    /// taken it at any date).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coverage: Option<Coverage>,
+}
+
+/// How far the record of a treaty's actions is complete: every action taken on or before `complete_through` is
+/// recorded. Actions known after it are recorded and used too; they do not extend it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Coverage {
+    /// The last day the record is complete through (e.g. the status date of a complete chart).
+    pub complete_through: NaiveDate,
+    /// The source that lists every action up to that day.
+    pub source: SourceRef,
+    /// Free text: what the source is and what would move the date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 impl Treaty {
@@ -103,6 +122,17 @@ impl Treaty {
             TreatySeries::Cets => "CETS",
         };
         format!("{series} {}", self.number)
+    }
+
+    /// The last day the record of its actions is complete through, if any.
+    pub fn complete_through(&self) -> Option<NaiveDate> {
+        self.coverage.as_ref().map(|c| c.complete_through)
+    }
+
+    /// True when the record cannot say everything that happened by `day`: `day` is after `complete_through`,
+    /// or the record is complete through no date.
+    pub fn past_record(&self, day: NaiveDate) -> bool {
+        self.complete_through().is_none_or(|c| day > c)
     }
 }
 
@@ -175,4 +205,28 @@ impl TreatyAction {
         }
         Ok(())
     }
+}
+
+/// What a derived bound of a consent's date rests on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DerivedKind {
+    /// The entry into force a source records for the state, and the treaty's rule ("the first day of the month
+    /// following N months after the deposit"): the deposit lies in one calendar month.
+    EntryIntoForce,
+    /// The consents per year a report states: once every other consent is placed within its bounds, the series
+    /// admits exactly one year for this one.
+    ReportedSeries,
+}
+
+/// A consent's date narrowed by inference from other recorded facts, never to a day no source gives. The recorded
+/// date ([`TreatyAction::date`]) stays as the sources give it; every question asked of the consent's date (status,
+/// entry into force, consents per year) uses the derived one, which always lies within the recorded bounds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DerivedBound {
+    /// The narrowed date: the recorded bounds intersected with what the inference allows.
+    pub date: ApproxDate,
+    /// What the inference rests on (the last one applied, when two narrowed the date in turn).
+    pub kind: DerivedKind,
+    /// How the bound was derived, in plain words.
+    pub note: String,
 }

@@ -146,7 +146,8 @@ fn model_status(e: &ModelError, message: String) -> Status {
         | M::ProtocolWithoutConvention { .. }
         | M::ProtocolBeforeConvention { .. }
         | M::DenunciationWithoutConsent { .. }
-        | M::EntryIntoForceMismatch { .. } => status(Code::FailedPrecondition, message, "TREATY_RULE", None),
+        | M::EntryIntoForceMismatch { .. }
+        | M::DepositOutsideEntryIntoForce { .. } => status(Code::FailedPrecondition, message, "TREATY_RULE", None),
         M::UnknownReference { .. } => status(Code::FailedPrecondition, message, "UNKNOWN_REFERENCE", None),
         M::Field { field, reason } => {
             status(Code::InvalidArgument, message.clone(), "FIELD_LIMIT", Some((field.as_str(), reason.as_str())))
