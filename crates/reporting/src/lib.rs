@@ -28,8 +28,8 @@ use minijinja::{AutoEscape, Environment, Value, context};
 pub use error::{ReportError, Result};
 pub use model::{
     ActivityLine, AdviceLine, BriefTreaty, CountryBrief, CountryCooperation, FundingLine, MAX_UNREADABLE_NAMED,
-    OrganisationCooperation, OutputLine, Period, ProgressReport, StatusColumn, StudyLine, TargetLine, TreatySection,
-    UnreadableLine, YearLine,
+    OrganisationCooperation, OutputLine, PastRecord, Period, ProgressReport, StatusColumn, StudyLine, TargetLine,
+    TreatySection, UncertainGroup, UnreadableLine, YearLine,
 };
 
 /// The formats of a document.
@@ -141,6 +141,8 @@ fn environment() -> Environment<'static> {
         ("brief.html", include_str!("../templates/brief.html")),
         ("unreadable.md", include_str!("../templates/unreadable.md")),
         ("unreadable.html", include_str!("../templates/unreadable.html")),
+        ("record.md", include_str!("../templates/record.md")),
+        ("record.html", include_str!("../templates/record.html")),
     ] {
         // The templates are compiled in; a broken one fails the crate's tests.
         if let Err(e) = env.add_template(name, source) {

@@ -1,12 +1,18 @@
 //! The content of a progress report and of a country brief, built from the data: plain structures that every
 //! format renders (and that the JSON format is).
+//!
+//! A document says what the record can know. Where a treaty's record is complete through a date before the
+//! document's (or through no date), the document says so near its top ([`PastRecord`]) and names the states whose
+//! status is therefore unknown; in the status table and the brief, an uncertain state is shown apart from the
+//! certain ones, with why in plain words (the model's reason: "signed between 2001-11-23 and 2004-12-31; the
+//! day is in no source"), never counted as if its status were known.
 
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use core_model::{
-    Activity, ActivityStatus, ApproxDate, AssistanceMethod, CountryCode, Dataset, Measure, StateStatus, StepStatus,
-    TreatyNumber,
+    Activity, ActivityStatus, ApproxDate, AssistanceMethod, CountryCode, Dataset, Measure, StateStatus,
+    StateStatusEntry, StepStatus, Treaty, TreatyNumber,
 };
 use serde::Serialize;
 
@@ -171,6 +177,20 @@ pub struct YearLine {
     pub added_value: i64,
     /// Total, as a number for the chart.
     pub total_value: i64,
+    /// The year ends after the date the treaty's record is complete through (or the record is complete through
+    /// no date): its upper figures count every state that may have consented without the record showing it.
+    pub past_record: bool,
+}
+
+/// Uncertain states of one status column that share what the record can say of them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UncertainGroup {
+    /// The furthest status they may have reached, in words: "a party", "a signatory"...
+    pub possibly: String,
+    /// Why their status is uncertain, in plain words (the model's reason).
+    pub reason: String,
+    /// Their names.
+    pub states: Vec<String>,
 }
 
 /// One column of the status table.
@@ -178,12 +198,34 @@ pub struct YearLine {
 pub struct StatusColumn {
     /// The heading, e.g. "Ratified".
     pub label: String,
-    /// How many states the data counts.
+    /// How many states the column lists: the certain and the uncertain ones.
     pub count: usize,
+    /// How many of them are certainly of this status.
+    pub certain: usize,
     /// What a report states, when it differs from the count.
     pub reported: Option<i64>,
-    /// The states' names (an uncertain one is marked "(uncertain)").
+    /// The date of the reported figure, when it is not the document's date.
+    pub reported_as_of: Option<String>,
+    /// The names of the states certainly of this status.
     pub states: Vec<String>,
+    /// The states listed here whose status is uncertain (it may be a further one), apart, with why.
+    pub uncertain: Vec<UncertainGroup>,
+}
+
+/// A treaty whose record ends before a document's date (or is complete through no date): what the record covers
+/// and the states whose status is therefore unknown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PastRecord {
+    /// "ETS 185".
+    pub treaty: String,
+    /// "Convention on Cybercrime".
+    pub title: String,
+    /// The last day the treaty's record is complete through; none: complete through no date.
+    pub complete_through: Option<NaiveDate>,
+    /// What the record covers, in plain words.
+    pub note: String,
+    /// The states whose status at the document's date is unknown.
+    pub unknown: Vec<String>,
 }
 
 /// A treaty's status table and ratifications per year.
@@ -201,6 +243,12 @@ pub struct TreatySection {
     pub consistent_with_reported: bool,
     /// The states whose consent's year the data does not fix.
     pub undated: Vec<String>,
+    /// The last day the treaty's record is complete through; none: complete through no date.
+    pub complete_through: Option<NaiveDate>,
+    /// The document's date is after `complete_through` (or the record is complete through no date).
+    pub past_record: bool,
+    /// The first year of `years` that runs past the record, if any.
+    pub first_year_past_record: Option<i32>,
 }
 
 /// Money as the report writes it.
@@ -261,6 +309,10 @@ pub struct ProgressReport {
     /// The first [`MAX_UNREADABLE_NAMED`] of them, by name, with why (absent from the JSON when none).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unreadable: Vec<UnreadableLine>,
+    /// The treaties whose record ends before the report's date, with the states whose status is therefore
+    /// unknown (absent from the JSON when none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub past_record: Vec<PastRecord>,
     /// The objective.
     pub objective: String,
     /// The outputs with indicator values.
@@ -338,18 +390,67 @@ fn name_of(ds: &Dataset, c: &CountryCode) -> String {
     ds.state(c).map_or_else(|| c.to_string(), |s| s.name.clone())
 }
 
-fn treaty_section(ds: &Dataset, number: TreatyNumber, as_of: NaiveDate) -> Result<TreatySection> {
+/// The furthest status an uncertain state may have reached, in words: "may be a party".
+fn status_words(s: StateStatus) -> &'static str {
+    match s {
+        StateStatus::Party => "a party",
+        StateStatus::Signatory => "a signatory",
+        StateStatus::NotSigned => "not a signatory",
+        StateStatus::InvitedToAccede => "invited to accede",
+        StateStatus::AccessionRequested => "asking to accede",
+    }
+}
+
+/// What may be said instead of an uncertain entry's status, and why.
+fn possibly_and_reason(e: &StateStatusEntry) -> (String, String) {
+    let possibly = e.possibly.map_or("of another status", status_words).to_owned();
+    let reason = e.reason.clone().unwrap_or_else(|| "the day of a step is in no source".to_owned());
+    (possibly, reason)
+}
+
+/// The uncertain entries, grouped by what may be said of them, in the order they come.
+fn uncertain_groups<'a>(entries: impl IntoIterator<Item = &'a StateStatusEntry>) -> Vec<UncertainGroup> {
+    let mut groups: Vec<UncertainGroup> = Vec::new();
+    for e in entries.into_iter().filter(|e| e.uncertain) {
+        let (possibly, reason) = possibly_and_reason(e);
+        match groups.iter_mut().find(|g| g.possibly == possibly && g.reason == reason) {
+            Some(g) => g.states.push(e.name.clone()),
+            None => groups.push(UncertainGroup { possibly, reason, states: vec![e.name.clone()] }),
+        }
+    }
+    groups
+}
+
+/// What the record of a treaty covers, for a document about one state dated `as_of` past it.
+fn record_sentence(treaty: &Treaty, as_of: NaiveDate) -> String {
+    match &treaty.coverage {
+        Some(c) => format!(
+            "The record of {} is complete through {} ({}); {as_of} is after it, so a step taken since may be in no \
+             source here.",
+            treaty.label(),
+            c.complete_through,
+            c.source
+        ),
+        None => format!(
+            "No source here says through which date the record of {} is complete, so a step taken may be in no \
+             source here.",
+            treaty.label()
+        ),
+    }
+}
+
+fn treaty_section(ds: &Dataset, number: TreatyNumber, as_of: NaiveDate) -> Result<(TreatySection, Option<PastRecord>)> {
     let treaty = ds.treaty(number).ok_or(ReportError::MissingTreaty(number.0))?;
     let status = ds.treaty_status(number, as_of).map_err(|_| ReportError::MissingTreaty(number.0))?;
-    let reported = |m: Measure, year: Option<i32>| {
+    let figure = |m: Measure, year: Option<i32>| {
         ds.reported_figures
             .iter()
             .filter(|f| {
                 f.treaty == Some(number) && f.measure == m && f.year == year && f.as_of.certainly_on_or_before(as_of)
             })
             .max_by_key(|f| f.as_of.latest())
-            .map(|f| f.value)
     };
+    let reported = |m: Measure, year: Option<i32>| figure(m, year).map(|f| f.value);
     let columns = status
         .groups
         .iter()
@@ -365,23 +466,25 @@ fn treaty_section(ds: &Dataset, number: TreatyNumber, as_of: NaiveDate) -> Resul
                 StateStatus::NotSigned => "Not signed".to_owned(),
                 s => s.label().to_owned(),
             };
+            let shown = figure(measure, None).filter(|f| f.value != g.states.len() as i64);
             StatusColumn {
                 label,
                 count: g.states.len(),
-                reported: reported(measure, None).filter(|r| *r != g.states.len() as i64),
-                states: g
-                    .states
-                    .iter()
-                    .map(|e| if e.uncertain { format!("{} (uncertain)", e.name) } else { e.name.clone() })
-                    .collect(),
+                certain: g.certain(),
+                reported: shown.map(|f| f.value),
+                reported_as_of: shown.filter(|f| f.as_of != ApproxDate::Day(as_of)).map(|f| f.as_of.to_string()),
+                states: g.states.iter().filter(|e| !e.uncertain).map(|e| e.name.clone()).collect(),
+                uncertain: uncertain_groups(&g.states),
             }
         })
         .collect();
+    // The report's last year is counted up to its date (a report as at 30 November 2007 cannot count December).
     let first = ds
-        .consents_per_year(
+        .consents_per_year_until(
             number,
             treaty.opened.earliest().map_or(2001, |d| chrono::Datelike::year(&d)),
             chrono::Datelike::year(&as_of),
+            as_of,
         )
         .map_err(|_| ReportError::MissingTreaty(number.0))?;
     let years: Vec<YearLine> = first
@@ -402,19 +505,36 @@ fn treaty_section(ds: &Dataset, number: TreatyNumber, as_of: NaiveDate) -> Resul
                 reported: ra.is_some(),
                 added_value: ra.unwrap_or(i64::from(y.added_min)),
                 total_value: rt.unwrap_or(i64::from(y.total_min)),
+                past_record: y.past_record,
             }
         })
         .collect();
     let series: Vec<(i32, i64)> = years.iter().filter(|y| y.reported).map(|y| (y.year, y.added_value)).collect();
     let rec = ds.reconcile_consents_per_year(number, &series).map_err(|_| ReportError::MissingTreaty(number.0))?;
-    Ok(TreatySection {
+    let past = status.past_record.then(|| {
+        let mut unknown: Vec<&StateStatusEntry> =
+            status.groups.iter().flat_map(|g| &g.states).filter(|e| e.uncertain).collect();
+        unknown.sort_by_cached_key(|e| e.name.replace('"', "").to_lowercase());
+        PastRecord {
+            treaty: treaty.label(),
+            title: treaty.short_title.clone(),
+            complete_through: status.complete_through,
+            note: status.record_note.clone().unwrap_or_else(|| record_sentence(treaty, as_of)),
+            unknown: unknown.iter().map(|e| e.name.clone()).collect(),
+        }
+    });
+    let section = TreatySection {
         label: treaty.label(),
         title: treaty.short_title.clone(),
         columns,
+        first_year_past_record: years.iter().find(|y| y.past_record).map(|y| y.year),
         years,
         consistent_with_reported: rec.consistent,
         undated: rec.undated.iter().map(|c| name_of(ds, c)).collect(),
-    })
+        complete_through: status.complete_through,
+        past_record: status.past_record,
+    };
+    Ok((section, past))
 }
 
 impl ProgressReport {
@@ -523,12 +643,13 @@ impl ProgressReport {
                 None => money(&c.amount),
             },
         }));
-        let mut treaties = vec![treaty_section(ds, ETS_185, as_of)?];
+        let mut sections = vec![treaty_section(ds, ETS_185, as_of)?];
         for t in
             ds.treaties.iter().filter(|t| t.number != ETS_185 && ds.treaty_actions.iter().any(|a| a.treaty == t.number))
         {
-            treaties.push(treaty_section(ds, t.number, as_of)?);
+            sections.push(treaty_section(ds, t.number, as_of)?);
         }
+        let (treaties, past_record): (Vec<TreatySection>, Vec<Option<PastRecord>>) = sections.into_iter().unzip();
         Ok(ProgressReport {
             title: "Project on Cybercrime: progress report".to_owned(),
             as_of,
@@ -564,6 +685,7 @@ impl ProgressReport {
             proposed: proposed.iter().map(|a| activity_line(a)).collect(),
             unreadable_count: 0,
             unreadable: Vec::new(),
+            past_record: past_record.into_iter().flatten().collect(),
         })
     }
 
@@ -584,8 +706,16 @@ pub struct BriefTreaty {
     pub title: String,
     /// "Ratified", "Signed"...
     pub status: String,
-    /// The status depends on a day no source gives.
+    /// The status is uncertain: it depends on a day no source gives, or the brief's date is past the record.
     pub uncertain: bool,
+    /// When uncertain, the furthest status the state may have reached, in words ("a party").
+    pub possibly: Option<String>,
+    /// When uncertain, why, in plain words.
+    pub reason: Option<String>,
+    /// The last day the treaty's record is complete through; none: complete through no date.
+    pub complete_through: Option<NaiveDate>,
+    /// The brief's date is after `complete_through` (or the record is complete through no date).
+    pub past_record: bool,
     /// The actions, with their dates and sources.
     pub actions: Vec<String>,
     /// Entry into force for the state.
@@ -611,6 +741,10 @@ pub struct CountryBrief {
     /// The first [`MAX_UNREADABLE_NAMED`] of them, by name, with why (absent from the JSON when none).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unreadable: Vec<UnreadableLine>,
+    /// The treaties it has a status under whose record ends before the brief's date; `unknown` names the state
+    /// when its status is therefore unknown (absent from the JSON when none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub past_record: Vec<PastRecord>,
     /// Its status under each treaty.
     pub treaties: Vec<BriefTreaty>,
     /// Legislative assistance, step by step.
@@ -634,23 +768,54 @@ impl CountryBrief {
         if let Some(earliest) = earliest_fact(ds).filter(|e| as_of < *e) {
             return Err(ReportError::BeforeAnyData { as_of, earliest });
         }
-        let treaties = ds
-            .treaties
+        let entries: Vec<(&Treaty, StateStatusEntry)> =
+            ds.treaties.iter().filter_map(|t| Some((t, ds.state_status(t, &state, as_of)?))).collect();
+        let past_record = entries
             .iter()
-            .filter_map(|t| {
-                let e = ds.state_status(t, &state, as_of)?;
-                Some(BriefTreaty {
+            .filter(|(t, _)| t.past_record(as_of))
+            .map(|(t, e)| PastRecord {
+                treaty: t.label(),
+                title: t.short_title.clone(),
+                complete_through: t.complete_through(),
+                note: record_sentence(t, as_of),
+                unknown: if e.uncertain { vec![state.name.clone()] } else { Vec::new() },
+            })
+            .collect();
+        let treaties = entries
+            .into_iter()
+            .map(|(t, e)| {
+                let (possibly, reason) = if e.uncertain {
+                    let (p, r) = possibly_and_reason(&e);
+                    (Some(p), Some(r))
+                } else {
+                    (None, None)
+                };
+                BriefTreaty {
                     label: t.label(),
                     title: t.short_title.clone(),
                     status: e.status.label().to_owned(),
                     uncertain: e.uncertain,
+                    possibly,
+                    reason,
+                    complete_through: t.complete_through(),
+                    past_record: t.past_record(as_of),
                     actions: ds
                         .actions_of(&state.code, t.number)
                         .filter(|a| a.date.possibly_on_or_before(as_of))
-                        .map(|a| format!("{} {} ({})", capitalise(a.kind.noun()), a.date.describe(), a.source))
+                        .map(|a| {
+                            let recorded =
+                                format!("{} {} ({})", capitalise(a.kind.noun()), a.date.describe(), a.source);
+                            // A consent's date narrowed by what other facts imply is the one every status uses:
+                            // the brief gives it beside the recorded one, with how it was derived.
+                            let span = |d: &ApproxDate| (d.earliest(), d.latest());
+                            match ds.derived_bound(a).filter(|d| span(&d.date) != span(&a.date)) {
+                                Some(d) => format!("{recorded}; narrowed {}: {}", d.date.describe(), d.note),
+                                None => recorded,
+                            }
+                        })
                         .collect(),
                     entry_into_force: e.entry_into_force.map(|d| d.describe().trim_start_matches("on ").to_owned()),
-                })
+                }
             })
             .collect();
         let assistance = ds
@@ -694,6 +859,7 @@ impl CountryBrief {
             contact_point,
             unreadable_count: 0,
             unreadable: Vec::new(),
+            past_record,
         })
     }
 

@@ -51,14 +51,18 @@ fn with_none_the_documents_are_unchanged() {
         assert!(!with.contains("could not be read"), "{name} {format:?}");
         assert!(!with.contains("\"unreadable"), "{name} {format:?}: no JSON field, no HTML notice");
     }
-    // Not a line more at the top either.
+    // Not a line more at the top either: the subtitle, then what the record covers (ETS 189's record is complete
+    // through no date, `past_record.rs`), then the first section.
     let md = render_progress(&report, Format::Markdown).unwrap().body;
-    assert!(md.contains("activities from 2006-09-01 to 2007-11-30\n\n## 1 Background\n"), "{md}");
+    assert!(
+        md.contains("activities from 2006-09-01 to 2007-11-30\n\n**The record ends before this report's date"),
+        "{md}"
+    );
     let md = render_brief(&brief, Format::Markdown).unwrap().body;
     let at = md.find("\n\n## Treaties\n").expect("the treaties");
     assert!(md[..at].rsplit('\n').next().unwrap().starts_with("As at 2007-11-30"), "{md}");
     let html = render_progress(&report, Format::Html).unwrap().body;
-    assert!(html.contains("2007-11-30</p>\n\n<h2>1 Background</h2>"), "{html}");
+    assert!(html.contains("2007-11-30</p>\n\n<div class=\"past-record\">"), "{html}");
 }
 
 #[test]
@@ -107,7 +111,7 @@ fn every_format_names_the_unreadable_records_near_the_top() {
 fn one_record_is_named_in_the_singular() {
     let report = report().with_unreadable([("activities/x".to_owned(), "bad".to_owned())]);
     let md = render_progress(&report, Format::Markdown).unwrap().body;
-    assert!(md.contains("**1 stored record could not be read and is left out of this report:**\n\n- activities/x (bad)\n\n## 1 Background"), "{md}");
+    assert!(md.contains("**1 stored record could not be read and is left out of this report:**\n\n- activities/x (bad)\n\n**The record ends"), "{md}");
 }
 
 #[test]
