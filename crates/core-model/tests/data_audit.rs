@@ -334,7 +334,8 @@ fn priorities_are_checked_like_every_record() {
         let borrowed: Vec<(&str, &str)> = edited.iter().map(|(n, t)| (*n, t.as_str())).collect();
         Dataset::parse(&borrowed).map(drop).map_err(|e| e.0.iter().map(ToString::to_string).collect::<Vec<_>>())
     };
-    let cases: [(&dyn Fn(&str) -> String, &str); 5] = [
+    type Edit<'a> = &'a dyn Fn(&str) -> String;
+    let cases: [(Edit<'_>, &str); 5] = [
         (
             &|t| t.replace(r#"countries = ["MD", "ME", "RU", "TR"]"#, r#"countries = ["MD", "QQ"]"#),
             "programme.toml: priority europe-ratification: field `countries`: unknown state `QQ`",

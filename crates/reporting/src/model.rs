@@ -66,6 +66,8 @@ fn activity_line(a: &Activity) -> ActivityLine {
     let date = if a.date_text.is_empty() {
         match (a.start, a.end) {
             (Some(s), Some(e)) => format!("{s} – {e}"),
+            // Bounds the source gives no day within, in words: "between 2006-09-01 and 2007-11-30".
+            (Some(s), None) if s.precision() == core_model::DatePrecision::Bounded => s.describe(),
             (Some(s), None) => s.to_string(),
             _ => "undated".to_owned(),
         }
