@@ -3,7 +3,8 @@
 //! [`ProgressReport::build`] and [`CountryBrief::build`] gather the content from a [`core_model::Dataset`]
 //! (background, the period's activities, cooperation by country and by organisation, studies, results per
 //! output with the indicators against their targets, ratifications per year with running totals, the status
-//! table with reported figures beside computed ones where they differ, and the activities proposed);
+//! table with reported figures beside computed ones where they differ, the priorities of the years ahead and the
+//! activities proposed);
 //! [`render_progress`] and [`render_brief`] write it as Markdown, as self-contained HTML (inline CSS that prints
 //! on A4, an SVG chart of ratifications per year with the cumulative line) or as JSON with the same content.
 //! Text comes from minijinja templates (`templates/`), the chart from the `svg` crate.
@@ -28,8 +29,8 @@ use minijinja::{AutoEscape, Environment, Value, context};
 pub use error::{ReportError, Result};
 pub use model::{
     ActivityLine, AdviceLine, BriefTreaty, CountryBrief, CountryCooperation, FundingLine, MAX_UNREADABLE_NAMED,
-    OrganisationCooperation, OutputLine, PastRecord, Period, ProgressReport, StatusColumn, StudyLine, TargetLine,
-    TreatySection, UncertainGroup, UnreadableLine, YearLine,
+    OrganisationCooperation, OutputLine, PastRecord, Period, PriorityYear, ProgressReport, StatusColumn, StudyLine,
+    TargetLine, TreatySection, UncertainGroup, UnreadableLine, YearLine,
 };
 
 /// The formats of a document.

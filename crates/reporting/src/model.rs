@@ -253,6 +253,15 @@ pub struct TreatySection {
     pub first_year_past_record: Option<i32>,
 }
 
+/// The priorities set for one year, as "the way ahead" lists them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PriorityYear {
+    /// The year.
+    pub year: i32,
+    /// The priorities, in the order recorded, in the report's words.
+    pub priorities: Vec<String>,
+}
+
 /// Money as the report writes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FundingLine {
@@ -337,6 +346,8 @@ pub struct ProgressReport {
     pub treaties: Vec<TreatySection>,
     /// Activities proposed after the report's date.
     pub proposed: Vec<ActivityLine>,
+    /// The priorities set for the report's year and the years after it.
+    pub priorities: Vec<PriorityYear>,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -685,6 +696,17 @@ impl ProgressReport {
             advice,
             treaties,
             proposed: proposed.iter().map(|a| activity_line(a)).collect(),
+            priorities: {
+                let mut years: Vec<PriorityYear> = Vec::new();
+                for p in ds.priorities.iter().filter(|p| p.year >= chrono::Datelike::year(&as_of)) {
+                    match years.iter_mut().find(|y| y.year == p.year) {
+                        Some(y) => y.priorities.push(p.text.clone()),
+                        None => years.push(PriorityYear { year: p.year, priorities: vec![p.text.clone()] }),
+                    }
+                }
+                years.sort_by_key(|y| y.year);
+                years
+            },
             unreadable_count: 0,
             unreadable: Vec::new(),
             past_record: past_record.into_iter().flatten().collect(),

@@ -106,9 +106,25 @@ fn the_status_table_with_its_state_names() {
     );
     assert_eq!(list_after(&md, "**Invited to accede (2)**"), ["Costa Rica", "Mexico"]);
     assert_eq!(list_after(&md, "**Request for accession (1)**"), ["Philippines"]);
-    // The Protocol: the report's figures beside the computed ones, where they differ.
-    assert!(md.contains("**Ratified (1)** — the report states 11"), "{md}");
-    assert!(md.contains("**Signed (0)** — the report states 20"));
+    // The Protocol: the report's figures beside the computed ones, where they differ; a column with uncertain
+    // states gives its certain and uncertain counts apart.
+    let protocol = Dataset::bundled().treaty_status(core_model::TreatyNumber(189), day("2007-11-30")).unwrap();
+    for (status, label, reported) in
+        [(core_model::StateStatus::Party, "Ratified", 11), (core_model::StateStatus::Signatory, "Signed", 20)]
+    {
+        let g = protocol.group(status);
+        let counts = if g.iter().any(|e| e.uncertain) {
+            format!(
+                "{} certain, {} uncertain",
+                g.iter().filter(|e| !e.uncertain).count(),
+                g.iter().filter(|e| e.uncertain).count()
+            )
+        } else {
+            g.len().to_string()
+        };
+        assert_ne!(g.len(), reported, "the data does not name them all");
+        assert!(md.contains(&format!("**{label} ({counts})** — the report states {reported}\n")), "{label}: {md}");
+    }
 }
 
 #[test]
@@ -243,4 +259,30 @@ fn bad_input_and_an_empty_period() {
     )
     .unwrap();
     assert!(render_progress(&quiet, Format::Markdown).unwrap().body.contains("No activity is proposed."));
+}
+
+#[test]
+fn the_priorities_in_2008_lead_the_way_ahead() {
+    let md = markdown();
+    let ds = Dataset::bundled();
+    let way_ahead = &md[md.find("## 4 The way ahead").unwrap()..];
+    let listed = list_after(way_ahead, "### Priorities in 2008");
+    assert_eq!(listed.len(), ds.priorities.len(), "{way_ahead}");
+    // §4.1.1, in the report's words (Markdown-escaped where Markdown would read them).
+    assert!(
+        listed.contains(&"More emphasis will be put on the implementation of the Protocol on Xenophobia and Racism.")
+    );
+    assert!(
+        listed.contains(&"The project will contribute to the Internet Governance Forum in India in December 2008.")
+    );
+    assert!(way_ahead.find("### Priorities in 2008").unwrap() < way_ahead.find("### Activities proposed").unwrap());
+    let json: serde_json::Value =
+        serde_json::from_str(&render_progress(&report_2007(), Format::Json).unwrap().body).unwrap();
+    assert_eq!(json["priorities"][0]["year"], 2008);
+    // A report of a later year has no priorities of 2008 ahead of it.
+    let later =
+        ProgressReport::build(&ds, day("2009-06-30"), Period::new(day("2009-01-01"), day("2009-06-30")).unwrap())
+            .unwrap();
+    assert!(later.priorities.is_empty());
+    assert!(!render_progress(&later, Format::Markdown).unwrap().body.contains("### Priorities in"));
 }
