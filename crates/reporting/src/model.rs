@@ -377,11 +377,13 @@ fn treaty_section(ds: &Dataset, number: TreatyNumber, as_of: NaiveDate) -> Resul
             }
         })
         .collect();
+    // Each year counted up to `as_of` at the latest: the report knows nothing after its own date.
     let first = ds
-        .consents_per_year(
+        .consents_per_year_until(
             number,
             treaty.opened.earliest().map_or(2001, |d| chrono::Datelike::year(&d)),
             chrono::Datelike::year(&as_of),
+            as_of,
         )
         .map_err(|_| ReportError::MissingTreaty(number.0))?;
     let years: Vec<YearLine> = first
