@@ -209,6 +209,23 @@ fn status_at_other_dates_says_what_is_uncertain() {
         assert!(e.uncertain, "{code}");
         assert_eq!(e.possibly, Some(StateStatus::Party), "{code}");
     }
+    // Every signature the sources date is dated: the United Kingdom, Japan, Canada, Italy, Spain and the others
+    // who signed on the opening day are signatories in mid-2004, not "possibly" so. Only Montenegro's, Serbia's
+    // and Slovakia's signatures are in no source here, so they alone stay uncertain.
+    let signed: BTreeSet<&str> =
+        s.group(StateStatus::Signatory).iter().filter(|e| !e.uncertain).map(|e| e.state.as_str()).collect();
+    for code in ["GB", "JP", "CA", "IT", "ES", "DE", "ZA", "MT", "IE", "LU", "NL", "MK"] {
+        assert!(signed.contains(code), "{code} signed by 2004-06-30: {signed:?}");
+    }
+    let unsure: Vec<&str> = s
+        .groups
+        .iter()
+        .flat_map(|g| &g.states)
+        .filter(|e| e.uncertain && e.possibly == Some(StateStatus::Signatory))
+        .map(|e| e.state.as_str())
+        .collect();
+    assert_eq!(unsure, ["ME", "RS", "SK"]);
+
     // "the former Yugoslav Republic of Macedonia" deposited in September 2004: not yet on 2004-08-31, surely on
     // 2004-09-30, uncertain in between.
     let mk = |d: &str| {

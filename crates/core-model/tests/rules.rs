@@ -68,9 +68,9 @@ fn ratifying_without_signing_is_rejected() {
 
 #[test]
 fn a_bounded_signature_does_not_break_the_rule() {
-    // Ireland's signature is known only to lie between 2001-11-23 and 2007-11-30: a ratification in 2005 may
+    // Serbia's signature is known only to lie between 2001-11-23 and 2007-11-30: a ratification in 2005 may
     // come after it, so it is not rejected.
-    assert_eq!(record(&[action("IE", 185, ActionKind::Ratification, "2005-01-01")]), Ok(()));
+    assert_eq!(record(&[action("RS", 185, ActionKind::Ratification, "2005-01-01")]), Ok(()));
 }
 
 #[test]
