@@ -132,26 +132,30 @@ fn ratifications_per_year_2002_to_2007() {
     assert_eq!(added, [(2002, 2), (2003, 2), (2004, 4), (2005, 3), (2006, 7), (2007, 3)]);
     assert_eq!(series(Measure::ConsentsTotal), [(2002, 2), (2003, 4), (2004, 8), (2005, 11), (2006, 18), (2007, 21)]);
 
-    // ...and the data rebuilds it as far as the sources date the ratifications: four of them (Iceland, Latvia,
-    // Norway, Slovenia) have no day in any source, so their year is a bound, and the computed table says so.
+    // ...and the data rebuilds it as far as the sources date the ratifications: Latvia's day is sourced, and
+    // Iceland's and Norway's years (S13, S41); two deposits have no year in any source ("the former Yugoslav
+    // Republic of Macedonia", 2004-06-24..2005-11-14, and Slovenia, 2004-05-20..2007-11-30), and the computed
+    // table says so.
     let computed = ds.consents_per_year(ETS185, 2002, 2007).unwrap();
     let exact: Vec<(i32, u32, u32)> = computed.iter().map(|c| (c.year, c.added_min, c.total_min)).collect();
-    assert_eq!(exact, [(2002, 2, 2), (2003, 2, 4), (2004, 3, 7), (2005, 3, 10), (2006, 6, 16), (2007, 1, 21)]);
+    assert_eq!(exact, [(2002, 2, 2), (2003, 2, 4), (2004, 2, 6), (2005, 3, 10), (2006, 7, 17), (2007, 3, 21)]);
+    let possible: Vec<u32> = computed.iter().map(|c| c.added_max).collect();
+    assert_eq!(possible, [2, 2, 4, 5, 8, 4]);
     assert!(computed[0].is_exact() && computed[1].is_exact());
     assert_eq!((computed[5].total_min, computed[5].total_max), (21, 21), "21 parties by the end of November 2007");
 
-    // Every reported figure lies within the computed bounds, and some placing of the undated four gives the
-    // report's series exactly.
+    // Every reported figure lies within the computed bounds, and some placing of the undated two gives the
+    // report's series exactly (only one does: both in 2004, which the dated ratifications leave two short).
     let rec = ds.reconcile_consents_per_year(ETS185, &added).unwrap();
     for (count, reported) in &rec.years {
         assert!((count.added_min as i64..=count.added_max as i64).contains(reported), "{count:?} vs {reported}");
     }
     assert!(rec.consistent);
     let undated: BTreeSet<&str> = rec.undated.iter().map(|c| c.as_str()).collect();
-    assert_eq!(undated, BTreeSet::from(["IS", "LV", "NO", "SI"]));
+    assert_eq!(undated, BTreeSet::from(["MK", "SI"]));
 
-    // A series the data excludes is found inconsistent: five ratifications in 2002 would need one of the
-    // undated four there, but their bounds start in 2004.
+    // A series the data excludes is found inconsistent: three ratifications in 2002 would need one of the
+    // undated two there, but their bounds start in 2004.
     let wrong = [(2002, 3), (2003, 2), (2004, 3), (2005, 3), (2006, 7), (2007, 3)];
     assert!(!ds.reconcile_consents_per_year(ETS185, &wrong).unwrap().consistent);
     // So is one that leaves a dated ratification out.
@@ -171,10 +175,9 @@ fn entry_into_force_of_ets_185_from_article_36() {
     dated.treaty_actions.retain(|a| a.date.exact().is_some());
     assert_eq!(dated.treaty_entry_into_force(ETS185), Some(ApproxDate::Day(day("2004-07-01"))));
 
-    // With every consent, the four undated ratifications (on or after 2004-01-01) could have come before
-    // Lithuania's: the rule then gives a range that holds the recorded date, as its latest day.
-    let all = ds.treaty_entry_into_force(ETS185).unwrap();
-    assert_eq!((all.earliest(), all.latest()), (Some(day("2004-05-01")), Some(day("2004-07-01"))));
+    // With every consent it is the same day: no ratification without a day can have come before Lithuania's
+    // (Slovenia's is on or after 2004-05-20, the sources' bound, and the others later still).
+    assert_eq!(ds.treaty_entry_into_force(ETS185), Some(ApproxDate::Day(day("2004-07-01"))));
 
     // Per state, after the treaty's own entry into force: the first day of the month after three months.
     let eif = |code: &str| {
@@ -184,14 +187,16 @@ fn entry_into_force_of_ets_185_from_article_36() {
     assert_eq!(eif("AM"), Some(ApproxDate::Day(day("2007-02-01"))), "recorded, and equal to the rule");
     // No source records Ukraine's: it is computed from its deposit of 2006-03-10.
     assert_eq!(eif("UA"), Some(ApproxDate::Day(day("2006-07-01"))));
-    // "the former Yugoslav Republic of Macedonia": only the entry into force is recorded; the deposit is bounded
-    // to September 2004 by the rule, and the rule gives the recorded date back.
+    // "the former Yugoslav Republic of Macedonia": the entry into force is recorded, the deposit only bounded by
+    // the sources (2004-06-24..2005-11-14); the rule gives a range from that bound which holds the recorded date.
     let mk = ds
         .treaty_actions
         .iter()
         .find(|a| a.state.as_str() == "MK" && a.treaty == ETS185 && a.kind.is_consent())
         .unwrap();
-    assert_eq!(ds.state_entry_into_force(ETS185, &mk.date), Some(ApproxDate::Day(day("2005-01-01"))));
+    assert_eq!(mk.entry_into_force, Some(day("2005-01-01")));
+    let computed = ds.state_entry_into_force(ETS185, &mk.date).unwrap();
+    assert_eq!((computed.earliest(), computed.latest()), (Some(day("2004-10-01")), Some(day("2006-03-01"))));
     // ETS 189 entered into force on 2006-03-01 as recorded, which its rule (Article 10) does not contradict.
     assert_eq!(ds.treaty(ETS189).unwrap().entry_into_force, Some(day("2006-03-01")));
 }
@@ -199,22 +204,27 @@ fn entry_into_force_of_ets_185_from_article_36() {
 #[test]
 fn status_at_other_dates_says_what_is_uncertain() {
     let ds = Dataset::bundled();
-    // Mid-2004: six dated ratifications; the four undated ones may already have happened.
+    // Mid-2004: six dated ratifications; the two whose year no source gives may already have happened (their
+    // sources' lower bounds are 2004-05-20 and 2004-06-24); Iceland (2007), Latvia (2007) and Norway (2006) had
+    // certainly not ratified.
     let s = ds.treaty_status(ETS185, day("2004-06-30")).unwrap();
     let certain: Vec<&str> =
         s.group(StateStatus::Party).iter().filter(|e| !e.uncertain).map(|e| e.state.as_str()).collect();
     assert_eq!(certain, ["AL", "HR", "EE", "HU", "LT", "RO"]);
-    for code in ["IS", "LV", "NO", "SI"] {
-        let e = s.groups.iter().flat_map(|g| &g.states).find(|e| e.state.as_str() == code).unwrap();
-        assert!(e.uncertain, "{code}");
-        assert_eq!(e.possibly, Some(StateStatus::Party), "{code}");
+    let entry = |code: &str| s.groups.iter().flat_map(|g| &g.states).find(|e| e.state.as_str() == code).unwrap();
+    for code in ["SI", "MK"] {
+        assert!(entry(code).uncertain, "{code}");
+        assert_eq!(entry(code).possibly, Some(StateStatus::Party), "{code}");
+    }
+    for code in ["IS", "LV", "NO"] {
+        assert_eq!((entry(code).status, entry(code).uncertain), (StateStatus::Signatory, false), "{code}");
     }
     // Every signature the sources date is dated: the United Kingdom, Japan, Canada, Italy, Spain and the others
     // who signed on the opening day are signatories in mid-2004, not "possibly" so. Only Montenegro's, Serbia's
     // and Slovakia's signatures are in no source here, so they alone stay uncertain.
     let signed: BTreeSet<&str> =
         s.group(StateStatus::Signatory).iter().filter(|e| !e.uncertain).map(|e| e.state.as_str()).collect();
-    for code in ["GB", "JP", "CA", "IT", "ES", "DE", "ZA", "MT", "IE", "LU", "NL", "MK"] {
+    for code in ["GB", "JP", "CA", "IT", "ES", "DE", "ZA", "MT", "IE", "LU", "NL", "IS", "LV", "NO"] {
         assert!(signed.contains(code), "{code} signed by 2004-06-30: {signed:?}");
     }
     let unsure: Vec<&str> = s
@@ -226,14 +236,20 @@ fn status_at_other_dates_says_what_is_uncertain() {
         .collect();
     assert_eq!(unsure, ["ME", "RS", "SK"]);
 
-    // "the former Yugoslav Republic of Macedonia" deposited in September 2004: not yet on 2004-08-31, surely on
-    // 2004-09-30, uncertain in between.
-    let mk = |d: &str| {
+    // Latvia signed on 2004-05-05 (S4, S11, S32) and deposited on 2007-02-14 (S14): not signed the day before.
+    let status_of = |code: &str, d: &str| {
         let s = ds.treaty_status(ETS185, day(d)).unwrap();
-        s.groups.iter().flat_map(|g| &g.states).find(|e| e.state.as_str() == "MK").map(|e| (e.status, e.uncertain))
+        s.groups.iter().flat_map(|g| &g.states).find(|e| e.state.as_str() == code).map(|e| (e.status, e.uncertain))
     };
-    assert_eq!(mk("2004-09-30"), Some((StateStatus::Party, false)));
-    assert_eq!(mk("2004-09-15").map(|m| m.1), Some(true));
+    assert_eq!(status_of("LV", "2004-05-04"), Some((StateStatus::NotSigned, false)));
+    assert_eq!(status_of("LV", "2004-05-05"), Some((StateStatus::Signatory, false)));
+    assert_eq!(status_of("LV", "2007-02-14"), Some((StateStatus::Party, false)));
+    // "the former Yugoslav Republic of Macedonia": its deposit is bounded by the sources to 2004-06-24..2005-11-14
+    // (the ratification law; its Protocol deposit): not yet the day before, surely on the last day, uncertain
+    // in between.
+    assert_eq!(status_of("MK", "2004-06-23"), Some((StateStatus::Signatory, false)));
+    assert_eq!(status_of("MK", "2004-09-15").map(|m| m.1), Some(true));
+    assert_eq!(status_of("MK", "2005-11-14"), Some((StateStatus::Party, false)));
 
     // After the report: Slovakia deposited on 2008-01-08, Georgia signed on 2008-04-01, Azerbaijan on 2008-06-30.
     assert!(names(&ds, ETS185, "2008-06-30", StateStatus::Party).contains(&"Slovakia".to_owned()));
