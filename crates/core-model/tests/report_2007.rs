@@ -263,23 +263,48 @@ fn status_at_other_dates_says_what_is_uncertain() {
 }
 
 #[test]
-fn protocol_figures_are_kept_as_reported_beside_what_the_data_names() {
+fn protocol_status_beside_the_reported_figures() {
     let ds = Dataset::bundled();
+    let treaty = ds.treaty(ETS189).unwrap();
+    assert_eq!(
+        (treaty.opened, treaty.opened_at.as_deref()),
+        (ApproxDate::day(2003, 1, 28).unwrap(), Some("Strasbourg"))
+    );
     let s = ds.treaty_status(ETS189, day("2007-11-30")).unwrap();
-    // Ukraine is the only party the sources date before the report; nine more are parties by April 2008 on a
-    // day no source gives, so they may be; the report says 11.
+    let reported = |id: &str| ds.reported_figures.iter().find(|f| f.id == id).unwrap().value;
+    // The report's eleven parties: ten deposits the sources date (S6, S48), and Slovenia, whose deposit no source
+    // dates but which the sources bound to 2004-05-20..2007-11-30.
     let parties: Vec<&str> = s.group(StateStatus::Party).iter().map(|e| e.state.as_str()).collect();
-    assert_eq!(parties, ["UA"]);
-    let possibly: BTreeSet<&str> = s
-        .groups
-        .iter()
-        .flat_map(|g| &g.states)
-        .filter(|e| e.possibly == Some(StateStatus::Party))
-        .map(|e| e.state.as_str())
-        .collect();
-    assert_eq!(possibly, BTreeSet::from(["AL", "BA", "CY", "DK", "FR", "LV", "LT", "MK", "SI"]));
-    let reported = ds.reported_figures.iter().find(|f| f.id == "ets189-parties-2007-11-30").unwrap();
-    assert_eq!((reported.value, reported.source.to_string().as_str()), (11, "report-2007-11 §3.1"));
+    assert_eq!(parties, ["AL", "AM", "BA", "CY", "DK", "FR", "LV", "LT", "SI", "MK", "UA"]);
+    assert_eq!(reported("ets189-parties-2007-11-30"), parties.len() as i64);
+    assert!(s.group(StateStatus::Party).iter().all(|e| !e.uncertain));
+    let dated = s.group(StateStatus::Party).iter().filter(|e| e.consented.is_some_and(|c| c.exact().is_some()));
+    assert_eq!(dated.count(), 10);
+    // Fourteen of the report's 20 further signatories are named by the sources; the other six are not, and the
+    // data does not invent them.
+    let signed: Vec<&str> = s.group(StateStatus::Signatory).iter().map(|e| e.state.as_str()).collect();
+    assert_eq!(signed, ["BE", "CA", "HR", "EE", "FI", "DE", "GR", "IS", "LU", "MT", "MD", "ME", "NL", "PT"]);
+    assert_eq!(reported("ets189-signatories-2007-11-30"), 20);
+    assert!(s.groups.iter().flat_map(|g| &g.states).all(|e| !e.uncertain), "nothing straddles 2007-11-30");
+    // South Africa had not signed at the report's date (§2.2.13), but had by April 2008 (S33).
+    let za = |d: &str| {
+        let s = ds.treaty_status(ETS189, day(d)).unwrap();
+        s.groups.iter().flat_map(|g| &g.states).find(|e| e.state.as_str() == "ZA").map(|e| (e.status, e.uncertain))
+    };
+    assert_eq!(za("2007-11-30"), Some((StateStatus::NotSigned, false)));
+    assert_eq!(za("2008-04-26"), Some((StateStatus::Signatory, false)));
+    // Before the opening on 2003-01-28, no one had signed; on that day France, Germany and others did.
+    assert!(ds.treaty_status(ETS189, day("2003-01-27")).unwrap().group(StateStatus::Signatory).is_empty());
+    let at_opening = ds.treaty_status(ETS189, day("2003-01-28")).unwrap();
+    let opening: Vec<&str> =
+        at_opening.group(StateStatus::Signatory).iter().filter(|e| !e.uncertain).map(|e| e.state.as_str()).collect();
+    assert_eq!(opening, ["AM", "BE", "EE", "FI", "FR", "DE", "GR", "LU", "MT", "NL"]);
+    // The rule of Article 10 does not contradict the recorded entry into force (2006-03-01): the fifth consent
+    // the sources date is France's (2006-01-10), but Slovenia's may have come before Macedonia's of 2005-11-14.
+    let eif = ds.treaty_entry_into_force(ETS189).unwrap();
+    assert_eq!((eif.earliest(), eif.latest()), (Some(day("2006-03-01")), Some(day("2006-05-01"))));
+    // Norway's signature and ratification of 2008-04-29, after the report, are recorded too.
+    assert!(names(&ds, ETS189, "2008-04-29", StateStatus::Party).contains(&"Norway".to_owned()));
 }
 
 #[test]
