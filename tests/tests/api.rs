@@ -56,7 +56,7 @@ async fn the_status_table_of_30_november_2007() {
     // A bounded date is given as a range, never as an invented day.
     let iceland = s.groups[0].states.iter().find(|e| e.country == "countries/IS").unwrap();
     assert_eq!(iceland.consented, None);
-    assert_eq!(iceland.consented_range.as_ref().unwrap().text, "2004-01-01..2007-11-30");
+    assert_eq!(iceland.consented_range.as_ref().unwrap().text, "2007-01-01..2007-11-30");
     let albania = &s.groups[0].states[0];
     assert_eq!(albania.consented, Some(date(2002, 6, 20)));
     assert_eq!(albania.entry_into_force, Some(date(2004, 7, 1)));
@@ -65,7 +65,7 @@ async fn the_status_table_of_30_november_2007() {
     assert_eq!(parties.value, 21);
     assert_eq!(parties.sources[0].document, "report-2007-11");
 
-    // At another date: mid-2004, with the undated ratifications uncertain.
+    // At another date: mid-2004, with the ratifications whose year no source gives uncertain.
     let s = status(&mut treaties, "treaties/185", 2004, 6, 30).await;
     let parties: Vec<(&str, bool)> = s.groups[0].states.iter().map(|e| (e.country.as_str(), e.uncertain)).collect();
     assert_eq!(parties.iter().filter(|p| !p.1).count(), 6);
@@ -73,10 +73,18 @@ async fn the_status_table_of_30_november_2007() {
     assert!(slovenia.uncertain);
     assert_eq!(slovenia.possibly, api::StateStatus::Party as i32);
 
-    // The Protocol: Ukraine certain; the report's 11 beside it.
+    // The Protocol: the eleven parties the report counts, ten dated by the sources and Slovenia bounded by them;
+    // fourteen of the report's 20 signatories (the sources name no others).
     let s = status(&mut treaties, "treaties/189", 2007, 11, 30).await;
-    assert_eq!(names(&s.groups[0]), ["Ukraine"]);
+    assert_eq!(s.groups[0].count, 11);
+    assert_eq!(names(&s.groups[0])[..3], ["Albania", "Armenia", "Bosnia and Herzegovina"]);
+    assert!(s.groups[0].states.iter().all(|e| !e.uncertain));
+    let slovenia = s.groups[0].states.iter().find(|e| e.country == "countries/SI").unwrap();
+    assert_eq!(slovenia.consented, None);
+    assert_eq!(slovenia.consented_range.as_ref().unwrap().text, "2004-05-20..2007-11-30");
+    assert_eq!(s.groups[1].count, 14);
     assert!(s.reported_figures.iter().any(|f| f.id == "ets189-parties-2007-11-30" && f.value == 11));
+    assert!(s.reported_figures.iter().any(|f| f.id == "ets189-signatories-2007-11-30" && f.value == 20));
 }
 
 #[tokio::test]
@@ -114,10 +122,10 @@ async fn treaties_the_timeline_and_entry_into_force() {
         ]
     );
     let certain: Vec<i32> = tl.years.iter().map(|y| y.added).collect();
-    assert_eq!(certain, [2, 2, 3, 3, 6, 1]);
+    assert_eq!(certain, [2, 2, 2, 3, 7, 3]);
     assert_eq!(tl.years[5].total, 21);
     assert!(tl.consistent_with_reported);
-    assert_eq!(tl.undated_consents, ["countries/IS", "countries/LV", "countries/NO", "countries/SI"]);
+    assert_eq!(tl.undated_consents, ["countries/SI", "countries/MK"]);
 }
 
 #[tokio::test]
@@ -412,7 +420,7 @@ async fn each_bad_request_gets_its_code_and_field() {
     assert_eq!(err.code(), Code::InvalidArgument);
     assert_eq!(bad_request(&err)[0].0, "page_token");
 
-    // A domain rule: the Protocol's consent before the Convention's (Armenia ratified ETS 185 on 2006-10-12).
+    // A domain rule: the Protocol's consent before the Convention's (Bulgaria ratified ETS 185 on 2005-04-07).
     let record = |country: &str, treaty: &str, kind: api::ActionKind, text: &str| api::RecordTreatyActionRequest {
         treaty_action: Some(api::TreatyAction {
             country: country.into(),
@@ -426,14 +434,14 @@ async fn each_bad_request_gets_its_code_and_field() {
     };
     treaties
         .record_treaty_action(with_token(
-            record("countries/AM", "treaties/189", api::ActionKind::Signature, "2003-02-01"),
+            record("countries/BG", "treaties/189", api::ActionKind::Signature, "2003-02-01"),
             "editor-token",
         ))
         .await
         .unwrap();
     let err = treaties
         .record_treaty_action(with_token(
-            record("countries/AM", "treaties/189", api::ActionKind::Ratification, "2005-01-01"),
+            record("countries/BG", "treaties/189", api::ActionKind::Ratification, "2005-01-01"),
             "editor-token",
         ))
         .await
@@ -441,7 +449,7 @@ async fn each_bad_request_gets_its_code_and_field() {
     assert_eq!(err.code(), Code::FailedPrecondition);
     assert_eq!(
         err.message(),
-        "AM: consent to ETS 189 (2005-01-01) is before consent to ETS 185 (2006-10-12); it must come first or at the same time"
+        "BG: consent to ETS 189 (2005-01-01) is before consent to ETS 185 (2005-04-07); it must come first or at the same time"
     );
     // A second ratification.
     let err = treaties
