@@ -491,3 +491,23 @@ fn a_record_complete_for_consents_only_leaves_signatures_uncertain() {
     // After it, as for a whole record.
     assert_eq!(line(&ds, "IT", "2008-06-30"), Some((StateStatus::Signatory, true, Some(StateStatus::Party))));
 }
+
+#[test]
+fn a_coverage_names_a_source_the_dataset_holds() {
+    let mut ds = dataset(Some("2007-11-30"));
+    ds.treaties[0].coverage.as_mut().unwrap().source = SourceRef::new("no-such-chart", Some("§1"));
+    let errors = ds.validate();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(
+        (errors[0].file.as_str(), errors[0].record.as_deref(), errors[0].field.as_deref()),
+        ("treaties.toml", Some("treaty 900"), Some("coverage.source"))
+    );
+    assert!(errors[0].message.contains("no-such-chart"), "{}", errors[0].message);
+    // And it is written back and read again with the dataset's files.
+    let mut ds = Dataset::bundled();
+    assert!(ds.treaties.iter().all(|t| t.number.0 == 201 || t.coverage.is_some()));
+    ds.treaties[0].coverage.as_mut().unwrap().note = None;
+    let files = ds.to_files();
+    let borrowed: Vec<(&str, &str)> = files.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
+    assert_eq!(Dataset::parse(&borrowed).unwrap(), ds);
+}
