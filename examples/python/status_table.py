@@ -100,13 +100,18 @@ def main(argv):
             print(f"error: {err.code().name}: {err.details()}", file=sys.stderr)
             return 1
 
+    # Past the date through which the treaty's record is complete, only parties are certain: say so first.
+    if status.past_record:
+        print(status.record_note)
     # One group per status, in enum order; each lists its states by name.
     for group in status.groups:
         status_name = treaty_pb2.StateStatus.Name(group.status)
-        print(f"{HEADINGS.get(status_name, status_name)} ({group.count}):")
+        uncertain = f", {group.uncertain_count} uncertain" if group.uncertain_count else ""
+        print(f"{HEADINGS.get(status_name, status_name)} ({group.count}{uncertain}):")
         for state in group.states:
-            # "uncertain": a date known only within bounds straddles as_of.
-            suffix = " (uncertain)" if state.uncertain else ""
+            # "uncertain": a date known only within bounds straddles as_of, or as_of is past the record; the
+            # reason says which, in plain words.
+            suffix = f" (uncertain: {state.reason})" if state.uncertain else ""
             print(f"  {state.display_name}{suffix}")
 
     # The figures the reports state, to compare with the computed counts.

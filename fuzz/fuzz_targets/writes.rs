@@ -309,6 +309,7 @@ fn write(u: &mut Unstructured) -> Write {
                 entry_into_force: if byte(u) % 4 == 3 { date(u) } else { None },
                 sources: citations(u),
                 note: text(u),
+                derived: None,
             }),
             request_id: request_id(u),
         }),

@@ -52,11 +52,19 @@ async fn the_status_table_of_30_november_2007() {
     );
     assert_eq!(names(&s.groups[3]), ["Costa Rica", "Mexico"]);
     assert_eq!(names(&s.groups[4]), ["Philippines"]);
-    assert!(s.groups.iter().flat_map(|g| &g.states).all(|e| !e.uncertain));
-    // A bounded date is given as a range, never as an invented day.
+    assert!(s.groups.iter().flat_map(|g| &g.states).all(|e| !e.uncertain && e.reason.is_empty()));
+    // The record of ETS 185 is complete through the report's date: every count is certain.
+    assert_eq!((s.complete_through, s.past_record, s.record_note.as_str()), (Some(date(2007, 11, 30)), false, ""));
+    let counts: Vec<(i32, i32)> = s.groups.iter().map(|g| (g.certain_count, g.uncertain_count)).collect();
+    assert_eq!(counts, [(21, 0), (22, 0), (8, 0), (2, 0), (1, 0)]);
+    // A bounded date is given as a range, never as an invented day: Iceland's deposit, which no source dates, is
+    // in January 2007 by its entry into force (2007-05-01) and Article 36(4), a bound derived and said to be.
     let iceland = s.groups[0].states.iter().find(|e| e.country == "countries/IS").unwrap();
-    assert_eq!(iceland.consented, None);
-    assert_eq!(iceland.consented_range.as_ref().unwrap().text, "2004-01-01..2007-11-30");
+    assert_eq!(iceland.consented, Some(date(2007, 1, 0)));
+    assert_eq!(iceland.consented_range.as_ref().unwrap().text, "2007-01");
+    let derived = iceland.consented_derived.as_ref().unwrap();
+    assert_eq!(derived.kind, api::DerivedBoundKind::EntryIntoForce as i32);
+    assert!(derived.note.contains("2007-05-01") && derived.note.contains("The day is in no source"), "{derived:?}");
     let albania = &s.groups[0].states[0];
     assert_eq!(albania.consented, Some(date(2002, 6, 20)));
     assert_eq!(albania.entry_into_force, Some(date(2004, 7, 1)));
@@ -65,18 +73,47 @@ async fn the_status_table_of_30_november_2007() {
     assert_eq!(parties.value, 21);
     assert_eq!(parties.sources[0].document, "report-2007-11");
 
-    // At another date: mid-2004, with the undated ratifications uncertain.
+    // At another date: mid-2004, with the ratifications whose year no source gives uncertain.
     let s = status(&mut treaties, "treaties/185", 2004, 6, 30).await;
     let parties: Vec<(&str, bool)> = s.groups[0].states.iter().map(|e| (e.country.as_str(), e.uncertain)).collect();
     assert_eq!(parties.iter().filter(|p| !p.1).count(), 6);
     let slovenia = s.groups.iter().flat_map(|g| &g.states).find(|e| e.country == "countries/SI").unwrap();
     assert!(slovenia.uncertain);
     assert_eq!(slovenia.possibly, api::StateStatus::Party as i32);
+    assert_eq!(
+        slovenia.reason,
+        "ratified between 2004-05-20 and 2004-12-31 (a bound derived from the consents per year the report \
+         states); the day is in no source"
+    );
+    // Every uncertain state says what it may be and why (Costa Rica and Mexico, invited on a day no source gives).
+    for e in s.groups.iter().flat_map(|g| &g.states) {
+        assert_eq!(e.uncertain, e.possibly != 0 && !e.reason.is_empty(), "{e:?}");
+    }
+    let costa_rica = s.groups[3].states.iter().find(|e| e.country == "countries/CR").unwrap();
+    assert_eq!(costa_rica.possibly, api::StateStatus::InvitedToAccede as i32);
+    let counts: Vec<(i32, i32)> = s.groups.iter().map(|g| (g.certain_count, g.uncertain_count)).collect();
+    assert_eq!(
+        counts.iter().map(|c| c.0 + c.1).collect::<Vec<_>>(),
+        s.groups.iter().map(|g| g.count).collect::<Vec<_>>()
+    );
+    // Six certain parties; Slovenia counts among the signatories, uncertain (possibly a party).
+    assert_eq!(counts[0], (6, 0));
+    assert!(s.groups[1].states.iter().any(|e| e.country == "countries/SI" && e.uncertain));
+    assert!(counts[1].1 >= 1);
 
-    // The Protocol: Ukraine certain; the report's 11 beside it.
+    // The Protocol: the eleven parties the report counts, ten dated by the sources and Slovenia bounded by them;
+    // fourteen of the report's 20 signatories (the sources name no others, so a state shown as not signed is
+    // uncertain).
     let s = status(&mut treaties, "treaties/189", 2007, 11, 30).await;
-    assert_eq!(names(&s.groups[0]), ["Ukraine"]);
+    assert_eq!(s.groups[0].count, 11);
+    assert_eq!(names(&s.groups[0])[..3], ["Albania", "Armenia", "Bosnia and Herzegovina"]);
+    assert!(s.groups[0].states.iter().all(|e| !e.uncertain));
+    let slovenia = s.groups[0].states.iter().find(|e| e.country == "countries/SI").unwrap();
+    assert_eq!(slovenia.consented, None);
+    assert_eq!(slovenia.consented_range.as_ref().unwrap().text, "2004-05-20..2007-11-30");
+    assert_eq!(s.groups[1].count, 14);
     assert!(s.reported_figures.iter().any(|f| f.id == "ets189-parties-2007-11-30" && f.value == 11));
+    assert!(s.reported_figures.iter().any(|f| f.id == "ets189-signatories-2007-11-30" && f.value == 20));
 }
 
 #[tokio::test]
@@ -113,11 +150,118 @@ async fn treaties_the_timeline_and_entry_into_force() {
             (2007, Some(3), Some(21))
         ]
     );
-    let certain: Vec<i32> = tl.years.iter().map(|y| y.added).collect();
-    assert_eq!(certain, [2, 2, 3, 3, 6, 1]);
-    assert_eq!(tl.years[5].total, 21);
+    // The data rebuilds the report's series exactly, with the bounds derived from the recorded entries into force
+    // and from the series itself; the calendar year 2007 runs past the record (complete through 2007-11-30), so
+    // its maxima also count the states that may have consented in December.
+    let certain: Vec<(i32, i32)> = tl.years.iter().map(|y| (y.added, y.total)).collect();
+    assert_eq!(certain, [(2, 2), (2, 4), (4, 8), (3, 11), (7, 18), (3, 21)]);
+    assert!(tl.years[..5].iter().all(|y| y.added_max == y.added && y.total_max == y.total && !y.past_record));
+    assert!(tl.years[5].past_record && tl.years[5].total_max > 21);
+    assert_eq!(tl.complete_through, Some(date(2007, 11, 30)));
     assert!(tl.consistent_with_reported);
-    assert_eq!(tl.undated_consents, ["countries/IS", "countries/LV", "countries/NO", "countries/SI"]);
+    assert!(tl.undated_consents.is_empty(), "{:?}", tl.undated_consents);
+    // The treaty says how far its record is complete, and where that comes from.
+    let coverage = t.coverage.unwrap();
+    assert_eq!(coverage.complete_through, Some(date(2007, 11, 30)));
+    assert_eq!((coverage.sources[0].document.as_str(), coverage.kinds.len()), ("report-2007-11", 0));
+
+    // The derived bounds come with the actions, beside the recorded dates.
+    let actions = treaties
+        .list_treaty_actions(api::ListTreatyActionsRequest {
+            treaty: "treaties/185".into(),
+            page_size: 1000,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .treaty_actions;
+    let mut derived: Vec<(&str, &str, &str, i32)> = actions
+        .iter()
+        .filter_map(|a| {
+            let d = a.derived.as_ref()?;
+            Some((a.country.as_str(), a.date.as_ref()?.text.as_str(), d.date.as_ref()?.text.as_str(), d.kind))
+        })
+        .collect();
+    derived.sort();
+    let (eif, series) = (api::DerivedBoundKind::EntryIntoForce as i32, api::DerivedBoundKind::ReportedSeries as i32);
+    assert_eq!(
+        derived.iter().map(|d| (d.0, d.2, d.3)).collect::<Vec<_>>(),
+        [
+            ("countries/IS", "2007-01", eif),
+            ("countries/MK", "2004-09", eif),
+            ("countries/NO", "2006-06", eif),
+            ("countries/SI", "2004-05-20..2004-12-31", series),
+        ]
+    );
+    assert!(derived.iter().all(|d| d.1 != d.2), "the recorded dates stay: {derived:?}");
+}
+
+#[tokio::test]
+async fn todays_status_says_where_the_record_ends() {
+    let server = TestServer::start();
+    let mut treaties = TreatyServiceClient::new(server.channel().await);
+    // No as_of: today. The record of ETS 185 ends on 2007-11-30; nothing after it is certain but the parties.
+    let s = treaties
+        .get_treaty_status(api::GetTreatyStatusRequest { name: "treaties/185".into(), as_of: None })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!((s.complete_through, s.past_record), (Some(date(2007, 11, 30)), true));
+    assert!(s.record_note.contains("complete through 2007-11-30"), "{}", s.record_note);
+    for g in &s.groups {
+        for e in &g.states {
+            if g.status == api::StateStatus::Party as i32 {
+                assert!(!e.uncertain, "{e:?}");
+            } else {
+                assert!(e.uncertain && e.possibly == api::StateStatus::Party as i32, "{e:?}");
+                assert!(e.reason.contains("complete through 2007-11-30"), "{e:?}");
+            }
+        }
+        assert_eq!(
+            (g.certain_count + g.uncertain_count, g.uncertain_count == 0),
+            (g.count, g.status == api::StateStatus::Party as i32 || g.count == 0)
+        );
+    }
+    // Germany, Japan and Italy signed; what they did since is in no source here. Turkey had not signed.
+    let entry = |code: &str| s.groups.iter().flat_map(|g| &g.states).find(|e| e.country == code).unwrap().clone();
+    for code in ["countries/DE", "countries/JP", "countries/IT"] {
+        assert_eq!((entry(code).uncertain, entry(code).possibly), (true, api::StateStatus::Party as i32), "{code}");
+    }
+    assert!(entry("countries/TR").uncertain);
+    // The same on the country page and in the timeline.
+    let tr = CountryServiceClient::new(server.channel().await)
+        .get_country(api::GetCountryRequest { name: "countries/TR".into(), as_of: None })
+        .await
+        .unwrap()
+        .into_inner();
+    let ets185 = tr.treaty_statuses.iter().find(|t| t.treaty == "treaties/185").unwrap();
+    assert_eq!((ets185.complete_through, ets185.past_record), (Some(date(2007, 11, 30)), true));
+    let e = ets185.entry.as_ref().unwrap();
+    assert_eq!((e.uncertain, e.possibly), (true, api::StateStatus::Party as i32));
+    let tl = treaties
+        .get_ratification_timeline(api::GetRatificationTimelineRequest {
+            name: "treaties/185".into(),
+            from_year: 2008,
+            to_year: 2008,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(tl.years[0].past_record && tl.years[0].added_max > tl.years[0].added, "{:?}", tl.years[0]);
+
+    // The 2007 table is unchanged.
+    let s = status(&mut treaties, "treaties/185", 2007, 11, 30).await;
+    let groups: Vec<(i32, i32, i32)> = s.groups.iter().map(|g| (g.count, g.certain_count, g.uncertain_count)).collect();
+    assert_eq!(groups, [(21, 21, 0), (22, 22, 0), (8, 8, 0), (2, 2, 0), (1, 1, 0)]);
+    // ETS 189's record is complete for its consents only: its not-signed states are uncertain even then.
+    let s = status(&mut treaties, "treaties/189", 2007, 11, 30).await;
+    assert!(s.past_record);
+    assert_eq!((s.groups[0].certain_count, s.groups[0].uncertain_count), (11, 0));
+    assert!(
+        s.groups[2].uncertain_count > 0
+            && s.groups[2].states.iter().all(|e| e.uncertain || !e.reason.is_empty() || e.possibly == 0)
+    );
 }
 
 #[tokio::test]
@@ -417,7 +561,7 @@ async fn each_bad_request_gets_its_code_and_field() {
     assert_eq!(err.code(), Code::InvalidArgument);
     assert_eq!(bad_request(&err)[0].0, "page_token");
 
-    // A domain rule: the Protocol's consent before the Convention's (Armenia ratified ETS 185 on 2006-10-12).
+    // A domain rule: the Protocol's consent before the Convention's (Bulgaria ratified ETS 185 on 2005-04-07).
     let record = |country: &str, treaty: &str, kind: api::ActionKind, text: &str| api::RecordTreatyActionRequest {
         treaty_action: Some(api::TreatyAction {
             country: country.into(),
@@ -431,14 +575,14 @@ async fn each_bad_request_gets_its_code_and_field() {
     };
     treaties
         .record_treaty_action(with_token(
-            record("countries/AM", "treaties/189", api::ActionKind::Signature, "2003-02-01"),
+            record("countries/BG", "treaties/189", api::ActionKind::Signature, "2003-02-01"),
             "editor-token",
         ))
         .await
         .unwrap();
     let err = treaties
         .record_treaty_action(with_token(
-            record("countries/AM", "treaties/189", api::ActionKind::Ratification, "2005-01-01"),
+            record("countries/BG", "treaties/189", api::ActionKind::Ratification, "2005-01-01"),
             "editor-token",
         ))
         .await
@@ -446,7 +590,7 @@ async fn each_bad_request_gets_its_code_and_field() {
     assert_eq!(err.code(), Code::FailedPrecondition);
     assert_eq!(
         err.message(),
-        "AM: consent to ETS 189 (2005-01-01) is before consent to ETS 185 (2006-10-12); it must come first or at the same time"
+        "BG: consent to ETS 189 (2005-01-01) is before consent to ETS 185 (2005-04-07); it must come first or at the same time"
     );
     // A second ratification.
     let err = treaties

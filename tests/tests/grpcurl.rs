@@ -35,7 +35,7 @@ fn grpcurl_lists_describes_calls_and_reads_errors() {
     assert!(ok, "{out}");
     assert!(out.contains("Records a treaty action after checking it against every rule"), "{out}");
     let (ok, out) = run(&server, &[], &["describe", "coe.cybercrime.v1.StateStatusEntry"]);
-    assert!(ok && out.contains("A date known only within bounds straddles as_of"), "{out}");
+    assert!(ok && out.contains("a date known only within bounds straddles as_of"), "{out}");
 
     let (ok, out) = run(
         &server,
@@ -45,6 +45,30 @@ fn grpcurl_lists_describes_calls_and_reads_errors() {
     assert!(ok, "{out}");
     assert!(out.contains("\"status\": \"STATE_STATUS_PARTY\",\n      \"count\": 21,"), "{out}");
     assert!(out.contains("\"displayName\": \"Philippines\""));
+    assert!(
+        out.contains("\"completeThrough\": {\n    \"year\": 2007,\n    \"month\": 11,\n    \"day\": 30\n  }"),
+        "{out}"
+    );
+    assert!(!out.contains("\"uncertain\": true") && !out.contains("\"pastRecord\""), "{out}");
+
+    // Today (no as_of): where the record ends, and nothing certain that it cannot know.
+    let (ok, out) =
+        run(&server, &["-d", r#"{"name": "treaties/185"}"#], &["coe.cybercrime.v1.TreatyService/GetTreatyStatus"]);
+    assert!(ok, "{out}");
+    assert!(out.contains("\"pastRecord\": true"), "{out}");
+    assert!(out.contains("\"recordNote\": \"The record of ETS 185 is complete through 2007-11-30"), "{out}");
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    for group in json["groups"].as_array().unwrap() {
+        let party = group["status"] == "STATE_STATUS_PARTY";
+        for e in group["states"].as_array().into_iter().flatten() {
+            let uncertain = e["uncertain"].as_bool().unwrap_or(false);
+            assert_eq!(uncertain, !party, "{e}");
+            if uncertain {
+                assert_eq!(e["possibly"], "STATE_STATUS_PARTY", "{e}");
+                assert!(e["reason"].as_str().unwrap().contains("complete through 2007-11-30"), "{e}");
+            }
+        }
+    }
 
     // An error prints with its code, message and readable details (not raw bytes).
     let (ok, out) = run(

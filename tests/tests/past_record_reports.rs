@@ -106,8 +106,11 @@ async fn at_the_reports_date_the_convention_is_within_its_record() {
         md.contains("| Undated (may fall in the year) | 0 | 0 | 4 | 4 | 4 | 4 |"),
         "2007 counted to 30 November: {md}"
     );
-    // The Protocol's record is complete through no date: that is said too.
-    assert!(md.contains("No source here says through which date the record of ETS 189 is complete"));
+    // The Protocol's record is complete for its consents only: that is said too, in the model's words.
+    let protocol = Dataset::bundled()
+        .treaty_status(TreatyNumber(189), core_model::ApproxDate::day(2007, 11, 30).and_then(|d| d.exact()).unwrap())
+        .unwrap();
+    assert!(md.contains(&protocol.record_note.unwrap()), "{md}");
 }
 
 #[test]

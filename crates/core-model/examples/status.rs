@@ -25,11 +25,14 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    println!("Status of ETS {treaty} as at {as_of} (? = uncertain: a date known only within bounds straddles it)");
+    println!("Status of ETS {treaty} as at {as_of} (? = uncertain, with the reason)");
+    if let Some(note) = &status.record_note {
+        println!("{note}");
+    }
     for group in &status.groups {
-        println!("\n{} ({}):", group.status.label(), group.states.len());
+        println!("\n{} ({}, {} uncertain):", group.status.label(), group.states.len(), group.uncertain());
         for e in &group.states {
-            let mark = if e.uncertain { " ?" } else { "" };
+            let mark = e.reason.as_ref().map(|r| format!(" ? {r};")).unwrap_or_default();
             let signed = e.signed.map(|d| format!("  signed {d}")).unwrap_or_default();
             let consented = e.consented.map(|d| format!("  consented {d}")).unwrap_or_default();
             let eif = e.entry_into_force.map(|d| format!("  in force {d}")).unwrap_or_default();

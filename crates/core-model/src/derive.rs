@@ -78,8 +78,12 @@ impl Placement {
                 (admissible, outside_all(&sorted, e, l))
             })
             .collect();
-        let past: Vec<usize> =
-            periods.iter().enumerate().filter(|(_, p)| treaty.past_record(p.last)).map(|(i, _)| i).collect();
+        let past: Vec<usize> = periods
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| !treaty.consents_recorded_through(p.last))
+            .map(|(i, _)| i)
+            .collect();
         items.extend((0..unrecorded).map(|_| (past.clone(), true)));
         Placement {
             counts: periods.iter().map(|p| p.value).collect(),
@@ -259,8 +263,8 @@ impl Dataset {
                 continue;
             }
             let period = self.reported_period(treaty.number, year, f.value);
-            // Past the record, consents it does not show may fill the period: it pins nothing down.
-            if period.last <= complete_through {
+            // Past the record of consents, consents it does not show may fill the period: it pins nothing down.
+            if period.last <= complete_through && treaty.consents_recorded_through(period.last) {
                 periods.push(period);
             }
         }

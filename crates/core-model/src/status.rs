@@ -196,6 +196,8 @@ impl TreatyFacts<'_> {
 /// One rung of the ladder a state climbs under a treaty.
 struct Rung<'a> {
     status: StateStatus,
+    /// The kind of action that reaches it.
+    kind: ActionKind,
     action: Option<&'a TreatyAction>,
     /// The rung can be reached only from the one before it (a ratification needs a signature, an accession an
     /// invitation).
@@ -224,20 +226,39 @@ fn straddles(kind: ActionKind, date: &ApproxDate, derived: Option<&DerivedBound>
     format!("{} {}{basis}; the day is in no source", done(kind), date.describe())
 }
 
-/// What the record of a treaty covers, in plain words, for a date past it.
-fn record_clause(treaty: &Treaty) -> String {
+/// Why a step of `kind` the record does not show may have been taken by a date, in plain words.
+fn record_clause(treaty: &Treaty, kind: ActionKind) -> String {
     match &treaty.coverage {
-        Some(c) => format!(
+        Some(c) if c.kinds.is_empty() || c.kinds.contains(&kind) => format!(
             "the record of {} is complete through {} ({}); what the state did after that is in no source here",
             treaty.label(),
             c.complete_through,
             c.source
+        ),
+        Some(c) => format!(
+            "the record of {} is complete through {} for {} only ({}): a {} no source here names may have taken \
+             place",
+            treaty.label(),
+            c.complete_through,
+            kinds_words(&c.kinds),
+            c.source,
+            kind.noun()
         ),
         None => format!(
             "no source here says through which date the record of {} is complete, so the state may have taken a \
              step the record does not show",
             treaty.label()
         ),
+    }
+}
+
+/// "ratifications and accessions".
+fn kinds_words(kinds: &[ActionKind]) -> String {
+    let words: Vec<String> = kinds.iter().map(|k| format!("{}s", k.noun())).collect();
+    match words.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => "every action".to_owned(),
     }
 }
 
@@ -337,13 +358,13 @@ impl Dataset {
         let find = |kind: ActionKind| actions.iter().find(|a| a.kind == kind).copied();
         let consent = actions.iter().find(|a| a.kind.is_consent()).copied();
         let denounced = find(ActionKind::Denunciation);
-        let rung = |status, action, after_previous| Rung { status, action, after_previous };
+        let rung = |status, kind, action, after_previous| Rung { status, kind, action, after_previous };
         let (base, ladder) = if self.may_sign(state, treaty, Some(as_of)) {
             (
                 Some(StateStatus::NotSigned),
                 vec![
-                    rung(StateStatus::Signatory, find(ActionKind::Signature), false),
-                    rung(StateStatus::Party, consent, true),
+                    rung(StateStatus::Signatory, ActionKind::Signature, find(ActionKind::Signature), false),
+                    rung(StateStatus::Party, ActionKind::Ratification, consent, true),
                 ],
             )
         } else {
@@ -354,15 +375,21 @@ impl Dataset {
             (
                 None,
                 vec![
-                    rung(StateStatus::AccessionRequested, find(ActionKind::AccessionRequest), false),
-                    rung(StateStatus::InvitedToAccede, find(ActionKind::Invitation), false),
-                    rung(StateStatus::Party, consent, true),
+                    rung(
+                        StateStatus::AccessionRequested,
+                        ActionKind::AccessionRequest,
+                        find(ActionKind::AccessionRequest),
+                        false,
+                    ),
+                    rung(StateStatus::InvitedToAccede, ActionKind::Invitation, find(ActionKind::Invitation), false),
+                    rung(StateStatus::Party, ActionKind::Accession, consent, true),
                 ],
             )
         };
-        // A step the record does not show may have been taken by `as_of` only past the record's coverage, and
-        // not before the treaty was opened.
-        let unrecorded_possible = treaty.past_record(as_of) && treaty.opened.possibly_on_or_before(as_of);
+        // A step the record does not show may have been taken by `as_of` only past the record's coverage of its
+        // kind, and not before the treaty was opened.
+        let unrecorded_possible =
+            |kind| !treaty.recorded_through(kind, as_of) && treaty.opened.possibly_on_or_before(as_of);
         let (mut certain, mut possible, mut previous) = (None, None, true);
         // For a state with nothing certain and no status by default (one that may only accede), the lowest status
         // it may have reached is the group it is listed in.
@@ -373,7 +400,7 @@ impl Dataset {
             let surely = date.is_some_and(|d| d.certainly_on_or_before(as_of));
             let maybe = surely
                 || ((!r.after_previous || previous)
-                    && date.map_or(unrecorded_possible, |d| d.possibly_on_or_before(as_of)));
+                    && date.map_or_else(|| unrecorded_possible(r.kind), |d| d.possibly_on_or_before(as_of)));
             if surely {
                 certain = Some(r.status);
                 reasons.clear();
@@ -384,7 +411,7 @@ impl Dataset {
                 if !surely {
                     reasons.push(match (r.action, date) {
                         (Some(a), Some(d)) => straddles(a.kind, &d, facts.derived_of(a)),
-                        _ => record_clause(treaty),
+                        _ => record_clause(treaty, r.kind),
                     });
                 }
             }
@@ -446,6 +473,15 @@ impl Dataset {
             .collect();
         let past_record = treaty.past_record(as_of);
         let record_note = past_record.then(|| match &treaty.coverage {
+            Some(c) if !c.kinds.is_empty() => format!(
+                "The record of {} is complete through {} for {} only ({}): every other step may have been taken \
+                 by {as_of} on a day no source here gives, so a state that had not taken it is uncertain{}.",
+                treaty.label(),
+                c.complete_through,
+                kinds_words(&c.kinds),
+                c.source,
+                if as_of > c.complete_through { ", and after that day only the parties are certain" } else { "" }
+            ),
             Some(c) => format!(
                 "The record of {} is complete through {} ({}); {as_of} is after it, so only the parties are \
                  certain: every other state may have taken a step since that no source here shows. States that \
@@ -472,7 +508,7 @@ impl Dataset {
 
     /// The states with no recorded consent that may have consented by `day`, past the record (0 within it).
     fn unrecorded_consents(&self, facts: &TreatyFacts<'_>, day: NaiveDate) -> u32 {
-        if !facts.treaty.past_record(day) {
+        if facts.treaty.consents_recorded_through(day) {
             return 0;
         }
         let recorded: std::collections::HashSet<&CountryCode> =
@@ -504,7 +540,7 @@ impl Dataset {
             added_max: n(&|(e, l)| e.is_none_or(|e| e <= last) && l.is_none_or(|l| l >= first)) + unrecorded,
             total_min: n(&|(_, l)| l.is_some_and(|l| l <= last)),
             total_max: n(&|(e, _)| e.is_none_or(|e| e <= last)) + unrecorded,
-            past_record: facts.treaty.past_record(last),
+            past_record: !facts.treaty.consents_recorded_through(last),
         }
     }
 

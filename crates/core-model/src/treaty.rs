@@ -100,13 +100,17 @@ pub struct Treaty {
     pub coverage: Option<Coverage>,
 }
 
-/// How far the record of a treaty's actions is complete: every action taken on or before `complete_through` is
-/// recorded. Actions known after it are recorded and used too; they do not extend it.
+/// How far the record of a treaty's actions is complete: every action (of `kinds`, when given) taken on or
+/// before `complete_through` is recorded. Actions known after it are recorded and used too; they do not extend it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Coverage {
     /// The last day the record is complete through (e.g. the status date of a complete chart).
     pub complete_through: NaiveDate,
+    /// The kinds of action the record is complete for; empty: every kind. (ETS 189's record names every
+    /// ratification up to 2007-11-30, not every signature.)
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kinds: Vec<ActionKind>,
     /// The source that lists every action up to that day.
     pub source: SourceRef,
     /// Free text: what the source is and what would move the date.
@@ -130,9 +134,21 @@ impl Treaty {
     }
 
     /// True when the record cannot say everything that happened by `day`: `day` is after `complete_through`,
-    /// or the record is complete through no date.
+    /// the record is complete for some kinds of action only, or it is complete through no date.
     pub fn past_record(&self, day: NaiveDate) -> bool {
-        self.complete_through().is_none_or(|c| day > c)
+        self.coverage.as_ref().is_none_or(|c| day > c.complete_through || !c.kinds.is_empty())
+    }
+
+    /// True when every action of `kind` taken by `day` is recorded.
+    pub fn recorded_through(&self, kind: ActionKind, day: NaiveDate) -> bool {
+        self.coverage
+            .as_ref()
+            .is_some_and(|c| day <= c.complete_through && (c.kinds.is_empty() || c.kinds.contains(&kind)))
+    }
+
+    /// True when every consent (ratification or accession) deposited by `day` is recorded.
+    pub fn consents_recorded_through(&self, day: NaiveDate) -> bool {
+        self.recorded_through(ActionKind::Ratification, day) && self.recorded_through(ActionKind::Accession, day)
     }
 }
 

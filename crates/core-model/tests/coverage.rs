@@ -69,7 +69,12 @@ fn dataset(complete_through: Option<&str>) -> Dataset {
         requires_consent_to: None,
         source: src(),
         note: None,
-        coverage: complete_through.map(|c| Coverage { complete_through: day(c), source: src(), note: None }),
+        coverage: complete_through.map(|c| Coverage {
+            complete_through: day(c),
+            kinds: Vec::new(),
+            source: src(),
+            note: None,
+        }),
     });
     for (code, ratified) in
         [("AL", "2002-06-20"), ("HR", "2002-10-17"), ("EE", "2003-05-12"), ("HU", "2003-12-04"), ("LT", "2004-03-18")]
@@ -460,4 +465,49 @@ fn years_past_the_record_count_every_state_that_may_have_consented() {
     // Counted up to the end of November 2007, as the report does, 2007 is exact.
     let to_november = ds.consents_per_year_until(T, 2007, 2007, day("2007-11-30")).unwrap();
     assert_eq!((to_november[0].added_max, to_november[0].total_max, to_november[0].past_record), (0, 5, false));
+}
+
+#[test]
+fn a_record_complete_for_consents_only_leaves_signatures_uncertain() {
+    let mut ds = ladder();
+    ds.treaties[0].coverage.as_mut().unwrap().kinds = vec![ActionKind::Ratification, ActionKind::Accession];
+    // At the record's date the parties are the record's, a signatory is certainly not a party, and a member state
+    // that had not signed on the record may have signed on a day no source gives (but not ratified).
+    let s = ds.treaty_status(T, day("2007-11-30")).unwrap();
+    assert!(s.past_record);
+    assert!(s.record_note.as_deref().unwrap().contains("for ratifications and accessions only"), "{:?}", s.record_note);
+    assert_eq!(line(&ds, "IT", "2007-11-30"), Some((StateStatus::Signatory, false, None)));
+    let tr = entry(&ds, "TR", "2007-11-30").unwrap();
+    assert_eq!((tr.status, tr.uncertain, tr.possibly), (StateStatus::NotSigned, true, Some(StateStatus::Signatory)));
+    assert_eq!(
+        tr.reason.as_deref(),
+        Some(
+            "the record of ETS 900 is complete through 2007-11-30 for ratifications and accessions only (chart): a signature no source here names may have taken place"
+        )
+    );
+    // Counting consents, the record is complete: 2007 to the end of November is exact.
+    let to_november = ds.consents_per_year_until(T, 2007, 2007, day("2007-11-30")).unwrap();
+    assert!(to_november[0].is_exact() && !to_november[0].past_record);
+    // After it, as for a whole record.
+    assert_eq!(line(&ds, "IT", "2008-06-30"), Some((StateStatus::Signatory, true, Some(StateStatus::Party))));
+}
+
+#[test]
+fn a_coverage_names_a_source_the_dataset_holds() {
+    let mut ds = dataset(Some("2007-11-30"));
+    ds.treaties[0].coverage.as_mut().unwrap().source = SourceRef::new("no-such-chart", Some("§1"));
+    let errors = ds.validate();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(
+        (errors[0].file.as_str(), errors[0].record.as_deref(), errors[0].field.as_deref()),
+        ("treaties.toml", Some("treaty 900"), Some("coverage.source"))
+    );
+    assert!(errors[0].message.contains("no-such-chart"), "{}", errors[0].message);
+    // And it is written back and read again with the dataset's files.
+    let mut ds = Dataset::bundled();
+    assert!(ds.treaties.iter().all(|t| t.number.0 == 201 || t.coverage.is_some()));
+    ds.treaties[0].coverage.as_mut().unwrap().note = None;
+    let files = ds.to_files();
+    let borrowed: Vec<(&str, &str)> = files.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
+    assert_eq!(Dataset::parse(&borrowed).unwrap(), ds);
 }

@@ -7,8 +7,8 @@ use std::collections::BTreeSet;
 
 use chrono::NaiveDate;
 use core_model::{
-    Activity, ActivityPrecision, ActivityStatus, ApproxDate, ContactPointStatus, Dataset, Measure, StateStatus,
-    TreatyNumber,
+    Activity, ActivityPrecision, ActivityStatus, ApproxDate, ContactPointStatus, Dataset, DerivedKind, Measure,
+    StateStatus, TreatyNumber,
 };
 
 const ETS185: TreatyNumber = TreatyNumber(185);
@@ -133,34 +133,81 @@ fn ratifications_per_year_2002_to_2007() {
     assert_eq!(added, [(2002, 2), (2003, 2), (2004, 4), (2005, 3), (2006, 7), (2007, 3)]);
     assert_eq!(series(Measure::ConsentsTotal), [(2002, 2), (2003, 4), (2004, 8), (2005, 11), (2006, 18), (2007, 21)]);
 
-    // ...and the data rebuilds it as far as the sources date the ratifications: four of them (Iceland, Latvia,
-    // Norway, Slovenia) have no day in any source, so their year is a bound, and the computed table says so.
-    let computed = ds.consents_per_year(ETS185, 2002, 2007).unwrap();
-    let exact: Vec<(i32, u32, u32)> = computed.iter().map(|c| (c.year, c.added_min, c.total_min)).collect();
-    assert_eq!(exact, [(2002, 2, 2), (2003, 2, 4), (2004, 3, 7), (2005, 3, 10), (2006, 6, 16), (2007, 1, 21)]);
-    assert!(computed[0].is_exact() && computed[1].is_exact());
-    // The record is complete through 2007-11-30: the calendar year 2007 runs past it, so its maxima count every
-    // state that may have consented in December; counted to the report's date, as the report counts it, 21.
-    assert!(computed[5].past_record && computed[5].total_max > 21, "{:?}", computed[5]);
-    let to_november = ds.consents_per_year_until(ETS185, 2007, 2007, day("2007-11-30")).unwrap();
+    // ...and the data rebuilds it exactly. Latvia's day is sourced (S14). Iceland's, Norway's and "the former
+    // Yugoslav Republic of Macedonia"'s deposits have no day in any source, but their entries into force are
+    // recorded (2007-05-01, 2006-10-01, 2005-01-01): under Article 36(4) each puts the deposit in one month. Slovenia's
+    // is only bounded by the sources (2004-05-20..2007-11-30): once every other consent is placed, the report's
+    // series admits 2004 alone for it. Each is a derived bound with its note; the recorded dates stay.
+    let derived = ds.derived_bounds(ETS185).unwrap();
+    let mut bounds: Vec<(&str, String, DerivedKind)> =
+        derived.iter().map(|(s, d)| (s.as_str(), d.date.to_string(), d.kind)).collect();
+    bounds.sort();
     assert_eq!(
-        (to_november[0].total_min, to_november[0].total_max),
-        (21, 21),
-        "21 parties by the end of November 2007"
+        bounds,
+        [
+            ("IS", "2007-01".to_owned(), DerivedKind::EntryIntoForce),
+            ("MK", "2004-09".to_owned(), DerivedKind::EntryIntoForce),
+            ("NO", "2006-06".to_owned(), DerivedKind::EntryIntoForce),
+            ("SI", "2004-05-20..2004-12-31".to_owned(), DerivedKind::ReportedSeries),
+        ]
     );
+    for (code, words) in [
+        ("IS", "2007-05-01"),
+        ("NO", "2006-10-01"),
+        ("MK", "2005-01-01"),
+        ("SI", "+4 in 2004"),
+        ("SI", "+3 in 2007 to 2007-11-30"),
+        ("SI", "only 2004 keeps the series exact"),
+    ] {
+        let note = &derived[&code.parse().unwrap()].note;
+        assert!(note.contains(words) && note.contains("The day is in no source"), "{code}: {words:?} in {note}");
+    }
+    for code in ["IS", "NO", "MK", "SI"] {
+        let recorded =
+            ds.treaty_actions.iter().find(|a| a.state.as_str() == code && a.treaty == ETS185 && a.kind.is_consent());
+        assert_ne!(
+            recorded.map(|a| a.date),
+            Some(derived[&code.parse().unwrap()].date),
+            "{code} keeps its recorded date"
+        );
+    }
 
-    // Every reported figure lies within the computed bounds, and some placing of the undated four gives the
-    // report's series exactly.
+    // The per-year counts and the totals at each year's end come out of the data exactly, 2007 counted to the
+    // report's date as the report counts it.
+    let mut computed = ds.consents_per_year(ETS185, 2002, 2006).unwrap();
+    computed.extend(ds.consents_per_year_until(ETS185, 2007, 2007, day("2007-11-30")).unwrap());
+    assert!(computed.iter().all(|c| c.is_exact() && !c.past_record), "{computed:?}");
+    let rebuilt: Vec<(i32, i64)> = computed.iter().map(|c| (c.year, i64::from(c.added_min))).collect();
+    assert_eq!(rebuilt, added);
+    let totals: Vec<(i32, i64)> = computed.iter().map(|c| (c.year, i64::from(c.total_min))).collect();
+    assert_eq!(totals, series(Measure::ConsentsTotal));
+    // No consent is uncertain at those dates.
+    for end in ["2002-12-31", "2003-12-31", "2004-12-31", "2005-12-31", "2006-12-31", "2007-11-30"] {
+        let s = ds.treaty_status(ETS185, day(end)).unwrap();
+        let unsure: Vec<&str> = s
+            .groups
+            .iter()
+            .flat_map(|g| &g.states)
+            .filter(|e| e.uncertain && (e.status == StateStatus::Party || e.possibly == Some(StateStatus::Party)))
+            .map(|e| e.state.as_str())
+            .collect();
+        assert!(unsure.is_empty(), "{end}: {unsure:?}");
+    }
+    // The calendar year 2007 runs past the record (complete through 2007-11-30): its maxima count every state
+    // that may have consented in December.
+    let calendar = ds.consents_per_year(ETS185, 2007, 2007).unwrap();
+    assert!(calendar[0].past_record && calendar[0].total_max > 21 && calendar[0].total_min == 21, "{calendar:?}");
+
+    // The reconciliation's computed and reported rows agree, and no consent's year is left open.
     let rec = ds.reconcile_consents_per_year(ETS185, &added).unwrap();
     for (count, reported) in &rec.years {
-        assert!((count.added_min as i64..=count.added_max as i64).contains(reported), "{count:?} vs {reported}");
+        assert!(count.is_exact() && i64::from(count.added_min) == *reported, "{count:?} vs {reported}");
     }
     assert!(rec.consistent);
-    let undated: BTreeSet<&str> = rec.undated.iter().map(|c| c.as_str()).collect();
-    assert_eq!(undated, BTreeSet::from(["IS", "LV", "NO", "SI"]));
+    assert!(rec.undated.is_empty(), "{:?}", rec.undated);
 
-    // A series the data excludes is found inconsistent: five ratifications in 2002 would need one of the
-    // undated four there, but their bounds start in 2004.
+    // A series the data excludes is found inconsistent: three ratifications in 2002 would need another consent
+    // there, and none may be.
     let wrong = [(2002, 3), (2003, 2), (2004, 3), (2005, 3), (2006, 7), (2007, 3)];
     assert!(!ds.reconcile_consents_per_year(ETS185, &wrong).unwrap().consistent);
     // So is one that leaves a dated ratification out.
@@ -180,10 +227,9 @@ fn entry_into_force_of_ets_185_from_article_36() {
     dated.treaty_actions.retain(|a| a.date.exact().is_some());
     assert_eq!(dated.treaty_entry_into_force(ETS185), Some(ApproxDate::Day(day("2004-07-01"))));
 
-    // With every consent, the four undated ratifications (on or after 2004-01-01) could have come before
-    // Lithuania's: the rule then gives a range that holds the recorded date, as its latest day.
-    let all = ds.treaty_entry_into_force(ETS185).unwrap();
-    assert_eq!((all.earliest(), all.latest()), (Some(day("2004-05-01")), Some(day("2004-07-01"))));
+    // With every consent it is the same day: no ratification without a day can have come before Lithuania's
+    // (Slovenia's is on or after 2004-05-20, the sources' bound, and the others later still).
+    assert_eq!(ds.treaty_entry_into_force(ETS185), Some(ApproxDate::Day(day("2004-07-01"))));
 
     // Per state, after the treaty's own entry into force: the first day of the month after three months.
     let eif = |code: &str| {
@@ -193,14 +239,16 @@ fn entry_into_force_of_ets_185_from_article_36() {
     assert_eq!(eif("AM"), Some(ApproxDate::Day(day("2007-02-01"))), "recorded, and equal to the rule");
     // No source records Ukraine's: it is computed from its deposit of 2006-03-10.
     assert_eq!(eif("UA"), Some(ApproxDate::Day(day("2006-07-01"))));
-    // "the former Yugoslav Republic of Macedonia": only the entry into force is recorded; the deposit is bounded
-    // to September 2004 by the rule, and the rule gives the recorded date back.
+    // "the former Yugoslav Republic of Macedonia": the entry into force is recorded, the deposit only bounded by
+    // the sources (2004-06-24..2005-11-14); the rule gives a range from that bound which holds the recorded date.
     let mk = ds
         .treaty_actions
         .iter()
         .find(|a| a.state.as_str() == "MK" && a.treaty == ETS185 && a.kind.is_consent())
         .unwrap();
-    assert_eq!(ds.state_entry_into_force(ETS185, &mk.date), Some(ApproxDate::Day(day("2005-01-01"))));
+    assert_eq!(mk.entry_into_force, Some(day("2005-01-01")));
+    let computed = ds.state_entry_into_force(ETS185, &mk.date).unwrap();
+    assert_eq!((computed.earliest(), computed.latest()), (Some(day("2004-10-01")), Some(day("2006-03-01"))));
     // ETS 189 entered into force on 2006-03-01 as recorded, which its rule (Article 10) does not contradict.
     assert_eq!(ds.treaty(ETS189).unwrap().entry_into_force, Some(day("2006-03-01")));
 }
@@ -208,24 +256,70 @@ fn entry_into_force_of_ets_185_from_article_36() {
 #[test]
 fn status_at_other_dates_says_what_is_uncertain() {
     let ds = Dataset::bundled();
-    // Mid-2004: six dated ratifications; the four undated ones may already have happened.
+    // Mid-2004: six dated ratifications; the two whose year no source gives may already have happened (their
+    // sources' lower bounds are 2004-05-20 and 2004-06-24); Iceland (2007), Latvia (2007) and Norway (2006) had
+    // certainly not ratified.
     let s = ds.treaty_status(ETS185, day("2004-06-30")).unwrap();
     let certain: Vec<&str> =
         s.group(StateStatus::Party).iter().filter(|e| !e.uncertain).map(|e| e.state.as_str()).collect();
     assert_eq!(certain, ["AL", "HR", "EE", "HU", "LT", "RO"]);
-    for code in ["IS", "LV", "NO", "SI"] {
-        let e = s.groups.iter().flat_map(|g| &g.states).find(|e| e.state.as_str() == code).unwrap();
-        assert!(e.uncertain, "{code}");
-        assert_eq!(e.possibly, Some(StateStatus::Party), "{code}");
+    let entry = |code: &str| s.groups.iter().flat_map(|g| &g.states).find(|e| e.state.as_str() == code).unwrap();
+    // Slovenia's deposit is in 2004 from 2004-05-20 (the series' derived bound): it may have happened.
+    assert!(entry("SI").uncertain);
+    assert_eq!(entry("SI").possibly, Some(StateStatus::Party));
+    assert!(entry("SI").reason.as_deref().unwrap().contains("between 2004-05-20 and 2004-12-31"));
+    // "the former Yugoslav Republic of Macedonia" deposited in September 2004 (its entry into force): not yet.
+    for code in ["IS", "LV", "NO", "MK"] {
+        assert_eq!((entry(code).status, entry(code).uncertain), (StateStatus::Signatory, false), "{code}");
     }
-    // "the former Yugoslav Republic of Macedonia" deposited in September 2004: not yet on 2004-08-31, surely on
-    // 2004-09-30, uncertain in between.
-    let mk = |d: &str| {
+    // Every signature the sources date is dated: the United Kingdom, Japan, Canada, Italy, Spain and the others
+    // who signed on the opening day are signatories in mid-2004, not "possibly" so. Only Montenegro's, Serbia's
+    // and Slovakia's signatures are in no source here, so they alone stay uncertain.
+    let signed: BTreeSet<&str> =
+        s.group(StateStatus::Signatory).iter().filter(|e| !e.uncertain).map(|e| e.state.as_str()).collect();
+    for code in ["GB", "JP", "CA", "IT", "ES", "DE", "ZA", "MT", "IE", "LU", "NL", "IS", "LV", "NO"] {
+        assert!(signed.contains(code), "{code} signed by 2004-06-30: {signed:?}");
+    }
+    let unsure: Vec<&str> = s
+        .groups
+        .iter()
+        .flat_map(|g| &g.states)
+        .filter(|e| e.uncertain && e.possibly == Some(StateStatus::Signatory))
+        .map(|e| e.state.as_str())
+        .collect();
+    assert_eq!(unsure, ["ME", "RS", "SK"]);
+
+    // Costa Rica and Mexico were invited on a day no source gives, on or before the report's date: in mid-2004
+    // they may not have been yet, and say so.
+    for code in ["CR", "MX"] {
+        let e = entry(code);
+        assert_eq!(
+            (e.status, e.uncertain, e.possibly),
+            (StateStatus::InvitedToAccede, true, Some(StateStatus::InvitedToAccede))
+        );
+        assert!(e.reason.as_deref().unwrap().starts_with("invited to accede"), "{e:?}");
+    }
+    // Every uncertain state says what it may be and why.
+    assert!(
+        s.groups.iter().flat_map(|g| &g.states).all(|e| e.uncertain == (e.possibly.is_some() && e.reason.is_some()))
+    );
+
+    // Latvia signed on 2004-05-05 (S4, S11, S32) and deposited on 2007-02-14 (S14): not signed the day before.
+    let status_of = |code: &str, d: &str| {
         let s = ds.treaty_status(ETS185, day(d)).unwrap();
-        s.groups.iter().flat_map(|g| &g.states).find(|e| e.state.as_str() == "MK").map(|e| (e.status, e.uncertain))
+        s.groups.iter().flat_map(|g| &g.states).find(|e| e.state.as_str() == code).map(|e| (e.status, e.uncertain))
     };
-    assert_eq!(mk("2004-09-30"), Some((StateStatus::Party, false)));
-    assert_eq!(mk("2004-09-15").map(|m| m.1), Some(true));
+    assert_eq!(status_of("LV", "2004-05-04"), Some((StateStatus::NotSigned, false)));
+    assert_eq!(status_of("LV", "2004-05-05"), Some((StateStatus::Signatory, false)));
+    assert_eq!(status_of("LV", "2007-02-14"), Some((StateStatus::Party, false)));
+    // "the former Yugoslav Republic of Macedonia": its deposit is bounded by the sources to 2004-06-24..2005-11-14
+    // (the ratification law; its Protocol deposit): not yet the day before, surely on the last day, uncertain
+    // in between.
+    assert_eq!(status_of("MK", "2004-06-23"), Some((StateStatus::Signatory, false)));
+    assert_eq!(status_of("MK", "2004-08-31"), Some((StateStatus::Signatory, false)));
+    assert_eq!(status_of("MK", "2004-09-15").map(|m| m.1), Some(true));
+    assert_eq!(status_of("MK", "2004-09-30"), Some((StateStatus::Party, false)));
+    assert_eq!(status_of("MK", "2005-11-14"), Some((StateStatus::Party, false)));
 
     // After the report: Slovakia deposited on 2008-01-08, Georgia signed on 2008-04-01, Azerbaijan on 2008-06-30.
     assert!(names(&ds, ETS185, "2008-06-30", StateStatus::Party).contains(&"Slovakia".to_owned()));
@@ -239,29 +333,63 @@ fn status_at_other_dates_says_what_is_uncertain() {
 }
 
 #[test]
-fn protocol_figures_are_kept_as_reported_beside_what_the_data_names() {
+fn protocol_status_beside_the_reported_figures() {
     let ds = Dataset::bundled();
+    let treaty = ds.treaty(ETS189).unwrap();
+    assert_eq!(
+        (treaty.opened, treaty.opened_at.as_deref()),
+        (ApproxDate::day(2003, 1, 28).unwrap(), Some("Strasbourg"))
+    );
     let s = ds.treaty_status(ETS189, day("2007-11-30")).unwrap();
-    // Ukraine is the only party the sources date before the report; nine more are parties by April 2008 on a
-    // day no source gives, so they may be; the report says 11.
+    let reported = |id: &str| ds.reported_figures.iter().find(|f| f.id == id).unwrap().value;
+    // The report's eleven parties: ten deposits the sources date (S6, S48), and Slovenia, whose deposit no source
+    // dates but which the sources bound to 2004-05-20..2007-11-30.
     let parties: Vec<&str> = s.group(StateStatus::Party).iter().map(|e| e.state.as_str()).collect();
-    assert_eq!(parties, ["UA"]);
-    let possibly: BTreeSet<&str> = s
-        .groups
-        .iter()
-        .flat_map(|g| &g.states)
-        .filter(|e| e.possibly == Some(StateStatus::Party) && e.consented.is_some())
-        .map(|e| e.state.as_str())
-        .collect();
-    assert_eq!(possibly, BTreeSet::from(["AL", "BA", "CY", "DK", "FR", "LV", "LT", "MK", "SI"]));
-    // Its record is complete through no date (the report names none of its 11 parties and 20 signatories): every
-    // state that is not a party is uncertain, and says why.
-    assert_eq!((s.complete_through, s.past_record), (None, true));
-    for e in s.groups.iter().flat_map(|g| &g.states).filter(|e| e.status != StateStatus::Party) {
-        assert!(e.uncertain && e.possibly.is_some() && e.reason.is_some(), "{e:?}");
+    assert_eq!(parties, ["AL", "AM", "BA", "CY", "DK", "FR", "LV", "LT", "SI", "MK", "UA"]);
+    assert_eq!(reported("ets189-parties-2007-11-30"), parties.len() as i64);
+    assert!(s.group(StateStatus::Party).iter().all(|e| !e.uncertain));
+    let dated = s.group(StateStatus::Party).iter().filter(|e| e.consented.is_some_and(|c| c.exact().is_some()));
+    assert_eq!(dated.count(), 10);
+    // Fourteen of the report's 20 further signatories are named by the sources; the other six are not, and the
+    // data does not invent them.
+    let signed: Vec<&str> = s.group(StateStatus::Signatory).iter().map(|e| e.state.as_str()).collect();
+    assert_eq!(signed, ["BE", "CA", "HR", "EE", "FI", "DE", "GR", "IS", "LU", "MT", "MD", "ME", "NL", "PT"]);
+    assert_eq!(reported("ets189-signatories-2007-11-30"), 20);
+    // The record of consents is complete through the report's date, that of signatures is not: a state shown as
+    // not signed may be one of the six the sources do not name, so it is uncertain, possibly a signatory (not a
+    // party: every consent is recorded), and says why.
+    assert_eq!((s.complete_through, s.past_record), (Some(day("2007-11-30")), true));
+    assert!(
+        s.groups.iter().flat_map(|g| &g.states).filter(|e| e.status != StateStatus::NotSigned).all(|e| !e.uncertain)
+    );
+    let not_signed = s.group(StateStatus::NotSigned);
+    assert!(!not_signed.is_empty());
+    // South Africa's and Norway's signatures are recorded after the report (2007-12-01..2008-04-26, 2008-04-29):
+    // they had not signed.
+    for e in not_signed.iter().filter(|e| !["ZA", "NO"].contains(&e.state.as_str())) {
+        assert_eq!((e.uncertain, e.possibly), (true, Some(StateStatus::Signatory)), "{e:?}");
+        assert!(e.reason.as_deref().unwrap().contains("for ratifications and accessions only"), "{e:?}");
     }
-    let reported = ds.reported_figures.iter().find(|f| f.id == "ets189-parties-2007-11-30").unwrap();
-    assert_eq!((reported.value, reported.source.to_string().as_str()), (11, "report-2007-11 §3.1"));
+    // South Africa had not signed at the report's date (§2.2.13), but had by April 2008 (S33).
+    let za = |d: &str| {
+        let s = ds.treaty_status(ETS189, day(d)).unwrap();
+        s.groups.iter().flat_map(|g| &g.states).find(|e| e.state.as_str() == "ZA").map(|e| (e.status, e.uncertain))
+    };
+    assert_eq!(za("2007-11-30"), Some((StateStatus::NotSigned, false)));
+    // ...a signatory for certain then, and, past the record, possibly a party since.
+    assert_eq!(za("2008-04-26"), Some((StateStatus::Signatory, true)));
+    // Before the opening on 2003-01-28, no one had signed; on that day France, Germany and others did.
+    assert!(ds.treaty_status(ETS189, day("2003-01-27")).unwrap().group(StateStatus::Signatory).is_empty());
+    let at_opening = ds.treaty_status(ETS189, day("2003-01-28")).unwrap();
+    let opening: Vec<&str> =
+        at_opening.group(StateStatus::Signatory).iter().filter(|e| !e.uncertain).map(|e| e.state.as_str()).collect();
+    assert_eq!(opening, ["AM", "BE", "EE", "FI", "FR", "DE", "GR", "LU", "MT", "NL"]);
+    // The rule of Article 10 does not contradict the recorded entry into force (2006-03-01): the fifth consent
+    // the sources date is France's (2006-01-10), but Slovenia's may have come before Macedonia's of 2005-11-14.
+    let eif = ds.treaty_entry_into_force(ETS189).unwrap();
+    assert_eq!((eif.earliest(), eif.latest()), (Some(day("2006-03-01")), Some(day("2006-05-01"))));
+    // Norway's signature and ratification of 2008-04-29, after the report, are recorded too.
+    assert!(names(&ds, ETS189, "2008-04-29", StateStatus::Party).contains(&"Norway".to_owned()));
 }
 
 #[test]

@@ -3,8 +3,9 @@
 
 use chrono::{Datelike, NaiveDate};
 use core_model::{
-    ActionKind, Activity, ActivityKind, ActivityStatus, ApproxDate, CountryCode, DatePrecision, Partner, PartnerRole,
-    Place, Region, SourceRef, StateStatus, StateStatusEntry, TreatyAction, TreatyNumber,
+    ActionKind, Activity, ActivityKind, ActivityStatus, ApproxDate, CountryCode, DatePrecision, DerivedBound,
+    DerivedKind, Partner, PartnerRole, Place, Region, SourceRef, StateStatus, StateStatusEntry, TreatyAction,
+    TreatyNumber,
 };
 use serde::{Serialize, de::DeserializeOwned};
 
@@ -201,7 +202,36 @@ pub(crate) fn status_entry(e: &StateStatusEntry) -> pb::StateStatusEntry {
         consented_range: e.consented.as_ref().map(approx),
         entry_into_force_range: e.entry_into_force.as_ref().map(approx),
         possibly: e.possibly.map_or(pb::StateStatus::Unspecified, state_status) as i32,
+        reason: e.reason.clone().unwrap_or_default(),
+        consented_derived: e.consent_derived.as_ref().map(derived_bound),
     }
+}
+
+/// A derived bound of a consent's date for a response.
+pub(crate) fn derived_bound(d: &DerivedBound) -> pb::DerivedBound {
+    pb::DerivedBound {
+        date: Some(approx(&d.date)),
+        kind: match d.kind {
+            DerivedKind::EntryIntoForce => pb::DerivedBoundKind::EntryIntoForce,
+            DerivedKind::ReportedSeries => pb::DerivedBoundKind::ReportedSeries,
+        } as i32,
+        note: d.note.clone(),
+    }
+}
+
+/// How far a treaty's record is complete, for a response.
+pub(crate) fn coverage(c: &core_model::Coverage) -> pb::Coverage {
+    pb::Coverage {
+        complete_through: Some(date(c.complete_through)),
+        sources: citations(&c.source),
+        note: c.note.clone().unwrap_or_default(),
+        kinds: c.kinds.iter().map(|k| action_kind(*k) as i32).collect(),
+    }
+}
+
+/// A treaty action for a response, with the derived bound of its date when it has one.
+pub(crate) fn treaty_action_derived(a: &TreatyAction, derived: Option<&DerivedBound>) -> pb::TreatyAction {
+    pb::TreatyAction { derived: derived.map(derived_bound), ..treaty_action(a) }
 }
 
 fn action_kind(k: ActionKind) -> pb::ActionKind {
@@ -225,6 +255,7 @@ pub(crate) fn treaty_action(a: &TreatyAction) -> pb::TreatyAction {
         entry_into_force: a.entry_into_force.map(date),
         sources: citations(&a.source),
         note: a.note.clone().unwrap_or_default(),
+        derived: None,
     }
 }
 

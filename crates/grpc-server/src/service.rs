@@ -48,6 +48,10 @@ pub struct AppState {
     treaty_statuses: Memo<(TreatyNumber, NaiveDate), Bytes>,
     /// Country pages already computed and encoded, per country and date.
     countries: Memo<(core_model::CountryCode, NaiveDate), Bytes>,
+    /// The snapshot's treaties, states and actions with the reported figures read at start-up, per snapshot
+    /// version: what treaty answers are computed from (a consent's bound derived from a reported series needs
+    /// the series).
+    treaty_data: Memo<(), core_model::Dataset>,
     /// Activities already encoded, per version.
     activities: EncodedActivities,
     /// What a report may cost ([`ReportLimits`]).
@@ -78,6 +82,7 @@ impl AppState {
             shutdown,
             treaty_statuses: Memo::new(1024),
             countries: Memo::new(4096),
+            treaty_data: Memo::new(1),
             activities: EncodedActivities::new(20_000, 64 << 20),
             watchers: Watchers::new(WatchLimits::only(max_watchers)),
             costly_walks: Arc::new(tokio::sync::Semaphore::new(1)),
@@ -309,6 +314,42 @@ fn parse_filter(text: &str) -> Result<Filter> {
 }
 
 impl Services {
+    /// The dataset treaty answers are computed from: the snapshot's treaties, states and actions, and the
+    /// reported figures read at start-up (see [`AppState::records`]); kept per snapshot version.
+    fn treaty_data(&self, snapshot: &storage::Snapshot) -> Arc<core_model::Dataset> {
+        let build = || {
+            let mut ds = snapshot.dataset().clone();
+            ds.reported_figures = self.0.records.reported_figures.clone();
+            Ok::<_, std::convert::Infallible>(ds)
+        };
+        match self.0.treaty_data.get_or_compute(&(), snapshot.last_action_seq(), build) {
+            Ok(ds) => ds,
+            Err(never) => match never {},
+        }
+    }
+
+    /// Treaty actions for a response, each consent with the derived bound of its date, if any.
+    fn actions_pb<'a>(
+        &self,
+        ds: &core_model::Dataset,
+        actions: impl IntoIterator<Item = &'a core_model::TreatyAction>,
+    ) -> Vec<pb::TreatyAction> {
+        let mut derived: std::collections::HashMap<TreatyNumber, _> = std::collections::HashMap::new();
+        actions
+            .into_iter()
+            .map(|a| {
+                let bounds = derived.entry(a.treaty).or_insert_with(|| ds.derived_bounds(a.treaty).unwrap_or_default());
+                let first = a.kind.is_consent()
+                    && ds
+                        .treaty_actions
+                        .iter()
+                        .find(|o| o.treaty == a.treaty && o.state == a.state && o.kind.is_consent())
+                        == Some(a);
+                c::treaty_action_derived(a, bounds.get(&a.state).filter(|_| first))
+            })
+            .collect()
+    }
+
     fn treaty(&self, field: &str, name: &str) -> Result<core_model::Treaty> {
         let n = c::treaty_number(field, name)?;
         self.0.store.snapshot().treaty(n).cloned().ok_or_else(|| ServiceError::NotFound(c::treaty_name(n)))
@@ -325,7 +366,11 @@ impl Services {
             opened: Some(c::approx(&t.opened)),
             opened_at: t.opened_at.clone().unwrap_or_default(),
             entry_into_force: t.entry_into_force.map(c::date),
-            computed_entry_into_force: snapshot.dataset().treaty_entry_into_force(t.number).as_ref().map(c::approx),
+            computed_entry_into_force: self
+                .treaty_data(&snapshot)
+                .treaty_entry_into_force(t.number)
+                .as_ref()
+                .map(c::approx),
             entry_into_force_rule: format!(
                 "{}: {} consents, at least {} by member States, then {} months",
                 rule.article, rule.consents, rule.member_states, rule.months
@@ -339,6 +384,7 @@ impl Services {
             requires_consent_to: t.requires_consent_to.map(c::treaty_name).unwrap_or_default(),
             sources: c::citations(&t.source),
             note: t.note.clone().unwrap_or_default(),
+            coverage: t.coverage.as_ref().map(c::coverage),
         }
     }
 
@@ -348,7 +394,7 @@ impl Services {
         t: &core_model::Treaty,
         as_of: NaiveDate,
     ) -> Result<pb::TreatyStatus> {
-        let status = snapshot.dataset().treaty_status(t.number, as_of).map_err(StorageError::from)?;
+        let status = self.treaty_data(snapshot).treaty_status(t.number, as_of).map_err(StorageError::from)?;
         let reported_figures = self
             .0
             .records
@@ -367,14 +413,20 @@ impl Services {
                     status: c::state_status(g.status) as i32,
                     count: g.states.len() as i32,
                     states: g.states.iter().map(c::status_entry).collect(),
+                    certain_count: g.certain() as i32,
+                    uncertain_count: g.uncertain() as i32,
                 })
                 .collect(),
             reported_figures,
+            complete_through: status.complete_through.map(c::date),
+            past_record: status.past_record,
+            record_note: status.record_note.unwrap_or_default(),
         })
     }
 
     fn country_pb(&self, snapshot: &storage::Snapshot, state: &core_model::State, as_of: NaiveDate) -> pb::Country {
-        let ds = snapshot.dataset();
+        let data = self.treaty_data(snapshot);
+        let ds = &*data;
         let records = &self.0.records;
         let treaty_statuses = ds
             .treaties
@@ -385,7 +437,9 @@ impl Services {
                     treaty: c::treaty_name(t.number),
                     status: c::state_status(entry.status) as i32,
                     entry: Some(c::status_entry(&entry)),
-                    actions: ds.actions_of(&state.code, t.number).map(c::treaty_action).collect(),
+                    actions: self.actions_pb(ds, ds.actions_of(&state.code, t.number)),
+                    complete_through: t.complete_through().map(c::date),
+                    past_record: t.past_record(as_of),
                 })
             })
             .collect();
@@ -517,7 +571,7 @@ impl TreatyService for Services {
             let series: Vec<(i32, i64)> =
                 (from..=to).filter_map(|y| reported(Measure::ConsentsInYear, y).map(|v| (y, v))).collect();
             let snapshot = self.0.store.snapshot();
-            let ds = snapshot.dataset();
+            let ds = self.treaty_data(&snapshot);
             let counts = ds.consents_per_year(t.number, from, to).map_err(StorageError::from)?;
             let rec = ds.reconcile_consents_per_year(t.number, &series).map_err(StorageError::from)?;
             Ok(pb::RatificationTimeline {
@@ -532,10 +586,12 @@ impl TreatyService for Services {
                         total_max: y.total_max as i32,
                         reported_added: reported(Measure::ConsentsInYear, y.year).map(|v| v as i32),
                         reported_total: reported(Measure::ConsentsTotal, y.year).map(|v| v as i32),
+                        past_record: y.past_record,
                     })
                     .collect(),
                 consistent_with_reported: rec.consistent,
                 undated_consents: rec.undated.iter().map(c::country_name).collect(),
+                complete_through: t.complete_through().map(c::date),
             })
         }
         .await;
@@ -560,13 +616,14 @@ impl TreatyService for Services {
             }
             let request = page(r.page_size, &r.page_token)?;
             let mut p = self.0.store.list_treaty_actions(treaty, country.as_ref(), &request).await?;
-            let mut actions: Vec<pb::TreatyAction> = p.items.iter().map(c::treaty_action).collect();
+            let data = self.treaty_data(&self.0.store.snapshot());
+            let mut actions: Vec<pb::TreatyAction> = self.actions_pb(&data, &p.items);
             if let Some(fit) = fitting(actions.iter().map(|a| crate::encoded::field_len(a.encoded_len())))
                 && fit < actions.len()
             {
                 let shorter = PageRequest { page_size: fit as u32, page_token: request.page_token.clone() };
                 p = self.0.store.list_treaty_actions(treaty, country.as_ref(), &shorter).await?;
-                actions = p.items.iter().map(c::treaty_action).collect();
+                actions = self.actions_pb(&data, &p.items);
             }
             let prefix = treaty.map_or_else(|| "treaties/".to_owned(), |t| format!("treaties/{t}/actions/"));
             Ok(pb::ListTreatyActionsResponse {
@@ -595,7 +652,8 @@ impl TreatyService for Services {
             let action = c::treaty_action_from("treaty_action", a)?;
             let ctx = write_ctx(&principal.name, &r.request_id)?;
             let recorded = self.0.store.record_treaty_action(&ctx, action).await?;
-            Ok(c::treaty_action(&recorded))
+            let data = self.treaty_data(&self.0.store.snapshot());
+            Ok(self.actions_pb(&data, [&recorded]).into_iter().next().unwrap_or_else(|| c::treaty_action(&recorded)))
         }
         .await;
         call.finish(result)

@@ -434,9 +434,28 @@ fn uncertain_groups<'a>(entries: impl IntoIterator<Item = &'a StateStatusEntry>)
     groups
 }
 
+/// "ratifications and accessions".
+fn kinds_words(kinds: &[core_model::ActionKind]) -> String {
+    let words: Vec<String> = kinds.iter().map(|k| format!("{}s", k.noun())).collect();
+    match words.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => "every action".to_owned(),
+    }
+}
+
 /// What the record of a treaty covers, for a document about one state dated `as_of` past it.
 fn record_sentence(treaty: &Treaty, as_of: NaiveDate) -> String {
     match &treaty.coverage {
+        Some(c) if !c.kinds.is_empty() => format!(
+            "The record of {} is complete through {} for {} only ({}): another step may have been taken on a day no \
+             source here gives{}.",
+            treaty.label(),
+            c.complete_through,
+            kinds_words(&c.kinds),
+            c.source,
+            if as_of > c.complete_through { format!(", and {as_of} is after that day") } else { String::new() }
+        ),
         Some(c) => format!(
             "The record of {} is complete through {} ({}); {as_of} is after it, so a step taken since may be in no \
              source here.",
@@ -491,7 +510,7 @@ fn treaty_section(ds: &Dataset, number: TreatyNumber, as_of: NaiveDate) -> Resul
             }
         })
         .collect();
-    // The report's last year is counted up to its date (a report as at 30 November 2007 cannot count December).
+    // Each year counted up to `as_of` at the latest: the report knows nothing after its own date.
     let first = ds
         .consents_per_year_until(
             number,

@@ -49,16 +49,26 @@ fn at_the_reports_date_the_convention_is_within_its_record() {
     assert!(uncertain_185("2007-11-30").is_empty());
     let past: Vec<&str> =
         json["past_record"].as_array().unwrap().iter().map(|p| p["treaty"].as_str().unwrap()).collect();
-    assert_eq!(past, ["ETS 189"], "only the Protocol, whose record is complete through no date");
+    // The Protocol's record is complete for its consents only: a signature may be missing from it.
+    let protocol = ds().treaty_status(TreatyNumber(189), day("2007-11-30")).unwrap();
+    assert!(protocol.past_record);
+    assert_eq!(past, ["ETS 189"], "only the Protocol");
     assert!(!md.contains("The record of ETS 185 is complete through"), "{md}");
     assert!(json["treaties"][0]["columns"].as_array().unwrap().iter().all(|c| c["uncertain"] == serde_json::json!([])));
-    // The Protocol's banner, in every format, near the top.
-    let banner = "No source here says through which date the record of ETS 189 is complete";
+    // The Protocol's banner, in every format, near the top: the model's own words.
+    let note = protocol.record_note.unwrap();
     for (format, text) in [("markdown", &md), ("html", &html)] {
-        let at = text.find(banner).unwrap_or_else(|| panic!("{format}: {text}"));
+        let at = text.find(&note).unwrap_or_else(|| panic!("{format}: {note}\n{text}"));
         assert!(at < text.find("1 Background").unwrap(), "{format}: before the report's first section");
     }
-    assert_eq!(json["past_record"][0]["complete_through"], serde_json::Value::Null);
+    assert_eq!(json["past_record"][0]["note"], note.as_str());
+    assert_eq!(
+        json["past_record"][0]["complete_through"],
+        protocol.complete_through.map_or(serde_json::Value::Null, |d| d.to_string().into())
+    );
+    let unknown: Vec<&str> =
+        protocol.groups.iter().flat_map(|g| &g.states).filter(|e| e.uncertain).map(|e| e.name.as_str()).collect();
+    assert_eq!(json["past_record"][0]["unknown"].as_array().unwrap().len(), unknown.len());
 }
 
 #[test]
@@ -72,7 +82,7 @@ fn past_the_record_every_format_says_where_it_ends_and_whose_status_is_unknown()
     let (md, html, json) = formats(&r);
 
     let banner_md = &md[..md.find("## 1 Background").unwrap()];
-    assert!(banner_md.contains("**The record ends before this report's date (2026-12-01):**"), "{banner_md}");
+    assert!(banner_md.contains("**What the record cannot know at this report's date (2026-12-01):**"), "{banner_md}");
     assert!(banner_md.contains("The record of ETS 185 is complete through 2007-11-30 (report-2007-11 §3.1)"));
     assert!(banner_md.contains(&format!("The status of these {} states at 2026-12-01 is unknown: ", unknown.len())));
     let banner_html = &html[..html.find("<h2>1 Background</h2>").unwrap()];
@@ -179,7 +189,7 @@ fn a_country_brief_past_the_record() {
     let at = CountryBrief::build(ds(), "AT", as_of).unwrap();
     let md = render_brief(&at, Format::Markdown).unwrap().body;
     let top = &md[..md.find("## Treaties").unwrap()];
-    assert!(top.contains("**The record ends before this brief's date (2026-12-01):**"), "{md}");
+    assert!(top.contains("**What the record cannot know at this brief's date (2026-12-01):**"), "{md}");
     assert!(top.contains(
         "- Convention on Cybercrime (ETS 185): The record of ETS 185 is complete through 2007-11-30 (report-2007-11 \
          §3.1); 2026-12-01 is after it, so a step taken since may be in no source here. The status of Austria at \

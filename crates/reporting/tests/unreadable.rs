@@ -55,7 +55,7 @@ fn with_none_the_documents_are_unchanged() {
     // through no date, `past_record.rs`), then the first section.
     let md = render_progress(&report, Format::Markdown).unwrap().body;
     assert!(
-        md.contains("activities from 2006-09-01 to 2007-11-30\n\n**The record ends before this report's date"),
+        md.contains("activities from 2006-09-01 to 2007-11-30\n\n**What the record cannot know at this report's date"),
         "{md}"
     );
     let md = render_brief(&brief, Format::Markdown).unwrap().body;
@@ -111,7 +111,7 @@ fn every_format_names_the_unreadable_records_near_the_top() {
 fn one_record_is_named_in_the_singular() {
     let report = report().with_unreadable([("activities/x".to_owned(), "bad".to_owned())]);
     let md = render_progress(&report, Format::Markdown).unwrap().body;
-    assert!(md.contains("**1 stored record could not be read and is left out of this report:**\n\n- activities/x (bad)\n\n**The record ends"), "{md}");
+    assert!(md.contains("**1 stored record could not be read and is left out of this report:**\n\n- activities/x (bad)\n\n**What the record cannot know"), "{md}");
 }
 
 #[test]

@@ -214,7 +214,7 @@ async fn a_broken_rule_is_rejected_and_nothing_changes(t: TestStore) {
     assert!(matches!(&err, StorageError::Rule(ModelError::DuplicateAction { .. })), "{err:?}");
     let err = t
         .store
-        .record_treaty_action(&editor(), action("AM", 189, ActionKind::Ratification, "2005-01-01"))
+        .record_treaty_action(&editor(), action("HU", 189, ActionKind::Ratification, "2005-01-01"))
         .await
         .unwrap_err();
     assert!(matches!(&err, StorageError::Rule(ModelError::RatificationWithoutSignature { .. })), "{err:?}");
