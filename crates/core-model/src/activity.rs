@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{ApproxDate, CountryCode, DatePrecision, Region, SourceRef};
+use crate::{ApproxDate, CountryCode, DatePrecision, Region, SourceRef, vocabulary::vocabulary};
 
 /// What kind of activity it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -24,6 +24,16 @@ pub enum ActivityKind {
     Mission,
 }
 
+vocabulary!(ActivityKind {
+    Conference => "conference",
+    Workshop => "workshop",
+    Training => "training",
+    LegislativeAnalysis => "legislative-analysis",
+    Meeting => "meeting",
+    Study => "study",
+    Mission => "mission",
+});
+
 /// The status of an activity, after IATI's ActivityStatus code list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -41,6 +51,15 @@ pub enum ActivityStatus {
     /// IATI 6: suspended.
     Suspended,
 }
+
+vocabulary!(ActivityStatus {
+    Pipeline => "pipeline",
+    Implementation => "implementation",
+    Completed => "completed",
+    Closed => "closed",
+    Cancelled => "cancelled",
+    Suspended => "suspended",
+});
 
 impl ActivityStatus {
     /// The IATI ActivityStatus code.
@@ -74,6 +93,15 @@ pub enum PartnerRole {
     Participant,
 }
 
+vocabulary!(PartnerRole {
+    Organiser => "organiser",
+    CoOrganiser => "co-organiser",
+    Funder => "funder",
+    Host => "host",
+    Supporter => "supporter",
+    Participant => "participant",
+});
+
 /// An organisation's part in an activity.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -100,6 +128,9 @@ pub struct Place {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<Region>,
 }
+
+/// The outputs of the project an activity may serve: 1, 2 and 3.
+pub const OUTPUTS: std::ops::RangeInclusive<u8> = 1..=3;
 
 /// How precisely an activity's dates are known.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -178,7 +209,7 @@ impl Activity {
             }
             _ => {}
         }
-        match self.outputs.iter().find(|o| !(1..=3).contains(*o)) {
+        match self.outputs.iter().find(|o| !OUTPUTS.contains(*o)) {
             Some(o) => Err(crate::ModelError::UnknownOutput(*o)),
             None => Ok(()),
         }
@@ -217,6 +248,23 @@ impl Activity {
             check_lines("note", note, limits::NOTE)?;
         }
         Ok(())
+    }
+
+    /// The countries the activity concerns: the country of its place, then the countries it names (one may come
+    /// twice). The filter's `country`, the store's index and the country briefs all mean these.
+    pub fn countries(&self) -> impl Iterator<Item = &CountryCode> {
+        self.place.country.iter().chain(&self.countries)
+    }
+
+    /// Whether the activity concerns `country` (one of [`Activity::countries`]).
+    pub fn concerns(&self, country: &CountryCode) -> bool {
+        self.place.country.as_ref() == Some(country) || self.countries.contains(country)
+    }
+
+    /// The region of the activity's place: the region the place names (a workshop "somewhere in Africa"), or else
+    /// the region of the place's country, which `region_of` gives. Not the region of the countries it concerns.
+    pub fn region(&self, region_of: impl FnOnce(&CountryCode) -> Option<Region>) -> Option<Region> {
+        self.place.region.or_else(|| self.place.country.as_ref().and_then(region_of))
     }
 
     /// The last date of the activity (the end, or the start when it is a single date).

@@ -91,7 +91,7 @@ use std::fmt::{self, Write as _};
 
 use chrono::NaiveDate;
 
-use crate::{Activity, ActivityKind, ActivityStatus, ApproxDate, CountryCode, Region};
+use crate::{Activity, ActivityKind, ActivityStatus, ApproxDate, CountryCode, OUTPUTS, Region, Vocabulary, names};
 
 /// The longest filter text accepted, in bytes.
 pub const MAX_FILTER_LEN: usize = 2048;
@@ -99,10 +99,10 @@ pub const MAX_FILTER_LEN: usize = 2048;
 /// The deepest nesting of parentheses accepted.
 pub const MAX_FILTER_DEPTH: usize = 32;
 
-/// The fields of an activity a filter can name, in the order error messages list them.
 /// The forms a date value takes, for error messages.
 const DATE_FORMS: &str = "a day, a month or a year, e.g. \"2007-03-01\", \"2007-03\" or \"2007\"";
 
+/// The fields of an activity a filter can name, in the order error messages list them.
 const FIELD_NAMES: &str = "status, kind, country, region, output, organisation, funding, plan, start, end, tentative";
 
 /// A parsed filter on activities, in a subset of the AIP-160 filter language, e.g.
@@ -333,13 +333,8 @@ impl Comparison {
         match self {
             Comparison::Status { op, value } => op.apply(a.status == *value),
             Comparison::Kind { op, value } => op.apply(a.kind == *value),
-            Comparison::Country { op, value } => {
-                op.apply(a.place.country.as_ref() == Some(value) || a.countries.contains(value))
-            }
-            Comparison::Region { op, value } => {
-                let region = a.place.region.or_else(|| a.place.country.as_ref().and_then(region_of));
-                op.apply(region == Some(*value))
-            }
+            Comparison::Country { op, value } => op.apply(a.concerns(value)),
+            Comparison::Region { op, value } => op.apply(a.region(region_of) == Some(*value)),
             Comparison::Output { op, value } => op.apply(a.outputs.contains(value)),
             Comparison::Organisation { op, value } => op.apply(a.partners.iter().any(|p| p.organisation == *value)),
             Comparison::Funding { op, value } => op.apply(a.funding.contains(value)),
@@ -478,14 +473,14 @@ impl fmt::Display for Expr {
 impl fmt::Display for Comparison {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Comparison::Status { op, value } => write!(f, "status {} \"{}\"", op.symbol(), status_name(*value)),
-            Comparison::Kind { op, value } => write!(f, "kind {} \"{}\"", op.symbol(), kind_name(*value)),
-            Comparison::Country { op, value } => write!(f, "country {} \"countries/{value}\"", op.symbol()),
-            Comparison::Region { op, value } => write!(f, "region {} \"{}\"", op.symbol(), region_name(*value)),
+            Comparison::Status { op, value } => write!(f, "status {} \"{}\"", op.symbol(), value.api_name()),
+            Comparison::Kind { op, value } => write!(f, "kind {} \"{}\"", op.symbol(), value.api_name()),
+            Comparison::Country { op, value } => write!(f, "country {} \"{}\"", op.symbol(), names::country(value)),
+            Comparison::Region { op, value } => write!(f, "region {} \"{}\"", op.symbol(), value.api_name()),
             Comparison::Output { op, value } => write!(f, "output {} {value}", op.symbol()),
             Comparison::Organisation { op, value } => {
                 write!(f, "organisation {} ", op.symbol())?;
-                write_quoted(f, &format!("organisations/{value}"))
+                write_quoted(f, &names::organisation(value))
             }
             Comparison::Funding { op, value } => {
                 write!(f, "funding {} ", op.symbol())?;
@@ -511,63 +506,6 @@ fn write_quoted(f: &mut fmt::Formatter<'_>, text: &str) -> fmt::Result {
         f.write_char(c)?;
     }
     f.write_char('"')
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Enum values
-// ---------------------------------------------------------------------------------------------------------------
-
-const STATUSES: [(ActivityStatus, &str); 6] = [
-    (ActivityStatus::Pipeline, "PIPELINE"),
-    (ActivityStatus::Implementation, "IMPLEMENTATION"),
-    (ActivityStatus::Completed, "COMPLETED"),
-    (ActivityStatus::Closed, "CLOSED"),
-    (ActivityStatus::Cancelled, "CANCELLED"),
-    (ActivityStatus::Suspended, "SUSPENDED"),
-];
-
-const KINDS: [(ActivityKind, &str); 7] = [
-    (ActivityKind::Conference, "CONFERENCE"),
-    (ActivityKind::Workshop, "WORKSHOP"),
-    (ActivityKind::Training, "TRAINING"),
-    (ActivityKind::LegislativeAnalysis, "LEGISLATIVE_ANALYSIS"),
-    (ActivityKind::Meeting, "MEETING"),
-    (ActivityKind::Study, "STUDY"),
-    (ActivityKind::Mission, "MISSION"),
-];
-
-const REGIONS: [(Region, &str); 5] = [
-    (Region::Europe, "EUROPE"),
-    (Region::Africa, "AFRICA"),
-    (Region::Americas, "AMERICAS"),
-    (Region::AsiaPacific, "ASIA_PACIFIC"),
-    (Region::ArabRegion, "ARAB_REGION"),
-];
-
-fn name_in<T: Copy + PartialEq>(table: &[(T, &'static str)], value: T) -> &'static str {
-    table.iter().find(|(v, _)| *v == value).map_or("?", |(_, name)| name)
-}
-
-fn status_name(value: ActivityStatus) -> &'static str {
-    name_in(&STATUSES, value)
-}
-
-fn kind_name(value: ActivityKind) -> &'static str {
-    name_in(&KINDS, value)
-}
-
-fn region_name(value: Region) -> &'static str {
-    name_in(&REGIONS, value)
-}
-
-/// The enum value named `text`, regardless of case and with `-` for `_`.
-fn lookup<T: Copy>(table: &[(T, &'static str)], text: &str) -> Option<T> {
-    let normal = text.to_ascii_uppercase().replace('-', "_");
-    table.iter().find(|(_, name)| *name == normal).map(|(v, _)| *v)
-}
-
-fn names_list<T>(table: &[(T, &'static str)]) -> String {
-    table.iter().map(|(_, name)| *name).collect::<Vec<_>>().join(", ")
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -854,37 +792,38 @@ impl Field {
         Ok(match self {
             Field::Status => {
                 let s = text(value)?;
-                let value =
-                    lookup(&STATUSES, &s).ok_or_else(|| unknown("status", "statuses", names_list(&STATUSES), &s))?;
+                let value = ActivityStatus::from_name(&s)
+                    .ok_or_else(|| unknown("status", "statuses", ActivityStatus::api_names(), &s))?;
                 Comparison::Status { op: eq_op(), value }
             }
             Field::Kind => {
                 let s = text(value)?;
-                let value = lookup(&KINDS, &s).ok_or_else(|| unknown("kind", "kinds", names_list(&KINDS), &s))?;
+                let value = ActivityKind::from_name(&s)
+                    .ok_or_else(|| unknown("kind", "kinds", ActivityKind::api_names(), &s))?;
                 Comparison::Kind { op: eq_op(), value }
             }
             Field::Region => {
                 let s = text(value)?;
                 let value =
-                    lookup(&REGIONS, &s).ok_or_else(|| unknown("region", "regions", names_list(&REGIONS), &s))?;
+                    Region::from_name(&s).ok_or_else(|| unknown("region", "regions", Region::api_names(), &s))?;
                 Comparison::Region { op: eq_op(), value }
             }
             Field::Country => {
                 let s = text(value)?;
-                let code = s.strip_prefix("countries/").unwrap_or(&s);
+                let code = names::strip(names::COUNTRIES, &s).unwrap_or(&s);
                 let value = code.parse::<CountryCode>().map_err(|message| FilterError::new(pos, message))?;
                 Comparison::Country { op: has_op(), value }
             }
             Field::Output => {
                 let Value::Int(digits) = value else { return Err(wrong_type(&value)) };
-                let value = digits.parse::<u8>().ok().filter(|o| (1..=3).contains(o)).ok_or_else(|| {
+                let value = digits.parse::<u8>().ok().filter(|o| OUTPUTS.contains(o)).ok_or_else(|| {
                     FilterError::new(pos, format!("there is no output {digits}; the outputs are 1, 2 and 3"))
                 })?;
                 Comparison::Output { op: has_op(), value }
             }
             Field::Organisation => {
                 let s = non_empty(value)?;
-                let id = s.strip_prefix("organisations/").unwrap_or(&s);
+                let id = names::strip(names::ORGANISATIONS, &s).unwrap_or(&s);
                 if id.is_empty() || id.contains('/') || id.contains(char::is_whitespace) {
                     return Err(FilterError::new(
                         pos,

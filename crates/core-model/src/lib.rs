@@ -18,6 +18,7 @@ mod date;
 mod error;
 mod filter;
 pub mod limits;
+pub mod names;
 mod programme;
 mod queries;
 mod rules;
@@ -26,8 +27,11 @@ mod state;
 mod status;
 pub mod synthetic;
 mod treaty;
+mod vocabulary;
 
-pub use activity::{Activity, ActivityKind, ActivityPrecision, ActivityStatus, Partner, PartnerRole, Place, Plan};
+pub use activity::{
+    Activity, ActivityKind, ActivityPrecision, ActivityStatus, OUTPUTS, Partner, PartnerRole, Place, Plan,
+};
 pub use dataset::{Dataset, DatasetError, DatasetErrors, FILES};
 pub use date::{ApproxDate, DateParseError, DatePrecision, first_day_of_month_after, last_day_of_month};
 pub use error::{ModelError, Result};
@@ -37,8 +41,9 @@ pub use programme::{
     CountryProfile, FundingSource, Indicator, LegislativeAssistance, Measure, Money, Objective, Organisation,
     OrganisationKind, Output, Qualifier, ReportedFigure, StepStatus, Study, Target,
 };
-pub use queries::TargetValue;
+pub use queries::{CountryPage, CountryTreaty, TargetValue};
 pub use source::{Citation, SourceDocument, SourceRef};
 pub use state::{CountryCode, Region, State};
 pub use status::{Reconciliation, StateStatus, StateStatusEntry, StatusGroup, TreatyStatus, YearCount};
 pub use treaty::{ActionKind, Eligibility, EntryIntoForceRule, Treaty, TreatyAction, TreatyNumber, TreatySeries};
+pub use vocabulary::Vocabulary;

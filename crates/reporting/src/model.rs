@@ -71,7 +71,7 @@ fn activity_line(a: &Activity) -> ActivityLine {
         date,
         place: a.place.text.clone(),
         description: a.description.clone(),
-        status: serde_json::to_value(a.status).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
+        status: a.status.as_str().to_owned(),
         tentative: a.tentative,
     }
 }
@@ -634,38 +634,32 @@ impl CountryBrief {
         if let Some(earliest) = earliest_fact(ds).filter(|e| as_of < *e) {
             return Err(ReportError::BeforeAnyData { as_of, earliest });
         }
-        let treaties = ds
+        let page = ds.country_page(ds, &state, as_of);
+        let treaties = page
             .treaties
             .iter()
-            .filter_map(|t| {
-                let e = ds.state_status(t, &state, as_of)?;
-                Some(BriefTreaty {
-                    label: t.label(),
-                    title: t.short_title.clone(),
-                    status: e.status.label().to_owned(),
-                    uncertain: e.uncertain,
-                    actions: ds
-                        .actions_of(&state.code, t.number)
-                        .filter(|a| a.date.possibly_on_or_before(as_of))
-                        .map(|a| format!("{} {} ({})", capitalise(a.kind.noun()), a.date.describe(), a.source))
-                        .collect(),
-                    entry_into_force: e.entry_into_force.map(|d| d.describe().trim_start_matches("on ").to_owned()),
-                })
+            .map(|t| BriefTreaty {
+                label: t.treaty.label(),
+                title: t.treaty.short_title.clone(),
+                status: t.entry.status.label().to_owned(),
+                uncertain: t.entry.uncertain,
+                actions: t
+                    .actions
+                    .iter()
+                    .filter(|a| a.date.possibly_on_or_before(as_of))
+                    .map(|a| format!("{} {} ({})", capitalise(a.kind.noun()), a.date.describe(), a.source))
+                    .collect(),
+                entry_into_force: t.entry.entry_into_force.map(|d| d.describe().trim_start_matches("on ").to_owned()),
             })
             .collect();
-        let assistance = ds
+        let assistance = page
             .legislative_assistance
             .iter()
-            .filter(|a| a.country == state.code)
             .flat_map(|a| a.steps.iter().map(move |s| format!("{}: {}", a.subject, step_text(s))))
             .collect();
-        let mut activities: Vec<&Activity> = ds
-            .activities
-            .iter()
-            .filter(|a| a.place.country.as_ref() == Some(&state.code) || a.countries.contains(&state.code))
-            .collect();
+        let mut activities: Vec<&Activity> = ds.activities.iter().filter(|a| a.concerns(&state.code)).collect();
         activities.sort_by_key(by_date);
-        let profile = ds.profiles.iter().find(|p| p.country == state.code).map(|p| {
+        let profile = page.profile.map(|p| {
             let part = |label: &str, d: &Option<ApproxDate>| d.map(|d| format!("{label} {}", d.describe()));
             [part("prepared", &p.prepared), part("published", &p.published), part("reviewed", &p.reviewed)]
                 .into_iter()
@@ -673,14 +667,8 @@ impl CountryBrief {
                 .collect::<Vec<_>>()
                 .join("; ")
         });
-        let contact_point = ds.contact_point_at(&state.code, as_of).map(|c| {
-            format!(
-                "{} (as at {}, {})",
-                serde_json::to_value(c.status).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
-                c.as_at,
-                c.source
-            )
-        });
+        let contact_point =
+            page.contact_point.map(|c| format!("{} (as at {}, {})", c.status.as_str(), c.as_at, c.source));
         Ok(CountryBrief {
             code: state.code.to_string(),
             name: state.name.clone(),
