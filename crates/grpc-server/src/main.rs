@@ -586,11 +586,7 @@ async fn report(command: ReportCommand) -> anyhow::Result<()> {
             *request.metadata_mut() = metadata.clone();
             request
         }
-        let pb_format = match format {
-            reporting::Format::Markdown => pb::ReportFormat::Markdown,
-            reporting::Format::Html => pb::ReportFormat::Html,
-            reporting::Format::Json => pb::ReportFormat::Json,
-        } as i32;
+        let pb_format = grpc_server::convert::report::format(format) as i32;
         let mut stream = match &command {
             ReportCommand::Progress { as_of, from, to, .. } => client
                 .generate_progress_report(request(
@@ -607,7 +603,7 @@ async fn report(command: ReportCommand) -> anyhow::Result<()> {
             ReportCommand::Country { code, as_of, .. } => client
                 .generate_country_brief(request(
                     pb::GenerateCountryBriefRequest {
-                        country: format!("countries/{code}"),
+                        country: format!("{}/{code}", core_model::names::COUNTRIES),
                         as_of: Some(date(as_of.unwrap_or(today))),
                         format: pb_format,
                     },

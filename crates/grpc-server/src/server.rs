@@ -15,12 +15,9 @@ use crate::{
     pb::{
         self,
         coe::cybercrime::v1::{
-            activity_service_server::{ActivityServiceServer, SERVICE_NAME as ACTIVITY},
-            admin_service_server::{AdminServiceServer, SERVICE_NAME as ADMIN},
-            country_service_server::{CountryServiceServer, SERVICE_NAME as COUNTRY},
-            programme_service_server::{ProgrammeServiceServer, SERVICE_NAME as PROGRAMME},
-            report_service_server::{ReportServiceServer, SERVICE_NAME as REPORT},
-            treaty_service_server::{SERVICE_NAME as TREATY, TreatyServiceServer},
+            activity_service_server::ActivityServiceServer, admin_service_server::AdminServiceServer,
+            country_service_server::CountryServiceServer, programme_service_server::ProgrammeServiceServer,
+            report_service_server::ReportServiceServer, treaty_service_server::TreatyServiceServer,
         },
     },
     service::{AppState, Services},
@@ -29,6 +26,13 @@ use crate::{
 
 /// The largest message the server accepts or sends (4 MiB).
 pub const MAX_MESSAGE_SIZE: usize = 4 * 1024 * 1024;
+
+/// The names the health service reports on: the server (`""`) and each service of the method table.
+fn health_names() -> Vec<&'static str> {
+    let mut names = vec![""];
+    names.extend(crate::method::services());
+    names
+}
 
 /// TLS files.
 #[derive(Debug, Clone)]
@@ -196,7 +200,7 @@ pub async fn serve(
         .await
         .with_context(|| format!("cannot listen on {}", config.addr))?;
     let addr = listener.local_addr()?;
-    for name in ["", TREATY, ACTIVITY, COUNTRY, PROGRAMME, REPORT, ADMIN] {
+    for name in health_names() {
         health.set_service_status(name, tonic_health::ServingStatus::Serving).await;
     }
     tracing::info!(
@@ -221,7 +225,7 @@ pub async fn serve(
     let signal = async move {
         shutdown.await;
         tracing::info!("shutting down");
-        for name in ["", TREATY, ACTIVITY, COUNTRY, PROGRAMME, REPORT, ADMIN] {
+        for name in health_names() {
             health_on_stop.set_service_status(name, tonic_health::ServingStatus::NotServing).await;
         }
         let _ = stop_streams.send(true);
@@ -304,7 +308,7 @@ async fn watch_store(
             Ok(()) => tracing::info!("the store answers again: SERVING"),
             Err(e) => tracing::warn!(error = %e, "the store does not answer: NOT_SERVING"),
         }
-        for name in ["", TREATY, ACTIVITY, COUNTRY, PROGRAMME, REPORT, ADMIN] {
+        for name in health_names() {
             health.set_service_status(name, status).await;
         }
     }
