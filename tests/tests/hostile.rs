@@ -13,7 +13,7 @@ use api::{
     treaty_service_client::TreatyServiceClient,
 };
 use bytes::{Buf, BufMut, Bytes};
-use e2e_tests::{TestServer, api, bad_request, date, pb::google::r#type::Date, with_token};
+use e2e_tests::{TestServer, api, bad_request, builders::grpc_head, date, pb::google::r#type::Date, with_token};
 use prost::Message;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tonic::{
@@ -165,17 +165,6 @@ async fn h2_connect(addr: &str) -> (h2::client::SendRequest<Bytes>, tokio::task:
     let tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
     let (send, connection) = h2::client::handshake(tcp).await.expect("HTTP/2 handshake");
     (send, tokio::spawn(connection))
-}
-
-/// The head of a gRPC request.
-fn grpc_head(addr: &str, path: &str) -> http::Request<()> {
-    http::Request::builder()
-        .method("POST")
-        .uri(format!("http://{addr}{path}"))
-        .header("content-type", "application/grpc")
-        .header("te", "trailers")
-        .body(())
-        .expect("request head")
 }
 
 /// Sends a request with the `h2` crate and returns the HTTP status and the gRPC status of its answer (from
