@@ -1,10 +1,30 @@
 //! The messages the end-to-end tests send, built in one place: a valid activity and treaty action to start from
 //! (a test changes what it needs with `..`), the call that creates an activity as an editor, a report's chunks
-//! read to the end, and the head of a raw gRPC request.
+//! read to the end, and the head of a raw gRPC request; and what the 2007 data answers, to compare with.
 
 use tonic::transport::Channel;
 
 use crate::{api, with_token};
+
+/// The groups of ETS 185's status table on 30 November 2007, as the progress report counts them: 21 parties,
+/// 22 signatories, 8 member States that had not signed, 2 States invited to accede, 1 that requested accession.
+pub const ETS185_ON_2007_11_30: [(api::StateStatus, i32); 5] = [
+    (api::StateStatus::Party, 21),
+    (api::StateStatus::Signatory, 22),
+    (api::StateStatus::NotSigned, 8),
+    (api::StateStatus::InvitedToAccede, 2),
+    (api::StateStatus::AccessionRequested, 1),
+];
+
+/// A status table's groups as `(status, count)`, to compare with [`ETS185_ON_2007_11_30`].
+pub fn group_counts(status: &api::TreatyStatus) -> Vec<(i32, i32)> {
+    status.groups.iter().map(|g| (g.status, g.count)).collect()
+}
+
+/// [`ETS185_ON_2007_11_30`] as [`group_counts`] gives it.
+pub fn ets185_on_2007_11_30() -> Vec<(i32, i32)> {
+    ETS185_ON_2007_11_30.iter().map(|(s, n)| (*s as i32, *n)).collect()
+}
 
 /// A citation of `document` without a locator.
 pub fn citation(document: &str) -> api::Citation {

@@ -16,7 +16,7 @@ use crate::{
 };
 
 /// Declares the methods, service by service: `Name: Role` or `Name: Role, encoded`. The variant's name is the
-/// method's name in `proto/`.
+/// method's name in `proto/`. A service may have more than one block (a new method is added at the end).
 macro_rules! methods {
     ($($service:ident { $($method:ident: $role:ident $(, $encoded:ident)?;)+ })+) => {
         /// A method of the API (its name in `proto/`).
@@ -29,8 +29,8 @@ macro_rules! methods {
         }
 
         impl Method {
-            /// Every method, service by service in the order of the table (the `requests` fuzz target's
-            /// selector order: add a method at the end of its service's list, or a service at the end).
+            /// Every method, in the order of the table: the `requests` fuzz target's selector order, so a new
+            /// method goes at the end of the table (a second block of its service is fine there).
             pub const ALL: [Method; [$($(stringify!($method)),+),+].len()] = [$($(Method::$method),+),+];
 
             /// The full name of its service, e.g. `coe.cybercrime.v1.TreatyService`.

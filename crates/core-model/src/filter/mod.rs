@@ -113,7 +113,7 @@ pub const MAX_FILTER_DEPTH: usize = 32;
 /// Comparisons `field OPERATOR value` are joined with `AND`, `OR` (which binds tighter than `AND`, as in
 /// AIP-160: `a AND b OR c` is `a AND (b OR c)`), `NOT` (or `-`) and parentheses. The fields are `status`, `kind`,
 /// `country`, `region`, `output`, `organisation`, `funding`, `plan`, `start`, `end` and `tentative`; the
-/// documentation at the top of `crates/core-model/src/filter.rs` describes the syntax and every field.
+/// documentation at the top of `crates/core-model/src/filter/mod.rs` describes the syntax and every field.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct Filter {
     /// The expression; `None` (an empty filter) matches every activity.

@@ -180,6 +180,14 @@ pub(crate) fn unreadable(all: &[storage::Unreadable], prefix: &str) -> Vec<pb::U
         .collect()
 }
 
+/// An unreadable record with what it stores, for an admin's response.
+pub(crate) fn stored_unreadable(u: storage::Unreadable) -> pb::StoredUnreadableRecord {
+    pb::StoredUnreadableRecord {
+        record: Some(pb::UnreadableRecord { name: u.resource, reason: u.reason }),
+        stored: u.body,
+    }
+}
+
 /// A page size from a request: 0 is the default, negative an error.
 pub(crate) fn page_size(size: i32) -> Result<u32> {
     u32::try_from(size).map_err(|_| ServiceError::invalid("page_size", format!("{size} is negative")))

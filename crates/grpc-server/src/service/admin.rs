@@ -5,6 +5,7 @@ use tonic::Request;
 
 use super::{Answer, Services, write_ctx};
 use crate::{
+    convert as c,
     error::ServiceError,
     method::Method,
     pb::coe::cybercrime::v1::{self as pb, admin_service_server::AdminService},
@@ -18,15 +19,7 @@ impl AdminService for Services {
     ) -> Answer<pb::ListUnreadableRecordsResponse> {
         self.serve(Method::ListUnreadableRecords, request, |_, _| async move {
             let found = self.0.store.find_unreadable().await?;
-            Ok(pb::ListUnreadableRecordsResponse {
-                records: found
-                    .into_iter()
-                    .map(|u| pb::StoredUnreadableRecord {
-                        record: Some(pb::UnreadableRecord { name: u.resource, reason: u.reason }),
-                        stored: u.body,
-                    })
-                    .collect(),
-            })
+            Ok(pb::ListUnreadableRecordsResponse { records: found.into_iter().map(c::stored_unreadable).collect() })
         })
         .await
     }
