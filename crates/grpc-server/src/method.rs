@@ -1,7 +1,7 @@
 //! Every method of the API, declared once: its service (tonic's generated `SERVICE_NAME`), its name, the role it
-//! needs and whether it is answered with bytes encoded once ([`crate::encoded`]).
+//! needs and whether it is answered with bytes encoded once (`encoded.rs`).
 //!
-//! The handlers are served through [`crate::service::Services::serve`], which logs, authorises by the role
+//! The handlers are served through `Services::serve` (`service/mod.rs`), which logs, authorises by the role
 //! declared here and maps errors, for every method alike. The encoded-answer routing, the health service's names
 //! and the `requests` fuzz target's list of methods are derived from this table; a test checks it against the
 //! services and methods of `proto/` (the descriptor set), so that a method renamed there cannot fall through.
@@ -55,7 +55,7 @@ macro_rules! methods {
                 }
             }
 
-            /// Answered with bytes encoded once ([`crate::encoded`]) rather than by the generated server.
+            /// Answered with bytes encoded once (`encoded.rs`) rather than by the generated server.
             pub fn encoded(self) -> bool {
                 match self {
                     $($(Method::$method => methods!(@encoded $($encoded)?),)+)+

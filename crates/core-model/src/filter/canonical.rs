@@ -8,7 +8,7 @@ use crate::names;
 
 /// The canonical text: enum values in capitals, `countries/` and `organisations/` resource names, `=` for "has",
 /// `NOT` for `-`, one space around operators and keywords, and only the parentheses the precedence needs. It
-/// parses back to the same filter, unless it is longer than [`MAX_FILTER_LEN`] (as the canonical text of a filter
+/// parses back to the same filter, unless it is longer than [`MAX_FILTER_LEN`](super::MAX_FILTER_LEN) (as the canonical text of a filter
 /// near the limit can be: `-country:"BR"` becomes `NOT country = "countries/BR"`); the empty filter prints as the
 /// empty text.
 impl fmt::Display for Filter {

@@ -1,7 +1,7 @@
-//! The handlers of the six services, one module each: [`treaties`], [`activities`], [`countries`],
-//! [`programme`], [`reports`] and [`admin`] (and [`watch`], the stream of WatchTreatyActions).
+//! The handlers of the six services, one module each: `treaties`, `activities`, `countries`, `programme`,
+//! `reports` and `admin` (and `watch`, the stream of WatchTreatyActions).
 //!
-//! Every handler is served through [`Services::serve`], with its [`Method`]: one place logs the call (one line,
+//! Every handler is served through `Services::serve`, with its [`Method`]: one place logs the call (one line,
 //! when it ends), checks the caller against the role the method table declares (a write's role before anything
 //! else, so a reader gets PERMISSION_DENIED before NOT_FOUND) and maps the error to a `Status`. A handler
 //! validates the request into domain types and builds its answer through [`crate::convert`], and asks the store.
