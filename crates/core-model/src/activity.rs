@@ -1,5 +1,6 @@
 //! The project's activities, done and planned, with their imprecise dates.
 
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::{ApproxDate, CountryCode, DatePrecision, Region, SourceRef, vocabulary::vocabulary};
@@ -299,4 +300,12 @@ pub struct Plan {
     pub period_end: ApproxDate,
     /// Where the plan is laid down.
     pub source: SourceRef,
+}
+
+impl Plan {
+    /// Whether the plan's period may overlap the days `start` to `end`: it does not certainly start after `end`
+    /// nor certainly end before `start` (an open bound overlaps).
+    pub fn may_overlap(&self, start: NaiveDate, end: NaiveDate) -> bool {
+        self.period_start.earliest().is_none_or(|s| s <= end) && self.period_end.latest().is_none_or(|e| e >= start)
+    }
 }

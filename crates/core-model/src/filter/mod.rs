@@ -305,6 +305,24 @@ impl Filter {
         }
     }
 
+    /// This filter, and the activity's dates may fall within the days `start` to `end`: it does not certainly
+    /// start after `end` (`NOT start > end`) nor certainly end before `start` (`NOT end < start`). An undated
+    /// activity matches both (it matches no comparison of its dates, so their negations), and is for the caller to
+    /// sort out (the plan of a period takes those of a plan that may overlap it).
+    pub fn and_may_fall_within(self, start: NaiveDate, end: NaiveDate) -> Filter {
+        let not = |c: Comparison| Expr::Not(Box::new(Expr::Cmp(c)));
+        let within = Expr::And(
+            Box::new(not(Comparison::Start { op: DateOp::Gt, value: ApproxDate::Day(end) })),
+            Box::new(not(Comparison::End { op: DateOp::Lt, value: ApproxDate::Day(start) })),
+        );
+        Filter {
+            expr: Some(match self.expr {
+                Some(e) => Expr::And(Box::new(e), Box::new(within)),
+                None => within,
+            }),
+        }
+    }
+
     /// Whether the activity matches the filter. `region_of` gives the region of a country (for the `region`
     /// field, when the place names a country but no region).
     pub fn matches(&self, activity: &Activity, region_of: impl Fn(&CountryCode) -> Option<Region>) -> bool {

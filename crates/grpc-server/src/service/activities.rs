@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use core_model::{ActivityPrecision, Comparison, DateOp, Expr, Filter, names};
+use core_model::{ActivityPrecision, Expr, Filter, names};
 use prost::Message;
 use storage::{PageRequest, StorageError};
 use tonic::Request;
@@ -158,24 +158,8 @@ impl ActivityService for Services {
             if end < start {
                 return Err(ServiceError::invalid("period_end", format!("{end} is before period_start {start}")));
             }
-            let user = parse_filter(&r.filter)?;
             // Dated activities that may fall within the period (or undated ones, sorted out below).
-            let within = Expr::And(
-                Box::new(Expr::Not(Box::new(Expr::Cmp(Comparison::Start {
-                    op: DateOp::Gt,
-                    value: core_model::ApproxDate::Day(end),
-                })))),
-                Box::new(Expr::Not(Box::new(Expr::Cmp(Comparison::End {
-                    op: DateOp::Lt,
-                    value: core_model::ApproxDate::Day(start),
-                })))),
-            );
-            let filter = Filter {
-                expr: Some(match user.expr {
-                    Some(u) => Expr::And(Box::new(u), Box::new(within)),
-                    None => within,
-                }),
-            };
+            let filter = parse_filter(&r.filter)?.and_may_fall_within(start, end);
             let mut found = Vec::new();
             let mut req = PageRequest::first(PageRequest::MAX_SIZE);
             loop {
@@ -196,10 +180,9 @@ impl ActivityService for Services {
             }
             let plans = &self.0.records.plans;
             let overlaps = |plan: &Option<String>| {
-                plan.as_ref().and_then(|id| plans.iter().find(|p| &p.id == id)).is_some_and(|p| {
-                    p.period_start.earliest().is_none_or(|s| s <= end)
-                        && p.period_end.latest().is_none_or(|e| e >= start)
-                })
+                plan.as_ref()
+                    .and_then(|id| plans.iter().find(|p| &p.id == id))
+                    .is_some_and(|p| p.may_overlap(start, end))
             };
             found.retain(|v| v.record.precision() != ActivityPrecision::Undated || overlaps(&v.record.plan));
             found.sort_by_key(|v| (v.record.start.is_none(), v.record.start.and_then(|d| d.earliest())));
