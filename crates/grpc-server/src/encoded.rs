@@ -236,7 +236,8 @@ impl<S: NamedService> NamedService for Encoded<S> {
     const NAME: &'static str = S::NAME;
 }
 
-/// One unary call answered by `handler`, with the generated servers' message size limits.
+/// One unary call answered by `handler`, with the generated servers' settings (`configured!` in `server.rs`: the
+/// message size limits).
 async fn unary<R, B, F, Fut>(request: http::Request<B>, handler: F) -> http::Response<Body>
 where
     R: Message + Default + Send + 'static,

@@ -27,6 +27,15 @@ use crate::{
 /// The largest message the server accepts or sends (4 MiB).
 pub const MAX_MESSAGE_SIZE: usize = 4 * 1024 * 1024;
 
+/// A generated server with the settings every service of the API has: the message size limits. The hot methods
+/// that `encoded.rs` serves itself bypass the generated server: a setting given here (a size limit, compression)
+/// is given to `encoded::unary`'s `Grpc` too.
+macro_rules! configured {
+    ($server:expr) => {
+        $server.max_decoding_message_size(MAX_MESSAGE_SIZE).max_encoding_message_size(MAX_MESSAGE_SIZE)
+    };
+}
+
 /// The names the health service reports on: the server (`""`) and each service of the method table.
 fn health_names() -> Vec<&'static str> {
     let mut names = vec![""];
@@ -162,39 +171,12 @@ pub async fn serve(
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
-        .add_service(Encoded::new(
-            TreatyServiceServer::new(services.clone())
-                .max_decoding_message_size(MAX_MESSAGE_SIZE)
-                .max_encoding_message_size(MAX_MESSAGE_SIZE),
-            services.clone(),
-        ))
-        .add_service(Encoded::new(
-            ActivityServiceServer::new(services.clone())
-                .max_decoding_message_size(MAX_MESSAGE_SIZE)
-                .max_encoding_message_size(MAX_MESSAGE_SIZE),
-            services.clone(),
-        ))
-        .add_service(Encoded::new(
-            CountryServiceServer::new(services.clone())
-                .max_decoding_message_size(MAX_MESSAGE_SIZE)
-                .max_encoding_message_size(MAX_MESSAGE_SIZE),
-            services.clone(),
-        ))
-        .add_service(
-            ProgrammeServiceServer::new(services.clone())
-                .max_decoding_message_size(MAX_MESSAGE_SIZE)
-                .max_encoding_message_size(MAX_MESSAGE_SIZE),
-        )
-        .add_service(
-            ReportServiceServer::new(services.clone())
-                .max_decoding_message_size(MAX_MESSAGE_SIZE)
-                .max_encoding_message_size(MAX_MESSAGE_SIZE),
-        )
-        .add_service(
-            AdminServiceServer::new(services.clone())
-                .max_decoding_message_size(MAX_MESSAGE_SIZE)
-                .max_encoding_message_size(MAX_MESSAGE_SIZE),
-        );
+        .add_service(Encoded::new(configured!(TreatyServiceServer::new(services.clone())), services.clone()))
+        .add_service(Encoded::new(configured!(ActivityServiceServer::new(services.clone())), services.clone()))
+        .add_service(Encoded::new(configured!(CountryServiceServer::new(services.clone())), services.clone()))
+        .add_service(configured!(ProgrammeServiceServer::new(services.clone())))
+        .add_service(configured!(ReportServiceServer::new(services.clone())))
+        .add_service(configured!(AdminServiceServer::new(services.clone())));
 
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
