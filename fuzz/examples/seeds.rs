@@ -225,7 +225,7 @@ fn main() {
     }
     // The writes again, by a reader and by an anonymous caller (selector + 9 × 22 and + 10 × 22).
     for (i, (method, bytes)) in seeds.iter().enumerate() {
-        if METHODS.iter().any(|m| m.name == *method && m.write) {
+        if METHODS.iter().any(|m| m.short_name() == *method && m.writes()) {
             for (who, offset) in [("reader", 9), ("anonymous", 10)] {
                 let mut input = vec![selector(method) + offset * METHODS.len() as u8];
                 input.extend_from_slice(bytes);

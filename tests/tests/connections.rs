@@ -10,7 +10,7 @@
 
 use std::time::{Duration, Instant};
 
-use e2e_tests::{TestServer, api, with_token};
+use e2e_tests::{TestServer, api, builders, with_token};
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
     net::TcpStream,
@@ -246,14 +246,7 @@ async fn ratify(ch: Channel, country: &str, day: u32) -> api::TreatyAction {
     TreatyServiceClient::new(ch)
         .record_treaty_action(with_token(
             api::RecordTreatyActionRequest {
-                treaty_action: Some(api::TreatyAction {
-                    country: country.to_owned(),
-                    treaty: "treaties/185".into(),
-                    kind: api::ActionKind::Ratification as i32,
-                    date: Some(api::ApproxDate { text: format!("2009-04-{day:02}"), ..Default::default() }),
-                    sources: vec![api::Citation { document: "CoE-2015".into(), locator: String::new() }],
-                    ..Default::default()
-                }),
+                treaty_action: Some(builders::ratification(country, &format!("2009-04-{day:02}"))),
                 request_id: String::new(),
             },
             "editor-token",

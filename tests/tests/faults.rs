@@ -14,7 +14,11 @@ use std::{
     time::Duration,
 };
 
-use e2e_tests::{PgSchema, TestServer, api, date, with_token};
+use e2e_tests::{
+    PgSchema, TestServer, api,
+    builders::{self, create_activity as create},
+    date,
+};
 use storage::PageRequest;
 use tonic::{Code, transport::Channel};
 
@@ -29,27 +33,12 @@ fn activity(name: &str, description_len: usize) -> api::Activity {
         "𝄞".repeat((description_len / 4).min(16_384))
     };
     api::Activity {
-        name: name.to_owned(),
         title: format!("Fault test {name}"),
         description,
-        start: Some(api::ApproxDate { text: "2009-05".into(), ..Default::default() }),
         countries: vec!["countries/AL".into(), "countries/RO".into()],
-        kind: api::ActivityKind::Meeting as i32,
-        status: api::ActivityStatus::Pipeline as i32,
         outputs: vec![1, 3],
-        sources: vec![api::Citation { document: "report-2007-11".into(), locator: String::new() }],
-        ..Default::default()
+        ..builders::activity(name)
     }
-}
-
-async fn create(ch: &Channel, a: api::Activity, request_id: &str) -> Result<api::Activity, tonic::Status> {
-    ActivityServiceClient::new(ch.clone())
-        .create_activity(with_token(
-            api::CreateActivityRequest { activity: Some(a), request_id: request_id.to_owned() },
-            "editor-token",
-        ))
-        .await
-        .map(tonic::Response::into_inner)
 }
 
 /// The writes acknowledged so far, by name, as they were sent.

@@ -13,7 +13,13 @@ use api::{
     treaty_service_client::TreatyServiceClient,
 };
 use bytes::{Buf, BufMut, Bytes};
-use e2e_tests::{TestServer, api, bad_request, date, pb::google::r#type::Date, with_token};
+use e2e_tests::{
+    TestServer, api, bad_request,
+    builders::{ets185_on_2007_11_30, group_counts, grpc_head},
+    date,
+    pb::google::r#type::Date,
+    with_token,
+};
 use prost::Message;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tonic::{
@@ -52,18 +58,7 @@ async fn still_serves(server: &TestServer, after: &str) {
     let s = within(after, check).await.unwrap_or_else(|e| {
         panic!("after {after}, another client is not served: {e:?}\nserver log (end):\n{}", log_tail(server))
     });
-    let groups: Vec<(i32, i32)> = s.groups.iter().map(|g| (g.status, g.count)).collect();
-    assert_eq!(
-        groups,
-        [
-            (api::StateStatus::Party as i32, 21),
-            (api::StateStatus::Signatory as i32, 22),
-            (api::StateStatus::NotSigned as i32, 8),
-            (api::StateStatus::InvitedToAccede as i32, 2),
-            (api::StateStatus::AccessionRequested as i32, 1),
-        ],
-        "after {after}"
-    );
+    assert_eq!(group_counts(&s), ets185_on_2007_11_30(), "after {after}");
     assert!(!server.log().contains("panicked"), "after {after}, the server panicked:\n{}", log_tail(server));
 }
 
@@ -165,17 +160,6 @@ async fn h2_connect(addr: &str) -> (h2::client::SendRequest<Bytes>, tokio::task:
     let tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
     let (send, connection) = h2::client::handshake(tcp).await.expect("HTTP/2 handshake");
     (send, tokio::spawn(connection))
-}
-
-/// The head of a gRPC request.
-fn grpc_head(addr: &str, path: &str) -> http::Request<()> {
-    http::Request::builder()
-        .method("POST")
-        .uri(format!("http://{addr}{path}"))
-        .header("content-type", "application/grpc")
-        .header("te", "trailers")
-        .body(())
-        .expect("request head")
 }
 
 /// Sends a request with the `h2` crate and returns the HTTP status and the gRPC status of its answer (from

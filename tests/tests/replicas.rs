@@ -9,7 +9,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use e2e_tests::{PgSchema, Proxy, TestServer, api, date, with_token};
+use e2e_tests::{PgSchema, Proxy, TestServer, api, builders, date, with_token};
 use grpc_server::pb_health::health_check_response::ServingStatus;
 use tokio_stream::StreamExt;
 use tonic::{Code, transport::Channel};
@@ -20,27 +20,11 @@ use api::{
 };
 
 fn activity(name: &str) -> api::Activity {
-    api::Activity {
-        name: name.to_owned(),
-        title: "Replica test".into(),
-        start: Some(api::ApproxDate { text: "2009-05".into(), ..Default::default() }),
-        kind: api::ActivityKind::Meeting as i32,
-        status: api::ActivityStatus::Pipeline as i32,
-        outputs: vec![3],
-        sources: vec![api::Citation { document: "report-2007-11".into(), locator: String::new() }],
-        ..Default::default()
-    }
+    api::Activity { title: "Replica test".into(), ..builders::activity(name) }
 }
 
 fn ratification(country: &str, day: u32) -> api::TreatyAction {
-    api::TreatyAction {
-        country: country.to_owned(),
-        treaty: "treaties/185".into(),
-        kind: api::ActionKind::Ratification as i32,
-        date: Some(api::ApproxDate { text: format!("2009-03-{day:02}"), ..Default::default() }),
-        sources: vec![api::Citation { document: "CoE-2015".into(), locator: String::new() }],
-        ..Default::default()
-    }
+    builders::ratification(country, &format!("2009-03-{day:02}"))
 }
 
 async fn is_party(channel: Channel, country: &str) -> bool {

@@ -13,20 +13,15 @@ use std::{
 
 use api::report_service_client::ReportServiceClient;
 use bytes::Bytes;
-use e2e_tests::{TestServer, api, bad_request, binary, date, with_token};
+use e2e_tests::{
+    TestServer, api, bad_request, binary,
+    builders::{self, collect},
+    date,
+};
 use prost::Message;
 use tonic::Code;
 
 const PROGRESS: &str = "/coe.cybercrime.v1.ReportService/GenerateProgressReport";
-
-async fn collect(mut stream: tonic::Streaming<api::ReportChunk>) -> (String, Vec<api::ReportChunk>) {
-    let mut chunks = Vec::new();
-    while let Some(c) = stream.message().await.expect("a chunk") {
-        chunks.push(c);
-    }
-    let bytes: Vec<u8> = chunks.iter().flat_map(|c| c.data.clone()).collect();
-    (String::from_utf8(bytes).expect("UTF-8"), chunks)
-}
 
 fn progress(
     as_of: (i32, i32, i32),
@@ -174,36 +169,17 @@ fn resident_kib(pid: u32) -> u64 {
 
 /// A completed activity in the Philippines in May 2007 (listed by the 2007 report and the PH brief).
 fn activity(id: &str, description: &str, place: &str, date_text: &str) -> api::Activity {
+    let manila = builders::workshop_in_manila(&format!("activities/{id}"), "2007-05");
     api::Activity {
-        name: format!("activities/{id}"),
-        title: "Workshop".into(),
         description: description.into(),
         date_text: date_text.into(),
-        start: Some(api::ApproxDate { text: "2007-05".into(), ..Default::default() }),
-        place: Some(api::Place {
-            text: place.into(),
-            city: "Manila".into(),
-            country: "countries/PH".into(),
-            region: String::new(),
-            tentative: false,
-        }),
-        countries: vec!["countries/PH".into()],
-        kind: api::ActivityKind::Workshop as i32,
-        status: api::ActivityStatus::Completed as i32,
-        outputs: vec![1],
-        sources: vec![api::Citation { document: "report-2007-11".into(), locator: String::new() }],
-        ..Default::default()
+        place: Some(api::Place { text: place.into(), ..manila.place.clone().unwrap_or_default() }),
+        ..manila
     }
 }
 
 async fn create(server: &TestServer, a: api::Activity) {
-    api::activity_service_client::ActivityServiceClient::new(server.channel().await)
-        .create_activity(with_token(
-            api::CreateActivityRequest { activity: Some(a), request_id: String::new() },
-            "editor-token",
-        ))
-        .await
-        .expect("the activity is created");
+    builders::create_activity(&server.channel().await, a, "").await.expect("the activity is created");
 }
 
 /// A raw HTTP/2 connection that grants the server a one-byte window per stream until told to open it.

@@ -4,17 +4,8 @@
 use std::process::Command;
 
 use api::report_service_client::ReportServiceClient;
-use e2e_tests::{TestServer, api, bad_request, binary, date};
+use e2e_tests::{TestServer, api, bad_request, binary, builders::collect, date};
 use tonic::Code;
-
-async fn collect(mut stream: tonic::Streaming<api::ReportChunk>) -> (String, Vec<api::ReportChunk>) {
-    let mut chunks = Vec::new();
-    while let Some(c) = stream.message().await.unwrap() {
-        chunks.push(c);
-    }
-    let bytes: Vec<u8> = chunks.iter().flat_map(|c| c.data.clone()).collect();
-    (String::from_utf8(bytes).unwrap(), chunks)
-}
 
 #[tokio::test]
 async fn the_2007_report_and_a_brief_over_grpc() {

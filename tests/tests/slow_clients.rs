@@ -7,7 +7,7 @@
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use e2e_tests::{TestServer, api, date, with_token};
+use e2e_tests::{TestServer, api, builders::grpc_head, date, with_token};
 use tokio_stream::StreamExt;
 use tonic::Code;
 
@@ -15,16 +15,6 @@ use api::treaty_service_client::TreatyServiceClient;
 
 const WATCH: &str = "/coe.cybercrime.v1.TreatyService/WatchTreatyActions";
 const GET_TREATY: &str = "/coe.cybercrime.v1.TreatyService/GetTreaty";
-
-fn head(addr: &str, path: &str) -> http::Request<()> {
-    http::Request::builder()
-        .method("POST")
-        .uri(format!("http://{addr}{path}"))
-        .header("content-type", "application/grpc")
-        .header("te", "trailers")
-        .body(())
-        .expect("request head")
-}
 
 /// An HTTP/2 connection that grants the server a flow-control window of one byte per stream and never more:
 /// whatever the server sends on it stays queued in the server.
@@ -68,14 +58,15 @@ async fn stuck_clients_hold_bounded_memory_block_no_one_and_do_not_hold_up_shutd
     let mut stuck_streams = Vec::new();
     for _ in 0..90 {
         let mut send = stuck.clone().ready().await.expect("a stream");
-        let (response, mut body) = send.send_request(head(&server.addr, WATCH), false).expect("request");
+        let (response, mut body) = send.send_request(grpc_head(&server.addr, WATCH), false).expect("request");
         body.send_data(Bytes::from_static(&[0, 0, 0, 0, 0]), true).expect("body");
         stuck_streams.push((response, body));
     }
     // A request whose body never comes, on a connection left open.
     let (half, half_driver) = stuck_connection(&server.addr).await;
     let mut half_send = half.clone().ready().await.expect("a stream");
-    let (_half_response, _half_body) = half_send.send_request(head(&server.addr, GET_TREATY), false).expect("head");
+    let (_half_response, _half_body) =
+        half_send.send_request(grpc_head(&server.addr, GET_TREATY), false).expect("head");
 
     // One watcher that reads, and nine more: the server's 100.
     let mut reader = TreatyServiceClient::new(ch.clone())

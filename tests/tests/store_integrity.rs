@@ -8,28 +8,16 @@ use api::{
     activity_service_client::ActivityServiceClient, admin_service_client::AdminServiceClient,
     report_service_client::ReportServiceClient, treaty_service_client::TreatyServiceClient,
 };
-use e2e_tests::{PgSchema, TestServer, api, bad_request, binary, date, with_token};
+use e2e_tests::{PgSchema, TestServer, api, bad_request, binary, builders, date, with_token};
 use tonic::{Code, transport::Channel};
 
 fn activity(id: &str) -> api::Activity {
     api::Activity {
-        name: format!("activities/{id}"),
         title: "Workshop on cybercrime legislation".into(),
         description: "A workshop.".into(),
         date_text: "June 2007".into(),
-        start: Some(api::ApproxDate { text: "2007-06".into(), ..Default::default() }),
-        place: Some(api::Place {
-            text: "Manila".into(),
-            city: "Manila".into(),
-            country: "countries/PH".into(),
-            ..Default::default()
-        }),
-        countries: vec!["countries/PH".into()],
-        kind: api::ActivityKind::Workshop as i32,
-        status: api::ActivityStatus::Completed as i32,
-        outputs: vec![1],
         sources: vec![api::Citation { document: "report-2007-11".into(), locator: "§2.1".into() }],
-        ..Default::default()
+        ..builders::workshop_in_manila(&format!("activities/{id}"), "2007-06")
     }
 }
 

@@ -1,8 +1,9 @@
 //! The project's activities, done and planned, with their imprecise dates.
 
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::{ApproxDate, CountryCode, DatePrecision, Region, SourceRef};
+use crate::{ApproxDate, CountryCode, DatePrecision, Region, SourceRef, vocabulary::vocabulary};
 
 /// What kind of activity it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -24,6 +25,16 @@ pub enum ActivityKind {
     Mission,
 }
 
+vocabulary!(ActivityKind {
+    Conference => "conference",
+    Workshop => "workshop",
+    Training => "training",
+    LegislativeAnalysis => "legislative-analysis",
+    Meeting => "meeting",
+    Study => "study",
+    Mission => "mission",
+});
+
 /// The status of an activity, after IATI's ActivityStatus code list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -41,6 +52,15 @@ pub enum ActivityStatus {
     /// IATI 6: suspended.
     Suspended,
 }
+
+vocabulary!(ActivityStatus {
+    Pipeline => "pipeline",
+    Implementation => "implementation",
+    Completed => "completed",
+    Closed => "closed",
+    Cancelled => "cancelled",
+    Suspended => "suspended",
+});
 
 impl ActivityStatus {
     /// The IATI ActivityStatus code.
@@ -74,6 +94,15 @@ pub enum PartnerRole {
     Participant,
 }
 
+vocabulary!(PartnerRole {
+    Organiser => "organiser",
+    CoOrganiser => "co-organiser",
+    Funder => "funder",
+    Host => "host",
+    Supporter => "supporter",
+    Participant => "participant",
+});
+
 /// An organisation's part in an activity.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -104,6 +133,9 @@ pub struct Place {
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub tentative: bool,
 }
+
+/// The outputs of the project an activity may serve: 1, 2 and 3.
+pub const OUTPUTS: std::ops::RangeInclusive<u8> = 1..=3;
 
 /// How precisely an activity's dates are known.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -182,7 +214,7 @@ impl Activity {
             }
             _ => {}
         }
-        match self.outputs.iter().find(|o| !(1..=3).contains(*o)) {
+        match self.outputs.iter().find(|o| !OUTPUTS.contains(*o)) {
             Some(o) => Err(crate::ModelError::UnknownOutput(*o)),
             None => Ok(()),
         }
@@ -223,6 +255,23 @@ impl Activity {
         Ok(())
     }
 
+    /// The countries the activity concerns: the country of its place, then the countries it names (one may come
+    /// twice). The filter's `country`, the store's index and the country briefs all mean these.
+    pub fn countries(&self) -> impl Iterator<Item = &CountryCode> {
+        self.place.country.iter().chain(&self.countries)
+    }
+
+    /// Whether the activity concerns `country` (one of [`Activity::countries`]).
+    pub fn concerns(&self, country: &CountryCode) -> bool {
+        self.place.country.as_ref() == Some(country) || self.countries.contains(country)
+    }
+
+    /// The region of the activity's place: the region the place names (a workshop "somewhere in Africa"), or else
+    /// the region of the place's country, which `region_of` gives. Not the region of the countries it concerns.
+    pub fn region(&self, region_of: impl FnOnce(&CountryCode) -> Option<Region>) -> Option<Region> {
+        self.place.region.or_else(|| self.place.country.as_ref().and_then(region_of))
+    }
+
     /// The last date of the activity (the end, or the start when it is a single date).
     pub fn end_or_start(&self) -> Option<ApproxDate> {
         self.end.or(self.start)
@@ -255,4 +304,12 @@ pub struct Plan {
     pub period_end: ApproxDate,
     /// Where the plan is laid down.
     pub source: SourceRef,
+}
+
+impl Plan {
+    /// Whether the plan's period may overlap the days `start` to `end`: it does not certainly start after `end`
+    /// nor certainly end before `start` (an open bound overlaps).
+    pub fn may_overlap(&self, start: NaiveDate, end: NaiveDate) -> bool {
+        self.period_start.earliest().is_none_or(|s| s <= end) && self.period_end.latest().is_none_or(|e| e >= start)
+    }
 }

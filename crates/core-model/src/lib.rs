@@ -22,6 +22,7 @@ mod derive;
 mod error;
 mod filter;
 pub mod limits;
+pub mod names;
 mod programme;
 mod queries;
 mod rules;
@@ -30,8 +31,11 @@ mod state;
 mod status;
 pub mod synthetic;
 mod treaty;
+mod vocabulary;
 
-pub use activity::{Activity, ActivityKind, ActivityPrecision, ActivityStatus, Partner, PartnerRole, Place, Plan};
+pub use activity::{
+    Activity, ActivityKind, ActivityPrecision, ActivityStatus, OUTPUTS, Partner, PartnerRole, Place, Plan,
+};
 pub use dataset::{Dataset, DatasetError, DatasetErrors, FILES};
 pub use date::{ApproxDate, DateParseError, DatePrecision, first_day_of_month_after, last_day_of_month};
 pub use error::{ModelError, Result};
@@ -41,7 +45,7 @@ pub use programme::{
     CountryProfile, FundingSource, Indicator, LegislativeAssistance, Measure, Money, Objective, Organisation,
     OrganisationKind, Output, Priority, Qualifier, ReportedFigure, StepStatus, Study, Target,
 };
-pub use queries::TargetValue;
+pub use queries::{CountryPage, CountryTreaty, TargetValue};
 pub use source::{Citation, SourceDocument, SourceRef};
 pub use state::{CountryCode, Region, State};
 pub use status::{Reconciliation, StateStatus, StateStatusEntry, StatusGroup, TreatyStatus, YearCount};
@@ -49,3 +53,4 @@ pub use treaty::{
     ActionKind, Coverage, DerivedBound, DerivedKind, Eligibility, EntryIntoForceRule, Treaty, TreatyAction,
     TreatyNumber, TreatySeries,
 };
+pub use vocabulary::Vocabulary;

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{ApproxDate, CountryCode, SourceRef, TreatyNumber};
+use crate::{ApproxDate, CountryCode, SourceRef, TreatyNumber, vocabulary::vocabulary};
 
 /// What kind of body an organisation is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -17,6 +17,12 @@ pub enum OrganisationKind {
     /// Anything else: universities, associations, national bodies, networks.
     Other,
 }
+
+vocabulary!(OrganisationKind {
+    Intergovernmental => "intergovernmental",
+    PrivateSector => "private-sector",
+    Other => "other",
+});
 
 /// An organisation the project works with.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -71,6 +77,13 @@ pub enum AssistanceMethod {
     FollowUp,
 }
 
+vocabulary!(AssistanceMethod {
+    WrittenAnalysis => "written-analysis",
+    Workshop => "workshop",
+    Meetings => "meetings",
+    FollowUp => "follow-up",
+});
+
 /// Whether a step of assistance was done.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -82,6 +95,12 @@ pub enum StepStatus {
     /// Planned.
     Planned,
 }
+
+vocabulary!(StepStatus {
+    Done => "done",
+    Underway => "underway",
+    Planned => "planned",
+});
 
 /// One step of legislative assistance.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -155,6 +174,13 @@ pub enum ContactPointStatus {
     /// None exists.
     None,
 }
+
+vocabulary!(ContactPointStatus {
+    Established => "established",
+    Temporary => "temporary",
+    Underway => "underway",
+    None => "none",
+});
 
 /// What a source says of a country's 24/7 point of contact at a date.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -399,6 +425,12 @@ pub enum Qualifier {
     About,
 }
 
+vocabulary!(Qualifier {
+    Exact => "exact",
+    MoreThan => "more-than",
+    About => "about",
+});
+
 /// What a reported figure counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -420,6 +452,17 @@ pub enum Measure {
     /// Anything else; `label` says what.
     Other,
 }
+
+vocabulary!(Measure {
+    Parties => "parties",
+    Signatories => "signatories",
+    MemberStatesNotSigned => "member-states-not-signed",
+    InvitedToAccede => "invited-to-accede",
+    AccessionRequested => "accession-requested",
+    ConsentsInYear => "consents-in-year",
+    ConsentsTotal => "consents-total",
+    Other => "other",
+});
 
 /// A figure the report states, kept as reported (with its source) so that a computed figure can be shown
 /// beside it.

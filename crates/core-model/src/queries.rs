@@ -1,9 +1,42 @@
-//! Questions the programme's records answer at a date: a country's 24/7 point of contact, the countries that
-//! received legislative advice, and the value of an output's indicator against its targets.
+//! Questions the programme's records answer at a date: a country's page, its 24/7 point of contact, the
+//! countries that received legislative advice, and the value of an output's indicator against its targets.
 
 use chrono::NaiveDate;
 
-use crate::{AssistanceMethod, ContactPoint, CountryCode, Dataset, Indicator, StepStatus, Target};
+use crate::{
+    AssistanceMethod, ContactPoint, CountryCode, CountryProfile, Dataset, Indicator, LegislativeAssistance, State,
+    StateStatusEntry, StepStatus, Target, Treaty, TreatyAction,
+};
+
+/// What the system knows of one country at a date: its status under each treaty with the actions it took, the
+/// legislative assistance it received, its profile and its 24/7 point of contact. GetCountry answers it, and a
+/// country brief is written from it.
+#[derive(Debug, Clone)]
+pub struct CountryPage<'a> {
+    /// The country.
+    pub state: &'a State,
+    /// The date of the page.
+    pub as_of: NaiveDate,
+    /// Each treaty the country has a status under at that date, in the dataset's order of treaties.
+    pub treaties: Vec<CountryTreaty<'a>>,
+    /// The legislative assistance it received (every step, whatever its date).
+    pub legislative_assistance: Vec<&'a LegislativeAssistance>,
+    /// Its country profile, if it has one.
+    pub profile: Option<&'a CountryProfile>,
+    /// What the latest source by `as_of` says of its 24/7 point of contact ([`Dataset::contact_point_at`]).
+    pub contact_point: Option<&'a ContactPoint>,
+}
+
+/// A country's status under one treaty, on its [`CountryPage`].
+#[derive(Debug, Clone)]
+pub struct CountryTreaty<'a> {
+    /// The treaty.
+    pub treaty: &'a Treaty,
+    /// The country's status under it at the page's date.
+    pub entry: StateStatusEntry,
+    /// Every action the country took under it, whatever its date, in the dataset's order.
+    pub actions: Vec<&'a TreatyAction>,
+}
 
 /// The value of an indicator's target at a date.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,6 +48,30 @@ pub struct TargetValue {
 }
 
 impl Dataset {
+    /// The page of `state` at `as_of`: its treaty statuses and actions from this dataset, its legislative
+    /// assistance, profile and 24/7 point of contact from `records` (this same dataset, or the records a server
+    /// keeps apart from its snapshot of treaties, states and actions).
+    pub fn country_page<'a>(&'a self, records: &'a Dataset, state: &'a State, as_of: NaiveDate) -> CountryPage<'a> {
+        CountryPage {
+            state,
+            as_of,
+            treaties: self
+                .treaties
+                .iter()
+                .filter_map(|treaty| {
+                    Some(CountryTreaty {
+                        treaty,
+                        entry: self.state_status(treaty, state, as_of)?,
+                        actions: self.actions_of(&state.code, treaty.number).collect(),
+                    })
+                })
+                .collect(),
+            legislative_assistance: records.legislative_assistance.iter().filter(|a| a.country == state.code).collect(),
+            profile: records.profiles.iter().find(|p| p.country == state.code),
+            contact_point: records.contact_point_at(&state.code, as_of),
+        }
+    }
+
     /// What the latest source before or at `as_of` says of a country's 24/7 point of contact; `None` when no
     /// source speaks of it by then.
     pub fn contact_point_at(&self, country: &CountryCode, as_of: NaiveDate) -> Option<&ContactPoint> {

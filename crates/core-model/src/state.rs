@@ -4,7 +4,7 @@ use std::{fmt, str::FromStr};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::TreatyNumber;
+use crate::{TreatyNumber, vocabulary::vocabulary};
 
 /// An ISO 3166-1 alpha-2 code (Kosovo uses the user-assigned `XK`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -63,11 +63,16 @@ pub enum Region {
     ArabRegion,
 }
 
-impl Region {
-    /// Every region, in the order reports list them.
-    pub const ALL: [Region; 5] =
-        [Region::Europe, Region::Africa, Region::Americas, Region::AsiaPacific, Region::ArabRegion];
+// In the order reports list them.
+vocabulary!(Region {
+    Europe => "europe",
+    Africa => "africa",
+    Americas => "americas",
+    AsiaPacific => "asia-pacific",
+    ArabRegion => "arab-region",
+});
 
+impl Region {
     /// The name reports print.
     pub fn label(self) -> &'static str {
         match self {

@@ -170,6 +170,15 @@ pub enum ActionKind {
     Denunciation,
 }
 
+crate::vocabulary::vocabulary!(ActionKind {
+    Signature => "signature",
+    Ratification => "ratification",
+    AccessionRequest => "accession-request",
+    Invitation => "invitation",
+    Accession => "accession",
+    Denunciation => "denunciation",
+});
+
 impl ActionKind {
     /// True for the two ways of consenting to be bound.
     pub fn is_consent(self) -> bool {

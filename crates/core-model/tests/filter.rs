@@ -629,3 +629,23 @@ fn rejections() {
     let err = Filter::parse(r#"status = "COMPLETED" AND stat = "x""#).unwrap_err();
     assert_eq!((err.position, err.field.as_deref()), (25, Some("stat")));
 }
+
+#[test]
+fn a_filter_and_the_activities_that_may_fall_within_a_period() {
+    let (start, end) = (day("2007-12-01"), day("2008-06-30"));
+    let filter = Filter::parse("kind = \"WORKSHOP\"").expect("a filter").and_may_fall_within(start, end);
+    let found: Vec<String> =
+        activities().iter().filter(|a| filter.matches(a, region_of)).map(|a| a.id.clone()).collect();
+    // Not certainly starting after the period, nor certainly ending before it (undated ones pass: no comparison
+    // of their dates holds).
+    let expected = oracle(|a| {
+        a.kind == ActivityKind::Workshop
+            && a.start.and_then(|d| d.earliest()).is_none_or(|s| s <= end)
+            && a.end_or_start().and_then(|d| d.latest()).is_none_or(|e| e >= start)
+    });
+    assert_eq!(found, expected);
+    let workshops = oracle(|a| a.kind == ActivityKind::Workshop);
+    assert!(!expected.is_empty() && expected.len() < workshops.len(), "{} of {}", expected.len(), workshops.len());
+    let everything = Filter::default().and_may_fall_within(start, end);
+    assert!(activities().iter().any(|a| !everything.matches(a, region_of)), "activities of 2007 are outside");
+}

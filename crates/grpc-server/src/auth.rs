@@ -199,6 +199,31 @@ impl Auth {
             Some(Role::Editor | Role::Admin) => Ok(p),
         }
     }
+
+    /// The principal of an admin's call (AdminService).
+    pub fn admin(&self, metadata: &MetadataMap) -> Result<Principal> {
+        let p = self.principal(metadata)?;
+        match p.role {
+            None => {
+                Err(ServiceError::Unauthenticated("admin methods need a token: `authorization: Bearer TOKEN`".into()))
+            }
+            Some(Role::Admin) => Ok(p),
+            Some(Role::Reader | Role::Editor) => Err(ServiceError::PermissionDenied(format!(
+                "{} is not an admin; this method needs the admin role",
+                p.name
+            ))),
+        }
+    }
+
+    /// The principal of a call that needs `role` ([`crate::method::Method::role`]): a read, a write or an
+    /// admin's call.
+    pub fn check(&self, role: Role, metadata: &MetadataMap) -> Result<Principal> {
+        match role {
+            Role::Reader => self.reader(metadata),
+            Role::Editor => self.editor(metadata),
+            Role::Admin => self.admin(metadata),
+        }
+    }
 }
 
 #[cfg(test)]

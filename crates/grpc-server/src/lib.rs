@@ -2,22 +2,25 @@
 //! and what the `cybercrime` command runs.
 //!
 //! - [`pb`]: the code generated from `proto/` at build time (protox, no system protoc) and its descriptor set.
-//! - [`convert`]: the one conversion layer between domain types and protobuf messages.
+//! - [`method`]: every method of the API, declared once (service, name, role, encoded or not).
+//! - [`convert`]: the one conversion layer between domain types and protobuf messages, a module per service.
 //! - [`error`]: the service's error enum and its one exhaustive mapping to `tonic::Status`.
 //! - [`auth`]: bearer tokens from a tokens file (stored hashed, compared in constant time) and roles.
-//! - [`service`]: the handlers of TreatyService, ActivityService, CountryService and ProgrammeService.
-//! - `admin`: AdminService, the unreadable records an admin lists and deletes.
+//! - [`service`]: the handlers, one module per service, all served through one wrapper (logging, the caller's
+//!   role, errors).
+//! - `encoded`: the hot reads (GetTreatyStatus, GetCountry, ListActivities) answered with bytes encoded once.
+//! - `memo`: status tables and country pages kept encoded per snapshot version.
 //! - [`server`]: reflection, health, limits, TLS and graceful shutdown.
 //! - [`connections`]: open connections bounded and counted, and the handshake timeout.
 //! - [`watchers`]: places for watch streams, in all, per connection and per principal.
 
-mod admin;
 pub mod auth;
 pub mod connections;
 pub mod convert;
 mod encoded;
 pub mod error;
 mod memo;
+pub mod method;
 pub mod pb;
 pub mod server;
 pub mod service;

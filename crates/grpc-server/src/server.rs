@@ -15,12 +15,9 @@ use crate::{
     pb::{
         self,
         coe::cybercrime::v1::{
-            activity_service_server::{ActivityServiceServer, SERVICE_NAME as ACTIVITY},
-            admin_service_server::{AdminServiceServer, SERVICE_NAME as ADMIN},
-            country_service_server::{CountryServiceServer, SERVICE_NAME as COUNTRY},
-            programme_service_server::{ProgrammeServiceServer, SERVICE_NAME as PROGRAMME},
-            report_service_server::{ReportServiceServer, SERVICE_NAME as REPORT},
-            treaty_service_server::{SERVICE_NAME as TREATY, TreatyServiceServer},
+            activity_service_server::ActivityServiceServer, admin_service_server::AdminServiceServer,
+            country_service_server::CountryServiceServer, programme_service_server::ProgrammeServiceServer,
+            report_service_server::ReportServiceServer, treaty_service_server::TreatyServiceServer,
         },
     },
     service::{AppState, Services},
@@ -29,6 +26,22 @@ use crate::{
 
 /// The largest message the server accepts or sends (4 MiB).
 pub const MAX_MESSAGE_SIZE: usize = 4 * 1024 * 1024;
+
+/// A generated server with the settings every service of the API has: the message size limits. The hot methods
+/// that `encoded.rs` serves itself bypass the generated server: a setting given here (a size limit, compression)
+/// is given to `encoded::unary`'s `Grpc` too.
+macro_rules! configured {
+    ($server:expr) => {
+        $server.max_decoding_message_size(MAX_MESSAGE_SIZE).max_encoding_message_size(MAX_MESSAGE_SIZE)
+    };
+}
+
+/// The names the health service reports on: the server (`""`) and each service of the method table.
+fn health_names() -> Vec<&'static str> {
+    let mut names = vec![""];
+    names.extend(crate::method::services());
+    names
+}
 
 /// TLS files.
 #[derive(Debug, Clone)]
@@ -158,45 +171,18 @@ pub async fn serve(
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
-        .add_service(Encoded::new(
-            TreatyServiceServer::new(services.clone())
-                .max_decoding_message_size(MAX_MESSAGE_SIZE)
-                .max_encoding_message_size(MAX_MESSAGE_SIZE),
-            services.clone(),
-        ))
-        .add_service(Encoded::new(
-            ActivityServiceServer::new(services.clone())
-                .max_decoding_message_size(MAX_MESSAGE_SIZE)
-                .max_encoding_message_size(MAX_MESSAGE_SIZE),
-            services.clone(),
-        ))
-        .add_service(Encoded::new(
-            CountryServiceServer::new(services.clone())
-                .max_decoding_message_size(MAX_MESSAGE_SIZE)
-                .max_encoding_message_size(MAX_MESSAGE_SIZE),
-            services.clone(),
-        ))
-        .add_service(
-            ProgrammeServiceServer::new(services.clone())
-                .max_decoding_message_size(MAX_MESSAGE_SIZE)
-                .max_encoding_message_size(MAX_MESSAGE_SIZE),
-        )
-        .add_service(
-            ReportServiceServer::new(services.clone())
-                .max_decoding_message_size(MAX_MESSAGE_SIZE)
-                .max_encoding_message_size(MAX_MESSAGE_SIZE),
-        )
-        .add_service(
-            AdminServiceServer::new(services.clone())
-                .max_decoding_message_size(MAX_MESSAGE_SIZE)
-                .max_encoding_message_size(MAX_MESSAGE_SIZE),
-        );
+        .add_service(Encoded::new(configured!(TreatyServiceServer::new(services.clone())), services.clone()))
+        .add_service(Encoded::new(configured!(ActivityServiceServer::new(services.clone())), services.clone()))
+        .add_service(Encoded::new(configured!(CountryServiceServer::new(services.clone())), services.clone()))
+        .add_service(configured!(ProgrammeServiceServer::new(services.clone())))
+        .add_service(configured!(ReportServiceServer::new(services.clone())))
+        .add_service(configured!(AdminServiceServer::new(services.clone())));
 
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .with_context(|| format!("cannot listen on {}", config.addr))?;
     let addr = listener.local_addr()?;
-    for name in ["", TREATY, ACTIVITY, COUNTRY, PROGRAMME, REPORT, ADMIN] {
+    for name in health_names() {
         health.set_service_status(name, tonic_health::ServingStatus::Serving).await;
     }
     tracing::info!(
@@ -221,7 +207,7 @@ pub async fn serve(
     let signal = async move {
         shutdown.await;
         tracing::info!("shutting down");
-        for name in ["", TREATY, ACTIVITY, COUNTRY, PROGRAMME, REPORT, ADMIN] {
+        for name in health_names() {
             health_on_stop.set_service_status(name, tonic_health::ServingStatus::NotServing).await;
         }
         let _ = stop_streams.send(true);
@@ -304,7 +290,7 @@ async fn watch_store(
             Ok(()) => tracing::info!("the store answers again: SERVING"),
             Err(e) => tracing::warn!(error = %e, "the store does not answer: NOT_SERVING"),
         }
-        for name in ["", TREATY, ACTIVITY, COUNTRY, PROGRAMME, REPORT, ADMIN] {
+        for name in health_names() {
             health.set_service_status(name, status).await;
         }
     }

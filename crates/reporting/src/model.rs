@@ -79,7 +79,7 @@ fn activity_line(a: &Activity) -> ActivityLine {
         date,
         place: a.place.text.clone(),
         description: a.description.clone(),
-        status: serde_json::to_value(a.status).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
+        status: a.status.as_str().to_owned(),
         tentative: a.tentative,
     }
 }
@@ -811,39 +811,42 @@ impl CountryBrief {
         if let Some(earliest) = earliest_fact(ds).filter(|e| as_of < *e) {
             return Err(ReportError::BeforeAnyData { as_of, earliest });
         }
-        let entries: Vec<(&Treaty, StateStatusEntry)> =
-            ds.treaties.iter().filter_map(|t| Some((t, ds.state_status(t, &state, as_of)?))).collect();
-        let past_record = entries
+        let page = ds.country_page(ds, &state, as_of);
+        let past_record = page
+            .treaties
             .iter()
-            .filter(|(t, _)| t.past_record(as_of))
-            .map(|(t, e)| PastRecord {
-                treaty: t.label(),
-                title: t.short_title.clone(),
-                complete_through: t.complete_through(),
-                note: record_sentence(t, as_of),
-                unknown: if e.uncertain { vec![state.name.clone()] } else { Vec::new() },
+            .filter(|t| t.treaty.past_record(as_of))
+            .map(|t| PastRecord {
+                treaty: t.treaty.label(),
+                title: t.treaty.short_title.clone(),
+                complete_through: t.treaty.complete_through(),
+                note: record_sentence(t.treaty, as_of),
+                unknown: if t.entry.uncertain { vec![state.name.clone()] } else { Vec::new() },
             })
             .collect();
-        let treaties = entries
-            .into_iter()
-            .map(|(t, e)| {
+        let treaties = page
+            .treaties
+            .iter()
+            .map(|t| {
+                let e = &t.entry;
                 let (possibly, reason) = if e.uncertain {
-                    let (p, r) = possibly_and_reason(&e);
+                    let (p, r) = possibly_and_reason(e);
                     (Some(p), Some(r))
                 } else {
                     (None, None)
                 };
                 BriefTreaty {
-                    label: t.label(),
-                    title: t.short_title.clone(),
+                    label: t.treaty.label(),
+                    title: t.treaty.short_title.clone(),
                     status: e.status.label().to_owned(),
                     uncertain: e.uncertain,
                     possibly,
                     reason,
-                    complete_through: t.complete_through(),
-                    past_record: t.past_record(as_of),
-                    actions: ds
-                        .actions_of(&state.code, t.number)
+                    complete_through: t.treaty.complete_through(),
+                    past_record: t.treaty.past_record(as_of),
+                    actions: t
+                        .actions
+                        .iter()
                         .filter(|a| a.date.possibly_on_or_before(as_of))
                         .map(|a| {
                             let recorded =
@@ -861,19 +864,14 @@ impl CountryBrief {
                 }
             })
             .collect();
-        let assistance = ds
+        let assistance = page
             .legislative_assistance
             .iter()
-            .filter(|a| a.country == state.code)
             .flat_map(|a| a.steps.iter().map(move |s| format!("{}: {}", a.subject, step_text(s))))
             .collect();
-        let mut activities: Vec<&Activity> = ds
-            .activities
-            .iter()
-            .filter(|a| a.place.country.as_ref() == Some(&state.code) || a.countries.contains(&state.code))
-            .collect();
+        let mut activities: Vec<&Activity> = ds.activities.iter().filter(|a| a.concerns(&state.code)).collect();
         activities.sort_by_key(by_date);
-        let profile = ds.profiles.iter().find(|p| p.country == state.code).map(|p| {
+        let profile = page.profile.map(|p| {
             let part = |label: &str, d: &Option<ApproxDate>| d.map(|d| format!("{label} {}", d.describe()));
             [part("prepared", &p.prepared), part("published", &p.published), part("reviewed", &p.reviewed)]
                 .into_iter()
@@ -881,14 +879,8 @@ impl CountryBrief {
                 .collect::<Vec<_>>()
                 .join("; ")
         });
-        let contact_point = ds.contact_point_at(&state.code, as_of).map(|c| {
-            format!(
-                "{} (as at {}, {})",
-                serde_json::to_value(c.status).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
-                c.as_at,
-                c.source
-            )
-        });
+        let contact_point =
+            page.contact_point.map(|c| format!("{} (as at {}, {})", c.status.as_str(), c.as_at, c.source));
         Ok(CountryBrief {
             code: state.code.to_string(),
             name: state.name.clone(),

@@ -1,0 +1,194 @@
+//! The one conversion layer between the domain model and the protobuf contract: every message the services send
+//! is built here, and every request is turned into domain types here. Domain types never see protobuf; every
+//! conversion from a request names the field it rejects.
+//!
+//! This module holds what every service uses (resource names, dates, citations, pages, enum names); each
+//! service's messages are in their own module: [`treaty`] (treaties, status tables, timelines, treaty actions,
+//! reported figures), [`activity`] (activities, the plan, update masks), [`country`] (a country's page),
+//! [`programme`] (the programme, studies, organisations, money) and [`report`] (report formats).
+
+pub mod activity;
+pub mod country;
+pub mod programme;
+pub mod report;
+pub mod treaty;
+
+use chrono::{Datelike, NaiveDate};
+use core_model::{ApproxDate, CountryCode, DatePrecision, SourceRef, TreatyNumber, Vocabulary, names};
+
+use crate::{
+    error::{Result, ServiceError},
+    pb::{coe::cybercrime::v1 as pb, google::r#type::Date},
+};
+
+/// A domain enum from its name in a request, either spelling (`ASIA_PACIFIC`, `asia-pacific`); `allowed` lists
+/// the names for the error.
+pub(crate) fn enum_from<T: Vocabulary>(field: &str, text: &str, allowed: &str) -> Result<T> {
+    T::from_name(text.trim()).ok_or_else(|| ServiceError::invalid(field, format!("`{text}` is not one of {allowed}")))
+}
+
+/// The id after `prefix/` in a resource name.
+pub(crate) fn name_id<'a>(field: &str, name: &'a str, prefix: &str) -> Result<&'a str> {
+    match names::strip(prefix, name) {
+        Some(id) if !id.is_empty() && !id.contains('/') => Ok(id),
+        _ if name.is_empty() => Err(ServiceError::invalid(field, format!("required: a resource name `{prefix}/...`"))),
+        _ => Err(ServiceError::invalid(field, format!("`{name}` is not a resource name `{prefix}/...`"))),
+    }
+}
+
+/// `treaties/185` → 185.
+pub(crate) fn treaty_number(field: &str, name: &str) -> Result<TreatyNumber> {
+    let id = name_id(field, name, names::TREATIES)?;
+    id.parse::<u32>()
+        .ok()
+        .filter(|n| *n > 0 && !id.starts_with('0'))
+        .map(TreatyNumber)
+        .ok_or_else(|| ServiceError::invalid(field, format!("`{id}` is not a treaty number")))
+}
+
+/// `countries/PH` → PH.
+pub(crate) fn country_code(field: &str, name: &str) -> Result<CountryCode> {
+    let id = name_id(field, name, names::COUNTRIES)?;
+    id.parse().map_err(|e: String| ServiceError::invalid(field, e))
+}
+
+/// `countries/PH`.
+pub(crate) fn country_name(code: &CountryCode) -> String {
+    names::country(code)
+}
+
+/// `treaties/185`.
+pub(crate) fn treaty_name(n: TreatyNumber) -> String {
+    names::treaty(n)
+}
+
+/// A full calendar date from a request.
+pub(crate) fn full_date(field: &str, date: &Date) -> Result<NaiveDate> {
+    if !(1..=9999).contains(&date.year) {
+        return Err(ServiceError::invalid(field, format!("year {} is out of range 1-9999", date.year)));
+    }
+    if !(1..=12).contains(&date.month) {
+        return Err(ServiceError::invalid(field, format!("month {} is out of range 1-12", date.month)));
+    }
+    if date.day < 1 {
+        return Err(ServiceError::invalid(field, format!("day {} is out of range: a full date is needed", date.day)));
+    }
+    NaiveDate::from_ymd_opt(date.year, date.month as u32, date.day as u32).ok_or_else(|| {
+        ServiceError::invalid(field, format!("day {} does not exist in {:04}-{:02}", date.day, date.year, date.month))
+    })
+}
+
+/// An optional full date; `None` when unset.
+pub(crate) fn opt_full_date(field: &str, date: Option<&Date>) -> Result<Option<NaiveDate>> {
+    date.map(|d| full_date(field, d)).transpose()
+}
+
+/// A day as a `google.type.Date`.
+pub fn date(d: NaiveDate) -> Date {
+    Date { year: d.year(), month: d.month() as i32, day: d.day() as i32 }
+}
+
+/// A date known to the day, month or year as a (partial) `google.type.Date`; `None` for bounds.
+pub(crate) fn partial_date(d: &ApproxDate) -> Option<Date> {
+    match *d {
+        ApproxDate::Day(day) => Some(date(day)),
+        ApproxDate::Month { year, month } => Some(Date { year, month: month as i32, day: 0 }),
+        ApproxDate::Year(year) => Some(Date { year, month: 0, day: 0 }),
+        ApproxDate::Between { .. } => None,
+    }
+}
+
+/// An approximate date for a response.
+pub(crate) fn approx(d: &ApproxDate) -> pb::ApproxDate {
+    pb::ApproxDate {
+        earliest: d.earliest().map(date),
+        latest: d.latest().map(date),
+        precision: match d.precision() {
+            DatePrecision::Day => pb::DatePrecision::Day,
+            DatePrecision::Month => pb::DatePrecision::Month,
+            DatePrecision::Year => pb::DatePrecision::Year,
+            DatePrecision::Bounded => pb::DatePrecision::Bounded,
+        } as i32,
+        text: d.to_string(),
+    }
+}
+
+/// An approximate date from a request: its `text`, or else its `earliest` and `latest`.
+pub(crate) fn approx_from(field: &str, d: &pb::ApproxDate) -> Result<ApproxDate> {
+    if !d.text.is_empty() {
+        return d
+            .text
+            .parse()
+            .map_err(|e: core_model::DateParseError| ServiceError::invalid(format!("{field}.text"), e.reason));
+    }
+    let earliest = opt_full_date(&format!("{field}.earliest"), d.earliest.as_ref())?;
+    let latest = opt_full_date(&format!("{field}.latest"), d.latest.as_ref())?;
+    match (earliest, latest) {
+        (None, None) => Err(ServiceError::invalid(field, "required: `text`, or `earliest` and/or `latest`")),
+        (Some(e), Some(l)) if e > l => {
+            Err(ServiceError::invalid(field, format!("the earliest day {e} is after the latest day {l}")))
+        }
+        (Some(e), Some(l)) if e == l => Ok(ApproxDate::Day(e)),
+        (earliest, latest) => Ok(ApproxDate::Between { earliest, latest }),
+    }
+}
+
+/// Citations for a response.
+pub(crate) fn citations(s: &SourceRef) -> Vec<pb::Citation> {
+    s.0.iter()
+        .map(|c| pb::Citation { document: c.document.clone(), locator: c.locator.clone().unwrap_or_default() })
+        .collect()
+}
+
+pub(crate) fn source_from(field: &str, c: &[pb::Citation]) -> Result<SourceRef> {
+    if c.is_empty() {
+        return Err(ServiceError::invalid(field, "required: at least one citation of the source"));
+    }
+    // The form of each citation is checked with the rest of the record (`limits`), against one set of rules.
+    Ok(SourceRef(
+        c.iter()
+            .map(|c| core_model::Citation {
+                document: c.document.trim().to_owned(),
+                locator: (!c.locator.trim().is_empty()).then(|| c.locator.trim().to_owned()),
+            })
+            .collect(),
+    ))
+}
+
+/// A record's own checks ([`core_model::limits`]) as a refusal naming the request's field: `field` is the
+/// record's path in the request (`activity`), and the model's field names are those of the dataset, which differ
+/// from the message's only for the citations (`source` there, `sources` here).
+pub(crate) fn checked<T>(field: &str, value: T, check: impl FnOnce(&T) -> core_model::Result<()>) -> Result<T> {
+    match check(&value) {
+        Ok(()) => Ok(value),
+        Err(core_model::ModelError::Field { field: inner, reason }) => {
+            let inner = match inner.strip_prefix("source") {
+                Some(rest) if rest.is_empty() || rest.starts_with('[') => format!("sources{rest}"),
+                _ => inner,
+            };
+            Err(ServiceError::invalid(format!("{field}.{inner}"), reason))
+        }
+        Err(other) => Err(ServiceError::Storage(other.into())),
+    }
+}
+
+/// The unreadable records whose names start with `prefix`, for a response.
+pub(crate) fn unreadable(all: &[storage::Unreadable], prefix: &str) -> Vec<pb::UnreadableRecord> {
+    all.iter()
+        .filter(|u| u.resource.starts_with(prefix))
+        .map(|u| pb::UnreadableRecord { name: u.resource.clone(), reason: u.reason.clone() })
+        .collect()
+}
+
+/// An unreadable record with what it stores, for an admin's response.
+pub(crate) fn stored_unreadable(u: storage::Unreadable) -> pb::StoredUnreadableRecord {
+    pb::StoredUnreadableRecord {
+        record: Some(pb::UnreadableRecord { name: u.resource, reason: u.reason }),
+        stored: u.body,
+    }
+}
+
+/// A page size from a request: 0 is the default, negative an error.
+pub(crate) fn page_size(size: i32) -> Result<u32> {
+    u32::try_from(size).map_err(|_| ServiceError::invalid("page_size", format!("{size} is negative")))
+}

@@ -1,0 +1,109 @@
+//! CountryService: countries listed, and a country's page (answered as bytes encoded once per country, date and
+//! snapshot version).
+
+use bytes::Bytes;
+use core_model::{Region, Vocabulary, names};
+use prost::Message;
+use tonic::Request;
+
+use super::{Answer, Services, page_of, today};
+use crate::{
+    convert::{self as c, country as convert},
+    encoded::decoded,
+    error::{Result, ServiceError},
+    method::Method,
+    pb::coe::cybercrime::v1::{self as pb, country_service_server::CountryService},
+};
+
+impl Services {
+    /// GetCountry: the country's page, encoded once per country, date and snapshot version ([`crate::encoded`]
+    /// sends these bytes; the trait's method decodes them).
+    pub(crate) async fn country_encoded(&self, request: Request<pb::GetCountryRequest>) -> Answer<Bytes> {
+        self.serve(Method::GetCountry, request, |_, request| async move {
+            let r = request.get_ref();
+            let code = c::country_code("name", &r.name)?;
+            let as_of = c::opt_full_date("as_of", r.as_of.as_ref())?.unwrap_or_else(today);
+            let snapshot = self.0.store.snapshot();
+            let state = snapshot.state(&code).ok_or_else(|| ServiceError::NotFound(c::country_name(&code)))?;
+            let answer = self.0.countries.get_or_compute(&(code.clone(), as_of), snapshot.last_action_seq(), || {
+                let data = self.treaty_data(&snapshot);
+                let page = data.country_page(&self.0.records, state, as_of);
+                Ok::<_, ServiceError>(Bytes::from(convert::country(&page, &data).encode_to_vec()))
+            })?;
+            Ok(Bytes::clone(&answer))
+        })
+        .await
+    }
+}
+
+/// The filter of ListCountries: `region = "X"` and `coe_member = true|false`, joined with AND.
+fn country_filter(text: &str) -> Result<(Option<core_model::Region>, Option<bool>)> {
+    let (mut region, mut member) = (None, None);
+    if text.trim().is_empty() {
+        return Ok((region, member));
+    }
+    for term in text.split(" AND ") {
+        let (field, value) = term
+            .split_once('=')
+            .ok_or_else(|| ServiceError::invalid("filter", format!("`{}` is not `field = value`", term.trim())))?;
+        let value = value.trim();
+        match field.trim() {
+            "region" => {
+                region = Some(c::enum_from("filter", value.trim_matches('"'), &Region::api_names())?);
+            }
+            "coe_member" => {
+                member = Some(match value {
+                    "true" => true,
+                    "false" => false,
+                    _ => {
+                        return Err(ServiceError::invalid(
+                            "filter",
+                            format!("coe_member is true or false, not {value}"),
+                        ));
+                    }
+                })
+            }
+            other => {
+                return Err(ServiceError::invalid(
+                    "filter",
+                    format!("unknown field `{other}`; fields are region, coe_member"),
+                ));
+            }
+        }
+    }
+    Ok((region, member))
+}
+
+#[tonic::async_trait]
+impl CountryService for Services {
+    async fn list_countries(&self, request: Request<pb::ListCountriesRequest>) -> Answer<pb::ListCountriesResponse> {
+        self.serve(Method::ListCountries, request, |_, request| async move {
+            let r = request.get_ref();
+            let as_of = c::opt_full_date("as_of", r.as_of.as_ref())?.unwrap_or_else(today);
+            let (region, member) = country_filter(&r.filter)?;
+            let snapshot = self.0.store.snapshot();
+            let data = self.treaty_data(&snapshot);
+            let ds = &*data;
+            let mut states: Vec<&core_model::State> = ds
+                .states
+                .iter()
+                .filter(|s| region.is_none_or(|r| s.region == r) && member.is_none_or(|m| s.coe_member == m))
+                .collect();
+            states.sort_by(|a, b| a.code.cmp(&b.code));
+            let scope = format!("{}?{}", names::COUNTRIES, r.filter.trim());
+            let (items, next_page_token) = page_of(&states, &scope, r.page_size, &r.page_token)?;
+            Ok(pb::ListCountriesResponse {
+                countries: items
+                    .iter()
+                    .map(|s| convert::country(&ds.country_page(&self.0.records, s, as_of), ds))
+                    .collect(),
+                next_page_token,
+            })
+        })
+        .await
+    }
+
+    async fn get_country(&self, request: Request<pb::GetCountryRequest>) -> Answer<pb::Country> {
+        decoded(self.country_encoded(request).await)
+    }
+}
