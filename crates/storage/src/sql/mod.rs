@@ -9,7 +9,7 @@
 //! | module | what it holds |
 //! |---|---|
 //! | [`open`] | the URL, the pool, the checks that a database is ours, the migrations, the first load |
-//! | [`db_error`] | what a database error means: a constraint broken (sqlx's own checks), or a database that cannot serve |
+//! | [`db_error`] | what a database error means: a constraint broken, or a database that cannot serve |
 //! | [`writer`] | the writer task and its group commit: every write goes through it |
 //! | [`catch_up`] | the snapshot and the activity index caught up after commits and other replicas' notifications |
 //! | [`treaty_actions`], [`activities`], [`records`] | each kind of record, read and written |
