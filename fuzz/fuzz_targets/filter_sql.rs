@@ -1,6 +1,6 @@
 //! The SQL a filter becomes selects exactly what `Filter::matches` selects in memory (an invariant of
 //! ARCHITECTURE.md): arbitrary UTF-8 text is parsed with `core_model::Filter::parse` and, when it parses, the
-//! activities `Store::list_activities_from_database` returns (every page, 37 at a time), and those
+//! activities `SqlStore::list_activities_from_database` returns (every page, 37 at a time), and those
 //! `Store::list_activities` walks from the store's in-memory index, are compared with those the filter matches, on a store on a temporary SQLite file holding the bundled 2007 dataset and 300 synthetic
 //! activities (made once per process; this target writes nothing after that).
 
@@ -11,16 +11,21 @@ use std::sync::OnceLock;
 use core_model::{Activity, Filter};
 use cybercrime_fuzz::harness;
 use libfuzzer_sys::{Corpus, fuzz_target};
-use storage::{PageRequest, Store, WriteContext};
+use storage::{OpenOptions, PageRequest, SqlStore, Store, WriteContext};
 
-/// Every page of the activities the store selects with `filter`, in its order: by the database's query, or
-/// from the store's in-memory index.
-async fn list(store: &dyn Store, filter: &Filter, from_database: bool) -> Result<Vec<Activity>, storage::StorageError> {
+/// Every page of the activities the store selects with `filter`, in its order: by the database's query (on
+/// `database`, the same store opened a second time), or from the store's in-memory index.
+async fn list(
+    store: &dyn Store,
+    database: &SqlStore,
+    filter: &Filter,
+    from_database: bool,
+) -> Result<Vec<Activity>, storage::StorageError> {
     let mut all = Vec::new();
     let mut page = PageRequest::first(37);
     loop {
         let p = if from_database {
-            store.list_activities_from_database(filter, &page).await?
+            database.list_activities_from_database(filter, &page).await?
         } else {
             store.list_activities(filter, &page).await?
         };
@@ -32,10 +37,12 @@ async fn list(store: &dyn Store, filter: &Filter, from_database: bool) -> Result
     }
 }
 
-/// The store's activities, after adding the synthetic ones.
-fn activities() -> &'static [Activity] {
-    static ACTIVITIES: OnceLock<Vec<Activity>> = OnceLock::new();
-    ACTIVITIES.get_or_init(|| {
+/// The store's activities, after adding the synthetic ones, and the harness's store opened a second time on
+/// its file (the harness holds it as `dyn Store`; the database's list is a `SqlStore` method, of storage's
+/// `test-support` feature).
+fn setup() -> &'static (Vec<Activity>, SqlStore) {
+    static SETUP: OnceLock<(Vec<Activity>, SqlStore)> = OnceLock::new();
+    SETUP.get_or_init(|| {
         let h = harness();
         let store = &*h.services.0.store;
         h.runtime.block_on(async {
@@ -43,7 +50,11 @@ fn activities() -> &'static [Activity] {
             for a in core_model::synthetic::activities(&base, 300, 2007) {
                 store.create_activity(&WriteContext::by("fuzz"), a).await.expect("a synthetic activity");
             }
-            list(store, &Filter::default(), true).await.expect("every activity")
+            let url = format!("sqlite://{}", h.dir.join("store.sqlite").display());
+            let options = OpenOptions { load_bundled_if_empty: false, ..OpenOptions::default() };
+            let database = SqlStore::open(&url, options).await.expect("the store, opened again");
+            let all = list(store, &database, &Filter::default(), true).await.expect("every activity");
+            (all, database)
         })
     })
 }
@@ -51,7 +62,7 @@ fn activities() -> &'static [Activity] {
 fuzz_target!(|data: &[u8]| -> Corpus {
     let Ok(text) = std::str::from_utf8(data) else { return Corpus::Reject };
     let Ok(filter) = Filter::parse(text) else { return Corpus::Keep };
-    let all = activities();
+    let (all, database) = setup();
     let h = harness();
     let store = &*h.services.0.store;
     let snapshot = store.snapshot();
@@ -60,7 +71,7 @@ fuzz_target!(|data: &[u8]| -> Corpus {
     for from_database in [true, false] {
         let selected = h
             .runtime
-            .block_on(list(store, &filter, from_database))
+            .block_on(list(store, database, &filter, from_database))
             .unwrap_or_else(|e| panic!("the store refused the filter {text:?} ({filter}): {e}"));
         let selected: Vec<&str> = selected.iter().map(|a| a.id.as_str()).collect();
         let how = if from_database { "SQL" } else { "The activity index" };

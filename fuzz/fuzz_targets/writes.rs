@@ -41,7 +41,7 @@ use grpc_server::{
     service::{AppState, Services},
 };
 use libfuzzer_sys::{Corpus, arbitrary::Unstructured, fuzz_target};
-use storage::{OpenOptions, PageRequest, SqlStore, Store};
+use storage::{OpenOptions, SqlStore, Store, testing::activity_pages};
 use tokio_stream::StreamExt;
 use tonic::{Code, Status};
 
@@ -319,7 +319,9 @@ fn write(u: &mut Unstructured) -> Write {
 /// The store of the current input and the services over it.
 struct Current {
     url: String,
-    store: Arc<dyn Store>,
+    /// The store itself (not `dyn Store`: its list from the database is a `SqlStore` method, of storage's
+    /// `test-support` feature).
+    store: Arc<SqlStore>,
     services: Services,
 }
 
@@ -386,7 +388,7 @@ impl State {
             let (store, services) = h.runtime.block_on(async {
                 // Not loading the bundled data: the copy holds it, and an empty copy must fail, not be refilled.
                 let options = OpenOptions { load_bundled_if_empty: false, ..OpenOptions::default() };
-                let store: Arc<dyn Store> =
+                let store =
                     Arc::new(SqlStore::open(&url, options).await.unwrap_or_else(|e| panic!("cannot open {url}: {e}")));
                 let records = AppState::load_records(&*store).await.unwrap_or_else(|e| panic!("load_records: {e}"));
                 let (_, shutdown) = tokio::sync::watch::channel(false);
@@ -512,26 +514,6 @@ fn day(year: i32, month: i32, day: i32) -> Option<Date> {
     Some(Date { year, month, day })
 }
 
-/// Every page of the store's list of activities, from memory or from the database, as `id@etag`.
-async fn store_pages(store: &dyn Store, from_database: bool) -> Vec<(Vec<String>, String)> {
-    let filter = Filter::default();
-    let mut page = PageRequest::first(13);
-    let mut pages = Vec::new();
-    loop {
-        let p = if from_database {
-            store.list_activities_from_database(&filter, &page).await
-        } else {
-            store.list_activities(&filter, &page).await
-        };
-        let p = p.unwrap_or_else(|e| panic!("list_activities (from the database: {from_database}): {e}"));
-        pages
-            .push((p.items.iter().map(|v| format!("{}@{}", v.record.id, v.etag)).collect(), p.next_page_token.clone()));
-        if p.next_page_token.is_empty() {
-            return pages;
-        }
-        page.page_token = p.next_page_token;
-    }
-}
 
 /// Under `WRITES_VERBOSE`, how long each step took.
 fn step(what: &str, since: &mut std::time::Instant) {
@@ -583,7 +565,12 @@ async fn verify(c: &Current, model: &Model) {
     for name in &model.deleted {
         assert!(!listed.contains_key(name), "ListActivities lists the deleted {name}");
     }
-    assert_eq!(store_pages(&*c.store, false).await, store_pages(&*c.store, true).await, "memory and database");
+    let all = Filter::default();
+    assert_eq!(
+        activity_pages(&c.store, &all, 13, false).await,
+        activity_pages(&c.store, &all, 13, true).await,
+        "memory and database"
+    );
     step("lists", &mut t);
     // The plan over a wide period.
     let r = pb::GetActivityPlanRequest {

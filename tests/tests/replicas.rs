@@ -9,8 +9,9 @@ use std::{
     time::{Duration, Instant},
 };
 
-use e2e_tests::{PgSchema, Proxy, TestServer, api, builders, date, with_token};
+use e2e_tests::{Proxy, TestServer, api, builders, date, with_token};
 use grpc_server::pb_health::health_check_response::ServingStatus;
+use storage::testing::PgSchema;
 use tokio_stream::StreamExt;
 use tonic::{Code, transport::Channel};
 

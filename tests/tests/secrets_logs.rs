@@ -10,7 +10,8 @@ use std::{
     time::Duration,
 };
 
-use e2e_tests::{PgSchema, TestServer, api, binary, with_token};
+use e2e_tests::{TestServer, api, binary, with_token};
+use storage::testing::PgSchema;
 use tonic::{Code, metadata::MetadataValue, transport::Channel};
 
 /// A `cybercrime serve` started with exactly the arguments given (no tokens file unless given), its stderr

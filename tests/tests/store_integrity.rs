@@ -8,7 +8,8 @@ use api::{
     activity_service_client::ActivityServiceClient, admin_service_client::AdminServiceClient,
     report_service_client::ReportServiceClient, treaty_service_client::TreatyServiceClient,
 };
-use e2e_tests::{PgSchema, TestServer, api, bad_request, binary, builders, date, with_token};
+use e2e_tests::{TestServer, api, bad_request, binary, builders, date, with_token};
+use storage::testing::{PgSchema, execute_by_hand};
 use tonic::{Code, transport::Channel};
 
 fn activity(id: &str) -> api::Activity {
@@ -259,17 +260,11 @@ async fn a_record_edited_by_hand_into_nonsense_is_set_aside_and_an_admin_deletes
         let server = TestServer::builder().store(&store).start();
         create(server.channel().await, activity("poison")).await.expect("created");
     }
-    {
-        use sqlx::Connection;
-        let mut conn = sqlx::SqliteConnection::connect(&store).await.expect("open by hand");
-        sqlx::query(
-            "UPDATE activities SET body = '{\"id\": \"poison\", \"source\": \"report-2007-11 ;\"' WHERE id = 'poison'",
-        )
-        .execute(&mut conn)
-        .await
-        .expect("edit by hand");
-        conn.close().await.expect("close");
-    }
+    execute_by_hand(
+        &store,
+        "UPDATE activities SET body = '{\"id\": \"poison\", \"source\": \"report-2007-11 ;\"' WHERE id = 'poison'",
+    )
+    .await;
     let out = Command::new(binary()).args(["check", "--store", &store]).output().expect("check --store");
     let printed = String::from_utf8_lossy(&out.stdout);
     assert!(!out.status.success() && printed.contains("activities/poison: cannot be read"), "{printed}");

@@ -11,7 +11,7 @@ use std::{hint::black_box, sync::Arc, time::Duration};
 
 use core_model::{Dataset, Filter, TreatyNumber};
 use criterion::{Criterion, criterion_group, criterion_main};
-use storage::{OpenOptions, PageRequest, SqlStore, Store, WriteContext};
+use storage::{OpenOptions, PageRequest, SqlStore, Store, WriteContext, testing::PgSchema};
 
 fn activities() -> usize {
     std::env::var("BENCH_ACTIVITIES").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000)
@@ -26,45 +26,17 @@ async fn fill(store: &dyn Store) {
     eprintln!("{:?}: imported {} activities in {:.1?}", store.backend(), ds.activities.len(), started.elapsed());
 }
 
-struct Pg {
-    schema: String,
-    base: String,
-}
-
-impl Drop for Pg {
-    fn drop(&mut self) {
-        let (schema, base) = (self.schema.clone(), self.base.clone());
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-            rt.block_on(async move {
-                use sqlx::Connection;
-                if let Ok(mut c) = sqlx::PgConnection::connect(&base).await {
-                    let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE")).execute(&mut c).await;
-                }
-            });
-        })
-        .join();
-    }
-}
-
 async fn open_sqlite(dir: &tempfile::TempDir) -> Arc<dyn Store> {
     let url = format!("sqlite://{}", dir.path().join("bench.sqlite").display());
     let options = OpenOptions { load_bundled_if_empty: false, ..OpenOptions::default() };
     Arc::new(SqlStore::open(&url, options).await.expect("open SQLite"))
 }
 
-async fn open_postgres() -> (Arc<dyn Store>, Pg) {
-    use sqlx::Connection;
-    let base = std::env::var("CYBERCRIME_TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let schema = format!("bench_{}", std::process::id());
-    let mut c = sqlx::PgConnection::connect(&base).await.expect("PostgreSQL is needed for this benchmark");
-    sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE")).execute(&mut c).await.expect("drop");
-    sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&mut c).await.expect("create schema");
-    let url = format!("{base}?options=-c%20search_path%3D{schema}");
+async fn open_postgres() -> (Arc<dyn Store>, PgSchema) {
+    let schema = PgSchema::create().await.expect("PostgreSQL is needed for this benchmark");
     let options = OpenOptions { load_bundled_if_empty: false, ..OpenOptions::default() };
-    let store = Arc::new(SqlStore::open(&url, options).await.expect("open PostgreSQL"));
-    (store, Pg { schema, base })
+    let store = Arc::new(SqlStore::open(&schema.url, options).await.expect("open PostgreSQL"));
+    (store, schema)
 }
 
 fn bench_backend(c: &mut Criterion, rt: &tokio::runtime::Runtime, name: &str, store: Arc<dyn Store>) {

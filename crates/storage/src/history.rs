@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use core_model::{DatasetError, DatasetErrors};
 use serde::{Deserialize, Serialize};
 
-use crate::{AuditEntry, Result, StorageError};
+use crate::{AuditEntry, Result, StorageError, resource::Resource};
 
 /// The audit log, one entry a line.
 pub(crate) const AUDIT_FILE: &str = "audit.jsonl";
@@ -159,8 +159,9 @@ impl History {
 
     /// Refuses etags that name an activity or record `dataset` does not hold (files of different exports).
     pub fn check_names(&self, dataset: &core_model::Dataset) -> Result<()> {
-        let mut names: BTreeSet<String> = dataset.activities.iter().map(|a| format!("activities/{}", a.id)).collect();
-        names.extend(crate::record::records_of(dataset).iter().map(|r| format!("{}/{}", r.kind().as_str(), r.id())));
+        let mut names: BTreeSet<String> =
+            dataset.activities.iter().map(|a| Resource::Activity(a.id.clone()).to_string()).collect();
+        names.extend(crate::record::records_of(dataset).iter().map(|r| Resource::Record(r.kind(), r.id()).to_string()));
         match self.etags.keys().find(|name| !names.contains(*name)) {
             Some(name) => Err(problem(
                 VERSIONS_FILE,

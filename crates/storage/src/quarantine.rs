@@ -14,7 +14,7 @@ use crate::StorageError;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unreadable {
     /// Its resource name: `activities/{id}`, `treaties/{n}/actions/{seq}`, `records/{kind}/{id}`,
-    /// `treaties/{n}` or `countries/{code}`.
+    /// `treaties/{n}` or `countries/{code}` (written by the store's one table of resource names).
     pub resource: String,
     /// Why it cannot be decoded.
     pub reason: String,
@@ -45,9 +45,4 @@ impl Quarantine {
         all.sort_by(|a, b| a.resource.cmp(&b.resource));
         all
     }
-}
-
-/// The resource name of a treaty action's row.
-pub(crate) fn action_resource(treaty: i64, seq: i64) -> String {
-    format!("treaties/{treaty}/actions/{seq}")
 }

@@ -1,19 +1,16 @@
 //! The conformance suite: the same tests, run against SQLite and against PostgreSQL.
 
-#[macro_use]
-mod common;
-
 use std::{collections::BTreeSet, sync::Arc};
 
 use chrono::NaiveDate;
-use common::TestStore;
 use core_model::{
     ActionKind, Activity, ActivityKind, ActivityStatus, ApproxDate, Dataset, Filter, ModelError, OrganisationKind,
-    Place, SourceRef, StateStatus, TreatyAction, TreatyNumber,
+    Place, SourceRef, StateStatus, TreatyNumber,
 };
 use storage::{
     AuditEntry, Change, History, OpenOptions, PageRequest, Record, RecordKind, SqlStore, StorageError, Store,
-    WriteContext,
+    WriteContext, both_backends,
+    testing::{self, TestStore, action, activity_pages},
 };
 
 both_backends!(
@@ -47,18 +44,6 @@ fn editor() -> WriteContext {
     WriteContext::by("editor@coe")
 }
 
-fn action(state: &str, treaty: u32, kind: ActionKind, date: &str) -> TreatyAction {
-    TreatyAction {
-        state: state.parse().unwrap(),
-        treaty: TreatyNumber(treaty),
-        kind,
-        date: date.parse().unwrap(),
-        entry_into_force: None,
-        source: SourceRef::new("report-2007-11", None),
-        note: None,
-    }
-}
-
 fn new_activity(id: &str) -> Activity {
     Activity {
         id: id.to_owned(),
@@ -87,26 +72,6 @@ fn new_activity(id: &str) -> Activity {
         plan: Some("2007-12..2008-06".to_owned()),
         source: SourceRef::new("report-2007-11", Some("§4.2")),
         note: None,
-    }
-}
-
-/// Every page of `filter`'s list, `page_size` at a time: ids, etags and the tokens between pages.
-async fn pages(store: &dyn Store, filter: &Filter, page_size: u32, from_database: bool) -> Vec<(Vec<String>, String)> {
-    let mut pages = Vec::new();
-    let mut page = PageRequest::first(page_size);
-    loop {
-        let p = if from_database {
-            store.list_activities_from_database(filter, &page).await
-        } else {
-            store.list_activities(filter, &page).await
-        };
-        let p = p.unwrap_or_else(|e| panic!("{filter}: {e}"));
-        let items = p.items.iter().map(|v| format!("{}@{}", v.record.id, v.etag)).collect();
-        pages.push((items, p.next_page_token.clone()));
-        if p.next_page_token.is_empty() {
-            return pages;
-        }
-        page.page_token = p.next_page_token;
     }
 }
 
@@ -147,10 +112,7 @@ async fn export_then_import_into_an_empty_store_gives_equal_data(t: TestStore) {
     let files = exported.to_files();
     let borrowed: Vec<(&str, &str)> = files.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
     let parsed = Dataset::parse(&borrowed).unwrap();
-    let empty = match &t.place {
-        common::Place::Sqlite(_) => common::sqlite(true).await,
-        common::Place::Postgres { .. } => common::postgres(true).await.unwrap(),
-    };
+    let empty = t.new_empty().await;
     assert_eq!(empty.store.export().await.unwrap(), Dataset::empty());
     empty.store.import(&editor(), &parsed).await.unwrap();
     assert_eq!(empty.store.export().await.unwrap(), exported);
@@ -161,10 +123,7 @@ async fn export_then_import_into_an_empty_store_gives_equal_data(t: TestStore) {
     // An invalid dataset is refused whole.
     let mut broken = Dataset::bundled();
     broken.treaty_actions.push(action("AL", 185, ActionKind::Ratification, "2003-01-01"));
-    let fresh = match &t.place {
-        common::Place::Sqlite(_) => common::sqlite(true).await,
-        common::Place::Postgres { .. } => common::postgres(true).await.unwrap(),
-    };
+    let fresh = t.new_empty().await;
     let err = fresh.store.import(&editor(), &broken).await.unwrap_err();
     assert!(err.to_string().contains("a second consent of ETS 185"), "{err}");
     assert_eq!(fresh.store.export().await.unwrap(), Dataset::empty());
@@ -389,7 +348,8 @@ async fn filters_select_in_the_database_what_they_select_in_memory(t: TestStore)
             ds.activities.iter().filter(|a| filter.matches(a, region_of)).map(|a| a.id.clone()).collect();
         let got = all_activities(&*t.store, &filter, 1000).await;
         assert_eq!(got, expected, "{text} (from memory)");
-        let got: Vec<String> = pages(&*t.store, &filter, 1000, true).await.into_iter().flat_map(|p| p.0).collect();
+        let got: Vec<String> =
+            activity_pages(&t.store, &filter, 1000, true).await.into_iter().flat_map(|p| p.0).collect();
         let expected: Vec<String> = expected.into_iter().map(|id| format!("{id}@1")).collect();
         assert_eq!(got, expected, "{text} (in the database)");
     }
@@ -509,9 +469,9 @@ async fn concurrent_writes_are_committed_together_and_a_failing_one_is_undone_al
 #[allow(clippy::print_stderr)] // how long the replica took, for whoever reads the test's output
 async fn lists_from_memory_follow_every_write_page_for_page_with_the_database(t: TestStore) {
     let replica = match t.place {
-        common::Place::Postgres { .. } => Some(t.reopen().await),
+        testing::Place::Postgres(_) => Some(t.reopen().await),
         // One process per SQLite file: nothing tells another of a write.
-        common::Place::Sqlite(_) => None,
+        testing::Place::Sqlite(_) => None,
     };
     let filters: Vec<Filter> = [
         "",
@@ -523,12 +483,12 @@ async fn lists_from_memory_follow_every_write_page_for_page_with_the_database(t:
     .iter()
     .map(|f| Filter::parse(f).unwrap())
     .collect();
-    let agree = |store: Arc<dyn Store>, filters: Vec<Filter>| async move {
+    let agree = |store: Arc<SqlStore>, filters: Vec<Filter>| async move {
         let mut all = Vec::new();
         for f in &filters {
             for size in [1, 7, 1000] {
-                let memory = pages(&*store, f, size, false).await;
-                assert_eq!(memory, pages(&*store, f, size, true).await, "{f}, pages of {size}");
+                let memory = activity_pages(&store, f, size, false).await;
+                assert_eq!(memory, activity_pages(&store, f, size, true).await, "{f}, pages of {size}");
                 all.push(memory);
             }
         }
@@ -604,7 +564,7 @@ async fn what_a_write_stores_reads_back_whole_and_exports_and_imports(t: TestSto
     assert_eq!(t.store.get_activity(&a.id).await.unwrap().record, a);
     let all = Filter::parse("").unwrap();
     assert!(all_activities(&*t.store, &all, 1000).await.contains(&a.id));
-    assert_eq!(pages(&*t.store, &all, 7, false).await, pages(&*t.store, &all, 7, true).await);
+    assert_eq!(activity_pages(&t.store, &all, 7, false).await, activity_pages(&t.store, &all, 7, true).await);
     let again = t.reopen().await;
     assert_eq!(again.get_activity(&a.id).await.unwrap().record, a);
     assert!(again.unreadable().is_empty(), "{:?}", again.unreadable());
@@ -616,7 +576,7 @@ async fn what_a_write_stores_reads_back_whole_and_exports_and_imports(t: TestSto
     let borrowed: Vec<(&str, &str)> = files.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
     let parsed = Dataset::parse(&borrowed).unwrap_or_else(|e| panic!("the export does not parse back: {e}"));
     assert_eq!(parsed, exported);
-    let empty = common::sqlite(true).await;
+    let empty = testing::sqlite(true).await;
     empty.store.import(&editor(), &parsed).await.expect("import");
     assert_eq!(empty.store.get_activity(&a.id).await.unwrap().record, a);
 }
@@ -668,7 +628,7 @@ async fn a_record_that_cannot_be_decoded_is_set_aside_not_fatal(t: TestStore) {
     let listed = all_activities(&*store, &all, 50).await;
     assert!(!listed.contains(&"2008-03-poison".to_owned()));
     assert_eq!(listed.len(), Dataset::bundled().activities.len());
-    assert_eq!(pages(&*store, &all, 7, false).await, pages(&*store, &all, 7, true).await);
+    assert_eq!(activity_pages(&store, &all, 7, false).await, activity_pages(&store, &all, 7, true).await);
     assert!(matches!(store.get_activity("2008-03-poison").await, Err(StorageError::Unreadable { .. })));
     assert!(matches!(store.get_record(RecordKind::Study, "legislation").await, Err(StorageError::Unreadable { .. })));
     let exported = store.export().await.expect("the export leaves out what it cannot read");
@@ -834,10 +794,7 @@ async fn a_restore_keeps_etags_request_ids_and_the_audit_log(t: TestStore) {
     let dir = tempfile::tempdir().unwrap();
     let (parsed, parsed_history) = write_and_read_export(&dir.path().join("export"), &dataset, Some(&history));
     assert_eq!((&parsed, &parsed_history), (&dataset, &history));
-    let restored = match &t.place {
-        common::Place::Sqlite(_) => common::sqlite(true).await,
-        common::Place::Postgres { .. } => common::postgres(true).await.unwrap(),
-    };
+    let restored = t.new_empty().await;
     let r = &restored.store;
     r.import_with_history(&WriteContext::by("cybercrime import"), &parsed, &parsed_history).await.unwrap();
     assert_eq!(r.export().await.unwrap(), dataset);
@@ -888,10 +845,7 @@ async fn a_restore_keeps_etags_request_ids_and_the_audit_log(t: TestStore) {
     // A folder without the history files (a hand-made dataset) imports as before: etag 1, one audit entry.
     let (bare, no_history) = write_and_read_export(&dir.path().join("bare"), &dataset, None);
     assert!(no_history.is_empty());
-    let plain = match &t.place {
-        common::Place::Sqlite(_) => common::sqlite(true).await,
-        common::Place::Postgres { .. } => common::postgres(true).await.unwrap(),
-    };
+    let plain = t.new_empty().await;
     plain.store.import_with_history(&editor(), &bare, &no_history).await.unwrap();
     assert_eq!(plain.store.get_activity("2008-03-restore").await.unwrap().etag, "1");
     assert_eq!(whole_audit_log(&*plain.store).await.len(), 1);
@@ -899,10 +853,7 @@ async fn a_restore_keeps_etags_request_ids_and_the_audit_log(t: TestStore) {
     // Etags of another export are refused, naming the file; nothing is imported.
     let mut foreign = history.clone();
     foreign.etags.insert("activities/not-in-this-export".to_owned(), 2);
-    let empty = match &t.place {
-        common::Place::Sqlite(_) => common::sqlite(true).await,
-        common::Place::Postgres { .. } => common::postgres(true).await.unwrap(),
-    };
+    let empty = t.new_empty().await;
     let err = empty.store.import_with_history(&editor(), &dataset, &foreign).await.unwrap_err();
     assert!(err.to_string().contains("versions.toml") && err.to_string().contains("not-in-this-export"), "{err}");
     assert_eq!(empty.store.export().await.unwrap(), Dataset::empty());

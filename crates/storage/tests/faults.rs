@@ -1,8 +1,6 @@
 //! Faults and bad stores: a file that is not ours, a newer schema, a read-only store, and a process killed
 //! (SIGKILL) while writes are in flight.
 
-mod common;
-
 use std::{
     io::{BufRead, BufReader, Write},
     process::{Command, Stdio},
@@ -10,7 +8,10 @@ use std::{
 };
 
 use core_model::{Activity, ActivityKind, ActivityStatus, ApproxDate, Filter, Place, SourceRef};
-use storage::{OpenOptions, PageRequest, SqlStore, StorageError, Store, WriteContext};
+use storage::{
+    OpenOptions, PageRequest, SqlStore, StorageError, Store, WriteContext,
+    testing::{self, TestStore},
+};
 
 fn activity(id: &str) -> Activity {
     Activity {
@@ -81,7 +82,7 @@ async fn another_applications_database_is_refused() {
 
 #[tokio::test]
 async fn a_store_from_a_newer_version_is_refused() {
-    let t = common::sqlite(false).await;
+    let t = testing::sqlite(false).await;
     let path = t.path().unwrap();
     drop(t.store);
     {
@@ -102,7 +103,7 @@ async fn a_store_from_a_newer_version_is_refused() {
 
 #[tokio::test]
 async fn a_read_only_store_is_refused_at_open() {
-    let t = common::sqlite(false).await;
+    let t = testing::sqlite(false).await;
     let path = t.path().unwrap();
     drop(t.store);
     let err = open(&format!("sqlite://{}?mode=ro", path.display())).await.unwrap_err();
@@ -145,7 +146,7 @@ async fn writer_child() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_during_writes_loses_no_acknowledged_write() {
-    let t = common::sqlite(false).await;
+    let t = testing::sqlite(false).await;
     let path = t.path().unwrap();
     drop(t.store);
     let mut child = Command::new(std::env::current_exe().unwrap())
@@ -198,7 +199,7 @@ async fn sigkill_during_writes_loses_no_acknowledged_write() {
 
 #[tokio::test]
 async fn a_store_of_schema_version_1_is_migrated_on_open_and_keeps_its_data() {
-    let t = common::sqlite(false).await;
+    let t = testing::sqlite(false).await;
     let path = t.path().unwrap();
     let before = t.store.export().await.unwrap();
     drop(t.store);
@@ -259,7 +260,7 @@ async fn back_to_schema_version_2(url: &str) {
 /// entry cannot be found, opened by this version: each id belongs to the principal of its audit entry, or to
 /// "unknown"; a retry by that principal is still answered once, another principal's same id is a request of its
 /// own.
-async fn a_store_of_schema_version_2_keeps_its_request_ids_each_with_its_principal(t: common::TestStore) {
+async fn a_store_of_schema_version_2_keeps_its_request_ids_each_with_its_principal(t: TestStore) {
     let editor = WriteContext::by("editor@coe").with_request_id("rid-1");
     let first = t.store.create_activity(&editor, activity("migrated-1")).await.unwrap();
     let admin = WriteContext::by("admin@coe").with_request_id("rid-2");
@@ -307,12 +308,12 @@ async fn a_store_of_schema_version_2_keeps_its_request_ids_each_with_its_princip
 
 #[tokio::test]
 async fn a_store_of_schema_version_2_is_migrated_keeping_request_ids_sqlite() {
-    a_store_of_schema_version_2_keeps_its_request_ids_each_with_its_principal(common::sqlite(false).await).await;
+    a_store_of_schema_version_2_keeps_its_request_ids_each_with_its_principal(testing::sqlite(false).await).await;
 }
 
 #[tokio::test]
 async fn a_store_of_schema_version_2_is_migrated_keeping_request_ids_postgres() {
-    if let Some(t) = common::postgres(false).await {
+    if let Some(t) = testing::postgres(false).await {
         a_store_of_schema_version_2_keeps_its_request_ids_each_with_its_principal(t).await;
     }
 }

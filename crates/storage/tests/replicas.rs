@@ -1,24 +1,13 @@
 //! Several store instances on one PostgreSQL database (the replicas of a deployment): each one's snapshot
 //! learns of the others' writes through LISTEN/NOTIFY, and watchers hear of every action once, in commit order.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use core_model::{ActionKind, SourceRef, StateStatus, TreatyAction, TreatyNumber};
-use storage::{Change, Store, WriteContext};
-
-fn action(state: &str, kind: ActionKind, date: &str) -> TreatyAction {
-    TreatyAction {
-        state: state.parse().unwrap(),
-        treaty: TreatyNumber(185),
-        kind,
-        date: date.parse().unwrap(),
-        entry_into_force: None,
-        source: SourceRef::new("report-2007-11", None),
-        note: None,
-    }
-}
+use core_model::{ActionKind, StateStatus, TreatyNumber};
+use storage::{
+    Change, Store, WriteContext,
+    testing::{self, action},
+};
 
 async fn party_in(store: &dyn Store, state: &str) -> bool {
     let status = store.snapshot().dataset().treaty_status(TreatyNumber(185), "2030-01-01".parse().unwrap()).unwrap();
@@ -27,16 +16,16 @@ async fn party_in(store: &dyn Store, state: &str) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_write_through_one_instance_reaches_the_other() {
-    let Some(t) = common::postgres(false).await else { return };
+    let Some(t) = testing::postgres(false).await else { return };
     let a = t.store.clone();
     let b = t.reopen().await;
     let mut heard_by_b = b.subscribe();
     let mut heard_by_a = a.subscribe();
 
     let writes = [
-        action("DE", ActionKind::Ratification, "2009-03-09"),
-        action("AD", ActionKind::Signature, "2013-04-23"),
-        action("AD", ActionKind::Ratification, "2016-11-16"),
+        action("DE", 185, ActionKind::Ratification, "2009-03-09"),
+        action("AD", 185, ActionKind::Signature, "2013-04-23"),
+        action("AD", 185, ActionKind::Ratification, "2016-11-16"),
     ];
     for w in &writes {
         a.record_treaty_action(&WriteContext::by("replica-a"), w.clone()).await.unwrap();
@@ -65,7 +54,7 @@ async fn a_write_through_one_instance_reaches_the_other() {
 
     // A write through B checks the rules against what A wrote: a second ratification by Andorra is refused.
     let err = b
-        .record_treaty_action(&WriteContext::by("replica-b"), action("AD", ActionKind::Ratification, "2017-01-01"))
+        .record_treaty_action(&WriteContext::by("replica-b"), action("AD", 185, ActionKind::Ratification, "2017-01-01"))
         .await;
     assert!(err.is_err());
 }

@@ -14,17 +14,16 @@
 //! - imported into a fresh store of the same backend, it exports equal;
 //! - the store opened again sets nothing aside (`unreadable()`, `find_unreadable()`) and exports equal.
 
-#[macro_use]
-mod common;
-
 use std::collections::BTreeMap;
 
-use common::TestStore;
 use core_model::{
     ActionKind, Activity, ActivityKind, ActivityStatus, ApproxDate, Citation, CountryCode, Dataset, Filter, Partner,
     PartnerRole, Place, Region, SourceRef, TreatyAction, TreatyNumber, limits, synthetic::Rng,
 };
-use storage::{PageRequest, StorageError, Store, WriteContext};
+use storage::{
+    StorageError, Store, WriteContext, both_backends,
+    testing::{TestStore, activity_pages},
+};
 
 both_backends!(hostile_but_valid_writes_read_back_list_export_import_and_reopen_unchanged);
 
@@ -259,26 +258,6 @@ fn editor() -> WriteContext {
     WriteContext::by("editor@roundtrip")
 }
 
-/// Every page of the list, `size` at a time, from memory or from the database: ids, etags and tokens.
-async fn pages(store: &dyn Store, size: u32, from_database: bool) -> Vec<(Vec<String>, String)> {
-    let filter = Filter::default();
-    let mut out = Vec::new();
-    let mut page = PageRequest::first(size);
-    loop {
-        let p = if from_database {
-            store.list_activities_from_database(&filter, &page).await
-        } else {
-            store.list_activities(&filter, &page).await
-        };
-        let p = p.unwrap_or_else(|e| panic!("list (from the database: {from_database}, pages of {size}): {e}"));
-        out.push((p.items.iter().map(|v| format!("{}@{}", v.record.id, v.etag)).collect(), p.next_page_token.clone()));
-        if p.next_page_token.is_empty() {
-            return out;
-        }
-        page.page_token = p.next_page_token;
-    }
-}
-
 /// Through the dataset's files and back: equal, and valid.
 fn through_files(ds: &Dataset) -> Dataset {
     let files = ds.to_files();
@@ -293,6 +272,7 @@ fn through_files(ds: &Dataset) -> Dataset {
 async fn hostile_but_valid_writes_read_back_list_export_import_and_reopen_unchanged(t: TestStore) {
     let started = std::time::Instant::now();
     let store = &t.store;
+    let all = Filter::default();
     let bundled = Dataset::bundled();
     let refs = Refs::of(&bundled);
     let mut rng = Rng::new(SEED);
@@ -382,9 +362,14 @@ async fn hostile_but_valid_writes_read_back_list_export_import_and_reopen_unchan
 
     // The list from memory is the database's, page for page.
     for size in [1, 7, 100, 1000] {
-        assert_eq!(pages(&**store, size, false).await, pages(&**store, size, true).await, "pages of {size}");
+        assert_eq!(
+            activity_pages(store, &all, size, false).await,
+            activity_pages(store, &all, size, true).await,
+            "pages of {size}"
+        );
     }
-    let listed: Vec<String> = pages(&**store, 1000, false).await.into_iter().flat_map(|(items, _)| items).collect();
+    let listed: Vec<String> =
+        activity_pages(store, &all, 1000, false).await.into_iter().flat_map(|(items, _)| items).collect();
     let mut expected: Vec<String> = model.iter().map(|(id, (_, etag))| format!("{id}@{etag}")).collect();
     let mut sorted = listed.clone();
     sorted.sort();
@@ -410,15 +395,12 @@ async fn hostile_but_valid_writes_read_back_list_export_import_and_reopen_unchan
     }
 
     // Imported into a fresh store: the same export.
-    let fresh = match &t.place {
-        common::Place::Sqlite(_) => common::sqlite(true).await,
-        common::Place::Postgres { .. } => common::postgres(true).await.expect("PostgreSQL answered a moment ago"),
-    };
+    let fresh = t.new_empty().await;
     fresh.store.import(&editor(), &through_files(&exported)).await.expect("import");
     assert_eq!(fresh.store.export().await.expect("export of the import"), exported, "export, import, export");
     assert_eq!(
-        pages(&*fresh.store, 7, false).await,
-        pages(&*fresh.store, 7, true).await,
+        activity_pages(&fresh.store, &all, 7, false).await,
+        activity_pages(&fresh.store, &all, 7, true).await,
         "the imported store's list from memory and from the database"
     );
 
