@@ -47,7 +47,7 @@ pub use programme::{
 };
 pub use queries::{CountryPage, CountryTreaty, TargetValue};
 pub use source::{Citation, SourceDocument, SourceRef};
-pub use state::{CountryCode, Region, State};
+pub use state::{CountryCode, CountryFilter, Region, State};
 pub use status::{Reconciliation, StateStatus, StateStatusEntry, StatusGroup, TreatyStatus, YearCount};
 pub use treaty::{
     ActionKind, Coverage, DerivedBound, DerivedKind, Eligibility, EntryIntoForceRule, Treaty, TreatyAction,

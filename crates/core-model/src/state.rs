@@ -104,3 +104,75 @@ pub struct State {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
+
+/// The filter of a list of countries: `region = "X"` and `coe_member = true|false`, joined with ` AND `; the
+/// empty text matches every country.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CountryFilter {
+    /// Only the countries of this region.
+    pub region: Option<Region>,
+    /// Only the members of the Council of Europe (`true`) or only the others (`false`).
+    pub coe_member: Option<bool>,
+}
+
+impl CountryFilter {
+    /// Parses a filter text; the error says what is wrong in it.
+    pub fn parse(text: &str) -> Result<CountryFilter, String> {
+        let mut filter = CountryFilter::default();
+        if text.trim().is_empty() {
+            return Ok(filter);
+        }
+        for term in text.split(" AND ") {
+            let (field, value) =
+                term.split_once('=').ok_or_else(|| format!("`{}` is not `field = value`", term.trim()))?;
+            let value = value.trim();
+            match field.trim() {
+                "region" => {
+                    let name = value.trim_matches('"');
+                    let region = Region::from_name(name.trim()).ok_or_else(|| {
+                        format!("`{name}` is not one of {}", <Region as crate::Vocabulary>::api_names())
+                    })?;
+                    filter.region = Some(region);
+                }
+                "coe_member" => {
+                    filter.coe_member = Some(match value {
+                        "true" => true,
+                        "false" => false,
+                        _ => return Err(format!("coe_member is true or false, not {value}")),
+                    })
+                }
+                other => return Err(format!("unknown field `{other}`; fields are region, coe_member")),
+            }
+        }
+        Ok(filter)
+    }
+
+    /// Whether the filter selects `state`.
+    pub fn matches(&self, state: &State) -> bool {
+        self.region.is_none_or(|r| state.region == r) && self.coe_member.is_none_or(|m| state.coe_member == m)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_country_filter_and_its_refusals() {
+        assert_eq!(CountryFilter::parse(" "), Ok(CountryFilter::default()));
+        assert_eq!(
+            CountryFilter::parse("region = \"ASIA_PACIFIC\" AND coe_member = false"),
+            Ok(CountryFilter { region: Some(Region::AsiaPacific), coe_member: Some(false) })
+        );
+        assert_eq!(
+            CountryFilter::parse("region = \"MARS\""),
+            Err("`MARS` is not one of EUROPE, AFRICA, AMERICAS, ASIA_PACIFIC, ARAB_REGION".to_owned())
+        );
+        assert_eq!(CountryFilter::parse("coe_member = yes"), Err("coe_member is true or false, not yes".to_owned()));
+        assert_eq!(
+            CountryFilter::parse("name = \"x\""),
+            Err("unknown field `name`; fields are region, coe_member".to_owned())
+        );
+        assert_eq!(CountryFilter::parse("region"), Err("`region` is not `field = value`".to_owned()));
+    }
+}

@@ -2,7 +2,7 @@
 //! snapshot version).
 
 use bytes::Bytes;
-use core_model::{Region, Vocabulary, names};
+use core_model::{CountryFilter, names};
 use prost::Message;
 use tonic::Request;
 
@@ -10,7 +10,7 @@ use super::{Answer, Services, page_of, today};
 use crate::{
     convert::{self as c, country as convert},
     encoded::decoded,
-    error::{Result, ServiceError},
+    error::ServiceError,
     method::Method,
     pb::coe::cybercrime::v1::{self as pb, country_service_server::CountryService},
 };
@@ -36,59 +36,17 @@ impl Services {
     }
 }
 
-/// The filter of ListCountries: `region = "X"` and `coe_member = true|false`, joined with AND.
-fn country_filter(text: &str) -> Result<(Option<core_model::Region>, Option<bool>)> {
-    let (mut region, mut member) = (None, None);
-    if text.trim().is_empty() {
-        return Ok((region, member));
-    }
-    for term in text.split(" AND ") {
-        let (field, value) = term
-            .split_once('=')
-            .ok_or_else(|| ServiceError::invalid("filter", format!("`{}` is not `field = value`", term.trim())))?;
-        let value = value.trim();
-        match field.trim() {
-            "region" => {
-                region = Some(c::enum_from("filter", value.trim_matches('"'), &Region::api_names())?);
-            }
-            "coe_member" => {
-                member = Some(match value {
-                    "true" => true,
-                    "false" => false,
-                    _ => {
-                        return Err(ServiceError::invalid(
-                            "filter",
-                            format!("coe_member is true or false, not {value}"),
-                        ));
-                    }
-                })
-            }
-            other => {
-                return Err(ServiceError::invalid(
-                    "filter",
-                    format!("unknown field `{other}`; fields are region, coe_member"),
-                ));
-            }
-        }
-    }
-    Ok((region, member))
-}
-
 #[tonic::async_trait]
 impl CountryService for Services {
     async fn list_countries(&self, request: Request<pb::ListCountriesRequest>) -> Answer<pb::ListCountriesResponse> {
         self.serve(Method::ListCountries, request, |_, request| async move {
             let r = request.get_ref();
             let as_of = c::opt_full_date("as_of", r.as_of.as_ref())?.unwrap_or_else(today);
-            let (region, member) = country_filter(&r.filter)?;
+            let filter = CountryFilter::parse(&r.filter).map_err(|e| ServiceError::invalid("filter", e))?;
             let snapshot = self.0.store.snapshot();
             let data = self.treaty_data(&snapshot);
             let ds = &*data;
-            let mut states: Vec<&core_model::State> = ds
-                .states
-                .iter()
-                .filter(|s| region.is_none_or(|r| s.region == r) && member.is_none_or(|m| s.coe_member == m))
-                .collect();
+            let mut states: Vec<&core_model::State> = ds.states.iter().filter(|s| filter.matches(s)).collect();
             states.sort_by(|a, b| a.code.cmp(&b.code));
             let scope = format!("{}?{}", names::COUNTRIES, r.filter.trim());
             let (items, next_page_token) = page_of(&states, &scope, r.page_size, &r.page_token)?;

@@ -133,7 +133,7 @@ impl AppState {
     }
 }
 
-/// The four services over one state.
+/// The six services (their handlers, [`Method::ALL`]) over one state.
 #[derive(Debug, Clone)]
 pub struct Services(pub Arc<AppState>);
 
@@ -214,7 +214,8 @@ fn page_of<T: Clone>(items: &[T], scope: &str, size: i32, token: &str) -> Result
     Ok((items.get(start..end).map(<[T]>::to_vec).unwrap_or_default(), next))
 }
 
-pub(crate) fn write_ctx(principal: &str, request_id: &str) -> Result<WriteContext> {
+/// The context of a write by `principal`, with its request id (AIP-155) when given.
+fn write_ctx(principal: &str, request_id: &str) -> Result<WriteContext> {
     let ctx = WriteContext::by(principal);
     if request_id.is_empty() {
         return Ok(ctx);
