@@ -20,7 +20,6 @@ use sqlx::{Row, any::AnyRow};
 use super::{
     Inner,
     db_error::{DbResult, is_foreign_key_violation, is_unique_violation, poisoned},
-    kind_name,
     rows::{Param, bind_all, check_etag, encode, encode_checked, etag_of, try_decode},
     writer::{Effect, WriteConn, body, fingerprinted, replayed},
 };
@@ -241,7 +240,7 @@ impl Inner {
             ));
         }
         let mut partners: Vec<(String, String)> =
-            a.partners.iter().map(|p| (p.organisation.clone(), kind_name(&p.role))).collect();
+            a.partners.iter().map(|p| (p.organisation.clone(), p.role.as_str().to_owned())).collect();
         partners.sort();
         partners.dedup();
         for (org, role) in partners {
@@ -291,12 +290,12 @@ impl Inner {
 fn activity_columns(a: &Activity, region: Option<Region>, etag: i64) -> Result<[Param; 12]> {
     let start = a.start;
     let end = a.end_or_start();
-    let region = region.map(|r| kind_name(&r));
+    let region = region.map(|r| r.as_str().to_owned());
     Ok([
         Param::Text(a.id.clone()),
         Param::Int(etag),
-        Param::Text(kind_name(&a.status)),
-        Param::Text(kind_name(&a.kind)),
+        Param::Text(a.status.as_str().to_owned()),
+        Param::Text(a.kind.as_str().to_owned()),
         Param::Bool(a.tentative),
         Param::OptText(start.and_then(|d| d.earliest()).map(|d| d.to_string())),
         Param::OptText(start.and_then(|d| d.latest()).map(|d| d.to_string())),
