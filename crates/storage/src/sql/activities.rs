@@ -166,10 +166,7 @@ impl Inner {
 
     /// The region an activity is listed under: its place's region, or its place's country's.
     fn region_of(&self, activity: &Activity) -> Option<Region> {
-        activity.place.region.or_else(|| {
-            let snapshot = self.snapshot();
-            activity.place.country.as_ref().and_then(|c| snapshot.state(c).map(|s| s.region))
-        })
+        activity.region(|c| self.snapshot().state(c).map(|s| s.region))
     }
 
     /// Inserts a new activity's row, listed under `region`, at version `etag`, and its references.
@@ -219,7 +216,7 @@ impl Inner {
 
     /// Inserts the rows of an activity's reference tables: its countries, outputs, partners and funding.
     async fn insert_references(&self, conn: &mut WriteConn, a: &Activity) -> Result<()> {
-        let mut countries: Vec<&CountryCode> = a.place.country.iter().chain(&a.countries).collect();
+        let mut countries: Vec<&CountryCode> = a.countries().collect();
         countries.sort();
         countries.dedup();
         let id = a.id.as_str();
