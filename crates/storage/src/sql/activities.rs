@@ -315,7 +315,7 @@ pub(super) fn activity_row(
         Ok(record) => Ok(Versioned { etag, record }),
         Err(reason) => {
             let id: String = row.try_get("id").db(inner)?;
-            Err(Unreadable { resource: Resource::Activity(id).to_string(), reason, body })
+            Err(Unreadable::new(Resource::Activity(id), reason, body))
         }
     })
 }
