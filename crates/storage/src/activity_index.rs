@@ -46,7 +46,7 @@ impl Key {
     /// The values of `a`, one key each.
     fn all_of(a: &Activity) -> Vec<Key> {
         let mut keys = vec![Key::Status(a.status), Key::Kind(a.kind)];
-        keys.extend(a.place.country.iter().chain(&a.countries).map(|c| Key::Country(c.clone())));
+        keys.extend(a.countries().map(|c| Key::Country(c.clone())));
         keys.extend(a.outputs.iter().map(|o| Key::Output(*o)));
         keys.extend(a.partners.iter().map(|p| Key::Organisation(p.organisation.clone())));
         keys.extend(a.funding.iter().map(|f| Key::Funding(f.clone())));

@@ -3,7 +3,6 @@
 //! NULL), so `NOT` and `!=` behave as they do in memory.
 
 use core_model::{ApproxDate, Comparison, DateOp, EqOp, Expr, Filter, HasOp};
-use serde::Serialize;
 
 use crate::sql::Param;
 
@@ -15,10 +14,6 @@ pub(crate) fn to_sql(filter: &Filter) -> (String, Vec<Param>) {
         Some(e) => expr(e, &mut params),
     };
     (sql, params)
-}
-
-fn name<T: Serialize>(value: &T) -> String {
-    serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
 }
 
 fn bind(params: &mut Vec<Param>, p: Param) -> String {
@@ -80,9 +75,9 @@ fn date(prefix: &str, op: DateOp, value: &ApproxDate, params: &mut Vec<Param>) -
 
 fn comparison(c: &Comparison, params: &mut Vec<Param>) -> String {
     match c {
-        Comparison::Status { op, value } => eq("a.status", *op, Param::Text(name(value)), params),
-        Comparison::Kind { op, value } => eq("a.kind", *op, Param::Text(name(value)), params),
-        Comparison::Region { op, value } => eq("a.region", *op, Param::Text(name(value)), params),
+        Comparison::Status { op, value } => eq("a.status", *op, Param::Text(value.as_str().to_owned()), params),
+        Comparison::Kind { op, value } => eq("a.kind", *op, Param::Text(value.as_str().to_owned()), params),
+        Comparison::Region { op, value } => eq("a.region", *op, Param::Text(value.as_str().to_owned()), params),
         Comparison::Plan { op, value } => eq("a.plan", *op, Param::Text(value.clone()), params),
         Comparison::Tentative { op, value } => eq("a.tentative", *op, Param::Bool(*value), params),
         Comparison::Country { op, value } => {

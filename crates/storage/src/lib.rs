@@ -52,6 +52,7 @@ pub use error::{Result, StorageError};
 pub use history::{History, RequestEntry};
 pub use quarantine::Unreadable;
 pub use record::{Record, RecordKind};
+pub use resource::{NotAResource, Resource};
 pub use snapshot::Snapshot;
 pub use sql::{Backend, OpenOptions, SCHEMA_VERSION, SqlStore, redact_url};
 

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::StorageError;
+use crate::{StorageError, resource::Resource};
 
 /// A stored row that cannot be decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,9 +20,21 @@ pub struct Unreadable {
     pub reason: String,
     /// The text stored, for an admin to rebuild the record from.
     pub body: String,
+    /// The row, typed: `resource` is its name.
+    row: Resource,
 }
 
 impl Unreadable {
+    /// The row `row`, which cannot be decoded for `reason`, and the text it stores.
+    pub(crate) fn new(row: Resource, reason: String, body: String) -> Unreadable {
+        Unreadable { resource: row.to_string(), reason, body, row }
+    }
+
+    /// Which row it is (an activity, a treaty action...), typed; [`Unreadable::resource`] is its name.
+    pub fn row(&self) -> &Resource {
+        &self.row
+    }
+
     /// The error a read of this row alone answers.
     pub fn error(&self) -> StorageError {
         StorageError::Unreadable { resource: self.resource.clone(), reason: self.reason.clone() }

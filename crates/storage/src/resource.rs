@@ -4,7 +4,8 @@
 //! A [`Resource`] is the `resource` of an audit entry and of a request id, the key of an etag in an export's
 //! history, and the name of a row set aside as unreadable ([`crate::Unreadable::resource`]). What catches the
 //! activity index up reads the audit log's resources back through [`Resource::from_str`]; an admin names the
-//! unreadable row to delete the same way.
+//! unreadable row to delete the same way. The service reads an unreadable row's kind from it
+//! ([`crate::Unreadable::row`]).
 //!
 //! Invariant: every resource reads back as itself (`r.to_string().parse() == Ok(r)`). An id may hold any
 //! character, `/` included: it runs to the end of the name, after a prefix that names its kind.
@@ -15,7 +16,7 @@ use crate::RecordKind;
 
 /// What a write concerns, or which stored row is meant.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Resource {
+pub enum Resource {
     /// A whole dataset, imported: `dataset`.
     Dataset,
     /// A treaty action recorded: `countries/{state}/treatyActions/{treaty}/{kind}` (the kind as the dataset
@@ -55,7 +56,7 @@ pub(crate) enum Resource {
 
 /// Why a name is not a [`Resource`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum NotAResource {
+pub enum NotAResource {
     /// `treaties/{treaty}/actions/{seq}` whose treaty or position is not a number.
     BadActionRow,
     /// Anything else.

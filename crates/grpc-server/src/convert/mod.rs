@@ -172,10 +172,13 @@ pub(crate) fn checked<T>(field: &str, value: T, check: impl FnOnce(&T) -> core_m
     }
 }
 
-/// The unreadable records whose names start with `prefix`, for a response.
-pub(crate) fn unreadable(all: &[storage::Unreadable], prefix: &str) -> Vec<pb::UnreadableRecord> {
+/// The unreadable records whose row `wanted` picks (by its kind: an activity, a treaty action...), for a response.
+pub(crate) fn unreadable(
+    all: &[storage::Unreadable],
+    wanted: impl Fn(&storage::Resource) -> bool,
+) -> Vec<pb::UnreadableRecord> {
     all.iter()
-        .filter(|u| u.resource.starts_with(prefix))
+        .filter(|u| wanted(u.row()))
         .map(|u| pb::UnreadableRecord { name: u.resource.clone(), reason: u.reason.clone() })
         .collect()
 }

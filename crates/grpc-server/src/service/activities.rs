@@ -4,9 +4,9 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use core_model::{ActivityPrecision, Expr, Filter, names};
+use core_model::{ActivityPrecision, Expr, Filter};
 use prost::Message;
-use storage::{PageRequest, StorageError};
+use storage::{PageRequest, Resource, StorageError};
 use tonic::Request;
 
 use super::{ANSWER_BYTES, Answer, Services, fitting, page, parse_filter, write_ctx};
@@ -32,9 +32,9 @@ fn comparisons(e: &Expr) -> u64 {
     }
 }
 
-/// The unreadable activities' names start so.
-fn unreadable_prefix() -> String {
-    format!("{}/", names::ACTIVITIES)
+/// Whether an unreadable row is an activity's.
+fn is_activity(row: &Resource) -> bool {
+    matches!(row, Resource::Activity(_))
 }
 
 impl Services {
@@ -60,7 +60,7 @@ impl Services {
                 p = self.activities_page(&filter, &shorter).await?;
                 encodings = self.0.activities.encodings(&p.items, message);
             }
-            let unreadable = c::unreadable(&self.0.store.unreadable(), &unreadable_prefix());
+            let unreadable = c::unreadable(&self.0.store.unreadable(), is_activity);
             Ok(page_of_encodings(&encodings, &p.next_page_token, &unreadable))
         })
         .await
@@ -209,7 +209,7 @@ impl ActivityService for Services {
                 period_start: Some(c::date(start)),
                 period_end: Some(c::date(end)),
                 activities,
-                unreadable: c::unreadable(&self.0.store.unreadable(), &unreadable_prefix()),
+                unreadable: c::unreadable(&self.0.store.unreadable(), is_activity),
             })
         })
         .await

@@ -7,7 +7,7 @@ use bytes::Bytes;
 use chrono::{Datelike, NaiveDate};
 use core_model::{Measure, TreatyNumber};
 use prost::Message;
-use storage::{PageRequest, StorageError};
+use storage::{PageRequest, Resource, StorageError};
 use tonic::Request;
 
 use super::{Answer, Services, fitting, page, page_of, today, watch, write_ctx};
@@ -161,14 +161,14 @@ impl TreatyService for Services {
                 p = self.0.store.list_treaty_actions(treaty, country.as_ref(), &shorter).await?;
                 actions = convert::treaty_actions(&data, &p.items);
             }
-            let prefix = treaty.map_or_else(|| "treaties/".to_owned(), |t| format!("{}/actions/", c::treaty_name(t)));
+            // The actions' rows, of the one treaty asked about if one is.
+            let wanted = |row: &Resource| {
+                matches!(row, Resource::ActionRow { treaty: of, .. } if treaty.is_none_or(|t| i64::from(t.0) == *of))
+            };
             Ok(pb::ListTreatyActionsResponse {
                 treaty_actions: actions,
                 next_page_token: p.next_page_token,
-                unreadable: c::unreadable(&self.0.store.unreadable(), &prefix)
-                    .into_iter()
-                    .filter(|u| u.name.contains("/actions/"))
-                    .collect(),
+                unreadable: c::unreadable(&self.0.store.unreadable(), wanted),
             })
         })
         .await

@@ -20,7 +20,6 @@ use sqlx::{Row, any::AnyRow};
 use super::{
     Inner,
     db_error::{DbResult, is_foreign_key_violation, is_unique_violation, poisoned},
-    kind_name,
     rows::{Param, bind_all, check_etag, encode, encode_checked, etag_of, try_decode},
     writer::{Effect, WriteConn, body, fingerprinted, replayed},
 };
@@ -167,10 +166,7 @@ impl Inner {
 
     /// The region an activity is listed under: its place's region, or its place's country's.
     fn region_of(&self, activity: &Activity) -> Option<Region> {
-        activity.place.region.or_else(|| {
-            let snapshot = self.snapshot();
-            activity.place.country.as_ref().and_then(|c| snapshot.state(c).map(|s| s.region))
-        })
+        activity.region(|c| self.snapshot().state(c).map(|s| s.region))
     }
 
     /// Inserts a new activity's row, listed under `region`, at version `etag`, and its references.
@@ -220,7 +216,7 @@ impl Inner {
 
     /// Inserts the rows of an activity's reference tables: its countries, outputs, partners and funding.
     async fn insert_references(&self, conn: &mut WriteConn, a: &Activity) -> Result<()> {
-        let mut countries: Vec<&CountryCode> = a.place.country.iter().chain(&a.countries).collect();
+        let mut countries: Vec<&CountryCode> = a.countries().collect();
         countries.sort();
         countries.dedup();
         let id = a.id.as_str();
@@ -241,7 +237,7 @@ impl Inner {
             ));
         }
         let mut partners: Vec<(String, String)> =
-            a.partners.iter().map(|p| (p.organisation.clone(), kind_name(&p.role))).collect();
+            a.partners.iter().map(|p| (p.organisation.clone(), p.role.as_str().to_owned())).collect();
         partners.sort();
         partners.dedup();
         for (org, role) in partners {
@@ -291,12 +287,12 @@ impl Inner {
 fn activity_columns(a: &Activity, region: Option<Region>, etag: i64) -> Result<[Param; 12]> {
     let start = a.start;
     let end = a.end_or_start();
-    let region = region.map(|r| kind_name(&r));
+    let region = region.map(|r| r.as_str().to_owned());
     Ok([
         Param::Text(a.id.clone()),
         Param::Int(etag),
-        Param::Text(kind_name(&a.status)),
-        Param::Text(kind_name(&a.kind)),
+        Param::Text(a.status.as_str().to_owned()),
+        Param::Text(a.kind.as_str().to_owned()),
         Param::Bool(a.tentative),
         Param::OptText(start.and_then(|d| d.earliest()).map(|d| d.to_string())),
         Param::OptText(start.and_then(|d| d.latest()).map(|d| d.to_string())),
@@ -319,7 +315,7 @@ pub(super) fn activity_row(
         Ok(record) => Ok(Versioned { etag, record }),
         Err(reason) => {
             let id: String = row.try_get("id").db(inner)?;
-            Err(Unreadable { resource: Resource::Activity(id).to_string(), reason, body })
+            Err(Unreadable::new(Resource::Activity(id), reason, body))
         }
     })
 }

@@ -73,7 +73,7 @@ impl Inner {
         let mut found = Vec::new();
         let mut check = |resource: Resource, body: String, reason: Option<String>| {
             if let Some(reason) = reason {
-                found.push(Unreadable { resource: resource.to_string(), reason, body });
+                found.push(Unreadable::new(resource, reason, body));
             }
         };
         let treaties: Vec<(String, String)> =

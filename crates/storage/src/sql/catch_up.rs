@@ -39,13 +39,12 @@ fn notify_channel(schema: &str) -> String {
     format!("cybercrime_{clean}")
 }
 
-/// The name under which a treaty action's row that cannot be decoded is set aside.
-fn action_row(row: &sqlx::any::AnyRow, treaty: usize, seq: usize) -> String {
+/// The resource under which a treaty action's row that cannot be decoded is set aside.
+fn action_row(row: &sqlx::any::AnyRow, treaty: usize, seq: usize) -> Resource {
     Resource::ActionRow {
         treaty: row.try_get::<i64, _>(treaty).unwrap_or(0),
         seq: row.try_get::<i64, _>(seq).unwrap_or(0),
     }
-    .to_string()
 }
 
 /// Listens for the other replicas' commits (PostgreSQL) and catches up after each notification, and after the
@@ -102,8 +101,9 @@ impl Inner {
     pub(super) async fn reload_snapshot(&self) -> Result<()> {
         let _guard = self.catching_up.lock().await;
         let mut unreadable = BTreeMap::new();
-        let mut set_aside = |resource: String, reason: String, body: String| {
-            unreadable.insert(resource.clone(), Unreadable { resource, reason, body });
+        let mut set_aside = |row: Resource, reason: String, body: String| {
+            let u = Unreadable::new(row, reason, body);
+            unreadable.insert(u.resource.clone(), u);
         };
         let mut treaties: Vec<Treaty> = Vec::new();
         for row in sqlx::query("SELECT number, body FROM treaties ORDER BY seq").fetch_all(&self.pool).await.db(self)? {
@@ -112,7 +112,7 @@ impl Inner {
                 Ok(t) => treaties.push(t),
                 Err(reason) => {
                     let number = row.try_get::<i64, _>(0).unwrap_or(0).to_string();
-                    set_aside(Resource::TreatyRow(number).to_string(), reason, body);
+                    set_aside(Resource::TreatyRow(number), reason, body);
                 }
             }
         }
@@ -123,7 +123,7 @@ impl Inner {
                 Ok(t) => states.push(t),
                 Err(reason) => {
                     let code = row.try_get::<String, _>(0).unwrap_or_default();
-                    set_aside(Resource::StateRow(code).to_string(), reason, body);
+                    set_aside(Resource::StateRow(code), reason, body);
                 }
             }
         }
@@ -173,9 +173,9 @@ impl Inner {
                     added = true;
                 }
                 Err(reason) => {
-                    let resource = action_row(row, 1, 0);
+                    let u = Unreadable::new(action_row(row, 1, 0), reason, body);
                     let mut q = self.quarantine.lock().map_err(|_| poisoned())?;
-                    q.snapshot.insert(resource.clone(), Unreadable { resource, reason, body });
+                    q.snapshot.insert(u.resource.clone(), u);
                 }
             }
         }

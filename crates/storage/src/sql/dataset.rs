@@ -84,8 +84,7 @@ impl Inner {
                 let regions: std::collections::HashMap<&CountryCode, Region> =
                     dataset.states.iter().map(|s| (&s.code, s.region)).collect();
                 for a in &dataset.activities {
-                    let region =
-                        a.place.region.or_else(|| a.place.country.as_ref().and_then(|c| regions.get(c).copied()));
+                    let region = a.region(|c| regions.get(c).copied());
                     inner.insert_activity(conn, a, region, etag(Resource::Activity(a.id.clone()))).await?;
                 }
                 inner.insert_history(conn, history).await?;

@@ -43,7 +43,6 @@ use std::sync::{Arc, Mutex as StdMutex, RwLock};
 
 use async_trait::async_trait;
 use core_model::{Activity, CountryCode, Dataset, Filter, TreatyAction, TreatyNumber};
-use serde::Serialize;
 use sqlx::AnyPool;
 use tokio::sync::{broadcast, mpsc};
 
@@ -113,12 +112,6 @@ impl Inner {
     fn snapshot(&self) -> Arc<Snapshot> {
         self.snapshot.read().map_or_else(|p| p.into_inner().clone(), |s| s.clone())
     }
-}
-
-/// The text of a domain enum as the dataset's serde form writes it (`workshop`, `ratification`), stored in the
-/// columns lists filter on and in the resource names of treaty actions.
-fn kind_name<T: Serialize>(value: &T) -> String {
-    serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
 }
 
 /// Every method is one of the modules' (this is the table of where each is).

@@ -16,7 +16,6 @@ use sqlx::Row;
 use super::{
     Inner,
     db_error::{DbResult, is_foreign_key_violation, is_unique_violation},
-    kind_name,
     rows::{Param, decode, encode, encode_checked, try_decode},
     writer::{Effect, Replay, WriteConn, body, fingerprinted},
 };
@@ -31,7 +30,7 @@ impl Inner {
         let resource = Resource::TreatyAction {
             state: action.state.to_string(),
             treaty: action.treaty.0,
-            kind: kind_name(&action.kind),
+            kind: action.kind.as_str().to_owned(),
         };
         let ctx = &fingerprinted(ctx, || Ok(vec![encode(&action)?]))?;
         let write = body(move |inner, conn| {
@@ -115,7 +114,7 @@ impl Inner {
         .bind(seq.0)
         .bind(action.state.as_str())
         .bind(i64::from(action.treaty.0))
-        .bind(kind_name(&action.kind))
+        .bind(action.kind.as_str())
         .bind(once_key(action.kind))
         .bind(action.date.earliest().map(|d| d.to_string()))
         .bind(action.date.latest().map(|d| d.to_string()))
