@@ -53,7 +53,7 @@ pub struct CountryBrief {
     /// How many stored records could not be read and are left out of the brief (absent from the JSON when none).
     #[serde(skip_serializing_if = "is_zero")]
     pub unreadable_count: usize,
-    /// The first [`MAX_UNREADABLE_NAMED`] of them, by name, with why (absent from the JSON when none).
+    /// The first [`MAX_UNREADABLE_NAMED`](super::MAX_UNREADABLE_NAMED) of them, by name, with why (absent from the JSON when none).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unreadable: Vec<UnreadableLine>,
     /// The treaties it has a status under whose record ends before the brief's date; `unknown` names the state
