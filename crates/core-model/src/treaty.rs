@@ -36,7 +36,8 @@ pub enum Eligibility {
     /// Member states of the Council of Europe and the non-member states that took part in the treaty's
     /// elaboration ([`crate::State::participated_in`]); e.g. ETS 185 Article 36.
     MembersAndParticipants,
-    /// The states that signed another treaty; e.g. ETS 189 Article 9(1) (open for signature by the signatories of the Convention).
+    /// The states that signed another treaty; e.g. ETS 189 Article 9(1) (open for signature by the signatories of
+    /// the Convention).
     SignatoriesOf {
         /// The other treaty.
         treaty: TreatyNumber,
