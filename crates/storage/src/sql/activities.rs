@@ -60,7 +60,7 @@ impl Inner {
     pub(super) async fn create_activity(&self, ctx: &WriteContext, activity: Activity) -> Result<Versioned<Activity>> {
         let resource = Resource::Activity(activity.id.clone());
         let ctx = &fingerprinted(ctx, || Ok(vec![encode(&activity)?]))?;
-        let write = body(move |inner, conn| {
+        let write = body(move |inner, conn, _stamp| {
             Box::pin(async move {
                 inner.check_activity(conn, &activity).await?;
                 inner.insert_activity(conn, &activity, inner.region_of(&activity), 1).await?;
@@ -81,7 +81,7 @@ impl Inner {
         let resource = Resource::Activity(activity.id.clone());
         let ctx = &fingerprinted(ctx, || Ok(vec![encode(&activity)?, etag.unwrap_or_default().to_owned()]))?;
         let etag = etag.map(str::to_owned);
-        let write = body(move |inner, conn| {
+        let write = body(move |inner, conn, _stamp| {
             Box::pin(async move {
                 let (current, before) = inner.current_activity(conn, &activity.id).await?;
                 check_etag("activity", &activity.id, etag.as_deref(), current)?;
@@ -100,7 +100,7 @@ impl Inner {
         let resource = Resource::Activity(id.to_owned());
         let ctx = &fingerprinted(ctx, || Ok(vec![etag.unwrap_or_default().to_owned()]))?;
         let (id, etag) = (id.to_owned(), etag.map(str::to_owned));
-        let write = body(move |inner, conn| {
+        let write = body(move |inner, conn, _stamp| {
             Box::pin(async move {
                 let (id, etag) = (id.as_str(), etag.as_deref());
                 let (current, before) = inner.current_activity(conn, id).await?;

@@ -149,7 +149,7 @@ impl Inner {
             }
         };
         let shown = resource.to_string();
-        let write = body(move |inner, conn| {
+        let write = body(move |inner, conn, _stamp| {
             Box::pin(async move {
                 let (select, delete, params): (&str, &str, Vec<Param>) = match &row {
                     StoredRow::Activity(id) => (

@@ -50,7 +50,7 @@ impl Inner {
         );
         let dataset = dataset.clone();
         let history = history.clone();
-        let write = body(move |inner, conn| {
+        let write = body(move |inner, conn, _stamp| {
             Box::pin(async move {
                 let (dataset, history) = (&dataset, &history);
                 let etag = |resource: Resource| history.etags.get(&resource.to_string()).copied().unwrap_or(1);

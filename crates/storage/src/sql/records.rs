@@ -124,7 +124,7 @@ mod writes {
             let (kind, id) = (record.kind(), record.id());
             let resource = Resource::Record(kind, id.clone());
             let ctx = &fingerprinted(ctx, || Ok(vec![record.body()?]))?;
-            let write = body(move |inner, conn| {
+            let write = body(move |inner, conn, _stamp| {
                 Box::pin(async move {
                     if inner.current_record(conn, kind, &id).await.is_ok() {
                         return Err(StorageError::AlreadyExists { kind: kind.as_str(), id: id.clone() });
@@ -149,7 +149,7 @@ mod writes {
             let resource = Resource::Record(kind, id.clone());
             let ctx = &fingerprinted(ctx, || Ok(vec![record.body()?, etag.unwrap_or_default().to_owned()]))?;
             let etag = etag.map(str::to_owned);
-            let write = body(move |inner, conn| {
+            let write = body(move |inner, conn, _stamp| {
                 Box::pin(async move {
                     let (current, before) = inner.current_record(conn, kind, &id).await?;
                     check_etag(kind.as_str(), &id, etag.as_deref(), current)?;
@@ -174,7 +174,7 @@ mod writes {
             let resource = Resource::Record(kind, id.to_owned());
             let ctx = &fingerprinted(ctx, || Ok(vec![etag.unwrap_or_default().to_owned()]))?;
             let (id, etag) = (id.to_owned(), etag.map(str::to_owned));
-            let write = body(move |inner, conn| {
+            let write = body(move |inner, conn, _stamp| {
                 Box::pin(async move {
                     let (id, etag) = (id.as_str(), etag.as_deref());
                     let (current, before) = inner.current_record(conn, kind, id).await?;

@@ -33,7 +33,7 @@ impl Inner {
             kind: action.kind.as_str().to_owned(),
         };
         let ctx = &fingerprinted(ctx, || Ok(vec![encode(&action)?]))?;
-        let write = body(move |inner, conn| {
+        let write = body(move |inner, conn, _stamp| {
             Box::pin(async move {
                 // Check against the actions in the database (another replica may have written since the snapshot
                 // was built), under the write lock.

@@ -38,15 +38,29 @@ use crate::{
 pub(super) type WriteConn = sqlx::pool::PoolConnection<Any>;
 /// The work of one write inside the group's transaction.
 pub(super) type WriteFuture<'t> = Pin<Box<dyn Future<Output = Result<Effect>> + Send + 't>>;
-/// A write's body: what it does on the group's connection, once its request id is checked.
-pub(super) type WriteBody = Box<dyn for<'t> FnOnce(&'t Inner, &'t mut WriteConn) -> WriteFuture<'t> + Send>;
+/// A write's body: what it does on the group's connection, once its request id is checked, knowing the
+/// [`Stamp`] its audit entry will carry.
+pub(super) type WriteBody = Box<dyn for<'t> FnOnce(&'t Inner, &'t mut WriteConn, Stamp) -> WriteFuture<'t> + Send>;
 
 /// A write's body, as the writer task runs it (a function, so that the closure's signature is inferred).
 pub(super) fn body<F>(f: F) -> WriteBody
 where
-    F: for<'t> FnOnce(&'t Inner, &'t mut WriteConn) -> WriteFuture<'t> + Send + 'static,
+    F: for<'t> FnOnce(&'t Inner, &'t mut WriteConn, Stamp) -> WriteFuture<'t> + Send + 'static,
 {
     Box::new(f)
+}
+
+/// Where a write stands in the store's one change log: the position (`seq`) and the time (`at`, UTC, RFC 3339
+/// with microseconds) of the audit entry the write will be committed with. Positions are given under the
+/// store's write lock (SQLite's `BEGIN IMMEDIATE`, PostgreSQL's advisory lock shared by every replica), so they
+/// grow in commit order across replicas and are never given twice: a version of a record named by the position
+/// of the write that made it is unique over the record's whole life, even across a delete and a re-create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Stamp {
+    /// The audit entry's position.
+    pub(super) seq: i64,
+    /// The audit entry's time.
+    pub(super) at: String,
 }
 
 /// What a write stores as its response, to answer a repeated request id the same way.
@@ -370,12 +384,16 @@ impl Inner {
                 return Ok((decode(&response)?, false));
             }
         }
-        let effect = body(self, conn).await?;
+        let (seq,): (i64,) =
+            sqlx::query_as("SELECT COALESCE(MAX(seq), 0) + 1 FROM audit").fetch_one(&mut **conn).await.db(self)?;
         let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+        let stamp = Stamp { seq, at: at.clone() };
+        let effect = body(self, conn, stamp).await?;
         sqlx::query(
             "INSERT INTO audit (seq, at, principal, request_id, operation, resource, before, after) \
-             VALUES ((SELECT COALESCE(MAX(seq), 0) + 1 FROM audit), $1, $2, $3, $4, $5, $6, $7)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
+        .bind(seq)
         .bind(at.as_str())
         .bind(ctx.principal.as_str())
         .bind(ctx.request_id.as_deref())
