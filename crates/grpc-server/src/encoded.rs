@@ -304,7 +304,7 @@ mod tests {
     use crate::{auth::Auth, service::AppState};
 
     fn versioned(a: &Activity, etag: &str) -> Arc<Versioned<Activity>> {
-        Arc::new(Versioned { record: a.clone(), etag: etag.to_owned() })
+        Arc::new(Versioned::new(a.clone(), etag.to_owned()))
     }
 
     #[test]

@@ -215,11 +215,8 @@ mod tests {
 
     fn bundled() -> (ActivityIndex, Dataset) {
         let d = Dataset::bundled();
-        let rows = d
-            .activities
-            .iter()
-            .enumerate()
-            .map(|(i, a)| (i as i64 * 2 + 1, Versioned { record: a.clone(), etag: "1".to_owned() }));
+        let rows =
+            d.activities.iter().enumerate().map(|(i, a)| (i as i64 * 2 + 1, Versioned::new(a.clone(), "1".to_owned())));
         (ActivityIndex::new(rows, 1), d)
     }
 
@@ -256,7 +253,7 @@ mod tests {
         let region_of = |c: &CountryCode| d.state(c).map(|s| s.region);
         let n = index.len();
         let first = d.activities[0].clone();
-        index.put(1_000_000, Versioned { record: first.clone(), etag: "2".to_owned() });
+        index.put(1_000_000, Versioned::new(first.clone(), "2".to_owned()));
         assert_eq!(index.len(), n, "the id moved, it was not copied");
         let p = index.list(&all, &PageRequest::first(1000), region_of).unwrap();
         assert_eq!(ids(&p).last(), Some(&first.id.as_str()));
@@ -276,7 +273,7 @@ mod tests {
         changed.status = ActivityStatus::Cancelled;
         changed.plan = Some("another-plan".to_owned());
         changed.countries = vec!["BR".parse().unwrap()];
-        index.put(3, Versioned { record: changed, etag: "2".to_owned() });
+        index.put(3, Versioned::new(changed, "2".to_owned()));
         index.remove(&d.activities[2].id);
         let everything = Filter::parse("").unwrap();
         let all = index.list(&everything, &PageRequest::first(1000), region_of).unwrap();

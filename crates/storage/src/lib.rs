@@ -82,13 +82,25 @@ impl WriteContext {
     }
 }
 
-/// A record with its etag (AIP-154): the version a later update or delete must name to succeed.
+/// A record with its etag (AIP-154): the version a later update or delete must name to succeed, and when it was
+/// created and last changed (AIP-148), from the audit log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Versioned<T> {
     /// The record.
     pub record: T,
     /// Its current etag.
     pub etag: String,
+    /// When it was created (UTC, RFC 3339), if the store knows.
+    pub create_time: Option<String>,
+    /// When it was last changed (UTC, RFC 3339), if the store knows.
+    pub update_time: Option<String>,
+}
+
+impl<T> Versioned<T> {
+    /// `record` at version `etag`, its times unknown.
+    pub fn new(record: T, etag: String) -> Self {
+        Versioned { record, etag, create_time: None, update_time: None }
+    }
 }
 
 /// Which page of a list to return.

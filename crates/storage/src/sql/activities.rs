@@ -312,7 +312,7 @@ pub(super) fn activity_row(
     let body: String = row.try_get("body").db(inner)?;
     let etag = etag_of(row.try_get::<i64, _>("etag").db(inner)?);
     Ok(match try_decode(&body) {
-        Ok(record) => Ok(Versioned { etag, record }),
+        Ok(record) => Ok(Versioned::new(record, etag)),
         Err(reason) => {
             let id: String = row.try_get("id").db(inner)?;
             Err(Unreadable::new(Resource::Activity(id), reason, body))

@@ -35,7 +35,7 @@ impl Inner {
             resource: Resource::RecordRow { kind: kind.as_str().to_owned(), id: id.to_owned() }.to_string(),
             reason: e.to_string(),
         })?;
-        Ok(Versioned { etag: etag_of(row.0), record })
+        Ok(Versioned::new(record, etag_of(row.0)))
     }
 
     /// Records of one kind, in the order they were created.
@@ -50,7 +50,7 @@ impl Inner {
                 // A record that cannot be decoded is skipped here and named by `find_unreadable`.
                 Ok(Record::from_body(kind, &body)
                     .ok()
-                    .map(|record| Versioned { etag: etag_of(row.try_get::<i64, _>("etag").unwrap_or(0)), record }))
+                    .map(|record| Versioned::new(record, etag_of(row.try_get::<i64, _>("etag").unwrap_or(0)))))
             },
         )
         .await
@@ -213,10 +213,10 @@ mod writes {
 
     /// The answer of a record write from its replay.
     fn replayed_record(kind: RecordKind, replay: Replay) -> Result<Versioned<Record>> {
-        Ok(Versioned {
-            etag: replay.etag.unwrap_or_default(),
-            record: Record::from_body(kind, replay.body.as_deref().unwrap_or("null"))?,
-        })
+        Ok(Versioned::new(
+            Record::from_body(kind, replay.body.as_deref().unwrap_or("null"))?,
+            replay.etag.unwrap_or_default(),
+        ))
     }
 
     impl Inner {

@@ -98,7 +98,7 @@ impl Effect {
 
 /// The answer of a write from its replay: the record it wrote, at its etag.
 pub(super) fn replayed<T: serde::de::DeserializeOwned>(replay: Replay) -> Result<Versioned<T>> {
-    Ok(Versioned { etag: replay.etag.unwrap_or_default(), record: decode(replay.body.as_deref().unwrap_or("null"))? })
+    Ok(Versioned::new(decode(replay.body.as_deref().unwrap_or("null"))?, replay.etag.unwrap_or_default()))
 }
 
 /// `ctx` with the fingerprint of the write's input (e.g. the record written and the etag given) when it has a
