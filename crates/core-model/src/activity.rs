@@ -204,55 +204,70 @@ pub struct Activity {
 impl Activity {
     /// Checks the activity on its own: its text and lists keep the [`limits`](crate::limits), it ends no earlier
     /// than it starts, has no end without a start, and serves only outputs 1, 2 and 3. References to other
-    /// records are checked where those records are.
+    /// records are checked where those records are. Every problem is reported ([`ModelError::all`]), not only
+    /// the first.
+    ///
+    /// [`ModelError::all`]: crate::ModelError::all
     pub fn check(&self) -> Result<(), crate::ModelError> {
-        self.check_limits()?;
+        crate::ModelError::all(self.problems())
+    }
+
+    /// Every problem [`Activity::check`] finds, in the order of the fields.
+    pub fn problems(&self) -> Vec<crate::ModelError> {
+        let mut problems = self.limit_problems();
         match (self.start, self.end) {
-            (None, Some(_)) => return Err(crate::ModelError::EndWithoutStart { id: self.id.clone() }),
+            (None, Some(_)) => problems.push(crate::ModelError::EndWithoutStart { id: self.id.clone() }),
             (Some(start), Some(end)) if end.certainly_before(&start) => {
-                return Err(crate::ModelError::EndBeforeStart { id: self.id.clone(), start, end });
+                problems.push(crate::ModelError::EndBeforeStart { id: self.id.clone(), start, end });
             }
             _ => {}
         }
-        match self.outputs.iter().find(|o| !OUTPUTS.contains(*o)) {
-            Some(o) => Err(crate::ModelError::UnknownOutput(*o)),
-            None => Ok(()),
-        }
+        problems.extend(
+            self.outputs.iter().filter(|o| !OUTPUTS.contains(*o)).map(|o| crate::ModelError::UnknownOutput(*o)),
+        );
+        problems
     }
 
     /// Checks the sizes and characters of every field ([`crate::limits`]); errors name the field as the
-    /// dataset does (`title`, `place.city`, `source[0].locator`).
+    /// dataset does (`title`, `place.city`, `source[0].locator`). Every field that breaks a limit is reported.
     pub fn check_limits(&self) -> Result<(), crate::ModelError> {
+        crate::ModelError::all(self.limit_problems())
+    }
+
+    fn limit_problems(&self) -> Vec<crate::ModelError> {
         use crate::limits::{self, check_count, check_line, check_lines, check_reference};
-        check_line("id", &self.id, limits::REFERENCE)?;
+        let mut problems = Vec::new();
+        let mut keep = |r: Result<(), crate::ModelError>| problems.extend(r.err());
+        keep(check_line("id", &self.id, limits::REFERENCE));
         if self.title.trim().is_empty() {
-            return Err(limits::problem("title", "required"));
+            keep(Err(limits::problem("title", "required")));
+        } else {
+            keep(check_line("title", &self.title, limits::TITLE));
         }
-        check_line("title", &self.title, limits::TITLE)?;
-        check_lines("description", &self.description, limits::DESCRIPTION)?;
-        check_line("date_text", &self.date_text, limits::DATE_TEXT)?;
-        check_line("place.text", &self.place.text, limits::PLACE)?;
+        keep(check_lines("description", &self.description, limits::DESCRIPTION));
+        keep(check_line("date_text", &self.date_text, limits::DATE_TEXT));
+        keep(check_line("place.text", &self.place.text, limits::PLACE));
         if let Some(city) = &self.place.city {
-            check_line("place.city", city, limits::PLACE)?;
+            keep(check_line("place.city", city, limits::PLACE));
         }
-        check_count("countries", self.countries.len(), limits::COUNTRIES)?;
-        check_count("outputs", self.outputs.len(), limits::OUTPUTS)?;
-        check_count("partners", self.partners.len(), limits::PARTNERS)?;
+        keep(check_count("countries", self.countries.len(), limits::COUNTRIES));
+        keep(check_count("outputs", self.outputs.len(), limits::OUTPUTS));
+        keep(check_count("partners", self.partners.len(), limits::PARTNERS));
         for (i, p) in self.partners.iter().enumerate() {
-            check_reference(&format!("partners[{i}].organisation"), &p.organisation)?;
+            keep(check_reference(&format!("partners[{i}].organisation"), &p.organisation));
         }
-        check_count("funding", self.funding.len(), limits::FUNDING)?;
+        keep(check_count("funding", self.funding.len(), limits::FUNDING));
         for (i, f) in self.funding.iter().enumerate() {
-            check_reference(&format!("funding[{i}]"), f)?;
+            keep(check_reference(&format!("funding[{i}]"), f));
         }
         if let Some(plan) = &self.plan {
-            check_reference("plan", plan)?;
+            keep(check_reference("plan", plan));
         }
-        self.source.check("source")?;
+        problems.extend(self.source.problems("source"));
         if let Some(note) = &self.note {
-            check_lines("note", note, limits::NOTE)?;
+            problems.extend(check_lines("note", note, limits::NOTE).err());
         }
-        Ok(())
+        problems
     }
 
     /// The countries the activity concerns: the country of its place, then the countries it names (one may come

@@ -1,4 +1,5 @@
-//! The one error type of the domain model.
+//! The one error type of the domain model, with each variant's reason ([`ModelError::reason`]: one per rule,
+//! the `ErrorInfo.reason` the API gives) and the values it names ([`ModelError::metadata`]).
 
 use crate::{ApproxDate, CountryCode, TreatyNumber};
 
@@ -213,6 +214,9 @@ pub enum ModelError {
         /// The identifier given.
         id: String,
     },
+    /// Several problems with one record, each reported (every field that breaks a limit, not only the first).
+    #[error("{}", several(.0))]
+    Several(Vec<ModelError>),
     /// Two records with one identifier.
     #[error("duplicate {kind} `{id}`")]
     DuplicateId {
@@ -221,6 +225,201 @@ pub enum ModelError {
         /// The identifier.
         id: String,
     },
+}
+
+impl ModelError {
+    /// `Ok` for no problem, the problem itself for one, [`ModelError::Several`] for more: a check that reports
+    /// every problem it finds, not only the first.
+    pub fn all(mut problems: Vec<ModelError>) -> Result<()> {
+        match problems.len() {
+            0 => Ok(()),
+            1 => Err(problems.remove(0)),
+            _ => Err(ModelError::Several(problems)),
+        }
+    }
+
+    /// The rule or failure, in UPPER_SNAKE_CASE: one per variant, never shared (the API's `ErrorInfo.reason`,
+    /// listed in `proto/coe/cybercrime/v1/error_reason.proto`).
+    pub fn reason(&self) -> &'static str {
+        use ModelError as M;
+        match self {
+            M::UnknownState(_) => "UNKNOWN_STATE",
+            M::UnknownTreaty(_) => "UNKNOWN_TREATY",
+            M::ActionBeforeOpening { .. } => "ACTION_BEFORE_OPENING",
+            M::DuplicateAction { .. } => "DUPLICATE_ACTION",
+            M::RatificationWithoutSignature { .. } => "RATIFICATION_WITHOUT_SIGNATURE",
+            M::RatificationBeforeSignature { .. } => "RATIFICATION_BEFORE_SIGNATURE",
+            M::MustAccede { .. } => "SIGNATURE_BY_INELIGIBLE_STATE",
+            M::MustSign { .. } => "ACCESSION_BY_ELIGIBLE_STATE",
+            M::AccessionWithoutInvitation { .. } => "ACCESSION_WITHOUT_INVITATION",
+            M::AccessionBeforeInvitation { .. } => "ACCESSION_BEFORE_INVITATION",
+            M::ProtocolWithoutConvention { .. } => "PROTOCOL_WITHOUT_CONVENTION",
+            M::ProtocolBeforeConvention { .. } => "PROTOCOL_BEFORE_CONVENTION",
+            M::DenunciationWithoutConsent { .. } => "DENUNCIATION_WITHOUT_CONSENT",
+            M::EntryIntoForceMismatch { .. } => "ENTRY_INTO_FORCE_MISMATCH",
+            M::DepositOutsideEntryIntoForce { .. } => "DEPOSIT_OUTSIDE_ENTRY_INTO_FORCE",
+            M::EndBeforeStart { .. } => "END_BEFORE_START",
+            M::EndWithoutStart { .. } => "END_WITHOUT_START",
+            M::UnknownOutput(_) => "UNKNOWN_OUTPUT",
+            M::Field { .. } | M::Several(_) => "INVALID_FIELD",
+            M::UnknownReference { .. } => "UNKNOWN_REFERENCE",
+            M::DuplicateId { .. } => "DUPLICATE_ID",
+        }
+    }
+
+    /// Every reason [`ModelError::reason`] can give.
+    pub const REASONS: &[&str] = &[
+        "UNKNOWN_STATE",
+        "UNKNOWN_TREATY",
+        "ACTION_BEFORE_OPENING",
+        "DUPLICATE_ACTION",
+        "RATIFICATION_WITHOUT_SIGNATURE",
+        "RATIFICATION_BEFORE_SIGNATURE",
+        "SIGNATURE_BY_INELIGIBLE_STATE",
+        "ACCESSION_BY_ELIGIBLE_STATE",
+        "ACCESSION_WITHOUT_INVITATION",
+        "ACCESSION_BEFORE_INVITATION",
+        "PROTOCOL_WITHOUT_CONVENTION",
+        "PROTOCOL_BEFORE_CONVENTION",
+        "DENUNCIATION_WITHOUT_CONSENT",
+        "ENTRY_INTO_FORCE_MISMATCH",
+        "DEPOSIT_OUTSIDE_ENTRY_INTO_FORCE",
+        "END_BEFORE_START",
+        "END_WITHOUT_START",
+        "UNKNOWN_OUTPUT",
+        "INVALID_FIELD",
+        "UNKNOWN_REFERENCE",
+        "DUPLICATE_ID",
+    ];
+
+    /// Whether this is a rule of the treaties (the record of a state's actions under a treaty breaks it), as
+    /// opposed to a problem of one record's own fields or references.
+    pub fn is_treaty_rule(&self) -> bool {
+        use ModelError as M;
+        matches!(
+            self,
+            M::ActionBeforeOpening { .. }
+                | M::RatificationWithoutSignature { .. }
+                | M::RatificationBeforeSignature { .. }
+                | M::MustAccede { .. }
+                | M::MustSign { .. }
+                | M::AccessionWithoutInvitation { .. }
+                | M::AccessionBeforeInvitation { .. }
+                | M::ProtocolWithoutConvention { .. }
+                | M::ProtocolBeforeConvention { .. }
+                | M::DenunciationWithoutConsent { .. }
+                | M::EntryIntoForceMismatch { .. }
+                | M::DepositOutsideEntryIntoForce { .. }
+        )
+    }
+
+    /// Every value the message names, by key (`treaty` and `country` as resource names, `treaties/185` and
+    /// `countries/AL`; dates as the message writes them): what a client reads instead of parsing the message.
+    pub fn metadata(&self) -> Vec<(&'static str, String)> {
+        use ModelError as M;
+        let treaty = |t: &TreatyNumber| ("treaty", crate::names::treaty(*t));
+        let country = |c: &CountryCode| ("country", crate::names::country(c));
+        match self {
+            M::UnknownState(c) => vec![country(c)],
+            M::UnknownTreaty(t) => vec![treaty(t)],
+            M::ActionBeforeOpening { state, treaty: t, kind, date, opened } => vec![
+                country(state),
+                treaty(t),
+                ("action", (*kind).to_owned()),
+                ("date", date.clone()),
+                ("opened", opened.to_string()),
+            ],
+            M::DuplicateAction { state, treaty: t, kind, date, first } => vec![
+                country(state),
+                treaty(t),
+                ("action", (*kind).to_owned()),
+                ("date", date.to_string()),
+                ("first_date", first.to_string()),
+            ],
+            M::RatificationWithoutSignature { state, treaty: t, date }
+            | M::AccessionWithoutInvitation { state, treaty: t, date } => {
+                vec![country(state), treaty(t), ("date", date.clone())]
+            }
+            M::RatificationBeforeSignature { state, treaty: t, signed, ratified } => vec![
+                country(state),
+                treaty(t),
+                ("signature_date", signed.to_string()),
+                ("ratification_date", ratified.to_string()),
+            ],
+            M::MustAccede { state, treaty: t, kind } | M::MustSign { state, treaty: t, kind } => {
+                vec![country(state), treaty(t), ("action", (*kind).to_owned())]
+            }
+            M::AccessionBeforeInvitation { state, treaty: t, invited, acceded } => vec![
+                country(state),
+                treaty(t),
+                ("invitation_date", invited.to_string()),
+                ("accession_date", acceded.to_string()),
+            ],
+            M::ProtocolWithoutConvention { state, protocol, convention, date } => vec![
+                country(state),
+                treaty(protocol),
+                ("convention", crate::names::treaty(*convention)),
+                ("date", date.to_string()),
+            ],
+            M::ProtocolBeforeConvention { state, protocol, convention, protocol_date, convention_date } => vec![
+                country(state),
+                treaty(protocol),
+                ("convention", crate::names::treaty(*convention)),
+                ("date", protocol_date.to_string()),
+                ("convention_date", convention_date.to_string()),
+            ],
+            M::DenunciationWithoutConsent { state, treaty: t } => vec![country(state), treaty(t)],
+            M::EntryIntoForceMismatch { treaty: t, state, recorded, computed, article } => {
+                let mut m = vec![treaty(t)];
+                m.extend(state.as_ref().map(country));
+                m.extend([
+                    ("recorded", recorded.to_string()),
+                    ("computed", computed.clone()),
+                    ("article", article.clone()),
+                ]);
+                m
+            }
+            M::DepositOutsideEntryIntoForce { state, treaty: t, entry_into_force, article, month, date } => vec![
+                country(state),
+                treaty(t),
+                ("entry_into_force", entry_into_force.to_string()),
+                ("article", article.clone()),
+                ("month", month.clone()),
+                ("date", date.to_string()),
+            ],
+            M::EndBeforeStart { id, start, end } => {
+                vec![("resource", crate::names::activity(id)), ("start", start.to_string()), ("end", end.to_string())]
+            }
+            M::EndWithoutStart { id } => vec![("resource", crate::names::activity(id))],
+            M::UnknownOutput(o) => vec![("output", o.to_string())],
+            M::Field { field, .. } => vec![("field", field.clone())],
+            M::Several(all) => {
+                let fields: Vec<String> = all.iter().flat_map(ModelError::violations).map(|(f, _)| f).collect();
+                vec![("fields", fields.join(","))]
+            }
+            M::UnknownReference { kind, id } => vec![("kind", (*kind).to_owned()), ("id", id.clone())],
+            M::DuplicateId { kind, id } => vec![("kind", (*kind).to_owned()), ("id", id.clone())],
+        }
+    }
+
+    /// The fields of its record this problem is about, each with what is wrong (by the dataset's field names:
+    /// `title`, `source[0].locator`, `end`), for a problem of a record's own fields; empty for the others
+    /// (treaty rules, references).
+    pub fn violations(&self) -> Vec<(String, String)> {
+        use ModelError as M;
+        match self {
+            M::Field { field, reason } => vec![(field.clone(), reason.clone())],
+            M::EndBeforeStart { .. } => vec![("end".to_owned(), self.to_string())],
+            M::EndWithoutStart { .. } => vec![("start".to_owned(), self.to_string())],
+            M::UnknownOutput(_) => vec![("outputs".to_owned(), self.to_string())],
+            M::Several(all) => all.iter().flat_map(ModelError::violations).collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+fn several(all: &[ModelError]) -> String {
+    all.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
 }
 
 fn for_state(state: &Option<CountryCode>) -> String {

@@ -195,7 +195,7 @@ pub(crate) fn check_dataset(ds: &Dataset, v: &mut Validator) {
     }
     check_entry_into_force(ds, v);
     for a in &ds.activities {
-        if let Err(e) = a.check() {
+        for e in a.problems() {
             let field = if matches!(e, ModelError::UnknownOutput(_)) { "outputs" } else { "end" };
             match e {
                 ModelError::Field { .. } => push_field_error(v, "activities.toml", format!("activity {}", a.id), e),
@@ -223,6 +223,11 @@ pub(crate) fn push_field_error(v: &mut Validator, file: &str, record: String, e:
             field: Some(field),
             message: reason,
         }),
+        ModelError::Several(all) => {
+            for e in all {
+                push_field_error(v, file, record.clone(), e);
+            }
+        }
         other => v.push(file, record, "", other),
     }
 }

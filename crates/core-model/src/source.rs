@@ -54,18 +54,24 @@ impl SourceRef {
     /// ([`limits::check_source_id`](crate::limits::check_source_id)); each locator one line of at most
     /// [`limits::LOCATOR`](crate::limits::LOCATOR) characters. `field` names the list in the error, e.g. `source`.
     pub fn check(&self, field: &str) -> Result<(), crate::ModelError> {
+        crate::ModelError::all(self.problems(field))
+    }
+
+    /// Every problem [`SourceRef::check`] finds: each citation's, not only the first.
+    pub fn problems(&self, field: &str) -> Vec<crate::ModelError> {
         use crate::limits;
         if self.0.is_empty() {
-            return Err(limits::problem(field, "required: at least one citation of the source"));
+            return vec![limits::problem(field, "required: at least one citation of the source")];
         }
-        limits::check_count(field, self.0.len(), limits::CITATIONS)?;
+        let mut problems: Vec<_> =
+            limits::check_count(field, self.0.len(), limits::CITATIONS).err().into_iter().collect();
         for (i, c) in self.0.iter().enumerate() {
-            limits::check_source_id(&format!("{field}[{i}].document"), &c.document)?;
+            problems.extend(limits::check_source_id(&format!("{field}[{i}].document"), &c.document).err());
             if let Some(l) = &c.locator {
-                limits::check_line(&format!("{field}[{i}].locator"), l, limits::LOCATOR)?;
+                problems.extend(limits::check_line(&format!("{field}[{i}].locator"), l, limits::LOCATOR).err());
             }
         }
-        Ok(())
+        problems
     }
 }
 

@@ -224,12 +224,13 @@ pub struct TreatyAction {
 impl TreatyAction {
     /// Checks the sizes and characters of its text ([`crate::limits`]): its citations and its note. The treaty
     /// rules, which need the other actions, are checked with the dataset or the store.
+    /// Every problem is reported, not only the first.
     pub fn check_limits(&self) -> Result<(), crate::ModelError> {
-        self.source.check("source")?;
+        let mut problems = self.source.problems("source");
         if let Some(note) = &self.note {
-            crate::limits::check_lines("note", note, crate::limits::NOTE)?;
+            problems.extend(crate::limits::check_lines("note", note, crate::limits::NOTE).err());
         }
-        Ok(())
+        crate::ModelError::all(problems)
     }
 }
 

@@ -10,7 +10,7 @@ use std::{
     time::Duration,
 };
 
-use crate::error::{Result, ServiceError};
+use crate::error::{Result, ServiceError, WatchScope};
 
 /// The limits on long-lived streams.
 #[derive(Debug, Clone, Copy)]
@@ -93,20 +93,25 @@ impl Watchers {
         let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
         let l = &self.limits;
         if counts.total >= l.max {
-            return Err(ServiceError::ResourceExhausted(format!(
-                "{} watch streams are open, the most this server keeps: try again later",
-                l.max
-            )));
+            return Err(ServiceError::TooManyWatchers {
+                limit: l.max,
+                scope: WatchScope::Server,
+                message: format!("{} watch streams are open, the most this server keeps: try again later", l.max),
+            });
         }
         let mut holders = Vec::with_capacity(2);
         if let Some(peer) = peer {
             let h = Holder::Connection(peer);
             if counts.by.get(&h).copied().unwrap_or(0) >= l.per_connection {
-                return Err(ServiceError::ResourceExhausted(format!(
-                    "{} watch streams are open on this connection, the most one connection may hold: close one, \
-                     or watch over another connection",
-                    l.per_connection
-                )));
+                return Err(ServiceError::TooManyWatchers {
+                    limit: l.per_connection,
+                    scope: WatchScope::Connection,
+                    message: format!(
+                        "{} watch streams are open on this connection, the most one connection may hold: close \
+                         one, or watch over another connection",
+                        l.per_connection
+                    ),
+                });
             }
             holders.push(h);
         }
@@ -119,10 +124,14 @@ impl Watchers {
         };
         if let Some((h, name)) = who {
             if counts.by.get(&h).copied().unwrap_or(0) >= l.per_principal {
-                return Err(ServiceError::ResourceExhausted(format!(
-                    "{} watch streams are open for {name}, the most one principal may hold: close one",
-                    l.per_principal
-                )));
+                return Err(ServiceError::TooManyWatchers {
+                    limit: l.per_principal,
+                    scope: WatchScope::Principal,
+                    message: format!(
+                        "{} watch streams are open for {name}, the most one principal may hold: close one",
+                        l.per_principal
+                    ),
+                });
             }
             holders.push(h);
         }

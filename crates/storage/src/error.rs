@@ -117,3 +117,85 @@ pub enum StorageError {
     #[error("internal storage error: {0}")]
     Internal(String),
 }
+
+impl StorageError {
+    /// The failure, in UPPER_SNAKE_CASE: one per variant (a broken rule gives the model's own reason), the API's
+    /// `ErrorInfo.reason`, listed in `proto/coe/cybercrime/v1/error_reason.proto`.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            StorageError::NotFound { .. } => "NOT_FOUND",
+            StorageError::AlreadyExists { .. } => "ALREADY_EXISTS",
+            StorageError::EtagMismatch { .. } => "ETAG_MISMATCH",
+            StorageError::Rule(m) => m.reason(),
+            StorageError::Dataset(_) => "INVALID_DATA",
+            StorageError::Filter(_) => "INVALID_FILTER",
+            StorageError::PageToken(_) => "INVALID_PAGE_TOKEN",
+            StorageError::StillReferenced { .. } => "STILL_REFERENCED",
+            StorageError::RequestIdReused { .. } => "REQUEST_ID_REUSED",
+            StorageError::NotEmpty => "STORE_NOT_EMPTY",
+            StorageError::NotOurs { .. } => "STORE_NOT_OURS",
+            StorageError::NewerSchema { .. } => "STORE_SCHEMA_NEWER",
+            StorageError::ReadOnly { .. } => "STORE_READ_ONLY",
+            StorageError::Unavailable(_) => "STORE_UNAVAILABLE",
+            StorageError::BadUrl(_) => "STORE_URL_UNSUPPORTED",
+            StorageError::Unreadable { .. } => "UNREADABLE_RECORD",
+            StorageError::Internal(_) => "INTERNAL",
+        }
+    }
+
+    /// Every reason [`StorageError::reason`] can give, the model's included.
+    pub fn reasons() -> Vec<&'static str> {
+        let own = [
+            "NOT_FOUND",
+            "ALREADY_EXISTS",
+            "ETAG_MISMATCH",
+            "INVALID_DATA",
+            "INVALID_FILTER",
+            "INVALID_PAGE_TOKEN",
+            "STILL_REFERENCED",
+            "REQUEST_ID_REUSED",
+            "STORE_NOT_EMPTY",
+            "STORE_NOT_OURS",
+            "STORE_SCHEMA_NEWER",
+            "STORE_READ_ONLY",
+            "STORE_UNAVAILABLE",
+            "STORE_URL_UNSUPPORTED",
+            "UNREADABLE_RECORD",
+            "INTERNAL",
+        ];
+        own.into_iter().chain(ModelError::REASONS.iter().copied()).collect()
+    }
+
+    /// Every value the message names, by key (`resource`, `etag`, `current_etag`, `request_id`, ...; a broken
+    /// rule's are the model's, [`ModelError::metadata`]). No store location: it may name a server's file.
+    pub fn metadata(&self) -> Vec<(&'static str, String)> {
+        match self {
+            StorageError::NotFound { kind, id } | StorageError::AlreadyExists { kind, id } => {
+                vec![("kind", (*kind).to_owned()), ("id", id.clone())]
+            }
+            StorageError::EtagMismatch { kind, id, given, current } => vec![
+                ("kind", (*kind).to_owned()),
+                ("id", id.clone()),
+                ("etag", given.clone()),
+                ("current_etag", current.clone()),
+            ],
+            StorageError::Rule(m) => m.metadata(),
+            StorageError::Dataset(d) => vec![("problems", d.0.len().to_string())],
+            StorageError::Filter(_) | StorageError::PageToken(_) => Vec::new(),
+            StorageError::StillReferenced { kind, id, detail } => {
+                vec![("kind", (*kind).to_owned()), ("id", id.clone()), ("reference", detail.clone())]
+            }
+            StorageError::RequestIdReused { request_id } => vec![("request_id", request_id.clone())],
+            StorageError::NotEmpty
+            | StorageError::NotOurs { .. }
+            | StorageError::ReadOnly { .. }
+            | StorageError::Unavailable(_)
+            | StorageError::BadUrl(_)
+            | StorageError::Internal(_) => Vec::new(),
+            StorageError::NewerSchema { found, supported, .. } => {
+                vec![("schema_version", found.to_string()), ("supported_schema_version", supported.to_string())]
+            }
+            StorageError::Unreadable { resource, .. } => vec![("resource", resource.clone())],
+        }
+    }
+}

@@ -4,7 +4,10 @@ use core_model::{
     Activity, ActivityKind, ActivityStatus, OUTPUTS, Partner, PartnerRole, Place, Region, Vocabulary, names,
 };
 
-use super::{approx, approx_from, checked, citations, country_code, country_name, enum_from, name_id, source_from};
+use super::{
+    Violations, approx, approx_from, citations, country_code, country_name, enum_from, model_violations, name_id,
+    source_from,
+};
 use crate::{
     error::{Result, ServiceError},
     pb::coe::cybercrime::v1 as pb,
@@ -82,98 +85,125 @@ pub(crate) fn activity_id<'a>(field: &str, name: &'a str) -> Result<&'a str> {
     Ok(id)
 }
 
-/// An activity from a request.
+/// An activity from a request, refused with every bad field at once (each conversion's, then the limits' of
+/// [`Activity::check_limits`] on what could be read), not only the first.
 pub(crate) fn activity_from(field: &str, a: &pb::Activity) -> Result<Activity> {
     let f = |name: &str| format!("{field}.{name}");
-    let id = activity_id(&f("name"), &a.name)?.to_owned();
+    let mut v = Violations::default();
+    let id = v.take(activity_id(&f("name"), &a.name).map(str::to_owned));
     if a.title.trim().is_empty() {
-        return Err(ServiceError::invalid(f("title"), "required"));
+        v.push(f("title"), "required");
     }
     let status = match pb::ActivityStatus::try_from(a.status) {
-        Ok(pb::ActivityStatus::Pipeline) => ActivityStatus::Pipeline,
-        Ok(pb::ActivityStatus::Implementation) => ActivityStatus::Implementation,
-        Ok(pb::ActivityStatus::Completed) => ActivityStatus::Completed,
-        Ok(pb::ActivityStatus::Closed) => ActivityStatus::Closed,
-        Ok(pb::ActivityStatus::Cancelled) => ActivityStatus::Cancelled,
-        Ok(pb::ActivityStatus::Suspended) => ActivityStatus::Suspended,
+        Ok(pb::ActivityStatus::Pipeline) => Some(ActivityStatus::Pipeline),
+        Ok(pb::ActivityStatus::Implementation) => Some(ActivityStatus::Implementation),
+        Ok(pb::ActivityStatus::Completed) => Some(ActivityStatus::Completed),
+        Ok(pb::ActivityStatus::Closed) => Some(ActivityStatus::Closed),
+        Ok(pb::ActivityStatus::Cancelled) => Some(ActivityStatus::Cancelled),
+        Ok(pb::ActivityStatus::Suspended) => Some(ActivityStatus::Suspended),
         Ok(pb::ActivityStatus::Unspecified) | Err(_) => {
-            return Err(ServiceError::invalid(f("status"), format!("required: a known status (got {})", a.status)));
+            v.push(f("status"), format!("required: a known status (got {})", a.status));
+            None
         }
     };
     let kind = match pb::ActivityKind::try_from(a.kind) {
-        Ok(pb::ActivityKind::Conference) => ActivityKind::Conference,
-        Ok(pb::ActivityKind::Workshop) => ActivityKind::Workshop,
-        Ok(pb::ActivityKind::Training) => ActivityKind::Training,
-        Ok(pb::ActivityKind::LegislativeAnalysis) => ActivityKind::LegislativeAnalysis,
-        Ok(pb::ActivityKind::Meeting) => ActivityKind::Meeting,
-        Ok(pb::ActivityKind::Study) => ActivityKind::Study,
-        Ok(pb::ActivityKind::Mission) => ActivityKind::Mission,
+        Ok(pb::ActivityKind::Conference) => Some(ActivityKind::Conference),
+        Ok(pb::ActivityKind::Workshop) => Some(ActivityKind::Workshop),
+        Ok(pb::ActivityKind::Training) => Some(ActivityKind::Training),
+        Ok(pb::ActivityKind::LegislativeAnalysis) => Some(ActivityKind::LegislativeAnalysis),
+        Ok(pb::ActivityKind::Meeting) => Some(ActivityKind::Meeting),
+        Ok(pb::ActivityKind::Study) => Some(ActivityKind::Study),
+        Ok(pb::ActivityKind::Mission) => Some(ActivityKind::Mission),
         Ok(pb::ActivityKind::Unspecified) | Err(_) => {
-            return Err(ServiceError::invalid(f("kind"), format!("required: a known kind (got {})", a.kind)));
+            v.push(f("kind"), format!("required: a known kind (got {})", a.kind));
+            None
         }
     };
     let place = a.place.clone().unwrap_or_default();
     let place = Place {
         text: place.text,
         city: (!place.city.is_empty()).then_some(place.city),
-        country: (!place.country.is_empty()).then(|| country_code(&f("place.country"), &place.country)).transpose()?,
-        region: (!place.region.is_empty())
-            .then(|| enum_from(&f("place.region"), &place.region, &Region::api_names()))
-            .transpose()?,
+        country: if place.country.is_empty() {
+            None
+        } else {
+            v.take(country_code(&f("place.country"), &place.country))
+        },
+        region: if place.region.is_empty() {
+            None
+        } else {
+            v.take(enum_from(&f("place.region"), &place.region, &Region::api_names()))
+        },
         tentative: place.tentative,
     };
-    let countries = a
+    let countries: Vec<_> = a
         .countries
         .iter()
         .enumerate()
-        .map(|(i, c)| country_code(&format!("{field}.countries[{i}]"), c))
-        .collect::<Result<Vec<_>>>()?;
-    let outputs = a
+        .filter_map(|(i, c)| v.take(country_code(&format!("{field}.countries[{i}]"), c)))
+        .collect();
+    let outputs: Vec<u8> = a
         .outputs
         .iter()
         .enumerate()
-        .map(|(i, o)| {
-            u8::try_from(*o).ok().filter(|o| OUTPUTS.contains(o)).ok_or_else(|| {
-                ServiceError::invalid(format!("{field}.outputs[{i}]"), format!("output {o} does not exist: 1, 2 or 3"))
-            })
+        .filter_map(|(i, o)| {
+            let output = u8::try_from(*o).ok().filter(|o| OUTPUTS.contains(o));
+            if output.is_none() {
+                v.push(format!("{field}.outputs[{i}]"), format!("output {o} does not exist: 1, 2 or 3"));
+            }
+            output
         })
-        .collect::<Result<Vec<_>>>()?;
-    let partners = a
+        .collect();
+    let partners: Vec<Partner> = a
         .partners
         .iter()
         .enumerate()
-        .map(|(i, p)| {
-            Ok(Partner {
-                organisation: name_id(
-                    &format!("{field}.partners[{i}].organisation"),
-                    &p.organisation,
-                    names::ORGANISATIONS,
-                )?
-                .to_owned(),
-                role: enum_from(&format!("{field}.partners[{i}].role"), &p.role, &PartnerRole::names())?,
-            })
+        .filter_map(|(i, p)| {
+            let organisation =
+                v.take(name_id(&format!("{field}.partners[{i}].organisation"), &p.organisation, names::ORGANISATIONS));
+            let role = v.take(enum_from(&format!("{field}.partners[{i}].role"), &p.role, &PartnerRole::names()));
+            Some(Partner { organisation: organisation?.to_owned(), role: role? })
         })
-        .collect::<Result<Vec<_>>>()?;
+        .collect();
+    let start = a.start.as_ref().and_then(|d| v.take(approx_from(&f("start"), d)));
+    let end = a.end.as_ref().and_then(|d| v.take(approx_from(&f("end"), d)));
+    let source = v.take(source_from(&f("sources"), &a.sources));
     let activity = Activity {
-        id,
+        id: id.clone().unwrap_or_default(),
         title: a.title.clone(),
         description: a.description.clone(),
         date_text: a.date_text.clone(),
-        start: a.start.as_ref().map(|d| approx_from(&f("start"), d)).transpose()?,
-        end: a.end.as_ref().map(|d| approx_from(&f("end"), d)).transpose()?,
+        start,
+        end,
         tentative: a.tentative,
         place,
         countries,
-        kind,
-        status,
+        kind: kind.unwrap_or(ActivityKind::Conference),
+        status: status.unwrap_or(ActivityStatus::Pipeline),
         outputs,
         partners,
         funding: a.funding.clone(),
         plan: (!a.plan.is_empty()).then(|| a.plan.clone()),
-        source: source_from(&f("sources"), &a.sources)?,
+        source: source.clone().unwrap_or(core_model::SourceRef(Vec::new())),
         note: (!a.note.is_empty()).then(|| a.note.clone()),
     };
-    checked(field, activity, Activity::check_limits)
+    if let Err(e) = activity.check_limits() {
+        // The limits of what could be read; a field refused above (its conversion failed) is not refused twice.
+        let refused: Vec<String> = v.fields().map(str::to_owned).collect();
+        for violation in model_violations(field, &e) {
+            let already = refused.iter().any(|r| {
+                violation.field == *r
+                    || violation.field.starts_with(&format!("{r}."))
+                    || violation.field.starts_with(&format!("{r}["))
+            });
+            let unread = (violation.field == f("id") && id.is_none())
+                || (violation.field.starts_with(&f("sources")) && source.is_none());
+            if !already && !unread {
+                v.push(violation.field, violation.description);
+            }
+        }
+    }
+    v.finish()?;
+    Ok(activity)
 }
 
 /// Copies the fields of `mask` (proto names) from `from` into `into`; an unknown path is an error.

@@ -17,7 +17,7 @@ use chrono::{Datelike, NaiveDate};
 use core_model::{ApproxDate, CountryCode, DatePrecision, SourceRef, TreatyNumber, Vocabulary, names};
 
 use crate::{
-    error::{Result, ServiceError},
+    error::{Result, ServiceError, Violation},
     pb::{coe::cybercrime::v1 as pb, google::r#type::Date},
 };
 
@@ -155,20 +155,65 @@ pub(crate) fn source_from(field: &str, c: &[pb::Citation]) -> Result<SourceRef> 
     ))
 }
 
-/// A record's own checks ([`core_model::limits`]) as a refusal naming the request's field: `field` is the
-/// record's path in the request (`activity`), and the model's field names are those of the dataset, which differ
-/// from the message's only for the citations (`source` there, `sources` here).
-pub(crate) fn checked<T>(field: &str, value: T, check: impl FnOnce(&T) -> core_model::Result<()>) -> Result<T> {
-    match check(&value) {
-        Ok(()) => Ok(value),
-        Err(core_model::ModelError::Field { field: inner, reason }) => {
+/// The violations of a record's own fields a model error names ([`core_model::limits`]), as paths of the request
+/// under `field` (`activity`): the model's field names are those of the dataset, which differ from the message's
+/// only for the citations (`source` there, `sources` here).
+pub(crate) fn model_violations(field: &str, e: &core_model::ModelError) -> Vec<Violation> {
+    e.violations()
+        .into_iter()
+        .map(|(inner, description)| {
             let inner = match inner.strip_prefix("source") {
                 Some(rest) if rest.is_empty() || rest.starts_with('[') => format!("sources{rest}"),
                 _ => inner,
             };
-            Err(ServiceError::invalid(format!("{field}.{inner}"), reason))
+            Violation { field: format!("{field}.{inner}"), description }
+        })
+        .collect()
+}
+
+/// The bad fields of one request, gathered: each conversion's refusal is kept, and the request is refused once
+/// with every one of them ([`Violations::finish`]), not at the first.
+#[derive(Debug, Default)]
+pub(crate) struct Violations {
+    found: Vec<Violation>,
+    /// A refusal that is not about a field (kept, the first one, for when no field is bad).
+    other: Option<ServiceError>,
+}
+
+impl Violations {
+    /// The value, or `None` after keeping its refusal.
+    pub(crate) fn take<T>(&mut self, result: Result<T>) -> Option<T> {
+        match result {
+            Ok(v) => Some(v),
+            Err(ServiceError::InvalidArgument(v)) => {
+                self.found.extend(v);
+                None
+            }
+            Err(other) => {
+                self.other.get_or_insert(other);
+                None
+            }
         }
-        Err(other) => Err(ServiceError::Storage(other.into())),
+    }
+
+    /// Keeps a refusal of `field`.
+    pub(crate) fn push(&mut self, field: impl Into<String>, description: impl Into<String>) {
+        self.found.push(Violation { field: field.into(), description: description.into() });
+    }
+
+    /// The fields refused so far.
+    pub(crate) fn fields(&self) -> impl Iterator<Item = &str> {
+        self.found.iter().map(|v| v.field.as_str())
+    }
+
+    /// `Ok` when nothing was refused, else every bad field in one refusal (or the other refusal when no field
+    /// is bad).
+    pub(crate) fn finish(self) -> Result<()> {
+        match (self.found.is_empty(), self.other) {
+            (true, None) => Ok(()),
+            (true, Some(other)) => Err(other),
+            (false, _) => Err(ServiceError::InvalidArgument(self.found)),
+        }
     }
 }
 

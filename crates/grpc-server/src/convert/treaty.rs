@@ -9,8 +9,8 @@ use core_model::{
 };
 
 use super::{
-    approx, approx_from, checked, citations, country_code, country_name, date, opt_full_date, partial_date,
-    source_from, treaty_name, treaty_number,
+    Violations, approx, approx_from, citations, country_code, country_name, date, model_violations, opt_full_date,
+    partial_date, source_from, treaty_name, treaty_number,
 };
 use crate::{
     error::{Result, ServiceError},
@@ -204,31 +204,49 @@ pub(crate) fn treaty_action(a: &TreatyAction) -> pb::TreatyAction {
 
 /// A treaty action from a request.
 pub(crate) fn treaty_action_from(field: &str, a: &pb::TreatyAction) -> Result<TreatyAction> {
+    let f = |name: &str| format!("{field}.{name}");
+    let mut v = Violations::default();
     let kind = match pb::ActionKind::try_from(a.kind) {
-        Ok(pb::ActionKind::Signature) => ActionKind::Signature,
-        Ok(pb::ActionKind::Ratification) => ActionKind::Ratification,
-        Ok(pb::ActionKind::AccessionRequest) => ActionKind::AccessionRequest,
-        Ok(pb::ActionKind::Invitation) => ActionKind::Invitation,
-        Ok(pb::ActionKind::Accession) => ActionKind::Accession,
-        Ok(pb::ActionKind::Denunciation) => ActionKind::Denunciation,
+        Ok(pb::ActionKind::Signature) => Some(ActionKind::Signature),
+        Ok(pb::ActionKind::Ratification) => Some(ActionKind::Ratification),
+        Ok(pb::ActionKind::AccessionRequest) => Some(ActionKind::AccessionRequest),
+        Ok(pb::ActionKind::Invitation) => Some(ActionKind::Invitation),
+        Ok(pb::ActionKind::Accession) => Some(ActionKind::Accession),
+        Ok(pb::ActionKind::Denunciation) => Some(ActionKind::Denunciation),
         Ok(pb::ActionKind::Unspecified) | Err(_) => {
-            return Err(ServiceError::invalid(
-                format!("{field}.kind"),
-                format!("required: a known action kind (got {})", a.kind),
-            ));
+            v.push(f("kind"), format!("required: a known action kind (got {})", a.kind));
+            None
         }
     };
-    let date = a.date.as_ref().ok_or_else(|| ServiceError::invalid(format!("{field}.date"), "required"))?;
-    let action = TreatyAction {
-        state: country_code(&format!("{field}.country"), &a.country)?,
-        treaty: treaty_number(&format!("{field}.treaty"), &a.treaty)?,
-        kind,
-        date: approx_from(&format!("{field}.date"), date)?,
-        entry_into_force: opt_full_date(&format!("{field}.entry_into_force"), a.entry_into_force.as_ref())?,
-        source: source_from(&format!("{field}.sources"), &a.sources)?,
-        note: (!a.note.is_empty()).then(|| a.note.clone()),
+    let state = v.take(country_code(&f("country"), &a.country));
+    let treaty = v.take(treaty_number(&f("treaty"), &a.treaty));
+    let date = match &a.date {
+        None => {
+            v.push(f("date"), "required");
+            None
+        }
+        Some(d) => v.take(approx_from(&f("date"), d)),
     };
-    checked(field, action, TreatyAction::check_limits)
+    let entry_into_force = v.take(opt_full_date(&f("entry_into_force"), a.entry_into_force.as_ref()));
+    let source = v.take(source_from(&f("sources"), &a.sources));
+    let note = (!a.note.is_empty()).then(|| a.note.clone());
+    // The limits of TreatyAction::check_limits, on what could be read, each problem its own violation.
+    let mut problems = source.as_ref().map(|s| s.problems("source")).unwrap_or_default();
+    if let Some(note) = &note {
+        problems.extend(core_model::limits::check_lines("note", note, core_model::limits::NOTE).err());
+    }
+    for problem in &problems {
+        for violation in model_violations(field, problem) {
+            v.push(violation.field, violation.description);
+        }
+    }
+    v.finish()?;
+    match (kind, state, treaty, date, entry_into_force, source) {
+        (Some(kind), Some(state), Some(treaty), Some(date), Some(entry_into_force), Some(source)) => {
+            Ok(TreatyAction { state, treaty, kind, date, entry_into_force, source, note })
+        }
+        _ => Err(ServiceError::invalid(field, "incomplete")),
+    }
 }
 
 /// A reported figure for a response.

@@ -239,11 +239,7 @@ impl Services {
             match tokio::time::timeout(limits.queue_wait, Arc::clone(&self.0.report_permits).acquire_owned()).await {
                 Ok(Ok(permit)) => permit,
                 Ok(Err(_)) | Err(_) => {
-                    return Err(ServiceError::ResourceExhausted(format!(
-                        "{} reports are being generated, the server's limit (--max-concurrent-reports): try again \
-                         later",
-                        limits.max_concurrent
-                    )));
+                    return Err(ServiceError::TooManyReports { limit: limits.max_concurrent });
                 }
             };
         let (ds, unreadable) = self.dataset().await?;
@@ -255,11 +251,7 @@ impl Services {
         .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
         .map_err(|e| match e {
             ServiceError::Report(reporting::ReportError::TooLarge { limit }) => {
-                ServiceError::ResourceExhausted(format!(
-                    "the document would be larger than {limit} bytes ({} MiB), the server's limit \
-                     (--max-report-bytes): ask for a shorter period",
-                    limit / (1024 * 1024)
-                ))
+                ServiceError::DocumentTooLarge { limit }
             }
             other => other,
         })?;

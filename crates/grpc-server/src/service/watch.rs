@@ -58,10 +58,8 @@ pub(super) fn treaty_actions(
                     change = changes.recv() => match change {
                         Ok(Change::TreatyActionRecorded { seq, action }) => (seq, action),
                         Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
-                            let dropped = Status::resource_exhausted(format!(
-                                "this watcher fell {n} actions behind and was dropped: watch again with \
-                                 after_sequence = {last}"
-                            ));
+                            let dropped =
+                                Status::from(ServiceError::WatcherTooSlow { behind: n, last_sequence: last });
                             tokio::select! {
                                 _ = tx.send(Err(dropped)) => {}
                                 _ = shutdown.changed() => {}
