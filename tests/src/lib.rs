@@ -83,7 +83,8 @@ impl ServerBuilder {
         std::fs::write(&tokens, text).expect("tokens file");
         let store = self.store_url.unwrap_or_else(|| format!("sqlite://{}", dir.path().join("store.sqlite").display()));
         let mut cmd = Command::new(binary());
-        cmd.args(["serve", "--addr", "127.0.0.1:0", "--store", &store, "--tokens"])
+        // `--create`: the tests' stores are fresh files (a missing file is otherwise refused).
+        cmd.args(["serve", "--addr", "127.0.0.1:0", "--create", "--store", &store, "--tokens"])
             .arg(&tokens)
             .args(&self.extra)
             .env("RUST_LOG", "info")

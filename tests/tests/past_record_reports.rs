@@ -123,6 +123,7 @@ fn cybercrime_report_from_the_store_past_the_record() {
         .args([
             "report",
             "progress",
+            "--create",
             "--store",
             &store,
             "--as-of",

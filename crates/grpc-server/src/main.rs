@@ -13,7 +13,7 @@ use clap::{Parser, Subcommand};
 use crate::command::{
     report::{ReportCommand, report},
     serve::{ServeArgs, serve},
-    store::{StoreArgs, UNREADABLE_FILE, check_store, parse_dir, parse_history},
+    store::{StoreArgs, UNREADABLE_FILE, backup, check_store, parse_dir, parse_history},
     token::read_token,
 };
 
@@ -33,7 +33,8 @@ enum Command {
     /// Serve the gRPC API.
     Serve(ServeArgs),
     /// Load a dataset folder (the format of data/) into an empty store, with the history an export wrote beside
-    /// it (audit.jsonl, requests.jsonl, versions.toml) when present.
+    /// it (audit.jsonl, requests.jsonl, versions.toml) when present. A SQLite store that does not exist is
+    /// created.
     Import {
         #[command(flatten)]
         store: StoreArgs,
@@ -58,6 +59,19 @@ enum Command {
         /// A store to check instead (sqlite://PATH or postgres://...; a PostgreSQL password from PGPASSWORD).
         #[arg(long)]
         store: Option<String>,
+    },
+    /// Copy a running SQLite store, consistently, into a new file (restore: serve the copy, or copy it back).
+    ///
+    /// The copy holds every write committed before the backup began (SQLite's `VACUUM INTO`, over a connection
+    /// of its own, while the server keeps writing). An existing file is never overwritten. A PostgreSQL store is
+    /// backed up with pg_dump.
+    Backup {
+        /// The store: sqlite://PATH.
+        #[arg(long, env = "CYBERCRIME_STORE", hide_env_values = true)]
+        store: String,
+        /// The new file to write.
+        #[arg(long)]
+        to: PathBuf,
     },
     /// Generate a progress report or a country brief, from the store or from a running server.
     #[command(subcommand)]
@@ -109,14 +123,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let dataset = parse_dir(&dir)?;
             let shown = storage::redact_url(&store.store);
             let history = parse_history(&dir)?;
-            let s = storage::SqlStore::open(
-                &store.connect_url()?,
-                storage::OpenOptions { load_bundled_if_empty: false, ..Default::default() },
-            )
+            let s = storage::SqlStore::open(&store.connect_url()?, store.open_options(true))
             .await
             .with_context(|| format!("cannot open the store {shown}"))?;
             use storage::Store;
             s.import_with_history(&storage::WriteContext::by("cybercrime import"), &dataset, &history).await?;
+            s.close().await?;
             println!(
                 "imported {} into {shown} ({} audit entries, {} request ids, {} etags kept)",
                 dir.display(),
@@ -129,8 +141,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Export { store, dir }) => {
             init_logging("text");
             let shown = storage::redact_url(&store.store);
-            let s =
-                storage::open(&store.connect_url()?).await.with_context(|| format!("cannot open the store {shown}"))?;
+            store.refuse_missing(false)?;
+            use storage::Store;
+            let options = storage::OpenOptions { create_if_missing: store.create, ..Default::default() };
+            let s = storage::SqlStore::open(&store.connect_url()?, options)
+                .await
+                .with_context(|| format!("cannot open the store {shown}"))?;
             let (dataset, history) = s.export_with_history().await?;
             std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
             for (name, text) in dataset.to_files().into_iter().chain(history.to_files()?) {
@@ -186,6 +202,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Some(Command::Report(command)) => report(command).await,
+        Some(Command::Backup { store, to }) => backup(&store, &to).await,
         Some(Command::HashToken { token }) => {
             if token.is_some() {
                 anyhow::bail!(

@@ -224,6 +224,11 @@ pub async fn serve(
         } => tracing::warn!(grace_ms = grace.as_millis() as u64, "requests still running after the grace period: stopping anyway"),
     }
     monitor.abort();
+    // The store is left as its one file: the writer's last group committed, the WAL checkpointed into it.
+    match services.0.store.close().await {
+        Ok(()) => tracing::info!("store closed"),
+        Err(e) => tracing::warn!(error = %e, "the store did not close cleanly"),
+    }
     Ok(())
 }
 

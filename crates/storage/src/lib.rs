@@ -54,7 +54,7 @@ pub use quarantine::Unreadable;
 pub use record::{Record, RecordKind};
 pub use resource::{NotAResource, Resource};
 pub use snapshot::Snapshot;
-pub use sql::{Backend, OpenOptions, SCHEMA_VERSION, SqlStore, redact_url};
+pub use sql::{Backend, OpenOptions, SCHEMA_VERSION, SqlStore, backup, redact_url};
 
 /// Who writes, and on behalf of which request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -186,6 +186,10 @@ pub trait Store: Send + Sync + fmt::Debug {
 
     /// Changes as they commit, in commit order.
     fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Change>;
+
+    /// Closes the store at a clean shutdown, once nothing more will be written: the writer's last group is
+    /// committed, SQLite's write-ahead log is checkpointed into the database file, and the pool is closed.
+    async fn close(&self) -> Result<()>;
 
     /// Records a treaty action after checking it against every rule and every action already recorded.
     async fn record_treaty_action(&self, ctx: &WriteContext, action: TreatyAction) -> Result<TreatyAction>;

@@ -45,6 +45,10 @@ pub(crate) struct ReportOut {
     /// The store to read (ignored with --server).
     #[arg(long, env = "CYBERCRIME_STORE", default_value = "sqlite://cybercrime.sqlite")]
     store: String,
+    /// Create a new store (with the 2007 data) if the --store file does not exist; without it, a missing file
+    /// is refused.
+    #[arg(long)]
+    create: bool,
     /// Ask a running server instead, e.g. http://127.0.0.1:50051 or https://host:50051.
     #[arg(long)]
     server: Option<String>,
@@ -172,6 +176,7 @@ pub(crate) async fn report(command: ReportCommand) -> anyhow::Result<()> {
         }
         String::from_utf8(bytes).context("the server sent a document that is not UTF-8")?
     } else {
+        super::store::refuse_missing(&out.store, out.create)?;
         let store = storage::open(&out.store).await?;
         let dataset = store.export().await?;
         // The stored records that cannot be read are left out of the dataset: the document names them.

@@ -122,6 +122,7 @@ pub(crate) async fn serve(args: ServeArgs, explain: bool) -> anyhow::Result<()> 
         (Some(cert), Some(key)) => Some(TlsFiles { cert, key, client_ca: args.tls_client_ca }),
         _ => None,
     };
+    args.store.refuse_missing(true)?;
     let nofile = raise_file_limit();
     let max_connections = match args.max_connections {
         Some(n) => n as usize,

@@ -11,14 +11,49 @@ pub(crate) struct StoreArgs {
     /// The store: sqlite://PATH (default) or postgres://USER@HOST/DB. Give a PostgreSQL password with
     /// --store-password-file or PGPASSWORD (or ~/.pgpass), not in the URL: a URL on the command line shows in
     /// the process list. Logs and messages show the URL without its password.
-    #[arg(long, env = "CYBERCRIME_STORE", hide_env_values = true, default_value = "sqlite://cybercrime.sqlite")]
+    #[arg(long, env = "CYBERCRIME_STORE", hide_env_values = true, default_value = DEFAULT_STORE)]
     pub(crate) store: String,
+    /// Create a new SQLite store (with the 2007 data) if the file does not exist. Without it, only the default
+    /// store (cybercrime.sqlite) is created by `serve`, and `import` creates the store it fills; a missing file
+    /// is otherwise refused, so that a mistyped path never starts a new store.
+    #[arg(long)]
+    pub(crate) create: bool,
     /// A file holding the PostgreSQL password (one line), for a --store URL without one.
     #[arg(long, env = "CYBERCRIME_STORE_PASSWORD_FILE")]
     store_password_file: Option<PathBuf>,
 }
 
+/// The store `serve` uses when given none, created on first run.
+pub(crate) const DEFAULT_STORE: &str = "sqlite://cybercrime.sqlite";
+
+/// Refuses a SQLite store URL whose file does not exist, unless `create`: nothing is created (no database, no
+/// `-wal` or `-shm` file). PostgreSQL databases are created by their administrator, never here.
+pub(crate) fn refuse_missing(url: &str, create: bool) -> anyhow::Result<()> {
+    let Some(rest) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) else { return Ok(()) };
+    let path = rest.split_once('?').map_or(rest, |(p, _)| p);
+    if create || url == "sqlite::memory:" || path.is_empty() || std::path::Path::new(path).exists() {
+        return Ok(());
+    }
+    anyhow::bail!("no store at {path}: the file does not exist; pass --create to create a new store there")
+}
+
 impl StoreArgs {
+    /// Refuses a missing SQLite file unless `--create` is given, or the command may create one: `serve` its
+    /// default store (`may_create_default`), `import` any (`may_create`).
+    pub(crate) fn refuse_missing(&self, may_create_default: bool) -> anyhow::Result<()> {
+        refuse_missing(&self.store, self.create || (may_create_default && self.store == DEFAULT_STORE))
+    }
+
+    /// The options to open the store with: a missing SQLite file is created only with `--create` (or
+    /// `create`).
+    pub(crate) fn open_options(&self, create: bool) -> storage::OpenOptions {
+        storage::OpenOptions {
+            load_bundled_if_empty: false,
+            create_if_missing: create || self.create,
+            ..Default::default()
+        }
+    }
+
     /// The URL to connect with: `--store`, with the password of `--store-password-file` when one is given.
     pub(crate) fn connect_url(&self) -> anyhow::Result<String> {
         let Some(path) = &self.store_password_file else { return Ok(self.store.clone()) };
@@ -69,8 +104,10 @@ pub(crate) const UNREADABLE_FILE: &str = "unreadable.jsonl";
 /// breaks, as an import would check it.
 pub(crate) async fn check_store(url: &str) -> anyhow::Result<()> {
     use storage::Store;
+    refuse_missing(url, false)?;
     let shown = storage::redact_url(url);
-    let s = storage::SqlStore::open(url, storage::OpenOptions { load_bundled_if_empty: false, ..Default::default() })
+    let options = storage::OpenOptions { load_bundled_if_empty: false, create_if_missing: false, ..Default::default() };
+    let s = storage::SqlStore::open(url, options)
         .await
         .with_context(|| format!("cannot open the store {shown}"))?;
     let unreadable = s.find_unreadable().await?;
@@ -112,4 +149,22 @@ pub(crate) fn parse_dir(dir: &std::path::Path) -> anyhow::Result<core_model::Dat
     let files = read_dir(dir)?;
     let borrowed: Vec<(&str, &str)> = files.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
     core_model::Dataset::parse(&borrowed).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// `cybercrime backup`: a consistent copy of a SQLite store, taken while it may be serving, into a new file.
+pub(crate) async fn backup(url: &str, to: &std::path::Path) -> anyhow::Result<()> {
+    let shown = storage::redact_url(url);
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        anyhow::bail!(
+            "{shown} is a PostgreSQL store: back it up with pg_dump (pg_dump --format=custom --file=FILE DATABASE) \
+             and restore it with pg_restore, or use `cybercrime export` and `cybercrime import`"
+        );
+    }
+    refuse_missing(url, false)?;
+    if to.exists() {
+        anyhow::bail!("{} exists already: a backup never overwrites a file; name a new one", to.display());
+    }
+    storage::backup(url, to).await.with_context(|| format!("cannot back up {shown} to {}", to.display()))?;
+    println!("backed up {shown} to {}", to.display());
+    Ok(())
 }

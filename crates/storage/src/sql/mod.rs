@@ -46,7 +46,7 @@ use core_model::{Activity, CountryCode, Dataset, Filter, TreatyAction, TreatyNum
 use sqlx::AnyPool;
 use tokio::sync::{broadcast, mpsc};
 
-pub use self::open::{Backend, OpenOptions, SCHEMA_VERSION, redact_url};
+pub use self::open::{Backend, OpenOptions, SCHEMA_VERSION, backup, redact_url};
 #[cfg(any(test, feature = "test-support"))]
 pub(crate) use self::rows::Param;
 use crate::{
@@ -127,6 +127,10 @@ impl Store for SqlStore {
 
     fn subscribe(&self) -> broadcast::Receiver<Change> {
         self.inner.changes.subscribe()
+    }
+
+    async fn close(&self) -> Result<()> {
+        SqlStore::close(self).await
     }
 
     async fn record_treaty_action(&self, ctx: &WriteContext, action: TreatyAction) -> Result<TreatyAction> {

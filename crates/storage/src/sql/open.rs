@@ -57,6 +57,9 @@ pub struct OpenOptions {
     /// then (at most every hour, or every eighth of this): a write repeated with an id after that is a new
     /// request.
     pub request_id_ttl: Option<std::time::Duration>,
+    /// Create a SQLite file that does not exist (default: yes). When not, a missing file is refused
+    /// ([`StorageError::NotOurs`]) and nothing is created: no database, no `-wal` or `-shm` file.
+    pub create_if_missing: bool,
 }
 
 impl OpenOptions {
@@ -70,6 +73,7 @@ impl Default for OpenOptions {
             load_bundled_if_empty: true,
             max_connections: 8,
             request_id_ttl: Some(Self::DEFAULT_REQUEST_ID_TTL),
+            create_if_missing: true,
         }
     }
 }
@@ -147,7 +151,7 @@ struct Target {
 }
 
 impl Target {
-    fn parse(url: &str) -> Result<Target> {
+    fn parse(url: &str, create: bool) -> Result<Target> {
         if url == "sqlite::memory:" {
             return Ok(Target {
                 backend: Backend::Sqlite,
@@ -161,7 +165,8 @@ impl Target {
             if path.is_empty() {
                 return Err(StorageError::BadUrl(url.to_owned()));
             }
-            let query = if query.contains("mode=") { query.to_owned() } else { format!("mode=rwc&{query}") };
+            let mode = if create { "rwc" } else { "rw" };
+            let query = if query.contains("mode=") { query.to_owned() } else { format!("mode={mode}&{query}") };
             let query = query.trim_end_matches('&');
             return Ok(Target {
                 backend: Backend::Sqlite,
@@ -212,8 +217,14 @@ impl SqlStore {
     /// Opens (creating or migrating) the store at `url`.
     pub async fn open(url: &str, options: OpenOptions) -> Result<SqlStore> {
         sqlx::any::install_default_drivers();
-        let Target { backend, connect_url, location, memory } = Target::parse(url)?;
+        let Target { backend, connect_url, location, memory } = Target::parse(url, options.create_if_missing)?;
         if backend == Backend::Sqlite && !memory {
+            if !options.create_if_missing && !std::path::Path::new(&location).exists() {
+                return Err(StorageError::NotOurs {
+                    location,
+                    detail: "no such file (a new store is created only when asked)".into(),
+                });
+            }
             check_sqlite_file(&location)?;
         }
         let max = if memory { 1 } else { options.max_connections.max(1) };
@@ -286,6 +297,65 @@ impl SqlStore {
         };
         Ok(SqlStore { inner, listener, writer })
     }
+}
+
+impl SqlStore {
+    /// Closes the store at a clean shutdown: waits for the writer to finish the group it is committing (later
+    /// writes fail as the store is closed), folds SQLite's write-ahead log into the database file
+    /// (`PRAGMA wal_checkpoint(TRUNCATE)`), and closes the pool, whose last connection removes the `-wal` and
+    /// `-shm` files: the store is then its one file.
+    pub async fn close(&self) -> Result<()> {
+        let _writing = self.inner.write_lock.lock().await;
+        let result = if self.inner.backend == Backend::Sqlite && self.inner.location != ":memory:" {
+            let row: std::result::Result<(i64, i64, i64), sqlx::Error> =
+                sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)").fetch_one(&self.inner.pool).await;
+            match row {
+                Ok((0, _, _)) => Ok(()),
+                Ok((busy, log, done)) => Err(StorageError::Unavailable(format!(
+                    "the write-ahead log of {} could not be checkpointed whole (busy {busy}, {done} of {log} pages)",
+                    self.inner.location
+                ))),
+                Err(e) => Err(self.inner.err(e)),
+            }
+        } else {
+            Ok(())
+        };
+        self.inner.pool.close().await;
+        result
+    }
+}
+
+/// Copies the SQLite store at `url` into a new file `to`, consistently, while it may be in use (other processes
+/// writing): `VACUUM INTO` over a connection of its own reads one snapshot of the database (what every commit
+/// before it wrote, nothing of a later one) and writes it as one file. Refuses an existing `to` (nothing is
+/// overwritten), a store that does not exist (nothing is created) and a PostgreSQL store (use `pg_dump`).
+pub async fn backup(url: &str, to: &std::path::Path) -> Result<()> {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    let Target { backend, connect_url, location, memory } = Target::parse(url, false)?;
+    if backend == Backend::Postgres {
+        return Err(StorageError::BadUrl(format!(
+            "{location}: a PostgreSQL store is backed up with pg_dump (pg_dump --format=custom), not here"
+        )));
+    }
+    if memory {
+        return Err(StorageError::BadUrl("sqlite::memory: (an in-memory store has nothing to back up)".into()));
+    }
+    if !std::path::Path::new(&location).exists() {
+        return Err(StorageError::NotOurs { location, detail: "no such file".into() });
+    }
+    check_sqlite_file(&location)?;
+    if to.exists() {
+        return Err(StorageError::AlreadyExists { kind: "backup file", id: to.display().to_string() });
+    }
+    let Some(target) = to.to_str() else {
+        return Err(StorageError::BadUrl(format!("{}: not a UTF-8 path", to.display())));
+    };
+    let mut conn = sqlx::AnyConnection::connect_with(&quiet(&connect_url)?).await.map_err(|e| error_at(&location, e))?;
+    conn.execute("PRAGMA busy_timeout = 10000").await.map_err(|e| error_at(&location, e))?;
+    let result = sqlx::query("VACUUM INTO $1").bind(target).execute(&mut conn).await.map_err(|e| error_at(&location, e));
+    let _ = conn.close().await;
+    result.map(|_| ())
 }
 
 impl Inner {
