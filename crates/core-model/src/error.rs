@@ -329,13 +329,21 @@ impl ModelError {
                 ("date", date.clone()),
                 ("opened", opened.to_string()),
             ],
-            M::DuplicateAction { state, treaty: t, kind, date, first } => vec![
-                country(state),
-                treaty(t),
-                ("action", (*kind).to_owned()),
-                ("date", date.to_string()),
-                ("first_date", first.to_string()),
-            ],
+            M::DuplicateAction { state, treaty: t, kind, date, first } => {
+                let mut m = vec![
+                    country(state),
+                    treaty(t),
+                    ("action", (*kind).to_owned()),
+                    ("date", date.to_string()),
+                    ("first_date", first.to_string()),
+                ];
+                // The action that exists, when its kind is known (a second consent may meet a ratification or an
+                // accession).
+                if let Some(k) = crate::ActionKind::ALL.iter().find(|k| k.noun() == *kind) {
+                    m.push(("resource", crate::names::treaty_action(*t, state, *k)));
+                }
+                m
+            }
             M::RatificationWithoutSignature { state, treaty: t, date }
             | M::AccessionWithoutInvitation { state, treaty: t, date } => {
                 vec![country(state), treaty(t), ("date", date.clone())]

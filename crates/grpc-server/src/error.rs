@@ -471,7 +471,12 @@ impl From<ServiceError> for Status {
             }
             _ => {}
         }
-        if matches!(code, Code::NotFound | Code::AlreadyExists) {
+        if let ServiceError::Storage(StorageError::Rule(m @ ModelError::DuplicateAction { state, .. })) = &e {
+            // The state's action under the treaty: named when its kind is known, else owned by the state.
+            let name = m.metadata().into_iter().find(|(k, _)| *k == "resource").map(|(_, v)| v).unwrap_or_default();
+            let owner = core_model::names::country(state);
+            details.set_resource_info("coe.cybercrime.v1/TreatyAction", name, owner, message.clone());
+        } else if matches!(code, Code::NotFound | Code::AlreadyExists) {
             let (resource_type, name) = match &e {
                 ServiceError::Storage(s) if storage_resource(s).is_some() => storage_resource(s).unwrap_or_default(),
                 ServiceError::NotFound(name) => (resource_type(name), name.clone()),

@@ -124,8 +124,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let shown = storage::redact_url(&store.store);
             let history = parse_history(&dir)?;
             let s = storage::SqlStore::open(&store.connect_url()?, store.open_options(true))
-            .await
-            .with_context(|| format!("cannot open the store {shown}"))?;
+                .await
+                .with_context(|| format!("cannot open the store {shown}"))?;
             use storage::Store;
             s.import_with_history(&storage::WriteContext::by("cybercrime import"), &dataset, &history).await?;
             s.close().await?;

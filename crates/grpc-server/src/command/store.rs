@@ -107,9 +107,7 @@ pub(crate) async fn check_store(url: &str) -> anyhow::Result<()> {
     refuse_missing(url, false)?;
     let shown = storage::redact_url(url);
     let options = storage::OpenOptions { load_bundled_if_empty: false, create_if_missing: false, ..Default::default() };
-    let s = storage::SqlStore::open(url, options)
-        .await
-        .with_context(|| format!("cannot open the store {shown}"))?;
+    let s = storage::SqlStore::open(url, options).await.with_context(|| format!("cannot open the store {shown}"))?;
     let unreadable = s.find_unreadable().await?;
     let problems = s.export().await?.validate();
     for u in &unreadable {

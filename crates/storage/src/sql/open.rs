@@ -351,9 +351,11 @@ pub async fn backup(url: &str, to: &std::path::Path) -> Result<()> {
     let Some(target) = to.to_str() else {
         return Err(StorageError::BadUrl(format!("{}: not a UTF-8 path", to.display())));
     };
-    let mut conn = sqlx::AnyConnection::connect_with(&quiet(&connect_url)?).await.map_err(|e| error_at(&location, e))?;
+    let mut conn =
+        sqlx::AnyConnection::connect_with(&quiet(&connect_url)?).await.map_err(|e| error_at(&location, e))?;
     conn.execute("PRAGMA busy_timeout = 10000").await.map_err(|e| error_at(&location, e))?;
-    let result = sqlx::query("VACUUM INTO $1").bind(target).execute(&mut conn).await.map_err(|e| error_at(&location, e));
+    let result =
+        sqlx::query("VACUUM INTO $1").bind(target).execute(&mut conn).await.map_err(|e| error_at(&location, e));
     let _ = conn.close().await;
     result.map(|_| ())
 }
