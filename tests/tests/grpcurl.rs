@@ -84,6 +84,30 @@ fn grpcurl_lists_describes_calls_and_reads_errors() {
         "{out}"
     );
 
+    // A treaty rule: its own reason, the values in the metadata, and the PreconditionFailure, all readable.
+    let (ok, out) = run(
+        &server,
+        &[
+            "-H",
+            "authorization: Bearer editor-token",
+            "-d",
+            r#"{"treaty_action": {"country": "countries/PH", "treaty": "treaties/185", "kind": "ACTION_KIND_SIGNATURE", "date": {"text": "2008-01-10"}, "sources": [{"document": "CoE-2015"}]}}"#,
+        ],
+        &["coe.cybercrime.v1.TreatyService/RecordTreatyAction"],
+    );
+    assert!(!ok);
+    assert!(out.contains("Code: FailedPrecondition"), "{out}");
+    for shown in [
+        r#""@type":"type.googleapis.com/google.rpc.ErrorInfo""#,
+        r#""reason":"SIGNATURE_BY_INELIGIBLE_STATE""#,
+        r#""country":"countries/PH""#,
+        r#""treaty":"treaties/185""#,
+        r#""@type":"type.googleapis.com/google.rpc.PreconditionFailure""#,
+        r#""type":"TREATY_RULE","subject":"treaties/185""#,
+    ] {
+        assert!(out.contains(shown), "{shown} missing from:\n{out}");
+    }
+
     // Health.
     let (ok, out) =
         run(&server, &["-d", r#"{"service": "coe.cybercrime.v1.ActivityService"}"#], &["grpc.health.v1.Health/Check"]);
