@@ -182,6 +182,19 @@ async fn every_bad_field_of_a_write_is_in_one_answer() {
     let fields: Vec<String> = e2e_tests::bad_request(&e).into_iter().map(|(f, _)| f).collect();
     assert_eq!(fields, ["activity.kind", "activity.title", "activity.note"], "{}", e.message());
 
+    // Many long bad fields: still one readable answer (the trailers stay within what a client accepts), the
+    // violations past a size left out and counted.
+    let bad = api::Activity {
+        countries: (0..250).map(|i| format!("countries/{i}{}", "x".repeat(300))).collect(),
+        ..activity("activities/errors-4")
+    };
+    let e = create_activity(&ch, bad, "").await.unwrap_err();
+    assert_eq!(e.code(), Code::InvalidArgument, "{e:?}");
+    let violations = e2e_tests::bad_request(&e);
+    assert!(violations.len() > 1 && violations.len() < 250, "{}", violations.len());
+    assert!(violations.last().is_some_and(|(_, d)| d.ends_with("more bad field(s), not listed")), "{violations:?}");
+    create_activity(&ch, activity("activities/errors-5"), "").await.expect("the channel still serves");
+
     // A treaty action with three bad fields.
     let bad = api::TreatyAction {
         country: "countries/xx1".into(),

@@ -433,3 +433,113 @@ fn several(all: &[ModelError]) -> String {
 fn for_state(state: &Option<CountryCode>) -> String {
     state.as_ref().map(|s| format!(" for {s}")).unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One error of each variant: `match` below is exhaustive, so a new variant must be added here.
+    fn one_of_each() -> Vec<ModelError> {
+        let s: CountryCode = "AL".parse().expect("a code");
+        let t = TreatyNumber(185);
+        let d = ApproxDate::Year(2007);
+        let day = chrono::NaiveDate::from_ymd_opt(2007, 1, 1).expect("a day");
+        let all = vec![
+            ModelError::UnknownState(s.clone()),
+            ModelError::UnknownTreaty(t),
+            ModelError::ActionBeforeOpening {
+                state: s.clone(),
+                treaty: t,
+                kind: "signature",
+                date: "x".into(),
+                opened: d,
+            },
+            ModelError::DuplicateAction { state: s.clone(), treaty: t, kind: "signature", date: d, first: d },
+            ModelError::RatificationWithoutSignature { state: s.clone(), treaty: t, date: "x".into() },
+            ModelError::RatificationBeforeSignature { state: s.clone(), treaty: t, signed: d, ratified: d },
+            ModelError::MustAccede { state: s.clone(), treaty: t, kind: "signature" },
+            ModelError::MustSign { state: s.clone(), treaty: t, kind: "accession" },
+            ModelError::AccessionWithoutInvitation { state: s.clone(), treaty: t, date: "x".into() },
+            ModelError::AccessionBeforeInvitation { state: s.clone(), treaty: t, invited: d, acceded: d },
+            ModelError::ProtocolWithoutConvention { state: s.clone(), protocol: t, convention: t, date: d },
+            ModelError::ProtocolBeforeConvention {
+                state: s.clone(),
+                protocol: t,
+                convention: t,
+                protocol_date: d,
+                convention_date: d,
+            },
+            ModelError::DenunciationWithoutConsent { state: s.clone(), treaty: t },
+            ModelError::EntryIntoForceMismatch {
+                treaty: t,
+                state: None,
+                recorded: day,
+                computed: "x".into(),
+                article: "x".into(),
+            },
+            ModelError::DepositOutsideEntryIntoForce {
+                state: s,
+                treaty: t,
+                entry_into_force: day,
+                article: "x".into(),
+                month: "x".into(),
+                date: d,
+            },
+            ModelError::EndBeforeStart { id: "a".into(), start: d, end: d },
+            ModelError::EndWithoutStart { id: "a".into() },
+            ModelError::UnknownOutput(4),
+            ModelError::Field { field: "title".into(), reason: "required".into() },
+            ModelError::Several(Vec::new()),
+            ModelError::UnknownReference { kind: "organisation", id: "x".into() },
+            ModelError::DuplicateId { kind: "organisation", id: "x".into() },
+        ];
+        for e in &all {
+            match e {
+                ModelError::UnknownState(_)
+                | ModelError::UnknownTreaty(_)
+                | ModelError::ActionBeforeOpening { .. }
+                | ModelError::DuplicateAction { .. }
+                | ModelError::RatificationWithoutSignature { .. }
+                | ModelError::RatificationBeforeSignature { .. }
+                | ModelError::MustAccede { .. }
+                | ModelError::MustSign { .. }
+                | ModelError::AccessionWithoutInvitation { .. }
+                | ModelError::AccessionBeforeInvitation { .. }
+                | ModelError::ProtocolWithoutConvention { .. }
+                | ModelError::ProtocolBeforeConvention { .. }
+                | ModelError::DenunciationWithoutConsent { .. }
+                | ModelError::EntryIntoForceMismatch { .. }
+                | ModelError::DepositOutsideEntryIntoForce { .. }
+                | ModelError::EndBeforeStart { .. }
+                | ModelError::EndWithoutStart { .. }
+                | ModelError::UnknownOutput(_)
+                | ModelError::Field { .. }
+                | ModelError::Several(_)
+                | ModelError::UnknownReference { .. }
+                | ModelError::DuplicateId { .. } => {}
+            }
+        }
+        all
+    }
+
+    #[test]
+    fn reasons_lists_every_reason_given() {
+        let mut given: Vec<&str> = one_of_each().iter().map(ModelError::reason).collect();
+        given.sort_unstable();
+        given.dedup();
+        let mut listed = ModelError::REASONS.to_vec();
+        listed.sort_unstable();
+        assert_eq!(given, listed);
+    }
+
+    #[test]
+    fn every_problem_is_reported() {
+        assert_eq!(ModelError::all(Vec::new()), Ok(()));
+        let one = ModelError::Field { field: "title".into(), reason: "required".into() };
+        assert_eq!(ModelError::all(vec![one.clone()]), Err(one.clone()));
+        let two = ModelError::Field { field: "note".into(), reason: "too long".into() };
+        let both = ModelError::all(vec![one, two]).unwrap_err();
+        assert_eq!(both.to_string(), "field `title`: required; field `note`: too long");
+        assert_eq!(both.violations().len(), 2);
+    }
+}

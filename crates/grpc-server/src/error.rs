@@ -302,7 +302,7 @@ impl ServiceError {
                 vec![("behind", behind.to_string()), ("last_sequence", last_sequence.to_string())]
             }
         };
-        pairs.into_iter().map(|(k, v)| (k.to_owned(), bounded(&v).into_owned())).collect()
+        pairs.into_iter().map(|(k, v)| (k.to_owned(), bounded_to(&v, MAX_DETAIL_LEN).into_owned())).collect()
     }
 
     /// How long to wait before trying again, when trying again can help.
@@ -408,10 +408,24 @@ pub const MAX_MESSAGE_LEN: usize = 1024;
 
 /// `text`, cut to [`MAX_MESSAGE_LEN`] bytes (at a character boundary) with a note of its full length.
 fn bounded(text: &str) -> std::borrow::Cow<'_, str> {
-    if text.len() <= MAX_MESSAGE_LEN {
+    bounded_to(text, MAX_MESSAGE_LEN)
+}
+
+/// The longest value of a detail other than the message and a field's description (a metadata value, a resource
+/// name, a precondition's subject and description), in bytes: the details are sent beside the message, in the
+/// same trailers.
+const MAX_DETAIL_LEN: usize = 256;
+
+/// The most bytes of `BadRequest` field violations an answer carries (field paths and descriptions); the
+/// violations past it are left out, and the last one kept says how many.
+const MAX_VIOLATIONS_LEN: usize = 6 * 1024;
+
+/// `text`, cut to `max` bytes (at a character boundary) with a note of its full length.
+fn bounded_to(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    if text.len() <= max {
         return text.into();
     }
-    let mut end = MAX_MESSAGE_LEN - 64;
+    let mut end = max.saturating_sub(48).max(16).min(text.len());
     while !text.is_char_boundary(end) {
         end -= 1;
     }
@@ -447,15 +461,26 @@ impl From<ServiceError> for Status {
         let message = bounded(&e.to_string()).into_owned();
         let mut details = ErrorDetails::with_error_info(reason, ERROR_DOMAIN, e.metadata());
         if code == Code::InvalidArgument {
-            for v in e.violations() {
-                details.add_bad_request_violation(bounded(&v.field), bounded(&v.description));
+            let violations = e.violations();
+            let mut size = 0;
+            for (i, v) in violations.iter().enumerate() {
+                let (field, description) = (bounded_to(&v.field, MAX_DETAIL_LEN), bounded(&v.description));
+                size += field.len() + description.len();
+                if size > MAX_VIOLATIONS_LEN && i > 0 {
+                    let left = violations.len() - i;
+                    details.add_bad_request_violation(field, format!("and {left} more bad field(s), not listed"));
+                    break;
+                }
+                details.add_bad_request_violation(field, description);
             }
         }
+        // A detail's short description: the message, cut shorter.
+        let described = bounded_to(&message, MAX_DETAIL_LEN).into_owned();
         match &e {
             ServiceError::Storage(StorageError::Rule(m)) if m.is_treaty_rule() => {
                 let subject =
                     m.metadata().into_iter().find(|(k, _)| *k == "treaty").map(|(_, v)| v).unwrap_or_default();
-                details.add_precondition_failure_violation("TREATY_RULE", subject, message.clone());
+                details.add_precondition_failure_violation("TREATY_RULE", subject, described.clone());
             }
             ServiceError::Storage(
                 s @ (StorageError::EtagMismatch { .. }
@@ -467,7 +492,11 @@ impl From<ServiceError> for Status {
                     StorageError::Rule(ModelError::UnknownReference { kind, id }) => format!("{kind}/{id}"),
                     _ => storage_resource(s).map(|(_, name)| name).unwrap_or_default(),
                 };
-                details.add_precondition_failure_violation(kind, subject, message.clone());
+                details.add_precondition_failure_violation(
+                    kind,
+                    bounded_to(&subject, MAX_DETAIL_LEN),
+                    described.clone(),
+                );
             }
             _ => {}
         }
@@ -475,7 +504,7 @@ impl From<ServiceError> for Status {
             // The state's action under the treaty: named when its kind is known, else owned by the state.
             let name = m.metadata().into_iter().find(|(k, _)| *k == "resource").map(|(_, v)| v).unwrap_or_default();
             let owner = core_model::names::country(state);
-            details.set_resource_info("coe.cybercrime.v1/TreatyAction", name, owner, message.clone());
+            details.set_resource_info("coe.cybercrime.v1/TreatyAction", name, owner, described.clone());
         } else if matches!(code, Code::NotFound | Code::AlreadyExists) {
             let (resource_type, name) = match &e {
                 ServiceError::Storage(s) if storage_resource(s).is_some() => storage_resource(s).unwrap_or_default(),
@@ -489,7 +518,7 @@ impl From<ServiceError> for Status {
                     (resource_type(&name), name)
                 }
             };
-            details.set_resource_info(resource_type, name, "", message.clone());
+            details.set_resource_info(resource_type, bounded_to(&name, MAX_DETAIL_LEN), "", described.clone());
         }
         if let Some(delay) = e.retry_after() {
             details.set_retry_info(Some(delay));

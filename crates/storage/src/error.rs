@@ -199,3 +199,38 @@ impl StorageError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reasons_lists_every_reason_given() {
+        let all = [
+            StorageError::NotFound { kind: "activity", id: "a".into() },
+            StorageError::AlreadyExists { kind: "activity", id: "a".into() },
+            StorageError::EtagMismatch { kind: "activity", id: "a".into(), given: "1".into(), current: "2".into() },
+            StorageError::Rule(ModelError::UnknownOutput(4)),
+            StorageError::Dataset(DatasetErrors(Vec::new())),
+            StorageError::PageToken("x".into()),
+            StorageError::StillReferenced { kind: "organisation", id: "a".into(), detail: "x".into() },
+            StorageError::RequestIdReused { request_id: "r".into() },
+            StorageError::NotEmpty,
+            StorageError::NotOurs { location: "x".into(), detail: "x".into() },
+            StorageError::NewerSchema { location: "x".into(), found: 9, supported: 3 },
+            StorageError::ReadOnly { location: "x".into(), detail: "x".into() },
+            StorageError::Unavailable("x".into()),
+            StorageError::BadUrl("x".into()),
+            StorageError::Unreadable { resource: "x".into(), reason: "x".into() },
+            StorageError::Internal("x".into()),
+        ];
+        let reasons = StorageError::reasons();
+        let mut given: Vec<&str> = all.iter().map(StorageError::reason).collect();
+        given.push("INVALID_FILTER"); // a filter error is built by the filter's parser only
+        for r in &given {
+            assert!(reasons.contains(r), "{r} is not listed");
+        }
+        let own: Vec<&&str> = reasons.iter().filter(|r| !ModelError::REASONS.contains(r)).collect();
+        assert_eq!(own.len(), given.len() - 1, "{own:?}");
+    }
+}
