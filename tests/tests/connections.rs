@@ -573,7 +573,7 @@ async fn running_out_of_file_descriptors_is_logged_and_the_server_recovers() {
     let mut child = std::process::Command::new("sh")
         .args([
             "-c",
-            "ulimit -n 64 && exec \"$0\" serve --addr 127.0.0.1:0 --store \"$1\" --max-connections 1000 \
+            "ulimit -n 64 && exec \"$0\" serve --addr 127.0.0.1:0 --create --store \"$1\" --max-connections 1000 \
              --handshake-timeout-ms 1000",
         ])
         .arg(e2e_tests::binary())

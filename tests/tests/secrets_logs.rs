@@ -29,6 +29,8 @@ impl Serve {
         let log = dir.path().join("stderr.log");
         let mut child = Command::new(binary())
             .arg("serve")
+            // The tests' stores are fresh files.
+            .arg("--create")
             .args(args)
             .envs(envs.iter().copied())
             .env("RUST_LOG", "info")

@@ -490,7 +490,7 @@ fn startup_and_memory(dir: &std::path::Path) -> anyhow::Result<(f64, f64, u64)> 
     let start = || -> anyhow::Result<(f64, std::process::Child)> {
         let t = Instant::now();
         let mut child = std::process::Command::new(&bin)
-            .args(["serve", "--addr", "127.0.0.1:0", "--store", &store])
+            .args(["serve", "--addr", "127.0.0.1:0", "--create", "--store", &store])
             .env("RUST_LOG", "warn")
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())
