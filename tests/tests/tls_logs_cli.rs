@@ -128,7 +128,7 @@ fn check_export_and_import() {
     // Export a store, import the export into an empty store, export again: the same files.
     let store = format!("sqlite://{}", dir.path().join("a.sqlite").display());
     let first = dir.path().join("first");
-    let (ok, out) = cli(&["export", "--store", &store, first.to_str().unwrap()]);
+    let (ok, out) = cli(&["export", "--create", "--store", &store, first.to_str().unwrap()]);
     assert!(ok, "{out}");
     let other = format!("sqlite://{}", dir.path().join("b.sqlite").display());
     let (ok, out) = cli(&["import", "--store", &other, first.to_str().unwrap()]);
