@@ -347,6 +347,9 @@ fn model_code(m: &ModelError) -> Code {
 /// The violations of a model error reached through the store (the conversion layer names the request's paths
 /// itself, `convert::model_violations`): an activity's dates and outputs under `activity.`.
 fn model_violations(m: &ModelError) -> Vec<Violation> {
+    if let ModelError::Several(all) = m {
+        return all.iter().flat_map(model_violations).collect();
+    }
     let activity_field = matches!(
         m,
         ModelError::EndBeforeStart { .. } | ModelError::EndWithoutStart { .. } | ModelError::UnknownOutput(_)
