@@ -34,6 +34,7 @@ both_backends!(
     request_ids_belong_to_the_principal_that_sent_them,
     a_restore_keeps_etags_request_ids_and_the_audit_log,
     request_ids_are_forgotten_after_their_time_to_live,
+    a_closed_store_keeps_every_write_and_is_one_file,
 );
 
 fn day(s: &str) -> NaiveDate {
@@ -882,4 +883,30 @@ async fn request_ids_are_forgotten_after_their_time_to_live(t: TestStore) {
     // The default instance keeps the id it has seen again for a week.
     let kept = t.store.update_activity(&ctx, again.record.clone(), None).await.unwrap();
     assert_eq!(kept, again);
+}
+
+/// A clean shutdown's close: every acknowledged write is kept, a SQLite store is its one file afterwards (the WAL
+/// checkpointed, the `-wal` and `-shm` files gone), and a write after it fails rather than waits.
+async fn a_closed_store_keeps_every_write_and_is_one_file(t: TestStore) {
+    let created = t.store.create_activity(&editor(), new_activity("2008-03-closed")).await.unwrap();
+    if let Some(path) = t.path() {
+        assert!(path.with_extension("sqlite-wal").exists(), "a running store has its WAL");
+    }
+    t.store.close().await.expect("a clean close");
+    if let Some(path) = t.path() {
+        let dir = path.parent().expect("its folder");
+        let names: Vec<String> =
+            std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        assert_eq!(names, ["store.sqlite"], "one file after close");
+    }
+    let late = tokio::time::timeout(
+        std::time::Duration::from_secs(15),
+        t.store.create_activity(&editor(), new_activity("2008-03-late")),
+    )
+    .await
+    .expect("a write after close is answered");
+    assert!(late.is_err(), "a write after close fails");
+    let reopened = t.reopen().await;
+    assert_eq!(reopened.get_activity("2008-03-closed").await.unwrap(), created);
+    assert!(matches!(reopened.get_activity("2008-03-late").await, Err(StorageError::NotFound { .. })));
 }

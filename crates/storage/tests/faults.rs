@@ -317,3 +317,37 @@ async fn a_store_of_schema_version_2_is_migrated_keeping_request_ids_postgres() 
         a_store_of_schema_version_2_keeps_its_request_ids_each_with_its_principal(t).await;
     }
 }
+
+/// A store opened without `create_if_missing` on a path that does not exist is refused, and nothing is created:
+/// no database, no `-wal` or `-shm` file.
+#[tokio::test]
+async fn a_missing_store_is_not_created_unless_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("typo.sqlite").display());
+    let options = OpenOptions { create_if_missing: false, ..OpenOptions::default() };
+    let err = SqlStore::open(&url, options).await.unwrap_err();
+    assert!(matches!(err, StorageError::NotOurs { .. }), "{err:?}");
+    assert!(err.to_string().contains("typo.sqlite"), "{err}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "nothing created");
+    let err = storage::backup(&url, &dir.path().join("copy.sqlite")).await.unwrap_err();
+    assert!(matches!(err, StorageError::NotOurs { .. }), "{err:?}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "nothing created");
+    // Asked, it is created.
+    SqlStore::open(&url, OpenOptions::default()).await.expect("created").close().await.expect("closed");
+    assert!(dir.path().join("typo.sqlite").exists());
+}
+
+/// A backup is a store of its own with the same data; it never overwrites a file.
+#[tokio::test]
+async fn a_backup_is_a_copy_that_overwrites_nothing() {
+    let t = testing::sqlite(false).await;
+    t.store.create_activity(&WriteContext::by("test"), activity("backed-up")).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let to = dir.path().join("copy.sqlite");
+    storage::backup(&t.url, &to).await.expect("backup");
+    let err = storage::backup(&t.url, &to).await.unwrap_err();
+    assert!(matches!(err, StorageError::AlreadyExists { .. }), "{err:?}");
+    let copy = SqlStore::open(&format!("sqlite://{}", to.display()), OpenOptions::default()).await.unwrap();
+    assert_eq!(copy.get_activity("backed-up").await.unwrap(), t.store.get_activity("backed-up").await.unwrap());
+    assert_eq!(copy.export().await.unwrap(), t.store.export().await.unwrap());
+}

@@ -321,6 +321,15 @@ impl SqlStore {
             Ok(())
         };
         self.inner.pool.close().await;
+        if self.inner.backend == Backend::Sqlite && self.inner.location != ":memory:" {
+            // sqlx's SQLite connections close on threads of their own, after the pool's close returns: the last
+            // one to close removes the `-wal` and `-shm` files. Wait for that, a little.
+            let wal = format!("{}-wal", self.inner.location);
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+            while std::path::Path::new(&wal).exists() && std::time::Instant::now() < deadline {
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+        }
         result
     }
 }
