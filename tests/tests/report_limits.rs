@@ -83,6 +83,13 @@ async fn report_dates_are_bounded_and_documents_capped() {
         err.message().contains("larger than 20000 bytes") && err.message().contains("--max-report-bytes"),
         "{err:?}"
     );
+    {
+        use tonic_types::StatusExt;
+        let details = err.get_error_details();
+        let info = details.error_info().expect("ErrorInfo");
+        assert_eq!((info.reason.as_str(), info.metadata["limit_bytes"].as_str()), ("DOCUMENT_TOO_LARGE", "20000"));
+        assert!(details.retry_info().is_none(), "the same request fails again: no RetryInfo");
+    }
     let brief = reports
         .generate_country_brief(api::GenerateCountryBriefRequest {
             country: "countries/PH".into(),
@@ -150,6 +157,10 @@ async fn reports_beyond_the_concurrency_limit_are_refused_and_other_calls_answer
             Err(e) => {
                 assert_eq!(e.code(), Code::ResourceExhausted, "{e:?}");
                 assert!(e.message().contains("--max-concurrent-reports"), "{}", e.message());
+                use tonic_types::StatusExt;
+                let details = e.get_error_details();
+                assert_eq!(details.error_info().expect("ErrorInfo").reason, "TOO_MANY_REPORTS");
+                assert!(details.retry_info().and_then(|r| r.retry_delay).is_some(), "RetryInfo: {details:?}");
                 refused += 1;
             }
         }
