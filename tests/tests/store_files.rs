@@ -71,6 +71,7 @@ async fn a_missing_store_is_refused_unless_asked_to_create_it() {
     // Now it exists, and is opened without --create.
     let out = cli(&["check", "--store", &url]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(files(dir.path()), ["typo.sqlite"], "check leaves the store as it found it");
     let restarted = TestServer::builder().store(&url).start();
     let got = ActivityServiceClient::new(restarted.channel().await)
         .get_activity(api::GetActivityRequest { name: "activities/kept".into() })

@@ -153,6 +153,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 std::fs::write(dir.join(&name), text).with_context(|| format!("cannot write {name}"))?;
             }
             let unreadable = s.find_unreadable().await?;
+            s.close().await?;
             if !unreadable.is_empty() {
                 // The rest is exported; what cannot be read is kept apart, as stored, and the command fails so
                 // that a backup job notices.
