@@ -44,6 +44,12 @@ pub enum ServiceError {
     /// A report cannot be generated.
     #[error(transparent)]
     Report(#[from] reporting::ReportError),
+    /// The server's own request timeout (`serve --request-timeout-secs`) fired before the answer was ready.
+    #[error("the request took longer than the server's request timeout ({} s)", timeout.as_secs_f64())]
+    RequestTimeout {
+        /// The timeout.
+        timeout: std::time::Duration,
+    },
     /// A watch stream reached its maximum lifetime; the client watches again from `last_sequence`.
     #[error(
         "this watch stream reached its maximum lifetime ({} s): watch again with after_sequence = {last_sequence}",
@@ -167,6 +173,13 @@ impl From<ServiceError> for Status {
             ServiceError::PermissionDenied(_) => status(Code::PermissionDenied, message, "PERMISSION_DENIED", None),
             ServiceError::ResourceExhausted(_) => status(Code::ResourceExhausted, message, "RESOURCE_EXHAUSTED", None),
             ServiceError::DeadlineExceeded(_) => status(Code::DeadlineExceeded, message, "DEADLINE_EXCEEDED", None),
+            ServiceError::RequestTimeout { timeout } => {
+                tracing::warn!(code = ?Code::DeadlineExceeded, %message, "request timed out");
+                let metadata =
+                    std::collections::HashMap::from([("timeout_ms".to_owned(), timeout.as_millis().to_string())]);
+                let details = ErrorDetails::with_error_info("REQUEST_TIMEOUT", ERROR_DOMAIN, metadata);
+                Status::with_error_details(Code::DeadlineExceeded, message, details)
+            }
             ServiceError::WatchExpired { last_sequence, .. } => {
                 // Expected, and resumable: logged as a refusal is, not as a failure.
                 tracing::info!(code = ?Code::Unavailable, %message, "watch stream ended");

@@ -94,6 +94,21 @@ pub(crate) struct ServeArgs {
     /// HTTP/2 keepalive: the connection is closed when its ping is not answered within this, in milliseconds.
     #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(10..=3_600_000))]
     keepalive_timeout_ms: u64,
+
+    // Transport and operations (metrics, logs).
+    /// An origin a browser may call the API from through grpc-web (CORS), e.g. https://partner.example;
+    /// repeatable, or comma-separated in the environment; `*` for any. Default: none (only the server's own).
+    #[arg(long = "cors-origin", env = "CYBERCRIME_CORS_ORIGINS", value_delimiter = ',')]
+    cors_origins: Vec<String>,
+    /// Serve metrics (Prometheus' text format, GET /metrics) on this address, e.g. 127.0.0.1:9464 (port 0: a free
+    /// port, logged at start). Default: no metrics. Keep it off the public network.
+    #[arg(long, env = "CYBERCRIME_METRICS_ADDR")]
+    metrics_addr: Option<SocketAddr>,
+    /// The level of the access log's lines (one per call, target cybercrime::request), or off. RUST_LOG still
+    /// filters them (e.g. RUST_LOG=warn hides access lines at info).
+    #[arg(long, env = "CYBERCRIME_ACCESS_LOG_LEVEL", default_value = "info",
+          value_parser = ["off", "error", "warn", "info", "debug", "trace"])]
+    access_log_level: String,
 }
 
 /// The serve options alone, to give them their defaults (and environment) when no command is given.
@@ -111,6 +126,7 @@ impl Default for ServeArgs {
 
 pub(crate) async fn serve(args: ServeArgs, explain: bool) -> anyhow::Result<()> {
     init_logging(&args.log_format);
+    grpc_server::transport::set_access_log_level(args.access_log_level.parse::<tracing::Level>().ok());
     if args.tokens.is_some() && args.tls_cert.is_none() && !args.addr.ip().is_loopback() {
         tracing::warn!(
             addr = %args.addr,
@@ -155,6 +171,8 @@ pub(crate) async fn serve(args: ServeArgs, explain: bool) -> anyhow::Result<()> 
         },
         keepalive_interval: Duration::from_millis(args.keepalive_interval_ms),
         keepalive_timeout: Duration::from_millis(args.keepalive_timeout_ms),
+        cors_origins: args.cors_origins,
+        metrics_addr: args.metrics_addr,
     };
     tracing::info!(file_limit = ?nofile, max_connections, "connections");
     grpc_server::server::serve(config, grpc_server::server::shutdown_signal(), |addr| {
