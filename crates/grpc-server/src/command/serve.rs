@@ -39,9 +39,13 @@ pub(crate) struct ServeArgs {
     /// Log format: text or json.
     #[arg(long, env = "CYBERCRIME_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
     log_format: String,
-    /// Longest time a request may take, in seconds.
+    /// Longest time a request may take to be answered, in seconds (a stream's first message; its rest has limits of
+    /// its own); beyond, DEADLINE_EXCEEDED (reason REQUEST_TIMEOUT).
     #[arg(long, default_value_t = 30)]
     request_timeout_secs: u64,
+    /// The same in milliseconds, instead of --request-timeout-secs.
+    #[arg(long, conflicts_with = "request_timeout_secs", value_parser = clap::value_parser!(u64).range(1..))]
+    request_timeout_ms: Option<u64>,
     /// Longest time shutdown waits for requests and streams, in seconds.
     #[arg(long, default_value_t = 5)]
     shutdown_grace_secs: u64,
@@ -149,7 +153,9 @@ pub(crate) async fn serve(args: ServeArgs, explain: bool) -> anyhow::Result<()> 
         tokens: args.tokens,
         require_token_for_reads: args.require_token_for_reads,
         tls,
-        request_timeout: Duration::from_secs(args.request_timeout_secs),
+        request_timeout: args
+            .request_timeout_ms
+            .map_or(Duration::from_secs(args.request_timeout_secs), Duration::from_millis),
         shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
         health_interval: Duration::from_millis(args.health_interval_ms),
         reports: grpc_server::service::ReportLimits {
