@@ -203,6 +203,39 @@ async fn grpc_web_binary_and_text_answer_over_http1_on_the_grpc_port() {
 }
 
 #[tokio::test]
+async fn grpc_web_answers_over_http2_too() {
+    let server = TestServer::start();
+    let tcp = tokio::net::TcpStream::connect(&server.addr).await.unwrap();
+    let (send, connection) = h2::client::handshake(tcp).await.expect("HTTP/2 handshake");
+    tokio::spawn(connection);
+    let mut send = send.ready().await.unwrap();
+    let head = http::Request::builder()
+        .method("POST")
+        .uri(format!("http://{}/coe.cybercrime.v1.TreatyService/GetTreatyStatus", server.addr))
+        .header("content-type", "application/grpc-web+proto")
+        .header("accept", "application/grpc-web+proto")
+        .header("x-grpc-web", "1")
+        .body(())
+        .unwrap();
+    let (response, mut stream) = send.send_request(head, false).unwrap();
+    stream.send_data(Bytes::from(frame(&status_request())), true).unwrap();
+    let response = response.await.unwrap();
+    assert_eq!(response.version(), http::Version::HTTP_2);
+    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("application/grpc-web"));
+    let mut body = response.into_body();
+    let mut bytes = Vec::new();
+    while let Some(chunk) = body.data().await {
+        let chunk = chunk.unwrap();
+        let _ = body.flow_control().release_capacity(chunk.len());
+        bytes.extend_from_slice(&chunk);
+    }
+    let (messages, trailers) = web_frames(&bytes);
+    assert!(trailers.to_lowercase().contains("grpc-status:0"), "{trailers}");
+    let status = api::TreatyStatus::decode(&messages[0][..]).unwrap();
+    assert_eq!(builders::group_counts(&status), builders::ets185_on_2007_11_30());
+}
+
+#[tokio::test]
 async fn grpc_web_streams_a_report_and_a_watch_over_http1() {
     let server = TestServer::start();
     // A report: a server-streaming answer, chunk by chunk, to its last chunk.
