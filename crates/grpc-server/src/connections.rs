@@ -1,14 +1,15 @@
 //! What a connection may hold of the server before it is useful: open connections are counted and bounded
 //! (`--max-connections`; beyond, a new connection is closed at once, and that is logged), a connection must
 //! complete its start within the handshake timeout (`--handshake-timeout-ms`: the TLS handshake if any, then
-//! the HTTP/2 client preface and the client's first SETTINGS frame; over HTTP/1.1, for grpc-web, the first request's
-//! head), and accept errors (file descriptors exhausted) are logged and slow the accept loop down instead of
-//! spinning it. The TLS handshake is run here,
-//! not by tonic, so that the preface inside the TLS stream is watched too.
+//! the HTTP/2 client preface and the client's first SETTINGS frame; over HTTP/1.1, for grpc-web, the first
+//! request's head), and accept errors (file descriptors exhausted) are logged and slow the accept loop down instead
+//! of spinning it. The TLS handshake is run here, not by tonic, so that the preface inside the TLS stream is watched
+//! too.
 //!
-//! An HTTP/1.1 connection's later request heads are bounded by hyper (its buffer, and 30 s to send one); HTTP/2
-//! keepalive does not apply to it, TCP keepalive does. Once HTTP/2 is established, HTTP/2 keepalive (`--keepalive-interval-ms`, `--keepalive-timeout-ms`) closes a
-//! connection whose client stops answering pings, whatever it left half-sent.
+//! Once HTTP/2 is established, HTTP/2 keepalive (`--keepalive-interval-ms`, `--keepalive-timeout-ms`) closes a
+//! connection whose client stops answering pings, whatever it left half-sent. An HTTP/1.1 connection's later
+//! request heads are bounded by hyper (its buffer, and 30 s to send one); HTTP/2 keepalive does not apply to it,
+//! TCP keepalive does.
 
 use std::{
     io,

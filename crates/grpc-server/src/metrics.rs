@@ -7,13 +7,17 @@
 //!
 //! | metric | kind | labels | what |
 //! |---|---|---|---|
-//! | `cybercrime_requests_total` | counter | `method`, `code` | calls answered (the access log's lines) |
+//! | `cybercrime_requests_total` | counter | `method`, `code` | calls of the API's methods answered (see below) |
 //! | `cybercrime_request_duration_seconds` | histogram | `method` | their latency to the answer |
-//! | `cybercrime_requests_in_flight` | gauge | | requests whose answer is not yet given |
+//! | `cybercrime_requests_in_flight` | gauge | | requests whose answer (a stream's head) is not yet given |
 //! | `cybercrime_watch_streams_open` | gauge | | open watch streams (WatchTreatyActions, health Watch) |
 //! | `cybercrime_group_commit_writes` | histogram | `result` | writes per group commit (`committed`, `failed`) |
 //! | `cybercrime_group_commit_seconds` | histogram | `result` | a group commit's duration, lock to answer |
 //! | `cybercrime_store_up` | gauge | | 1 while the store answers the health check, else 0 |
+//!
+//! A call is counted when it has its access log line: when its handler answers, or when the request timeout ends
+//! it. Health checks, reflection, and what tonic refuses before any handler (an unknown method, load shedding) are
+//! not counted.
 
 use std::{convert::Infallible, net::SocketAddr, time::Duration};
 
@@ -80,6 +84,8 @@ pub async fn install(addr: SocketAddr, mut shutdown: tokio::sync::watch::Receive
         .set_buckets_for_metric(Matcher::Full("cybercrime_group_commit_writes".into()), &WRITES)?
         .install_recorder()
         .context("cannot install the metrics recorder")?;
+    describe();
+    open_watch_streams(0);
     let listener =
         tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen for metrics on {addr}"))?;
     let bound = listener.local_addr()?;
@@ -121,6 +127,26 @@ pub async fn install(addr: SocketAddr, mut shutdown: tokio::sync::watch::Receive
         }
     });
     Ok(bound)
+}
+
+/// The metrics' help texts (Prometheus' `# HELP` lines).
+fn describe() {
+    use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
+    describe_counter!("cybercrime_requests_total", "Calls of the API's methods answered, by method and code.");
+    describe_histogram!(
+        "cybercrime_request_duration_seconds",
+        Unit::Seconds,
+        "Time to answer a call (a stream's first message), by method."
+    );
+    describe_gauge!("cybercrime_requests_in_flight", "Requests whose answer (a stream's head) is not yet given.");
+    describe_gauge!("cybercrime_watch_streams_open", "Open watch streams (WatchTreatyActions and health Watch).");
+    describe_histogram!("cybercrime_group_commit_writes", "Writes per group commit of the store, by result.");
+    describe_histogram!(
+        "cybercrime_group_commit_seconds",
+        Unit::Seconds,
+        "Duration of a group commit, from the write lock to the answers, by result."
+    );
+    describe_gauge!("cybercrime_store_up", "1 while the store answers the health check, else 0.");
 }
 
 /// The answer to one request on the metrics address.

@@ -246,7 +246,14 @@ pub(crate) fn access_log(method: &'static str, code: tonic::Code, latency: Durat
     let latency_ms = latency.as_secs_f64() * 1000.0;
     macro_rules! line {
         ($level:expr) => {
-            tracing::event!(target: "cybercrime::request", $level, method, code = ?code, latency_ms, principal = %principal)
+            tracing::event!(
+                target: "cybercrime::request",
+                $level,
+                method,
+                code = ?code,
+                latency_ms,
+                principal = %principal
+            )
         };
     }
     match ACCESS_LOG_LEVEL.load(Ordering::Relaxed) {
