@@ -31,7 +31,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Serve the gRPC API.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Load a dataset folder (the format of data/) into an empty store, with the history an export wrote beside
     /// it (audit.jsonl, requests.jsonl, versions.toml) when present.
     Import {
@@ -103,7 +103,7 @@ pub(crate) fn init_logging(format: &str) {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         None => serve(ServeArgs::default(), true).await,
-        Some(Command::Serve(args)) => serve(args, false).await,
+        Some(Command::Serve(args)) => serve(*args, false).await,
         Some(Command::Import { store, dir }) => {
             init_logging("text");
             let dataset = parse_dir(&dir)?;

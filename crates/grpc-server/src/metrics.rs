@@ -119,9 +119,8 @@ pub async fn install(addr: SocketAddr, mut shutdown: tokio::sync::watch::Receive
                     .header_read_timeout(Duration::from_secs(10))
                     .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
                 // A scrape takes milliseconds: a connection is not kept longer than a minute.
-                match tokio::time::timeout(Duration::from_secs(60), connection).await {
-                    Ok(Err(e)) => tracing::debug!(error = %e, "metrics connection failed"),
-                    Ok(Ok(())) | Err(_) => {}
+                if let Ok(Err(e)) = tokio::time::timeout(Duration::from_secs(60), connection).await {
+                    tracing::debug!(error = %e, "metrics connection failed");
                 }
             });
         }
