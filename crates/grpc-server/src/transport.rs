@@ -13,7 +13,7 @@
 //!    `REQUEST_TIMEOUT`), not tonic's CANCELLED. tonic's own limits (concurrency per connection with load
 //!    shedding, the client's `grpc-timeout`) sit outside these layers and apply to HTTP/1.1 connections as well.
 //!
-//! The access log (one line per call, target `cybercrime::request`, written by [`access_log`]) is emitted at the
+//! The access log (one line per call, target `cybercrime::request`, written by `access_log`) is emitted at the
 //! level `serve --access-log-level` sets (default `info`; `off` for none).
 
 use std::{

@@ -100,7 +100,7 @@ pub(crate) struct ServeArgs {
     keepalive_timeout_ms: u64,
 
     // Transport and operations (metrics, logs).
-    /// An origin a browser may call the API from through grpc-web (CORS), e.g. https://partner.example;
+    /// An origin a browser may call the API from through grpc-web (CORS), e.g. `https://partner.example`;
     /// repeatable, or comma-separated in the environment; `*` for any. Default: none (only the server's own).
     #[arg(long = "cors-origin", env = "CYBERCRIME_CORS_ORIGINS", value_delimiter = ',')]
     cors_origins: Vec<String>,
