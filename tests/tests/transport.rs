@@ -578,3 +578,78 @@ async fn the_log_has_no_terminal_escapes_and_the_access_log_has_its_own_level() 
     assert!(log.contains("serving"), "{log}");
     assert!(!log.contains("cybercrime::request"), "{log}");
 }
+
+/// A stand-in OpenTelemetry collector (OTLP over gRPC, with the h2 crate): it answers every call with an empty
+/// message and keeps the bodies of the trace exports it receives. Returns its URL and what it received.
+async fn collector() -> (String, std::sync::Arc<std::sync::Mutex<Vec<u8>>>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = received.clone();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let kept = kept.clone();
+            tokio::spawn(async move {
+                let Ok(mut connection) = h2::server::handshake(tcp).await else { return };
+                while let Some(Ok((request, mut respond))) = connection.accept().await {
+                    let kept = kept.clone();
+                    tokio::spawn(async move {
+                        let export =
+                            request.uri().path() == "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
+                        let mut body = request.into_body();
+                        let mut bytes = Vec::new();
+                        while let Some(Ok(chunk)) = body.data().await {
+                            let _ = body.flow_control().release_capacity(chunk.len());
+                            bytes.extend_from_slice(&chunk);
+                        }
+                        if export {
+                            kept.lock().unwrap().extend(bytes);
+                        }
+                        let head =
+                            http::Response::builder().header("content-type", "application/grpc").body(()).unwrap();
+                        let mut send = respond.send_response(head, false).unwrap();
+                        let _ = send.send_data(Bytes::from_static(&[0, 0, 0, 0, 0]), false);
+                        let mut trailers = http::HeaderMap::new();
+                        trailers.insert("grpc-status", "0".parse().unwrap());
+                        let _ = send.send_trailers(trailers);
+                    });
+                }
+            });
+        }
+    });
+    (url, received)
+}
+
+/// Bytes from hexadecimal digits.
+fn unhex(hex: &str) -> Vec<u8> {
+    (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap()).collect()
+}
+
+// The server flushes its spans as it stops, while this test waits for it: the collector needs a thread of its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_an_otlp_endpoint_the_request_spans_are_exported_with_the_callers_trace() {
+    let (url, received) = collector().await;
+    let mut server = TestServer::builder().args(&["--otlp-endpoint", &url]).start();
+    let mut treaties = api::treaty_service_client::TreatyServiceClient::new(server.channel().await);
+    let (trace_id, parent_id) = ("0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331");
+    let mut request = tonic::Request::new(api::GetTreatyRequest { name: "treaties/185".into() });
+    request.metadata_mut().insert("traceparent", format!("00-{trace_id}-{parent_id}-01").parse().unwrap());
+    treaties.get_treaty(request).await.unwrap();
+    let (_, stopped) = server.terminate();
+    assert!(stopped, "the server stopped cleanly:\n{}", server.log());
+    let log = server.log();
+    let line = log
+        .lines()
+        .find(|l| l.contains("cybercrime::request") && l.contains(trace_id))
+        .unwrap_or_else(|| panic!("the access line carries the caller's trace id:\n{log}"));
+    let at = line.find("span_id=").expect("a span id") + "span_id=".len();
+    let span_id = &line[at..at + 16];
+    assert_ne!(span_id, parent_id, "the server's span is its own");
+    let exported = received.lock().unwrap().clone();
+    let has = |bytes: &[u8]| exported.windows(bytes.len()).any(|w| w == bytes);
+    assert!(has(&unhex(trace_id)), "the exported span is in the caller's trace ({} bytes received)", exported.len());
+    assert!(has(&unhex(parent_id)), "its parent is the caller's span");
+    assert!(has(&unhex(span_id)), "its id is the one on the log line");
+    assert!(has(b"coe.cybercrime.v1.TreatyService/GetTreaty"), "named after its method");
+    assert!(has(b"cybercrime"), "the service's name");
+}

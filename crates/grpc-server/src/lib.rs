@@ -16,6 +16,7 @@
 //! - [`transport`]: CORS, grpc-web, the request's trace context and the request timeout (DEADLINE_EXCEEDED), and
 //!   the access log.
 //! - [`metrics`]: what is measured, and the Prometheus text served on `serve --metrics-addr`.
+//! - [`otlp`]: the optional export of request spans to an OpenTelemetry collector (`serve --otlp-endpoint`).
 
 pub mod auth;
 pub mod connections;
@@ -25,6 +26,7 @@ pub mod error;
 mod memo;
 pub mod method;
 pub mod metrics;
+pub mod otlp;
 pub mod pb;
 pub mod server;
 pub mod service;

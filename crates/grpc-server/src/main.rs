@@ -87,17 +87,31 @@ enum Command {
 }
 
 pub(crate) fn init_logging(format: &str) {
+    // Without an exporter, nothing can fail.
+    let _ = init_logging_with(format, None);
+}
+
+/// The log on stderr (text or JSON; `RUST_LOG` filters it, `info` by default), and with `otlp` (a collector's URL)
+/// the export of spans there; returns the exporter, to flush at the end. Called within the runtime.
+pub(crate) fn init_logging_with(format: &str, otlp: Option<&str>) -> anyhow::Result<Option<grpc_server::otlp::Export>> {
+    use tracing_subscriber::{Layer, layer::SubscriberExt, util::SubscriberInitExt};
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
     // Colours only on a terminal: a log written to a file or a pipe holds no escape sequences.
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal());
-    if format == "json" {
-        builder.json().init();
+    let log = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let log = if format == "json" {
+        log.json().with_ansi(false).boxed()
     } else {
-        builder.init();
-    }
+        log.with_ansi(std::io::stderr().is_terminal()).boxed()
+    };
+    let (otel, export) = match otlp {
+        Some(endpoint) => {
+            let (layer, export) = grpc_server::otlp::layer(endpoint)?;
+            (Some(layer), Some(export))
+        }
+        None => (None, None),
+    };
+    tracing_subscriber::registry().with(log).with(otel).with(filter).init();
+    Ok(export)
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {

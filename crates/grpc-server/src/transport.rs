@@ -8,10 +8,11 @@
 //! 2. **grpc-web** (tonic-web): `application/grpc-web(+proto)` and `application/grpc-web-text` (base64) requests,
 //!    over HTTP/1.1 or HTTP/2, translated to gRPC and their answers back; native gRPC passes untouched.
 //! 3. **[`Requests`]**: the request's trace context (a W3C `traceparent` header's trace id, or a new one, and a
-//!    span id of its own) in a span that every log line of the request carries (the access log's line too); the
-//!    in-flight gauge; and the server's request timeout, answered DEADLINE_EXCEEDED (ErrorInfo reason
-//!    `REQUEST_TIMEOUT`), not tonic's CANCELLED. tonic's own limits (concurrency per connection with load
-//!    shedding, the client's `grpc-timeout`) sit outside these layers and apply to HTTP/1.1 connections as well.
+//!    span id of its own; with OTLP export, [`crate::otlp`]'s span) in a span that every log line of the request
+//!    carries (the access log's line too); the in-flight gauge; and the server's request timeout, answered
+//!    DEADLINE_EXCEEDED (ErrorInfo reason `REQUEST_TIMEOUT`), not tonic's CANCELLED. tonic's own limits
+//!    (concurrency per connection with load shedding, the client's `grpc-timeout`) sit outside these layers and
+//!    apply to HTTP/1.1 connections as well.
 //!
 //! The access log (one line per call, target `cybercrime::request`, written by `access_log`) is emitted at the
 //! level `serve --access-log-level` sets (default `info`; `off` for none).
@@ -123,8 +124,12 @@ where
 
     fn call(&mut self, request: http::Request<Body>) -> Self::Future {
         let trace = TraceContext::of(request.headers());
-        let span = tracing::info_span!("request", trace_id = %trace.trace_id, span_id = %trace.span_id);
         let path = request.uri().path().to_owned();
+        let span = if crate::otlp::enabled() {
+            crate::otlp::request_span(&path, &trace)
+        } else {
+            tracing::info_span!("request", trace_id = %trace.trace_id, span_id = %trace.span_id)
+        };
         let answer = self.inner.call(request);
         let timeout = self.timeout;
         Box::pin(
@@ -171,6 +176,8 @@ pub struct TraceContext {
     pub span_id: String,
     /// The caller's span (`traceparent`'s parent id), if it sent one.
     pub parent_id: Option<String>,
+    /// The caller's sampled flag (a request without a `traceparent` is sampled).
+    pub sampled: bool,
 }
 
 impl TraceContext {
@@ -180,15 +187,18 @@ impl TraceContext {
         let parent = headers.get("traceparent").and_then(|v| v.to_str().ok()).and_then(parse_traceparent);
         let span_id = random_hex::<8>();
         match parent {
-            Some((trace_id, parent_id)) => TraceContext { trace_id, span_id, parent_id: Some(parent_id) },
-            None => TraceContext { trace_id: random_hex::<16>(), span_id, parent_id: None },
+            Some((trace_id, parent_id, sampled)) => {
+                TraceContext { trace_id, span_id, parent_id: Some(parent_id), sampled }
+            }
+            None => TraceContext { trace_id: random_hex::<16>(), span_id, parent_id: None, sampled: true },
         }
     }
 }
 
-/// The trace id and parent id of a `traceparent` header (`00-<32 hex>-<16 hex>-<2 hex>`; a later version may add
-/// fields after a dash), or `None` when it is not valid (then the request starts a trace of its own).
-pub fn parse_traceparent(text: &str) -> Option<(String, String)> {
+/// The trace id, the parent id and the sampled flag of a `traceparent` header (`00-<32 hex>-<16 hex>-<2 hex>`; a
+/// later version may add fields after a dash), or `None` when it is not valid (then the request starts a trace of
+/// its own).
+pub fn parse_traceparent(text: &str) -> Option<(String, String, bool)> {
     let text = text.trim();
     let bytes = text.as_bytes();
     if bytes.len() < 55 || (bytes.len() > 55 && bytes[55] != b'-') {
@@ -206,7 +216,8 @@ pub fn parse_traceparent(text: &str) -> Option<(String, String)> {
         && hex(flags)
         && trace_id.bytes().any(|b| b != b'0')
         && parent_id.bytes().any(|b| b != b'0');
-    valid.then(|| (trace_id.to_owned(), parent_id.to_owned()))
+    let sampled = u8::from_str_radix(flags, 16).is_ok_and(|f| f & 1 == 1);
+    valid.then(|| (trace_id.to_owned(), parent_id.to_owned(), sampled))
 }
 
 /// `N` random bytes in lowercase hexadecimal (not all zero).
@@ -275,8 +286,9 @@ mod tests {
         let good = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
         assert_eq!(
             parse_traceparent(good),
-            Some(("4bf92f3577b34da6a3ce929d0e0e4736".into(), "00f067aa0ba902b7".into()))
+            Some(("4bf92f3577b34da6a3ce929d0e0e4736".into(), "00f067aa0ba902b7".into(), true))
         );
+        assert_eq!(parse_traceparent(&format!("{}00", &good[..53])).map(|t| t.2), Some(false), "not sampled");
         // A later version may carry more fields; version 00 may not.
         assert!(parse_traceparent(&format!("01{}-extra", &good[2..])).is_some());
         assert_eq!(parse_traceparent(&format!("{good}-extra")), None);

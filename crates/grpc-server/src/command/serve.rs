@@ -11,7 +11,7 @@ use grpc_server::{
 };
 
 use super::store::StoreArgs;
-use crate::init_logging;
+use crate::init_logging_with;
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct ServeArgs {
@@ -113,6 +113,10 @@ pub(crate) struct ServeArgs {
     #[arg(long, env = "CYBERCRIME_ACCESS_LOG_LEVEL", default_value = "info",
           value_parser = ["off", "error", "warn", "info", "debug", "trace"])]
     access_log_level: String,
+    /// Export the request spans to this OpenTelemetry collector (OTLP over gRPC), e.g. `http://127.0.0.1:4317`.
+    /// Default: no export (trace ids are still on the log lines).
+    #[arg(long, env = "OTEL_EXPORTER_OTLP_ENDPOINT")]
+    otlp_endpoint: Option<String>,
 }
 
 /// The serve options alone, to give them their defaults (and environment) when no command is given.
@@ -129,7 +133,7 @@ impl Default for ServeArgs {
 }
 
 pub(crate) async fn serve(args: ServeArgs, explain: bool) -> anyhow::Result<()> {
-    init_logging(&args.log_format);
+    let export = init_logging_with(&args.log_format, args.otlp_endpoint.as_deref())?;
     grpc_server::transport::set_access_log_level(args.access_log_level.parse::<tracing::Level>().ok());
     if args.tokens.is_some() && args.tls_cert.is_none() && !args.addr.ip().is_loopback() {
         tracing::warn!(
@@ -181,7 +185,7 @@ pub(crate) async fn serve(args: ServeArgs, explain: bool) -> anyhow::Result<()> 
         metrics_addr: args.metrics_addr,
     };
     tracing::info!(file_limit = ?nofile, max_connections, "connections");
-    grpc_server::server::serve(config, grpc_server::server::shutdown_signal(), |addr| {
+    let served = grpc_server::server::serve(config, grpc_server::server::shutdown_signal(), |addr| {
         // The first line on stdout is the address: tests and scripts read it.
         println!("cybercrime: serving on {addr}");
         if explain {
@@ -194,7 +198,12 @@ pub(crate) async fn serve(args: ServeArgs, explain: bool) -> anyhow::Result<()> 
             );
         }
     })
-    .await
+    .await;
+    if let Some(export) = export {
+        // The spans of the last requests are sent before the process ends.
+        export.shutdown().await;
+    }
+    served
 }
 
 /// Raises the soft limit on open files to the hard limit (each connection holds one; the common soft limit of
