@@ -49,6 +49,26 @@ async fn gzip_and_zstd_are_accepted_on_requests_and_sent_on_answers() {
         assert_eq!(page.metadata().get("grpc-encoding").map(|v| v.to_str().unwrap()), Some(name.as_str()));
         assert_eq!(page.get_ref().activities.len(), 5);
     }
+    // Health checks and reflection too: a client compressing on its channel compresses those calls as well.
+    let mut health = grpc_server::pb_health::health_client::HealthClient::new(server.channel().await)
+        .send_compressed(CompressionEncoding::Gzip)
+        .accept_compressed(CompressionEncoding::Gzip);
+    let check = health.check(grpc_server::pb_health::HealthCheckRequest { service: String::new() }).await.unwrap();
+    assert_eq!(check.metadata().get("grpc-encoding").map(|v| v.to_str().unwrap()), Some("gzip"));
+    let mut reflection =
+        tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient::new(server.channel().await)
+            .send_compressed(CompressionEncoding::Zstd)
+            .accept_compressed(CompressionEncoding::Zstd);
+    let request = tonic_reflection::pb::v1::ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(tonic_reflection::pb::v1::server_reflection_request::MessageRequest::ListServices(
+            String::new(),
+        )),
+    };
+    let mut answers =
+        reflection.server_reflection_info(tokio_stream::iter(vec![request])).await.expect("reflection").into_inner();
+    assert!(answers.message().await.unwrap().is_some());
+
     // A client that accepts nothing compressed gets nothing compressed.
     let mut plain = api::treaty_service_client::TreatyServiceClient::new(server.channel().await);
     let status = plain.get_treaty_status(status_request()).await.unwrap();

@@ -38,9 +38,15 @@ pub const MAX_MESSAGE_SIZE: usize = 4 * 1024 * 1024;
 /// compression) is given to `encoded::unary`'s `Grpc` too.
 macro_rules! configured {
     ($server:expr) => {
+        compressed!($server.max_decoding_message_size(MAX_MESSAGE_SIZE).max_encoding_message_size(MAX_MESSAGE_SIZE))
+    };
+}
+
+/// A generated server that accepts and sends gzip and zstd: every service, health and reflection too (a client
+/// that compresses on its channel compresses its health checks as well).
+macro_rules! compressed {
+    ($server:expr) => {
         $server
-            .max_decoding_message_size(MAX_MESSAGE_SIZE)
-            .max_encoding_message_size(MAX_MESSAGE_SIZE)
             .accept_compressed(tonic::codec::CompressionEncoding::Gzip)
             .accept_compressed(tonic::codec::CompressionEncoding::Zstd)
             .send_compressed(tonic::codec::CompressionEncoding::Gzip)
@@ -170,12 +176,14 @@ pub async fn serve(
         .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .build_v1()?;
+        .build_v1()
+        .map(|s| compressed!(s))?;
     let reflection_v1alpha = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .build_v1alpha()?;
+        .build_v1alpha()
+        .map(|s| compressed!(s))?;
     // Reflection describes the whole API: when reads need a token, so does it.
     let reflection_auth = {
         let services = services.clone();
@@ -186,7 +194,7 @@ pub async fn serve(
     };
     let reflection_v1 = tonic::service::interceptor::InterceptedService::new(reflection_v1, reflection_auth.clone());
     let reflection_v1alpha = tonic::service::interceptor::InterceptedService::new(reflection_v1alpha, reflection_auth);
-    let health_service = CountedHealth::new(health_service, services.0.watchers.clone());
+    let health_service = CountedHealth::new(compressed!(health_service), services.0.watchers.clone());
 
     let transport = Transport::new(config.request_timeout, &config.cors_origins)?;
     let mut builder = configured_with(transport)
