@@ -271,7 +271,7 @@ pub async fn serve(
 }
 
 /// The TLS configuration of `tls` (what tonic's `ServerTlsConfig` makes of the same files: rustls' defaults,
-/// ALPN `h2`, client certificates required and checked against the CA when one is given). The handshakes are
+/// ALPN `h2`, then `http/1.1` for grpc-web, client certificates required and checked against the CA when one is given). The handshakes are
 /// run by [`crate::connections::limited`], within the handshake timeout.
 fn tls_config(tls: &TlsFiles) -> anyhow::Result<Arc<tokio_rustls::rustls::ServerConfig>> {
     use tokio_rustls::rustls::{
@@ -298,7 +298,8 @@ fn tls_config(tls: &TlsFiles) -> anyhow::Result<Arc<tokio_rustls::rustls::Server
         }
     };
     let mut config = builder.with_single_cert(certs(&tls.cert)?, key).context("the TLS certificate and key")?;
-    config.alpn_protocols.push(b"h2".to_vec());
+    // HTTP/2 first; HTTP/1.1 for grpc-web clients that offer nothing else.
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(Arc::new(config))
 }
 
