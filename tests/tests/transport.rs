@@ -673,3 +673,43 @@ async fn with_an_otlp_endpoint_the_request_spans_are_exported_with_the_callers_t
     assert!(has(b"coe.cybercrime.v1.TreatyService/GetTreaty"), "named after its method");
     assert!(has(b"cybercrime"), "the service's name");
 }
+
+#[tokio::test]
+async fn grpc_web_answers_over_tls_with_http1_negotiated() {
+    use rcgen::{CertificateParams, KeyPair};
+    let dir = tempfile::tempdir().unwrap();
+    let key = KeyPair::generate().unwrap();
+    let cert = CertificateParams::new(vec!["localhost".to_owned()]).unwrap().self_signed(&key).unwrap();
+    let (cert_path, key_path) = (dir.path().join("server.pem"), dir.path().join("server.key"));
+    std::fs::write(&cert_path, cert.pem()).unwrap();
+    std::fs::write(&key_path, key.serialize_pem()).unwrap();
+    let server = TestServer::builder()
+        .args(&["--tls-cert", cert_path.to_str().unwrap(), "--tls-key", key_path.to_str().unwrap()])
+        .start();
+    // A client that speaks HTTP/1.1 only, as some grpc-web stacks do.
+    let mut roots = tokio_rustls::rustls::RootCertStore::empty();
+    roots.add(cert.der().clone()).unwrap();
+    let mut client = tokio_rustls::rustls::ClientConfig::builder().with_root_certificates(roots).with_no_client_auth();
+    client.alpn_protocols = vec![b"http/1.1".to_vec()];
+    let tcp = tokio::net::TcpStream::connect(&server.addr).await.unwrap();
+    let name = tokio_rustls::rustls::pki_types::ServerName::try_from("localhost").unwrap();
+    let tls = tokio_rustls::TlsConnector::from(std::sync::Arc::new(client)).connect(name, tcp).await.expect("TLS");
+    assert_eq!(tls.get_ref().1.alpn_protocol(), Some(&b"http/1.1"[..]));
+    let (mut h1, connection) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tls)).await.expect("HTTP/1.1");
+    tokio::spawn(connection);
+    let (parts, messages, trailers) = web_call(
+        &mut h1,
+        web_request(
+            &server.addr,
+            "/coe.cybercrime.v1.TreatyService/GetTreatyStatus",
+            "application/grpc-web+proto",
+            frame(&status_request()),
+        ),
+    )
+    .await;
+    assert_eq!(parts.version, http::Version::HTTP_11);
+    assert!(trailers.contains("grpc-status:0"), "{trailers}");
+    let status = api::TreatyStatus::decode(&messages[0][..]).unwrap();
+    assert_eq!(builders::group_counts(&status), builders::ets185_on_2007_11_30());
+}
