@@ -7,10 +7,12 @@ plaintext gRPC and prints each status group with its states, then the figures
 the progress report states beside the computed table.
 
 Usage:
-    python3 status_table.py ADDRESS [YYYY-MM-DD]
+    python3 status_table.py [--gzip] ADDRESS [YYYY-MM-DD]
 
     ADDRESS  host:port of the server, e.g. 127.0.0.1:50051
     DATE     the date of the table (default 2007-11-30, the progress report's date)
+    --gzip   compress the requests with gzip (the server answers in gzip too, as
+             grpcio accepts it)
 
 Dependencies: grpcio and grpcio-tools (see requirements.txt). The Python stubs
 are generated from ../../proto at run time, so the example always matches the
@@ -74,8 +76,10 @@ def parse_date(text, date_pb2):
 
 
 def main(argv):
+    gzip = "--gzip" in argv[1:]
+    argv = [arg for arg in argv if arg != "--gzip"]
     if len(argv) not in (2, 3):
-        sys.exit(f"usage: {argv[0]} ADDRESS [YYYY-MM-DD]")
+        sys.exit(f"usage: {argv[0]} [--gzip] ADDRESS [YYYY-MM-DD]")
     address = argv[1]
     date_text = argv[2] if len(argv) == 3 else "2007-11-30"
 
@@ -92,7 +96,8 @@ def main(argv):
 
     # Plaintext channel; use grpc.secure_channel with credentials for TLS, and
     # pass metadata=[("authorization", "Bearer ...")] if the server needs a token.
-    with grpc.insecure_channel(address) as channel:
+    compression = grpc.Compression.Gzip if gzip else grpc.Compression.NoCompression
+    with grpc.insecure_channel(address, compression=compression) as channel:
         stub = treaty_pb2_grpc.TreatyServiceStub(channel)
         try:
             status = stub.GetTreatyStatus(request, timeout=10)

@@ -35,6 +35,18 @@ fn the_python_client_prints_the_status_table() {
     assert_eq!(lines[at("Request for accession (1):") + 1].trim(), "Philippines");
     assert!(stdout.contains("reported: Ratified = 21"), "{stdout}");
 
+    // The same with gzip on (the channel compresses every request; grpcio accepts gzip answers): the same table.
+    let out = Command::new("python3")
+        .arg(&script)
+        .arg("--gzip")
+        .arg(&server.addr)
+        .arg("2007-11-30")
+        .output()
+        .expect("python3");
+    let gzipped = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{gzipped}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(gzipped, stdout, "gzip changes nothing in the answer");
+
     // A bad date: the client reports the server's INVALID_ARGUMENT and exits 1.
     let out = Command::new("python3").arg(&script).arg(&server.addr).arg("2007-13-01").output().expect("python3");
     assert_eq!(out.status.code(), Some(1));

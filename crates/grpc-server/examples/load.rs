@@ -421,6 +421,8 @@ async fn start_real(
         },
         keepalive_interval: Duration::from_secs(30),
         keepalive_timeout: Duration::from_secs(10),
+        cors_origins: Vec::new(),
+        metrics_addr: None,
     };
     let server = tokio::spawn(grpc_server::server::serve(
         config,

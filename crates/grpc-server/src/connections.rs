@@ -1,12 +1,15 @@
 //! What a connection may hold of the server before it is useful: open connections are counted and bounded
 //! (`--max-connections`; beyond, a new connection is closed at once, and that is logged), a connection must
 //! complete its start within the handshake timeout (`--handshake-timeout-ms`: the TLS handshake if any, then
-//! the HTTP/2 client preface and the client's first SETTINGS frame), and accept errors (file descriptors
-//! exhausted) are logged and slow the accept loop down instead of spinning it. The TLS handshake is run here,
-//! not by tonic, so that the preface inside the TLS stream is watched too.
+//! the HTTP/2 client preface and the client's first SETTINGS frame; over HTTP/1.1, for grpc-web, the first
+//! request's head), and accept errors (file descriptors exhausted) are logged and slow the accept loop down instead
+//! of spinning it. The TLS handshake is run here, not by tonic, so that the preface inside the TLS stream is watched
+//! too.
 //!
 //! Once HTTP/2 is established, HTTP/2 keepalive (`--keepalive-interval-ms`, `--keepalive-timeout-ms`) closes a
-//! connection whose client stops answering pings, whatever it left half-sent.
+//! connection whose client stops answering pings, whatever it left half-sent. An HTTP/1.1 connection's later
+//! request heads are bounded by hyper (its buffer, and 30 s to send one); HTTP/2 keepalive does not apply to it,
+//! TCP keepalive does.
 
 use std::{
     io,
@@ -34,6 +37,7 @@ pub struct ConnectionLimits {
 }
 
 /// The client connection preface of HTTP/2 (RFC 9113, 3.4), followed by a SETTINGS frame.
+const PREFACE: &[u8; PREFACE_LEN] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 const PREFACE_LEN: usize = 24;
 /// An HTTP/2 frame header.
 const FRAME_HEADER_LEN: usize = 9;
@@ -69,7 +73,8 @@ macro_rules! io {
     };
 }
 
-/// The start of an HTTP/2 connection, watched byte by byte as the server reads it.
+/// The start of a connection, watched byte by byte as the server reads it: HTTP/2's preface and first frame, or,
+/// once the bytes differ from the preface, an HTTP/1.1 request's head (up to its empty line).
 #[derive(Debug)]
 struct Handshake {
     deadline: Pin<Box<tokio::time::Sleep>>,
@@ -77,13 +82,33 @@ struct Handshake {
     seen: usize,
     /// The first SETTINGS frame's header, as far as read.
     header: [u8; FRAME_HEADER_LEN],
+    /// The connection speaks HTTP/1: its bytes are not HTTP/2's preface.
+    http1: bool,
+    /// The last four bytes read since then (the end of an HTTP/1 head is `\r\n\r\n`).
+    tail: [u8; 4],
 }
 
 impl Handshake {
-    /// Takes note of `bytes`, the next bytes read; true once the preface and the whole first frame are read.
+    fn new(deadline: tokio::time::Instant) -> Self {
+        Handshake {
+            deadline: Box::pin(tokio::time::sleep_until(deadline)),
+            seen: 0,
+            header: [0; FRAME_HEADER_LEN],
+            http1: false,
+            tail: [0; 4],
+        }
+    }
+
+    /// Takes note of `bytes`, the next bytes read; true once the preface and the whole first frame are read (or
+    /// an HTTP/1 request's whole head).
     fn read(&mut self, bytes: &[u8]) -> bool {
         for &b in bytes {
-            if (PREFACE_LEN..PREFACE_LEN + FRAME_HEADER_LEN).contains(&self.seen) {
+            if self.seen < PREFACE_LEN && b != PREFACE[self.seen] {
+                self.http1 = true;
+            }
+            if self.http1 {
+                self.tail = [self.tail[1], self.tail[2], self.tail[3], b];
+            } else if (PREFACE_LEN..PREFACE_LEN + FRAME_HEADER_LEN).contains(&self.seen) {
                 self.header[self.seen - PREFACE_LEN] = b;
             }
             self.seen += 1;
@@ -95,6 +120,9 @@ impl Handshake {
     }
 
     fn complete(&self) -> bool {
+        if self.http1 {
+            return &self.tail == b"\r\n\r\n";
+        }
         if self.seen < PREFACE_LEN + FRAME_HEADER_LEN {
             return false;
         }
@@ -248,11 +276,7 @@ pub fn limited(
                 continue;
             };
             let deadline = tokio::time::Instant::now() + limits.handshake_timeout;
-            let handshake = Some(Handshake {
-                deadline: Box::pin(tokio::time::sleep_until(deadline)),
-                seen: 0,
-                header: [0; FRAME_HEADER_LEN],
-            });
+            let handshake = Some(Handshake::new(deadline));
             let Some(acceptor) = &tls else {
                 if tx.send(Ok(Connection { io: Io::Plain(io), _place: place, handshake })).await.is_err() {
                     return;
@@ -280,11 +304,26 @@ mod tests {
     use super::*;
 
     fn handshake() -> Handshake {
-        Handshake {
-            deadline: Box::pin(tokio::time::sleep(Duration::from_secs(60))),
-            seen: 0,
-            header: [0; FRAME_HEADER_LEN],
-        }
+        Handshake::new(tokio::time::Instant::now() + Duration::from_secs(60))
+    }
+
+    #[tokio::test]
+    async fn an_http1_handshake_ends_with_the_first_request_head() {
+        let head = b"POST /coe.cybercrime.v1.TreatyService/GetTreaty HTTP/1.1\r\nhost: x\r\ncontent-length: 5\r\n\r\n";
+        let mut h = handshake();
+        assert!(!h.read(&head[..head.len() - 1]), "the empty line is not complete");
+        assert!(h.http1);
+        assert!(h.read(&head[head.len() - 1..]));
+        // Byte by byte, the same; and a head cut short is never complete.
+        let mut h = handshake();
+        let done: Vec<bool> = head.iter().map(|b| h.read(std::slice::from_ref(b))).collect();
+        assert_eq!(done.iter().position(|d| *d), Some(head.len() - 1));
+        let mut h = handshake();
+        assert!(!h.read(b"POST / HTTP/1.1\r\nhost: x\r\n"));
+        // HTTP/2's preface is not taken for HTTP/1 (it holds an empty line of its own).
+        let mut h = handshake();
+        assert!(!h.read(PREFACE));
+        assert!(!h.http1);
     }
 
     #[tokio::test]

@@ -237,7 +237,8 @@ impl<S: NamedService> NamedService for Encoded<S> {
 }
 
 /// One unary call answered by `handler`, with the generated servers' settings (`configured!` in `server.rs`: the
-/// message size limits).
+/// message size limits, and gzip and zstd accepted on requests and sent on answers when the client accepts them:
+/// tonic compresses the bytes as it frames them, whatever codec made them).
 async fn unary<R, B, F, Fut>(request: http::Request<B>, handler: F) -> http::Response<Body>
 where
     R: Message + Default + Send + 'static,
@@ -246,8 +247,13 @@ where
     F: FnMut(Request<R>) -> Fut,
     Fut: Future<Output = std::result::Result<Response<Bytes>, Status>>,
 {
+    use tonic::codec::CompressionEncoding::{Gzip, Zstd};
     let mut grpc = tonic::server::Grpc::new(AnswerCodec::<R>(PhantomData))
-        .apply_max_message_size_config(Some(MAX_MESSAGE_SIZE), Some(MAX_MESSAGE_SIZE));
+        .apply_max_message_size_config(Some(MAX_MESSAGE_SIZE), Some(MAX_MESSAGE_SIZE))
+        .accept_compressed(Gzip)
+        .accept_compressed(Zstd)
+        .send_compressed(Gzip)
+        .send_compressed(Zstd);
     grpc.unary(Handler(handler), request).await
 }
 

@@ -108,6 +108,12 @@ pub enum ServiceError {
     /// A report cannot be generated.
     #[error(transparent)]
     Report(#[from] reporting::ReportError),
+    /// The server's own request timeout (`serve --request-timeout-secs`) fired before the answer was ready.
+    #[error("the request took longer than the server's request timeout ({} s)", timeout.as_secs_f64())]
+    RequestTimeout {
+        /// The timeout.
+        timeout: std::time::Duration,
+    },
     /// A watch stream reached its maximum lifetime; the client watches again from `last_sequence`.
     #[error(
         "this watch stream reached its maximum lifetime ({} s): watch again with after_sequence = {last_sequence}",
@@ -150,6 +156,7 @@ impl ServiceError {
             ServiceError::TooManyReports { .. } => "TOO_MANY_REPORTS",
             ServiceError::DocumentTooLarge { .. } => "DOCUMENT_TOO_LARGE",
             ServiceError::DeadlineExceeded(_) => "DEADLINE_EXCEEDED",
+            ServiceError::RequestTimeout { .. } => "REQUEST_TIMEOUT",
             ServiceError::Storage(s) => s.reason(),
             ServiceError::WatchExpired { .. } => "WATCH_EXPIRED",
             ServiceError::WatcherTooSlow { .. } => "WATCHER_TOO_SLOW",
@@ -177,6 +184,7 @@ impl ServiceError {
             "TOO_MANY_REPORTS",
             "DOCUMENT_TOO_LARGE",
             "DEADLINE_EXCEEDED",
+            "REQUEST_TIMEOUT",
             "WATCH_EXPIRED",
             "WATCHER_TOO_SLOW",
             "INVALID_PERIOD",
@@ -205,7 +213,7 @@ impl ServiceError {
             | ServiceError::TooManyReports { .. }
             | ServiceError::DocumentTooLarge { .. }
             | ServiceError::WatcherTooSlow { .. } => Code::ResourceExhausted,
-            ServiceError::DeadlineExceeded(_) => Code::DeadlineExceeded,
+            ServiceError::DeadlineExceeded(_) | ServiceError::RequestTimeout { .. } => Code::DeadlineExceeded,
             ServiceError::WatchExpired { .. } => Code::Unavailable,
             ServiceError::Report(r) => match r {
                 R::PeriodEndsBeforeStart { .. } | R::BeforeAnyData { .. } | R::UnknownFormat(_) => {
@@ -283,6 +291,7 @@ impl ServiceError {
                 ),
             ],
             ServiceError::TooManyReports { limit } => vec![("limit", limit.to_string())],
+            ServiceError::RequestTimeout { timeout } => vec![("timeout_ms", timeout.as_millis().to_string())],
             ServiceError::DocumentTooLarge { limit } => vec![("limit_bytes", limit.to_string())],
             ServiceError::Storage(s) => {
                 let mut m = s.metadata();

@@ -13,6 +13,10 @@
 //! - [`server`]: reflection, health, limits, TLS and graceful shutdown.
 //! - [`connections`]: open connections bounded and counted, and the handshake timeout.
 //! - [`watchers`]: places for watch streams, in all, per connection and per principal.
+//! - [`transport`]: CORS, grpc-web, the request's trace context and the request timeout (DEADLINE_EXCEEDED), and
+//!   the access log.
+//! - [`metrics`]: what is measured, and the Prometheus text served on `serve --metrics-addr`.
+//! - [`otlp`]: the optional export of request spans to an OpenTelemetry collector (`serve --otlp-endpoint`).
 
 pub mod auth;
 pub mod connections;
@@ -21,9 +25,12 @@ mod encoded;
 pub mod error;
 mod memo;
 pub mod method;
+pub mod metrics;
+pub mod otlp;
 pub mod pb;
 pub mod server;
 pub mod service;
+pub mod transport;
 pub mod watchers;
 
 /// The health protocol (`grpc.health.v1`), for clients.

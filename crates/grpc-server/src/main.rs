@@ -31,7 +31,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Serve the gRPC API.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Load a dataset folder (the format of data/) into an empty store, with the history an export wrote beside
     /// it (audit.jsonl, requests.jsonl, versions.toml) when present. A SQLite store that does not exist is
     /// created.
@@ -101,23 +101,37 @@ enum Command {
 }
 
 pub(crate) fn init_logging(format: &str) {
+    // Without an exporter, nothing can fail.
+    let _ = init_logging_with(format, None);
+}
+
+/// The log on stderr (text or JSON; `RUST_LOG` filters it, `info` by default), and with `otlp` (a collector's URL)
+/// the export of spans there; returns the exporter, to flush at the end. Called within the runtime.
+pub(crate) fn init_logging_with(format: &str, otlp: Option<&str>) -> anyhow::Result<Option<grpc_server::otlp::Export>> {
+    use tracing_subscriber::{Layer, layer::SubscriberExt, util::SubscriberInitExt};
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
     // Colours only on a terminal: a log written to a file or a pipe holds no escape sequences.
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal());
-    if format == "json" {
-        builder.json().init();
+    let log = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let log = if format == "json" {
+        log.json().with_ansi(false).boxed()
     } else {
-        builder.init();
-    }
+        log.with_ansi(std::io::stderr().is_terminal()).boxed()
+    };
+    let (otel, export) = match otlp {
+        Some(endpoint) => {
+            let (layer, export) = grpc_server::otlp::layer(endpoint)?;
+            (Some(layer), Some(export))
+        }
+        None => (None, None),
+    };
+    tracing_subscriber::registry().with(log).with(otel).with(filter).init();
+    Ok(export)
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         None => serve(ServeArgs::default(), true).await,
-        Some(Command::Serve(args)) => serve(args, false).await,
+        Some(Command::Serve(args)) => serve(*args, false).await,
         Some(Command::Import { store, dir }) => {
             init_logging("text");
             let dataset = parse_dir(&dir)?;

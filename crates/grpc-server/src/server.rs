@@ -1,12 +1,16 @@
 //! Builds and runs the server: the four services, server reflection (v1 and v1alpha; behind a reader's token when
 //! reads need one), health (`Check` open to probes; `Watch` streams counted with watch streams), explicit limits
 //! (connections and their handshake in [`crate::connections`], watch streams in [`crate::watchers`]), optional
-//! TLS, and a graceful shutdown bounded in time.
+//! TLS, and a graceful shutdown bounded in time. Every service accepts and sends gzip and zstd; every request passes
+//! through [`Transport`] (CORS, grpc-web over HTTP/1.1 or HTTP/2 on the same port, trace context, the request
+//! timeout answered DEADLINE_EXCEEDED); metrics are served on an address of their own when one is given
+//! ([`crate::metrics`]).
 
 use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
 use anyhow::Context;
 use tonic::transport::Server;
+use tower::layer::util::{Identity, Stack};
 
 use crate::{
     auth::Auth,
@@ -21,18 +25,32 @@ use crate::{
         },
     },
     service::{AppState, Services},
+    transport::Transport,
     watchers::{CountedHealth, WatchLimits},
 };
 
 /// The largest message the server accepts or sends (4 MiB).
 pub const MAX_MESSAGE_SIZE: usize = 4 * 1024 * 1024;
 
-/// A generated server with the settings every service of the API has: the message size limits. The hot methods
-/// that `encoded.rs` serves itself bypass the generated server: a setting given here (a size limit, compression)
-/// is given to `encoded::unary`'s `Grpc` too.
+/// A generated server with the settings every service of the API has: the message size limits, and gzip and zstd
+/// accepted on requests and sent on answers when the client accepts them (`grpc-accept-encoding`). The hot
+/// methods that `encoded.rs` serves itself bypass the generated server: a setting given here (a size limit,
+/// compression) is given to `encoded::unary`'s `Grpc` too.
 macro_rules! configured {
     ($server:expr) => {
-        $server.max_decoding_message_size(MAX_MESSAGE_SIZE).max_encoding_message_size(MAX_MESSAGE_SIZE)
+        compressed!($server.max_decoding_message_size(MAX_MESSAGE_SIZE).max_encoding_message_size(MAX_MESSAGE_SIZE))
+    };
+}
+
+/// A generated server that accepts and sends gzip and zstd: every service, health and reflection too (a client
+/// that compresses on its channel compresses its health checks as well).
+macro_rules! compressed {
+    ($server:expr) => {
+        $server
+            .accept_compressed(tonic::codec::CompressionEncoding::Gzip)
+            .accept_compressed(tonic::codec::CompressionEncoding::Zstd)
+            .send_compressed(tonic::codec::CompressionEncoding::Gzip)
+            .send_compressed(tonic::codec::CompressionEncoding::Zstd)
     };
 }
 
@@ -85,13 +103,28 @@ pub struct ServerConfig {
     pub keepalive_interval: Duration,
     /// ...and the connection closed if the ping is not answered within this.
     pub keepalive_timeout: Duration,
+    /// The origins a browser may call the API from through grpc-web (`*`: any); none: only the server's own.
+    pub cors_origins: Vec<String>,
+    /// Where to serve metrics (`/metrics`, Prometheus' text format), if anywhere.
+    pub metrics_addr: Option<SocketAddr>,
 }
 
-/// A server builder with every limit set explicitly (tonic's defaults leave some unlimited): request timeout,
-/// concurrency per connection with load shedding, HTTP/2 streams and reset limits, keepalives, header size.
-pub fn configured_builder(request_timeout: Duration) -> Server {
+/// A server with its layers ([`Transport`]).
+pub type Layered = Server<Stack<Transport, Identity>>;
+
+/// A server builder with every limit set explicitly (tonic's defaults leave some unlimited), and [`Transport`]
+/// with this request timeout and no cross-origin caller: see [`configured_with`].
+pub fn configured_builder(request_timeout: Duration) -> Layered {
+    configured_with(Transport::same_origin(request_timeout))
+}
+
+/// A server builder with every limit set explicitly (tonic's defaults leave some unlimited): concurrency per
+/// connection with load shedding, HTTP/2 streams and reset limits, keepalives, header size; HTTP/1.1 accepted (for
+/// grpc-web; hyper bounds its request heads and, with tonic's timer, waits 30 s at most for one), and `transport`'s
+/// layers, among them the request timeout (tonic's own would answer CANCELLED).
+pub fn configured_with(transport: Transport) -> Layered {
     Server::builder()
-        .timeout(request_timeout)
+        .accept_http1(true)
         .concurrency_limit_per_connection(256)
         .load_shed(true)
         .max_concurrent_streams(Some(200))
@@ -103,6 +136,7 @@ pub fn configured_builder(request_timeout: Duration) -> Server {
         .tcp_nodelay(true)
         .http2_max_header_list_size(Some(16 * 1024))
         .max_connection_age(Duration::from_secs(3600))
+        .layer(transport)
 }
 
 /// Connections from a bound listener, with the TCP settings `configured_builder` cannot apply to a listener it
@@ -142,12 +176,14 @@ pub async fn serve(
         .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .build_v1()?;
+        .build_v1()
+        .map(|s| compressed!(s))?;
     let reflection_v1alpha = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .build_v1alpha()?;
+        .build_v1alpha()
+        .map(|s| compressed!(s))?;
     // Reflection describes the whole API: when reads need a token, so does it.
     let reflection_auth = {
         let services = services.clone();
@@ -158,9 +194,10 @@ pub async fn serve(
     };
     let reflection_v1 = tonic::service::interceptor::InterceptedService::new(reflection_v1, reflection_auth.clone());
     let reflection_v1alpha = tonic::service::interceptor::InterceptedService::new(reflection_v1alpha, reflection_auth);
-    let health_service = CountedHealth::new(health_service, services.0.watchers.clone());
+    let health_service = CountedHealth::new(compressed!(health_service), services.0.watchers.clone());
 
-    let mut builder = configured_builder(config.request_timeout)
+    let transport = Transport::new(config.request_timeout, &config.cors_origins)?;
+    let mut builder = configured_with(transport)
         .http2_keepalive_interval(Some(config.keepalive_interval))
         .http2_keepalive_timeout(Some(config.keepalive_timeout))
         // A connection past its age is asked to go (GOAWAY); its streams then have this long to end (a watch
@@ -182,10 +219,16 @@ pub async fn serve(
         .await
         .with_context(|| format!("cannot listen on {}", config.addr))?;
     let addr = listener.local_addr()?;
+    let metrics_addr = match config.metrics_addr {
+        Some(addr) => Some(crate::metrics::install(addr, services.0.shutdown.clone()).await?),
+        None => None,
+    };
+    crate::metrics::store_up(true);
     for name in health_names() {
         health.set_service_status(name, tonic_health::ServingStatus::Serving).await;
     }
     tracing::info!(
+        metrics_addr = %metrics_addr.map_or_else(|| "none".to_owned(), |a| a.to_string()),
         %addr,
         store = %storage::redact_url(&config.store_url),
         startup_ms = started.elapsed().as_millis() as u64,
@@ -233,7 +276,7 @@ pub async fn serve(
 }
 
 /// The TLS configuration of `tls` (what tonic's `ServerTlsConfig` makes of the same files: rustls' defaults,
-/// ALPN `h2`, client certificates required and checked against the CA when one is given). The handshakes are
+/// ALPN `h2`, then `http/1.1` for grpc-web, client certificates required and checked against the CA when one is given). The handshakes are
 /// run by [`crate::connections::limited`], within the handshake timeout.
 fn tls_config(tls: &TlsFiles) -> anyhow::Result<Arc<tokio_rustls::rustls::ServerConfig>> {
     use tokio_rustls::rustls::{
@@ -260,7 +303,8 @@ fn tls_config(tls: &TlsFiles) -> anyhow::Result<Arc<tokio_rustls::rustls::Server
         }
     };
     let mut config = builder.with_single_cert(certs(&tls.cert)?, key).context("the TLS certificate and key")?;
-    config.alpn_protocols.push(b"h2".to_vec());
+    // HTTP/2 first; HTTP/1.1 for grpc-web clients that offer nothing else.
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(Arc::new(config))
 }
 
@@ -286,6 +330,7 @@ async fn watch_store(
             return;
         }
         let now = answer.is_ok();
+        crate::metrics::store_up(now);
         if now == serving {
             continue;
         }

@@ -65,6 +65,7 @@ impl Drop for WatchSlot {
     fn drop(&mut self) {
         let mut counts = self.watchers.counts.lock().unwrap_or_else(|e| e.into_inner());
         counts.total -= 1;
+        crate::metrics::open_watch_streams(counts.total);
         for h in &self.holders {
             if let Some(n) = counts.by.get_mut(h) {
                 *n -= 1;
@@ -136,6 +137,7 @@ impl Watchers {
             holders.push(h);
         }
         counts.total += 1;
+        crate::metrics::open_watch_streams(counts.total);
         for h in &holders {
             *counts.by.entry(h.clone()).or_default() += 1;
         }

@@ -11,7 +11,7 @@ use grpc_server::{
 };
 
 use super::store::StoreArgs;
-use crate::init_logging;
+use crate::init_logging_with;
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct ServeArgs {
@@ -39,9 +39,13 @@ pub(crate) struct ServeArgs {
     /// Log format: text or json.
     #[arg(long, env = "CYBERCRIME_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
     log_format: String,
-    /// Longest time a request may take, in seconds.
+    /// Longest time a request may take to be answered, in seconds (a stream's first message; its rest has limits of
+    /// its own); beyond, DEADLINE_EXCEEDED (reason REQUEST_TIMEOUT).
     #[arg(long, default_value_t = 30)]
     request_timeout_secs: u64,
+    /// The same in milliseconds, instead of --request-timeout-secs.
+    #[arg(long, conflicts_with = "request_timeout_secs", value_parser = clap::value_parser!(u64).range(1..))]
+    request_timeout_ms: Option<u64>,
     /// Longest time shutdown waits for requests and streams, in seconds.
     #[arg(long, default_value_t = 5)]
     shutdown_grace_secs: u64,
@@ -94,6 +98,25 @@ pub(crate) struct ServeArgs {
     /// HTTP/2 keepalive: the connection is closed when its ping is not answered within this, in milliseconds.
     #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(10..=3_600_000))]
     keepalive_timeout_ms: u64,
+
+    // Transport and operations (metrics, logs).
+    /// An origin a browser may call the API from through grpc-web (CORS), e.g. `https://partner.example`;
+    /// repeatable, or comma-separated in the environment; `*` for any. Default: none (only the server's own).
+    #[arg(long = "cors-origin", env = "CYBERCRIME_CORS_ORIGINS", value_delimiter = ',')]
+    cors_origins: Vec<String>,
+    /// Serve metrics (Prometheus' text format, GET /metrics) on this address, e.g. 127.0.0.1:9464 (port 0: a free
+    /// port, logged at start). Default: no metrics. Keep it off the public network.
+    #[arg(long, env = "CYBERCRIME_METRICS_ADDR")]
+    metrics_addr: Option<SocketAddr>,
+    /// The level of the access log's lines (one per call, target cybercrime::request), or off. RUST_LOG still
+    /// filters them (e.g. RUST_LOG=warn hides access lines at info).
+    #[arg(long, env = "CYBERCRIME_ACCESS_LOG_LEVEL", default_value = "info",
+          value_parser = ["off", "error", "warn", "info", "debug", "trace"])]
+    access_log_level: String,
+    /// Export the request spans to this OpenTelemetry collector (OTLP over gRPC), e.g. `http://127.0.0.1:4317`.
+    /// Default: no export (trace ids are still on the log lines).
+    #[arg(long, env = "OTEL_EXPORTER_OTLP_ENDPOINT")]
+    otlp_endpoint: Option<String>,
 }
 
 /// The serve options alone, to give them their defaults (and environment) when no command is given.
@@ -110,7 +133,8 @@ impl Default for ServeArgs {
 }
 
 pub(crate) async fn serve(args: ServeArgs, explain: bool) -> anyhow::Result<()> {
-    init_logging(&args.log_format);
+    let export = init_logging_with(&args.log_format, args.otlp_endpoint.as_deref())?;
+    grpc_server::transport::set_access_log_level(args.access_log_level.parse::<tracing::Level>().ok());
     if args.tokens.is_some() && args.tls_cert.is_none() && !args.addr.ip().is_loopback() {
         tracing::warn!(
             addr = %args.addr,
@@ -134,7 +158,9 @@ pub(crate) async fn serve(args: ServeArgs, explain: bool) -> anyhow::Result<()> 
         tokens: args.tokens,
         require_token_for_reads: args.require_token_for_reads,
         tls,
-        request_timeout: Duration::from_secs(args.request_timeout_secs),
+        request_timeout: args
+            .request_timeout_ms
+            .map_or(Duration::from_secs(args.request_timeout_secs), Duration::from_millis),
         shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
         health_interval: Duration::from_millis(args.health_interval_ms),
         reports: grpc_server::service::ReportLimits {
@@ -156,9 +182,11 @@ pub(crate) async fn serve(args: ServeArgs, explain: bool) -> anyhow::Result<()> 
         },
         keepalive_interval: Duration::from_millis(args.keepalive_interval_ms),
         keepalive_timeout: Duration::from_millis(args.keepalive_timeout_ms),
+        cors_origins: args.cors_origins,
+        metrics_addr: args.metrics_addr,
     };
     tracing::info!(file_limit = ?nofile, max_connections, "connections");
-    grpc_server::server::serve(config, grpc_server::server::shutdown_signal(), |addr| {
+    let served = grpc_server::server::serve(config, grpc_server::server::shutdown_signal(), |addr| {
         // The first line on stdout is the address: tests and scripts read it.
         println!("cybercrime: serving on {addr}");
         if explain {
@@ -171,7 +199,12 @@ pub(crate) async fn serve(args: ServeArgs, explain: bool) -> anyhow::Result<()> 
             );
         }
     })
-    .await
+    .await;
+    if let Some(export) = export {
+        // The spans of the last requests are sent before the process ends.
+        export.shutdown().await;
+    }
+    served
 }
 
 /// Raises the soft limit on open files to the hard limit (each connection holds one; the common soft limit of

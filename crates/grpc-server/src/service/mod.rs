@@ -173,10 +173,9 @@ impl Call {
     }
 
     fn finish<T>(self, result: Result<T>) -> Answer<T> {
-        let latency_ms = self.started.elapsed().as_secs_f64() * 1000.0;
         let result = result.map(Response::new).map_err(Status::from);
         let code = result.as_ref().map_or_else(|s| s.code(), |_| tonic::Code::Ok);
-        tracing::info!(target: "cybercrime::request", method = self.method, code = ?code, latency_ms, principal = %self.principal);
+        crate::transport::access_log(self.method, code, self.started.elapsed(), &self.principal);
         result
     }
 }

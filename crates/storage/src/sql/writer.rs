@@ -207,6 +207,7 @@ impl Inner {
     /// with its transaction), commits once, catches up, and answers each write.
     async fn run_group(&self, jobs: Vec<Job>) {
         let _guard = self.write_lock.lock().await;
+        let (started, size) = (std::time::Instant::now(), jobs.len());
         let mut group = Group { answers: Vec::with_capacity(jobs.len()), treaty_actions: false, activities: false };
         let mut conn = match self.pool.acquire().await {
             Ok(conn) => conn,
@@ -231,6 +232,11 @@ impl Inner {
         } else {
             drop(conn);
         }
+        // Metrics through the `metrics` facade (nothing is recorded unless the server installs an exporter).
+        let result = if outcome.is_ok() { "committed" } else { "failed" };
+        metrics::histogram!("cybercrime_group_commit_writes", "result" => result).record(size as f64);
+        metrics::histogram!("cybercrime_group_commit_seconds", "result" => result)
+            .record(started.elapsed().as_secs_f64());
         if let Err(e) = outcome {
             group.failed(&e);
         }

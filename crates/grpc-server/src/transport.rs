@@ -1,0 +1,329 @@
+//! What every request passes through before its service, outermost first ([`Transport`]):
+//!
+//! 1. **CORS** (tower-http), for browsers calling through grpc-web from another origin: only the origins given
+//!    (`serve --cors-origin`, repeatable; `*` for any) are allowed; with none, no cross-origin call is allowed and
+//!    a browser can call the API only from a page the server's own origin serves. Preflights (`OPTIONS`) are
+//!    answered here; the gRPC headers a client reads (`grpc-status`, `grpc-message`, `grpc-status-details-bin`)
+//!    are exposed.
+//! 2. **grpc-web** (tonic-web): `application/grpc-web(+proto)` and `application/grpc-web-text` (base64) requests,
+//!    over HTTP/1.1 or HTTP/2, translated to gRPC and their answers back; native gRPC passes untouched.
+//! 3. **[`Requests`]**: the request's trace context (a W3C `traceparent` header's trace id, or a new one, and a
+//!    span id of its own; with OTLP export, [`crate::otlp`]'s span) in a span that every log line of the request
+//!    carries (the access log's line too); the in-flight gauge; and the server's request timeout, answered
+//!    DEADLINE_EXCEEDED (ErrorInfo reason `REQUEST_TIMEOUT`), not tonic's CANCELLED. tonic's own limits
+//!    (concurrency per connection with load shedding, the client's `grpc-timeout`) sit outside these layers and
+//!    apply to HTTP/1.1 connections as well.
+//!
+//! The access log (one line per call, target `cybercrime::request`, written by `access_log`) is emitted at the
+//! level `serve --access-log-level` sets (default `info`; `off` for none).
+
+use std::{
+    sync::atomic::{AtomicU8, Ordering},
+    task::{Context, Poll},
+    time::Duration,
+};
+
+use tonic::{
+    Status,
+    body::Body,
+    codegen::{BoxFuture, Service, http},
+};
+use tower::Layer;
+use tower_http::cors::{AllowOrigin, Cors, CorsLayer};
+use tracing::Instrument;
+
+use crate::error::ServiceError;
+
+/// The layers of [the module](self), as one layer for tonic's `Server::layer`.
+#[derive(Debug, Clone)]
+pub struct Transport {
+    cors: CorsLayer,
+    request_timeout: Duration,
+}
+
+impl Transport {
+    /// The layers with this request timeout and the origins allowed to call from a browser (`*`: any; none: no
+    /// cross-origin call).
+    pub fn new(request_timeout: Duration, cors_origins: &[String]) -> anyhow::Result<Self> {
+        Ok(Transport { cors: cors(cors_origins)?, request_timeout })
+    }
+
+    /// The layers with this request timeout, and no cross-origin caller.
+    pub fn same_origin(request_timeout: Duration) -> Self {
+        Transport { cors: CorsLayer::new(), request_timeout }
+    }
+}
+
+impl<S> Layer<S> for Transport {
+    type Service = Cors<tonic_web::GrpcWebService<Requests<S>>>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        let requests = Requests { inner, timeout: self.request_timeout };
+        self.cors.layer(tonic_web::GrpcWebLayer::new().layer(requests))
+    }
+}
+
+/// The CORS layer allowing `origins` (`*`: any).
+fn cors(origins: &[String]) -> anyhow::Result<CorsLayer> {
+    use http::{HeaderName, Method};
+    let allow = if origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        let list = origins
+            .iter()
+            .map(|o| {
+                let origin = o.trim_end_matches('/');
+                anyhow::ensure!(
+                    origin.starts_with("http://") || origin.starts_with("https://"),
+                    "--cors-origin {o:?}: an origin is a scheme and a host (https://partner.example), or *"
+                );
+                http::HeaderValue::from_str(origin)
+                    .map_err(|_| anyhow::anyhow!("--cors-origin {o:?}: not a header value"))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        AllowOrigin::list(list)
+    };
+    let headers = |names: &[&'static str]| names.iter().map(|n| HeaderName::from_static(n)).collect::<Vec<_>>();
+    Ok(CorsLayer::new()
+        .allow_origin(allow)
+        .allow_methods([Method::POST, Method::OPTIONS])
+        .allow_headers(headers(&[
+            "content-type",
+            "authorization",
+            "x-grpc-web",
+            "x-user-agent",
+            "grpc-timeout",
+            "grpc-accept-encoding",
+            "traceparent",
+            "tracestate",
+        ]))
+        .expose_headers(headers(&["grpc-status", "grpc-message", "grpc-status-details-bin", "grpc-encoding"]))
+        .max_age(Duration::from_secs(3600)))
+}
+
+/// The innermost layer of [`Transport`]: trace context, in-flight requests, request timeout.
+#[derive(Debug, Clone)]
+pub struct Requests<S> {
+    inner: S,
+    timeout: Duration,
+}
+
+impl<S> Service<http::Request<Body>> for Requests<S>
+where
+    S: Service<http::Request<Body>, Response = http::Response<Body>> + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Send + 'static,
+{
+    type Response = http::Response<Body>;
+    type Error = S::Error;
+    type Future = BoxFuture<http::Response<Body>, S::Error>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: http::Request<Body>) -> Self::Future {
+        let trace = TraceContext::of(request.headers());
+        let path = request.uri().path().to_owned();
+        let span = if crate::otlp::enabled() {
+            crate::otlp::request_span(&path, &trace)
+        } else {
+            tracing::info_span!("request", trace_id = %trace.trace_id, span_id = %trace.span_id)
+        };
+        let answer = self.inner.call(request);
+        let timeout = self.timeout;
+        Box::pin(
+            async move {
+                let _in_flight = InFlight::start();
+                match tokio::time::timeout(timeout, answer).await {
+                    Ok(answer) => answer,
+                    Err(_) => {
+                        // The handler was dropped before it logged its call: the line is written here.
+                        let method = crate::method::Method::of_path(&path).map_or("unknown", |m| m.name());
+                        let status = Status::from(ServiceError::RequestTimeout { timeout });
+                        access_log(method, status.code(), timeout, "unknown");
+                        Ok(status.into_http())
+                    }
+                }
+            }
+            .instrument(span),
+        )
+    }
+}
+
+/// One request counted in the in-flight gauge until it is answered (or dropped).
+struct InFlight;
+
+impl InFlight {
+    fn start() -> Self {
+        crate::metrics::in_flight(1.0);
+        InFlight
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        crate::metrics::in_flight(-1.0);
+    }
+}
+
+/// A request's place in a trace (W3C Trace Context): the trace it belongs to and its own span.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TraceContext {
+    /// 32 lowercase hexadecimal digits: the caller's (from `traceparent`), or a new one.
+    pub trace_id: String,
+    /// 16 lowercase hexadecimal digits, new for this request.
+    pub span_id: String,
+    /// The caller's span (`traceparent`'s parent id), if it sent one.
+    pub parent_id: Option<String>,
+    /// The caller's sampled flag (a request without a `traceparent` is sampled).
+    pub sampled: bool,
+}
+
+impl TraceContext {
+    /// The context of a request with these headers: its `traceparent`'s trace when the header is valid, else a new
+    /// trace; a new span either way.
+    pub fn of(headers: &http::HeaderMap) -> Self {
+        let parent = headers.get("traceparent").and_then(|v| v.to_str().ok()).and_then(parse_traceparent);
+        let span_id = random_hex::<8>();
+        match parent {
+            Some((trace_id, parent_id, sampled)) => {
+                TraceContext { trace_id, span_id, parent_id: Some(parent_id), sampled }
+            }
+            None => TraceContext { trace_id: random_hex::<16>(), span_id, parent_id: None, sampled: true },
+        }
+    }
+}
+
+/// The trace id, the parent id and the sampled flag of a `traceparent` header (`00-<32 hex>-<16 hex>-<2 hex>`; a
+/// later version may add fields after a dash), or `None` when it is not valid (then the request starts a trace of
+/// its own).
+pub fn parse_traceparent(text: &str) -> Option<(String, String, bool)> {
+    let text = text.trim();
+    let bytes = text.as_bytes();
+    if bytes.len() < 55 || (bytes.len() > 55 && bytes[55] != b'-') {
+        return None;
+    }
+    let hex = |s: &str| s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    let (version, trace_id, parent_id, flags) = (&text[0..2], &text[3..35], &text[36..52], &text[53..55]);
+    let dashes = bytes[2] == b'-' && bytes[35] == b'-' && bytes[52] == b'-';
+    let valid = dashes
+        && hex(version)
+        && version != "ff"
+        && (version != "00" || bytes.len() == 55)
+        && hex(trace_id)
+        && hex(parent_id)
+        && hex(flags)
+        && trace_id.bytes().any(|b| b != b'0')
+        && parent_id.bytes().any(|b| b != b'0');
+    let sampled = u8::from_str_radix(flags, 16).is_ok_and(|f| f & 1 == 1);
+    valid.then(|| (trace_id.to_owned(), parent_id.to_owned(), sampled))
+}
+
+/// `N` random bytes in lowercase hexadecimal (not all zero).
+fn random_hex<const N: usize>() -> String {
+    let mut bytes = [0u8; N];
+    if getrandom::getrandom(&mut bytes).is_err() || bytes.iter().all(|b| *b == 0) {
+        // No randomness from the system (never seen on Linux): ids from the clock, still unique enough to tell
+        // log lines apart.
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        for (i, b) in nanos.as_nanos().to_le_bytes().iter().cycle().take(N).enumerate() {
+            bytes[i] = *b | 1;
+        }
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The access log's level: 0 off, 1 error .. 5 trace.
+static ACCESS_LOG_LEVEL: AtomicU8 = AtomicU8::new(3);
+
+/// Sets the level of the access log's lines (`None`: no lines). Process-wide, as the log itself is.
+pub fn set_access_log_level(level: Option<tracing::Level>) {
+    let n = match level {
+        None => 0,
+        Some(tracing::Level::ERROR) => 1,
+        Some(tracing::Level::WARN) => 2,
+        Some(tracing::Level::INFO) => 3,
+        Some(tracing::Level::DEBUG) => 4,
+        Some(tracing::Level::TRACE) => 5,
+    };
+    ACCESS_LOG_LEVEL.store(n, Ordering::Relaxed);
+}
+
+/// One call answered: its access log line (target `cybercrime::request`, within the request's span, so with its
+/// trace and span ids) and its metrics.
+pub(crate) fn access_log(method: &'static str, code: tonic::Code, latency: Duration, principal: &str) {
+    crate::metrics::request_done(method, code, latency);
+    let latency_ms = latency.as_secs_f64() * 1000.0;
+    macro_rules! line {
+        ($level:expr) => {
+            tracing::event!(
+                target: "cybercrime::request",
+                $level,
+                method,
+                code = ?code,
+                latency_ms,
+                principal = %principal
+            )
+        };
+    }
+    match ACCESS_LOG_LEVEL.load(Ordering::Relaxed) {
+        0 => {}
+        1 => line!(tracing::Level::ERROR),
+        2 => line!(tracing::Level::WARN),
+        3 => line!(tracing::Level::INFO),
+        4 => line!(tracing::Level::DEBUG),
+        _ => line!(tracing::Level::TRACE),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_traceparent_is_read_strictly() {
+        let good = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        assert_eq!(
+            parse_traceparent(good),
+            Some(("4bf92f3577b34da6a3ce929d0e0e4736".into(), "00f067aa0ba902b7".into(), true))
+        );
+        assert_eq!(parse_traceparent(&format!("{}00", &good[..53])).map(|t| t.2), Some(false), "not sampled");
+        // A later version may carry more fields; version 00 may not.
+        assert!(parse_traceparent(&format!("01{}-extra", &good[2..])).is_some());
+        assert_eq!(parse_traceparent(&format!("{good}-extra")), None);
+        for bad in [
+            "",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7",
+            "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
+            "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+            "00_4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e473g-00f067aa0ba902b7-01",
+        ] {
+            assert_eq!(parse_traceparent(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_request_without_a_traceparent_starts_a_trace_of_its_own() {
+        let mut headers = http::HeaderMap::new();
+        let a = TraceContext::of(&headers);
+        let b = TraceContext::of(&headers);
+        assert_eq!((a.trace_id.len(), a.span_id.len(), a.parent_id.clone()), (32, 16, None));
+        assert_ne!(a.trace_id, b.trace_id);
+        headers.insert("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".parse().unwrap());
+        let c = TraceContext::of(&headers);
+        assert_eq!(c.trace_id, "4bf92f3577b34da6a3ce929d0e0e4736");
+        assert_eq!(c.parent_id.as_deref(), Some("00f067aa0ba902b7"));
+        assert_ne!(c.span_id, "00f067aa0ba902b7", "the request's span is its own");
+    }
+
+    #[test]
+    fn an_origin_must_be_a_scheme_and_a_host() {
+        assert!(Transport::new(Duration::from_secs(1), &["https://partner.example".into()]).is_ok());
+        assert!(Transport::new(Duration::from_secs(1), &["*".into()]).is_ok());
+        assert!(Transport::new(Duration::from_secs(1), &["partner.example".into()]).is_err());
+    }
+}
