@@ -412,7 +412,7 @@ async fn activities_are_created_updated_and_deleted_with_etags() {
     };
     let created = activities
         .create_activity(with_token(
-            api::CreateActivityRequest { activity: Some(new.clone()), request_id: String::new() },
+            api::CreateActivityRequest { activity: Some(new.clone()), request_id: String::new(), ..Default::default() },
             "editor-token",
         ))
         .await
@@ -421,7 +421,7 @@ async fn activities_are_created_updated_and_deleted_with_etags() {
     assert_eq!(created.etag, "1");
     let dup = activities
         .create_activity(with_token(
-            api::CreateActivityRequest { activity: Some(new.clone()), request_id: String::new() },
+            api::CreateActivityRequest { activity: Some(new.clone()), request_id: String::new(), ..Default::default() },
             "editor-token",
         ))
         .await

@@ -72,7 +72,11 @@ async fn after_export_and_import_a_stale_etag_is_refused_and_a_retried_write_is_
     };
     ActivityServiceClient::new(channel.clone())
         .create_activity(with_token(
-            api::CreateActivityRequest { activity: Some(new), request_id: "restore-create".into() },
+            api::CreateActivityRequest {
+                activity: Some(new),
+                request_id: "restore-create".into(),
+                ..Default::default()
+            },
             "editor-token",
         ))
         .await
