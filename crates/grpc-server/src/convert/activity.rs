@@ -274,7 +274,7 @@ pub(crate) fn mask_of(from: &pb::Activity, mask: Option<&prost_types::FieldMask>
         for segment in path.split('.') {
             let found = message.take().and_then(|m| m.get_field_by_name(segment));
             let Some(f) = found else {
-                return Err(ServiceError::invalid(field, format!("`{path}` is not a field of Activity")));
+                return Err(ServiceError::invalid(field, format!("`{path}` is not an updatable field of Activity")));
             };
             message = match f.kind() {
                 Kind::Message(m) if !f.is_list() && !f.is_map() => Some(m),
