@@ -1084,4 +1084,10 @@ async fn a_schema_3_store_without_an_audit_log_gets_no_invented_times(t: TestSto
         (quoted(entry.seq).as_str(), None, Some(entry.at.as_str()))
     );
     assert_eq!(migrated.get_activity("2008-03-z").await.unwrap(), updated);
+    // Exported and imported, the etags stay (`"0"` too).
+    let (dataset, history) = migrated.export_with_history().await.unwrap();
+    let restored = t.new_empty().await;
+    restored.store.import_with_history(&editor(), &dataset, &history).await.unwrap();
+    assert_eq!(restored.store.get_record(RecordKind::Organisation, "microsoft").await.unwrap().etag, "\"0\"");
+    assert_eq!(restored.store.get_activity("2008-03-z").await.unwrap().etag, updated.etag);
 }
