@@ -121,6 +121,7 @@ fn main() {
     add("TreatyService/WatchTreatyActions", &|| {
         pb::WatchTreatyActionsRequest { treaty: "treaties/185".into(), ..Default::default() }.encode_to_vec()
     });
+    add("ChangeService/WatchChanges", &|| pb::WatchChangesRequest { start_after_sequence: 1 }.encode_to_vec());
     add("ActivityService/ListActivities", &|| {
         pb::ListActivitiesRequest {
             filter: r#"status = "COMPLETED" AND start >= "2007-03-01" AND country = "countries/BR""#.into(),

@@ -16,7 +16,8 @@ pub use grpc_server::method::Method;
 use grpc_server::{
     auth::{Auth, Role, hash_token},
     pb::coe::cybercrime::v1::{
-        self as pb, activity_service_server::ActivityService, country_service_server::CountryService,
+        self as pb, activity_service_server::ActivityService, change_service_server::ChangeService,
+        country_service_server::CountryService,
         programme_service_server::ProgrammeService, report_service_server::ReportService,
         treaty_service_server::TreatyService,
     },
@@ -228,6 +229,7 @@ pub async fn call(s: &Services, index: usize, bytes: &[u8], caller: Caller) -> O
         Method::GenerateCountryBrief => {
             streamed!(ReportService::generate_country_brief, pb::GenerateCountryBriefRequest)
         }
+        Method::WatchChanges => streamed!(ChangeService::watch_changes, pb::WatchChangesRequest),
         // AdminService is not in [`METHODS`].
         Method::ListUnreadableRecords | Method::DeleteUnreadableRecord => return None,
     })

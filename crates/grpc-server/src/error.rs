@@ -219,6 +219,12 @@ impl From<ServiceError> for Status {
                     status(Code::FailedPrecondition, message, "STORE_UNUSABLE", None)
                 }
                 StorageError::Unreadable { .. } => status(Code::DataLoss, message, "UNREADABLE_RECORD", None),
+                StorageError::SequenceOutOfRange { .. } => status(
+                    Code::OutOfRange,
+                    message.clone(),
+                    "CHANGE_SEQUENCE_OUT_OF_RANGE",
+                    Some(("start_after_sequence", &message)),
+                ),
                 StorageError::Internal(_) => status(Code::Internal, message, "INTERNAL", None),
             },
         }

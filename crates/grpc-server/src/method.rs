@@ -10,8 +10,9 @@ use crate::{
     auth::Role,
     pb::coe::cybercrime::v1::{
         activity_service_server::SERVICE_NAME as ACTIVITY, admin_service_server::SERVICE_NAME as ADMIN,
-        country_service_server::SERVICE_NAME as COUNTRY, programme_service_server::SERVICE_NAME as PROGRAMME,
-        report_service_server::SERVICE_NAME as REPORT, treaty_service_server::SERVICE_NAME as TREATY,
+        change_service_server::SERVICE_NAME as CHANGE, country_service_server::SERVICE_NAME as COUNTRY,
+        programme_service_server::SERVICE_NAME as PROGRAMME, report_service_server::SERVICE_NAME as REPORT,
+        treaty_service_server::SERVICE_NAME as TREATY,
     },
 };
 
@@ -103,6 +104,9 @@ methods! {
     ADMIN {
         ListUnreadableRecords: Admin;
         DeleteUnreadableRecord: Admin;
+    }
+    CHANGE {
+        WatchChanges: Reader;
     }
 }
 

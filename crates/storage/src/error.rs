@@ -113,6 +113,20 @@ pub enum StorageError {
         /// Why it cannot be decoded.
         reason: String,
     },
+    /// A position of the change log that it does not hold: past its end, or before its first kept entry (a
+    /// position of another store, or of this one before it was restored).
+    #[error(
+        "change sequence {given} is not in this store's change log, which runs from {first} to {last}: list again \
+         and watch from the list's change_sequence"
+    )]
+    SequenceOutOfRange {
+        /// The position given.
+        given: i64,
+        /// The earliest position a watch may start after.
+        first: i64,
+        /// The log's last position.
+        last: i64,
+    },
     /// Anything else the database reported; a bug or corruption.
     #[error("internal storage error: {0}")]
     Internal(String),

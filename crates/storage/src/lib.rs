@@ -30,6 +30,7 @@
 //! - `storage::testing`: test stores on a fresh SQLite file or a fresh PostgreSQL schema, and builders.
 
 mod activity_index;
+mod changes;
 mod error;
 #[cfg(any(test, feature = "test-support"))]
 mod filter_sql;
@@ -48,6 +49,7 @@ use std::{fmt, sync::Arc};
 use async_trait::async_trait;
 use core_model::{Activity, CountryCode, Dataset, Filter, TreatyAction, TreatyNumber};
 
+pub use changes::{ChangeBatch, ChangeOp, ChangedRecord, LoggedChange, at_one_sequence};
 pub use error::{Result, StorageError};
 pub use history::{History, RequestEntry};
 pub use quarantine::Unreadable;
@@ -197,6 +199,29 @@ pub trait Store: Send + Sync + fmt::Debug {
         state: Option<&CountryCode>,
         page: &PageRequest,
     ) -> Result<Page<TreatyAction>>;
+
+    /// The position of the store's change log now: the last audit entry's `seq` (0 when the log is empty). A read
+    /// of the database made between two equal positions shows the store at that position
+    /// ([`at_one_sequence`]).
+    async fn change_sequence(&self) -> Result<i64>;
+
+    /// At most `limit` (1 to 1,000) changes after position `after` of the change log, in commit order (see
+    /// [`ChangeBatch`]); [`StorageError::SequenceOutOfRange`] when `after` is past the log's end or before its
+    /// first kept entry.
+    async fn changes_after(&self, after: i64, limit: usize) -> Result<ChangeBatch>;
+
+    /// The last position of the change log known committed: it moves after each of this process's commits and,
+    /// on PostgreSQL, after each other replica's notification. Watchers wait on it, then read the log by
+    /// position ([`Store::changes_after`]).
+    fn change_position(&self) -> tokio::sync::watch::Receiver<i64>;
+
+    /// [`Store::list_activities`], with the position of the change log the page shows exactly (the activity
+    /// index's: every change at or before it, none after).
+    async fn list_activities_at(
+        &self,
+        filter: &Filter,
+        page: &PageRequest,
+    ) -> Result<(Page<Arc<Versioned<Activity>>>, i64)>;
 
     /// One activity.
     async fn get_activity(&self, id: &str) -> Result<Versioned<Activity>>;

@@ -151,14 +151,20 @@ impl TreatyService for Services {
                 return Err(ServiceError::NotFound(c::country_name(code)));
             }
             let request = page(r.page_size, &r.page_token)?;
-            let mut p = self.0.store.list_treaty_actions(treaty, country.as_ref(), &request).await?;
+            // Read at one position of the change log, which the answer names.
+            let store = &*self.0.store;
+            let (mut p, mut change_sequence) =
+                storage::at_one_sequence(store, || store.list_treaty_actions(treaty, country.as_ref(), &request))
+                    .await?;
             let data = self.treaty_data(&self.0.store.snapshot());
             let mut actions: Vec<pb::TreatyAction> = convert::treaty_actions(&data, &p.items);
             if let Some(fit) = fitting(actions.iter().map(|a| crate::encoded::field_len(a.encoded_len())))
                 && fit < actions.len()
             {
                 let shorter = PageRequest { page_size: fit as u32, page_token: request.page_token.clone() };
-                p = self.0.store.list_treaty_actions(treaty, country.as_ref(), &shorter).await?;
+                (p, change_sequence) =
+                    storage::at_one_sequence(store, || store.list_treaty_actions(treaty, country.as_ref(), &shorter))
+                        .await?;
                 actions = convert::treaty_actions(&data, &p.items);
             }
             // The actions' rows, of the one treaty asked about if one is.
@@ -169,6 +175,7 @@ impl TreatyService for Services {
                 treaty_actions: actions,
                 next_page_token: p.next_page_token,
                 unreadable: c::unreadable(&self.0.store.unreadable(), wanted),
+                change_sequence,
             })
         })
         .await

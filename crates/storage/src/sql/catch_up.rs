@@ -75,13 +75,17 @@ pub(super) async fn start_listener(weak: Weak<Inner>, url: &str) -> Result<tokio
             if let Err(e) = inner.catch_up_activities().await {
                 tracing::warn!(error = %e, "could not catch the activity index up");
             }
+            if let Err(e) = inner.refresh_position().await {
+                tracing::warn!(error = %e, "could not read the change log's position");
+            }
         }
     }))
 }
 
 impl Inner {
-    /// Tells the other replicas (PostgreSQL) that the group's transaction, once committed, wrote treaty actions
-    /// or activities; a notification is delivered only if the transaction commits.
+    /// Tells the other replicas (PostgreSQL) that the group's transaction, once committed, wrote something (their
+    /// snapshot, activity index and change feeds catch up); a notification is delivered only if the transaction
+    /// commits.
     pub(super) async fn notify_replicas(&self, conn: &mut WriteConn, treaty_actions: bool) -> Result<()> {
         if self.backend != Backend::Postgres {
             return Ok(());
@@ -194,18 +198,31 @@ impl Inner {
         Ok(())
     }
 
+    /// A transaction that only reads, with one view of the database for all its statements (`REPEATABLE READ` on
+    /// PostgreSQL, whose default takes a view per statement; SQLite's read transaction in WAL mode keeps one).
+    async fn read_transaction(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        let mut tx = self.pool.begin().await.db(self)?;
+        if self.backend == Backend::Postgres {
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ").execute(&mut *tx).await.db(self)?;
+        }
+        Ok(tx)
+    }
+
     /// Rebuilds the activity index from the database.
     pub(super) async fn reload_activities(&self) -> Result<()> {
         let _guard = self.catching_up_activities.lock().await;
         let rebuilt = async {
             // The audit position first: a write committed while the rows are read is read again by the next
             // catch-up.
+            // Both in one read transaction: the index is exactly the store at `audit_seq` (lists say so).
+            let mut tx = self.read_transaction().await?;
             let (audit_seq,): (i64,) =
-                sqlx::query_as("SELECT COALESCE(MAX(seq), 0) FROM audit").fetch_one(&self.pool).await.db(self)?;
+                sqlx::query_as("SELECT COALESCE(MAX(seq), 0) FROM audit").fetch_one(&mut *tx).await.db(self)?;
             let rows = sqlx::query("SELECT id, seq, etag, body FROM activities ORDER BY seq")
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *tx)
                 .await
                 .db(self)?;
+            tx.commit().await.db(self)?;
             let mut entries = Vec::with_capacity(rows.len());
             let mut unreadable = BTreeMap::new();
             for row in &rows {
@@ -249,10 +266,13 @@ impl Inner {
     /// dataset was imported instead (the index must be rebuilt).
     async fn apply_audit_tail(&self) -> Result<bool> {
         let from = self.activities.read().map_err(|_| poisoned())?.audit_seq;
+        // The log's tail and the activities it names in one read transaction: the index is then exactly the
+        // store at the tail's last position (lists say so, and a watch from there repeats nothing).
+        let mut tx = self.read_transaction().await?;
         let entries: Vec<(i64, String, String)> =
             sqlx::query_as("SELECT seq, resource, operation FROM audit WHERE seq > $1 ORDER BY seq")
                 .bind(from)
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *tx)
                 .await
                 .db(self)?;
         let Some(last) = entries.last().map(|e| e.0) else { return Ok(false) };
@@ -280,11 +300,12 @@ impl Inner {
             for id in chunk {
                 query = query.bind(*id);
             }
-            for row in query.fetch_all(&self.pool).await.db(self)? {
+            for row in query.fetch_all(&mut *tx).await.db(self)? {
                 let seq = row.try_get::<i64, _>("seq").db(self)?;
                 found.push((seq, activity_row(self, &row)?));
             }
         }
+        tx.commit().await.db(self)?;
         let mut index = self.activities.write().map_err(|_| poisoned())?;
         let mut quarantine = self.quarantine.lock().map_err(|_| poisoned())?;
         for id in &ids {

@@ -11,6 +11,7 @@
 //! | [`open`] | the URL, the pool, the checks that a database is ours, the migrations, the first load |
 //! | [`db_error`] | what a database error means: a constraint broken, or a database that cannot serve |
 //! | [`writer`] | the writer task and its group commit: every write goes through it |
+//! | [`changes`] | the change feed: the log's position, the changes after a position |
 //! | [`catch_up`] | the snapshot and the activity index caught up after commits and other replicas' notifications |
 //! | [`treaty_actions`], [`activities`], [`records`] | each kind of record, read and written |
 //! | [`dataset`] | import and export, with the history (audit log, request ids, etags) |
@@ -31,6 +32,7 @@
 mod activities;
 mod admin;
 mod catch_up;
+mod changes;
 mod dataset;
 mod db_error;
 mod open;
@@ -50,8 +52,8 @@ pub use self::open::{Backend, OpenOptions, SCHEMA_VERSION, redact_url};
 #[cfg(any(test, feature = "test-support"))]
 pub(crate) use self::rows::Param;
 use crate::{
-    AuditEntry, Change, History, Page, PageRequest, Record, RecordKind, Result, Snapshot, StorageError, Store,
-    Versioned, WriteContext, activity_index::ActivityIndex, quarantine::Quarantine, quarantine::Unreadable,
+    AuditEntry, Change, ChangeBatch, History, Page, PageRequest, Record, RecordKind, Result, Snapshot, StorageError,
+    Store, Versioned, WriteContext, activity_index::ActivityIndex, quarantine::Quarantine, quarantine::Unreadable,
     resource::Operation,
 };
 
@@ -73,6 +75,8 @@ struct Inner {
     /// Serialises catching the snapshot up with the database.
     catching_up: tokio::sync::Mutex<()>,
     changes: broadcast::Sender<Change>,
+    /// The change log's last position known committed, which watchers follow.
+    position: tokio::sync::watch::Sender<i64>,
     /// The last treaty action broadcast to subscribers.
     broadcast_seq: StdMutex<i64>,
     /// One writing transaction at a time in this process.
@@ -142,12 +146,32 @@ impl Store for SqlStore {
         self.inner.list_treaty_actions(treaty, state, page).await
     }
 
+    async fn change_sequence(&self) -> Result<i64> {
+        self.inner.change_sequence().await
+    }
+
+    async fn changes_after(&self, after: i64, limit: usize) -> Result<ChangeBatch> {
+        self.inner.changes_after(after, limit).await
+    }
+
+    fn change_position(&self) -> tokio::sync::watch::Receiver<i64> {
+        self.inner.position.subscribe()
+    }
+
+    async fn list_activities_at(
+        &self,
+        filter: &Filter,
+        page: &PageRequest,
+    ) -> Result<(Page<Arc<Versioned<Activity>>>, i64)> {
+        self.inner.list_activities(filter, page).await
+    }
+
     async fn get_activity(&self, id: &str) -> Result<Versioned<Activity>> {
         self.inner.get_activity(id).await
     }
 
     async fn list_activities(&self, filter: &Filter, page: &PageRequest) -> Result<Page<Arc<Versioned<Activity>>>> {
-        self.inner.list_activities(filter, page).await
+        Ok(self.inner.list_activities(filter, page).await?.0)
     }
 
     async fn create_activity(&self, ctx: &WriteContext, activity: Activity) -> Result<Versioned<Activity>> {

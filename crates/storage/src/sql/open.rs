@@ -245,6 +245,7 @@ impl SqlStore {
             snapshot: RwLock::new(Arc::new(Snapshot::new(Vec::new(), Vec::new(), Vec::new(), Vec::new()))),
             catching_up: tokio::sync::Mutex::new(()),
             changes,
+            position: tokio::sync::watch::Sender::new(0),
             broadcast_seq: StdMutex::new(0),
             write_lock: tokio::sync::Mutex::new(()),
             writes,
@@ -272,6 +273,7 @@ impl SqlStore {
         }
         inner.reload_snapshot().await?;
         inner.reload_activities().await?;
+        inner.refresh_position().await?;
         for u in inner.quarantine.lock().map_err(|_| poisoned())?.all() {
             tracing::error!(
                 resource = %u.resource,

@@ -247,6 +247,12 @@ impl Inner {
                 tracing::warn!(error = %e, "committed, but could not catch the activity index up yet");
             }
         }
+        if group.answers.iter().any(|(_, a)| a.is_ok()) {
+            // Watchers of the change log read what was committed (on PostgreSQL, the listener moves it too).
+            if let Err(e) = self.refresh_position().await {
+                tracing::warn!(error = %e, "committed, but could not read the change log's position yet");
+            }
+        }
         for (reply, answer) in group.answers {
             // A caller that went away still had its write done.
             let _ = reply.send(answer);
@@ -307,9 +313,8 @@ impl Inner {
             *open = false;
             return Ok(());
         }
-        if group.treaty_actions || group.activities {
-            self.notify_replicas(conn, group.treaty_actions).await?;
-        }
+        // Every commit is news to the other replicas' change feeds (records too), besides their snapshot and index.
+        self.notify_replicas(conn, group.treaty_actions).await?;
         sqlx::query("COMMIT").execute(&mut **conn).await.db(self)?;
         *open = false;
         Ok(())
