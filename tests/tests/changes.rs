@@ -74,6 +74,7 @@ async fn list_then_watch_misses_nothing_and_repeats_nothing_while_a_writer_write
     tokio::time::sleep(Duration::from_millis(100)).await;
     let mut mirror = Mirror::list(&channel, 1000).await;
     let listed_at = mirror.sequence;
+    assert!(mirror.strict, "one page per list: the strict checks hold");
     let mut stream = watch(&channel, listed_at).await.expect("watch");
     let writes = writer.await.unwrap();
     assert!(writes >= 60, "the writer wrote {writes} changes");
