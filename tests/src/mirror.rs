@@ -1,5 +1,6 @@
 //! A partner's copy of the store, kept with the list-then-watch pattern (ChangeService): list everything, then
-//! apply the changes after the lists' `change_sequence`. It checks as it goes that no change comes twice or out of
+//! apply the changes after the lists' `change_sequence` (watching from the smallest, and passing over a change
+//! at or before the `change_sequence` of its own collection's list, which shows it already). It checks as it goes that no change comes twice or out of
 //! order and, when every list was read in one page (one view of the store at its sequence), that nothing is
 //! missed (an update or delete of a record it does not hold) and nothing repeated (a create of a record it
 //! holds). A list of several pages may show, on a later page, a state after its first page's sequence: the
@@ -35,6 +36,12 @@ pub struct Mirror {
     pub sequence: i64,
     /// How many changes were applied.
     pub applied: usize,
+    /// How many changes were passed over because the list of their collection already showed them.
+    pub passed_over: usize,
+    /// The `change_sequence` of the activities' list (its first page).
+    pub activities_at: i64,
+    /// The `change_sequence` of the treaty actions' list (its first page).
+    pub actions_at: i64,
     /// Whether activities' etags are compared (only when change events carry them).
     pub compare_etags: bool,
     /// Every list was one page: the copy is the store at `sequence` exactly, and the checks are strict.
@@ -45,18 +52,27 @@ impl Mirror {
     /// Lists everything on `channel` (every page of ListActivities and ListTreatyActions, `page_size` at a time)
     /// and answers the copy, at the smallest `change_sequence` of the lists' first pages.
     pub async fn list(channel: &Channel, page_size: i32) -> Mirror {
+        Mirror::list_as(channel, page_size, "").await
+    }
+
+    /// [`Mirror::list`] with a bearer token (empty: anonymous).
+    pub async fn list_as(channel: &Channel, page_size: i32, bearer: &str) -> Mirror {
         let mut m = Mirror { strict: true, ..Mirror::default() };
         let mut sequences = Vec::new();
         let mut activities = api::activity_service_client::ActivityServiceClient::new(channel.clone());
         let mut token = String::new();
         loop {
             let page = activities
-                .list_activities(api::ListActivitiesRequest { page_size, page_token: token, ..Default::default() })
+                .list_activities(as_bearer(
+                    api::ListActivitiesRequest { page_size, page_token: token, ..Default::default() },
+                    bearer,
+                ))
                 .await
                 .expect("list activities")
                 .into_inner();
             if sequences.is_empty() {
                 sequences.push(page.change_sequence);
+                m.activities_at = page.change_sequence;
             }
             for a in page.activities {
                 m.records.insert(a.name.clone(), Held::Activity(a));
@@ -72,16 +88,16 @@ impl Mirror {
         let mut first = true;
         loop {
             let page = treaties
-                .list_treaty_actions(api::ListTreatyActionsRequest {
-                    page_size,
-                    page_token: token,
-                    ..Default::default()
-                })
+                .list_treaty_actions(as_bearer(
+                    api::ListTreatyActionsRequest { page_size, page_token: token, ..Default::default() },
+                    bearer,
+                ))
                 .await
                 .expect("list treaty actions")
                 .into_inner();
             if first {
                 sequences.push(page.change_sequence);
+                m.actions_at = page.change_sequence;
                 first = false;
             }
             for a in page.treaty_actions {
@@ -109,17 +125,23 @@ impl Mirror {
         assert!(e.sequence > self.sequence, "change {} repeated or out of order (after {})", e.sequence, self.sequence);
         self.sequence = e.sequence;
         self.applied += 1;
-        let (key, held) = match e.record {
+        let (key, held, listed_at) = match e.record {
             Some(api::change_event::Record::Activity(a)) => {
                 assert_eq!(e.name, a.name, "the event names its activity");
-                (a.name.clone(), Held::Activity(a))
+                (a.name.clone(), Held::Activity(a), self.activities_at)
             }
             Some(api::change_event::Record::TreatyAction(a)) => {
                 assert!(e.name.starts_with("treaties/185/actions/"), "{}", e.name);
-                (action_key(&a), Held::TreatyAction(without_derived(a)))
+                (action_key(&a), Held::TreatyAction(without_derived(a)), self.actions_at)
             }
             other => panic!("unexpected change {kind:?} {} {other:?}", e.name),
         };
+        // The list of its collection was read at a later position than the smallest: it shows this change.
+        if e.sequence <= listed_at {
+            self.applied -= 1;
+            self.passed_over += 1;
+            return;
+        }
         match kind {
             api::ChangeType::Created => {
                 let before = self.records.insert(key.clone(), held);
@@ -171,6 +193,11 @@ impl Mirror {
             })
             .collect()
     }
+}
+
+/// `message` as a request with `bearer` (empty: anonymous).
+fn as_bearer<T>(message: T, bearer: &str) -> tonic::Request<T> {
+    if bearer.is_empty() { tonic::Request::new(message) } else { crate::with_token(message, bearer) }
 }
 
 /// Opens a change stream on `channel` from `after` (as a reader, with `reader-token`).
