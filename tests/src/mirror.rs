@@ -17,9 +17,9 @@ use crate::api;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Held {
     /// An activity (its etag cleared when `compare_etags` is off).
-    Activity(api::Activity),
+    Activity(Box<api::Activity>),
     /// A treaty action.
-    TreatyAction(api::TreatyAction),
+    TreatyAction(Box<api::TreatyAction>),
 }
 
 /// The key of a treaty action in the copy: its treaty, state and kind (one of each kind per state and treaty).
@@ -75,7 +75,7 @@ impl Mirror {
                 m.activities_at = page.change_sequence;
             }
             for a in page.activities {
-                m.records.insert(a.name.clone(), Held::Activity(a));
+                m.records.insert(a.name.clone(), Held::Activity(Box::new(a)));
             }
             if page.next_page_token.is_empty() {
                 break;
@@ -101,7 +101,7 @@ impl Mirror {
                 first = false;
             }
             for a in page.treaty_actions {
-                m.records.insert(action_key(&a), Held::TreatyAction(without_derived(a)));
+                m.records.insert(action_key(&a), Held::TreatyAction(Box::new(without_derived(a))));
             }
             if page.next_page_token.is_empty() {
                 break;
@@ -128,11 +128,11 @@ impl Mirror {
         let (key, held, listed_at) = match e.record {
             Some(api::change_event::Record::Activity(a)) => {
                 assert_eq!(e.name, a.name, "the event names its activity");
-                (a.name.clone(), Held::Activity(a), self.activities_at)
+                (a.name.clone(), Held::Activity(Box::new(a)), self.activities_at)
             }
             Some(api::change_event::Record::TreatyAction(a)) => {
                 assert!(e.name.starts_with("treaties/185/actions/"), "{}", e.name);
-                (action_key(&a), Held::TreatyAction(without_derived(a)), self.actions_at)
+                (action_key(&a), Held::TreatyAction(Box::new(without_derived(a))), self.actions_at)
             }
             other => panic!("unexpected change {kind:?} {} {other:?}", e.name),
         };
@@ -185,7 +185,7 @@ impl Mirror {
             .map(|(k, v)| {
                 let v = match v {
                     Held::Activity(a) if !self.compare_etags => {
-                        Held::Activity(api::Activity { etag: String::new(), ..a.clone() })
+                        Held::Activity(Box::new(api::Activity { etag: String::new(), ..(**a).clone() }))
                     }
                     other => other.clone(),
                 };

@@ -87,11 +87,8 @@ async fn a_mirror_following_two_replicas_equals_the_store_after_one_is_killed_mi
     a.kill();
     // The stream ends (with an error, or cut): the client resumes on B from its last sequence.
     let ended = tokio::time::timeout(Duration::from_secs(30), async {
-        loop {
-            match stream.next().await {
-                Some(Ok(e)) => mirror.apply(e),
-                Some(Err(_)) | None => break,
-            }
+        while let Some(Ok(e)) = stream.next().await {
+            mirror.apply(e);
         }
     })
     .await;

@@ -171,7 +171,7 @@ mod tests {
             assert_eq!(Method::of_path(&m.path()), Some(m));
         }
         assert_eq!(Method::of_path("/coe.cybercrime.v1.TreatyService/NoSuchMethod"), None);
-        assert_eq!(services(), [TREATY, ACTIVITY, COUNTRY, PROGRAMME, REPORT, ADMIN]);
+        assert_eq!(services(), [TREATY, ACTIVITY, COUNTRY, PROGRAMME, REPORT, ADMIN, CHANGE]);
         assert_eq!(Method::GetTreatyStatus.short_name(), "TreatyService/GetTreatyStatus");
     }
 }

@@ -1,4 +1,4 @@
-//! The handlers of the six services, one module each: `treaties`, `activities`, `countries`, `programme`,
+//! The handlers of the seven services, one module each: `treaties`, `activities`, `countries`, `programme`,
 //! `reports`, `admin` and `changes` (WatchChanges, the change feed) (and `watch`, the stream of
 //! WatchTreatyActions).
 //!
@@ -145,7 +145,7 @@ impl AppState {
     }
 }
 
-/// The six services (their handlers, [`Method::ALL`]) over one state.
+/// The seven services (their handlers, [`Method::ALL`]) over one state.
 #[derive(Debug, Clone)]
 pub struct Services(pub Arc<AppState>);
 
