@@ -1,10 +1,11 @@
 //! A partner's copy of the store, kept with the list-then-watch pattern (ChangeService): list everything, then
 //! apply the changes after the lists' `change_sequence` (watching from the smallest, and passing over a change
-//! at or before the `change_sequence` of its own collection's list, which shows it already). It checks as it goes that no change comes twice or out of
-//! order and, when every list was read in one page (one view of the store at its sequence), that nothing is
-//! missed (an update or delete of a record it does not hold) and nothing repeated (a create of a record it
-//! holds). A list of several pages may show, on a later page, a state after its first page's sequence: the
-//! changes in between then come again, and are applied as the contract says (harmless: the copy converges).
+//! at or before the `change_sequence` of its own collection's list, which shows it already). It checks as it
+//! goes that no change comes twice or out of order and, when every list was read in one page (one view of the
+//! store at its sequence), that nothing is missed (an update or delete of a record it does not hold) and nothing
+//! repeated (a create of a record it holds). A list of several pages may show, on a later page, a state after
+//! its first page's sequence: the changes in between then come again, and are applied as the contract says
+//! (harmless: the copy converges).
 
 use std::collections::BTreeMap;
 
