@@ -58,7 +58,7 @@ impl Mirror {
 
     /// [`Mirror::list`] with a bearer token (empty: anonymous).
     pub async fn list_as(channel: &Channel, page_size: i32, bearer: &str) -> Mirror {
-        let mut m = Mirror { strict: true, ..Mirror::default() };
+        let mut m = Mirror { strict: true, compare_etags: true, ..Mirror::default() };
         let mut sequences = Vec::new();
         let mut activities = api::activity_service_client::ActivityServiceClient::new(channel.clone());
         let mut token = String::new();
@@ -149,6 +149,14 @@ impl Mirror {
                 assert!(!self.strict || before.is_none(), "change {}: {key} created twice (a repeat)", e.sequence);
             }
             api::ChangeType::Updated => {
+                // An update's event has no create time: the copy keeps the one it holds.
+                let held = match (held, self.records.get(&key)) {
+                    (Held::Activity(mut a), Some(Held::Activity(was))) => {
+                        a.create_time = was.create_time;
+                        Held::Activity(a)
+                    }
+                    (held, _) => held,
+                };
                 let before = self.records.insert(key.clone(), held);
                 let seen = !self.strict || before.is_some();
                 assert!(seen, "change {}: {key} updated but never seen created (a gap)", e.sequence);

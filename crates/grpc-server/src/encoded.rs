@@ -319,7 +319,7 @@ mod tests {
         let items: Vec<_> = ds.activities.iter().take(5).map(|a| versioned(a, "3")).collect();
         // Room for two: the page overflows what is kept, and is still whole.
         let kept = EncodedActivities::new(2, 1 << 20);
-        let message = |v: &Versioned<Activity>| crate::convert::activity::activity(&v.record, &v.etag);
+        let message = |v: &Versioned<Activity>| crate::convert::activity::activity(v);
         for (token, sequence) in [("", 0), ("next-page", 4711)] {
             let expected = pb::ListActivitiesResponse {
                 activities: items.iter().map(|v| message(v)).collect(),

@@ -61,6 +61,12 @@ pub struct LoggedChange {
     pub record: Option<ChangedRecord>,
     /// Why the client must list again, for a reset.
     pub reset_reason: Option<String>,
+    /// The record's etag after a create or an update: the etag of the version this change made (the quoted
+    /// position, as every etag is); `None` for a delete or a reset.
+    pub etag: Option<String>,
+    /// When the record was created, for a create (its commit time); `None` otherwise (a copy keeps the time of
+    /// the create it saw, or listed).
+    pub create_time: Option<String>,
 }
 
 /// Changes read from the log.

@@ -16,9 +16,15 @@ pub(crate) fn change_event(change: &LoggedChange) -> pb::ChangeEvent {
     let (name, record) = match &change.record {
         None => (String::new(), None),
         Some(ChangedRecord::Activity(a)) => {
-            // The activity's etag is its version's; the log's position names that version once etags are
-            // positions (until then the event carries none: the record itself is what a copy compares).
-            (core_model::names::activity(&a.id), Some(Body::Activity(super::activity::activity(a, ""))))
+            // The version this change made: its etag and update time (and its create time, for a create); a
+            // deleted activity's last version is not named.
+            let version = storage::Versioned {
+                record: a.clone(),
+                etag: change.etag.clone().unwrap_or_default(),
+                create_time: change.create_time.clone(),
+                update_time: (change.op != ChangeOp::Deleted).then(|| change.at.clone()),
+            };
+            (core_model::names::activity(&a.id), Some(Body::Activity(super::activity::activity(&version))))
         }
         Some(ChangedRecord::TreatyAction(t)) => (
             core_model::names::treaty_action(t.treaty, &t.state, t.kind),

@@ -218,7 +218,7 @@ impl Inner {
             let mut tx = self.read_transaction().await?;
             let (audit_seq,): (i64,) =
                 sqlx::query_as("SELECT COALESCE(MAX(seq), 0) FROM audit").fetch_one(&mut *tx).await.db(self)?;
-            let rows = sqlx::query("SELECT id, seq, etag, body FROM activities ORDER BY seq")
+            let rows = sqlx::query("SELECT id, seq, etag, create_time, update_time, body FROM activities ORDER BY seq")
                 .fetch_all(&mut *tx)
                 .await
                 .db(self)?;
@@ -295,7 +295,10 @@ impl Inner {
         let mut found = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(500) {
             let placeholders: Vec<String> = (1..=chunk.len()).map(|n| format!("${n}")).collect();
-            let sql = format!("SELECT id, seq, etag, body FROM activities WHERE id IN ({})", placeholders.join(", "));
+            let sql = format!(
+                "SELECT id, seq, etag, create_time, update_time, body FROM activities WHERE id IN ({})",
+                placeholders.join(", ")
+            );
             let mut query = sqlx::query(&sql);
             for id in chunk {
                 query = query.bind(*id);

@@ -8,7 +8,7 @@
 
 use sqlx::Row;
 
-use super::{Inner, db_error::DbResult};
+use super::{Inner, db_error::DbResult, rows::etag_of};
 use crate::{
     ChangeBatch, ChangeOp, ChangedRecord, LoggedChange, Record, Result, StorageError,
     resource::{Operation, Resource},
@@ -90,6 +90,8 @@ fn decode_change(
         op: ChangeOp::Reset,
         record: None,
         reset_reason: Some(reason),
+        etag: None,
+        create_time: None,
     };
     let (op, body) = match operation {
         o if o == Operation::DeleteUnreadable.as_str() => return None,
@@ -118,7 +120,15 @@ fn decode_change(
         Ok(_) | Err(_) => Err("not a record a client lists".to_owned()),
     };
     Some(match record {
-        Ok(record) => LoggedChange { seq, at, op, record: Some(record), reset_reason: None },
+        Ok(record) => LoggedChange {
+            seq,
+            etag: (op != ChangeOp::Deleted).then(|| etag_of(seq)),
+            create_time: (op == ChangeOp::Created).then(|| at.clone()),
+            at,
+            op,
+            record: Some(record),
+            reset_reason: None,
+        },
         Err(why) => unreadable(why),
     })
 }

@@ -66,8 +66,9 @@ impl Inner {
                 Ok::<Effect, StorageError>(Effect {
                     before: None,
                     after: Some(body.clone()),
-                    replay: Replay { etag: None, body: Some(body) },
+                    replay: Replay { body: Some(body), ..Replay::none() },
                     treaty_action: true,
+                    audit_seq: None,
                 })
             })
         });
