@@ -46,14 +46,14 @@ pub mod token;
 use std::{fmt, sync::Arc};
 
 use async_trait::async_trait;
-use core_model::{Activity, CountryCode, Dataset, Filter, TreatyAction, TreatyNumber};
+use core_model::{ActionKind, Activity, CountryCode, Dataset, Filter, TreatyAction, TreatyNumber};
 
 pub use error::{Result, StorageError};
 pub use history::{History, RequestEntry};
 pub use quarantine::Unreadable;
 pub use record::{Record, RecordKind};
 pub use resource::{NotAResource, Resource};
-pub use snapshot::Snapshot;
+pub use snapshot::{ActionVersion, Snapshot};
 pub use sql::{Backend, OpenOptions, SCHEMA_VERSION, SqlStore, redact_url};
 
 /// Who writes, and on behalf of which request.
@@ -154,7 +154,8 @@ pub struct AuditEntry {
     pub request_id: Option<String>,
     /// What: `record_treaty_action`, `create`, `update`, `delete`, `import`.
     pub operation: String,
-    /// Which resource, e.g. `activities/2007-03-19-belgrade` or `countries/AL/treatyActions/185/ratification`.
+    /// Which resource, e.g. `activities/2007-03-19-belgrade` or `treaties/185/actions/AL-ratification`
+    /// (`countries/AL/treatyActions/185/ratification` before schema version 5).
     pub resource: String,
     /// The record before, as JSON, for updates and deletes.
     pub before: Option<String>,
@@ -187,16 +188,48 @@ pub trait Store: Send + Sync + fmt::Debug {
     /// Changes as they commit, in commit order.
     fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Change>;
 
-    /// Records a treaty action after checking it against every rule and every action already recorded.
-    async fn record_treaty_action(&self, ctx: &WriteContext, action: TreatyAction) -> Result<TreatyAction>;
+    /// Records a treaty action after checking it against every rule and every action already recorded; answers
+    /// it at its first version.
+    async fn record_treaty_action(&self, ctx: &WriteContext, action: TreatyAction) -> Result<Versioned<TreatyAction>>;
 
-    /// Treaty actions, optionally of one treaty and/or one state, in the order they were recorded.
+    /// Treaty actions, optionally of one treaty and/or one state, in the order they were recorded, each at its
+    /// version.
     async fn list_treaty_actions(
         &self,
         treaty: Option<TreatyNumber>,
         state: Option<&CountryCode>,
         page: &PageRequest,
-    ) -> Result<Page<TreatyAction>>;
+    ) -> Result<Page<Versioned<TreatyAction>>>;
+
+    /// One treaty action, named by its treaty, state and kind (`treaties/185/actions/AL-ratification`), from the
+    /// database.
+    async fn get_treaty_action(
+        &self,
+        treaty: TreatyNumber,
+        state: &CountryCode,
+        kind: ActionKind,
+    ) -> Result<Versioned<TreatyAction>>;
+
+    /// Corrects a treaty action: the one `action`'s treaty, state and kind name takes its date, entry into force,
+    /// sources and note; with `etag`, only if it is still at that version. Inside the write's transaction the
+    /// whole record with the correction is checked against every rule: it may break none it did not already.
+    async fn update_treaty_action(
+        &self,
+        ctx: &WriteContext,
+        action: TreatyAction,
+        etag: Option<&str>,
+    ) -> Result<Versioned<TreatyAction>>;
+
+    /// Withdraws a treaty action; with `etag`, only if it is still at that version. The whole record without it is
+    /// checked against every rule (a signature a ratification rests on cannot be withdrawn).
+    async fn delete_treaty_action(
+        &self,
+        ctx: &WriteContext,
+        treaty: TreatyNumber,
+        state: &CountryCode,
+        kind: ActionKind,
+        etag: Option<&str>,
+    ) -> Result<()>;
 
     /// One activity.
     async fn get_activity(&self, id: &str) -> Result<Versioned<Activity>>;
