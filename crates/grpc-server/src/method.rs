@@ -104,6 +104,11 @@ methods! {
         ListUnreadableRecords: Admin;
         DeleteUnreadableRecord: Admin;
     }
+    TREATY {
+        GetTreatyAction: Reader;
+        UpdateTreatyAction: Editor;
+        DeleteTreatyAction: Editor;
+    }
 }
 
 impl Method {

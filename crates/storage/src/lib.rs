@@ -103,6 +103,60 @@ impl<T> Versioned<T> {
     }
 }
 
+/// A correction of a treaty action (UpdateTreatyAction): the action its treaty, state and kind name, and the
+/// fields to change, each `None` when kept as stored. The store applies it to the stored version inside the
+/// write's transaction, so that a correction of some fields never undoes a concurrent correction of others.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ActionCorrection {
+    /// The treaty (part of the name: it cannot change).
+    pub treaty: TreatyNumber,
+    /// The state (part of the name).
+    pub state: CountryCode,
+    /// The kind (part of the name).
+    pub kind: ActionKind,
+    /// The corrected date.
+    pub date: Option<core_model::ApproxDate>,
+    /// The corrected entry into force (`Some(None)` clears it).
+    pub entry_into_force: Option<Option<chrono::NaiveDate>>,
+    /// The corrected citations.
+    pub source: Option<core_model::SourceRef>,
+    /// The corrected note (`Some(None)` clears it).
+    pub note: Option<Option<String>>,
+}
+
+impl ActionCorrection {
+    /// A correction replacing every correctable field with `action`'s.
+    pub fn replace(action: TreatyAction) -> Self {
+        ActionCorrection {
+            treaty: action.treaty,
+            state: action.state,
+            kind: action.kind,
+            date: Some(action.date),
+            entry_into_force: Some(action.entry_into_force),
+            source: Some(action.source),
+            note: Some(action.note),
+        }
+    }
+
+    /// `stored` with the correction applied.
+    pub fn apply(&self, stored: &TreatyAction) -> TreatyAction {
+        let mut a = stored.clone();
+        if let Some(date) = self.date {
+            a.date = date;
+        }
+        if let Some(eif) = self.entry_into_force {
+            a.entry_into_force = eif;
+        }
+        if let Some(source) = &self.source {
+            a.source = source.clone();
+        }
+        if let Some(note) = &self.note {
+            a.note = note.clone();
+        }
+        a
+    }
+}
+
 /// Which page of a list to return.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct PageRequest {
@@ -210,13 +264,14 @@ pub trait Store: Send + Sync + fmt::Debug {
         kind: ActionKind,
     ) -> Result<Versioned<TreatyAction>>;
 
-    /// Corrects a treaty action: the one `action`'s treaty, state and kind name takes its date, entry into force,
-    /// sources and note; with `etag`, only if it is still at that version. Inside the write's transaction the
-    /// whole record with the correction is checked against every rule: it may break none it did not already.
+    /// Corrects a treaty action: the one the correction's treaty, state and kind name takes its fields (date,
+    /// entry into force, sources, note), applied to the stored version inside the write's transaction; with
+    /// `etag`, only if it is still at that version. The whole record with the correction is checked against every
+    /// rule there: it may break none it did not already.
     async fn update_treaty_action(
         &self,
         ctx: &WriteContext,
-        action: TreatyAction,
+        correction: ActionCorrection,
         etag: Option<&str>,
     ) -> Result<Versioned<TreatyAction>>;
 

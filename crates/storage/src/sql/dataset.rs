@@ -75,11 +75,13 @@ impl Inner {
                         .await
                         .db(inner)?;
                 }
+                // The import's own audit entry follows the history's (see `insert_history`).
+                let own = stamp.seq - 1 + history.audit.last().map_or(1, |e| e.seq + 1);
                 for a in &dataset.treaty_actions {
                     // At its etag in the history (the import's own position when it names none), made when the
                     // audit entry of that etag says (else now).
                     let resource = Resource::treaty_action(a);
-                    let etag = history.etags.get(&resource.to_string()).copied().unwrap_or(stamp.seq);
+                    let etag = history.etags.get(&resource.to_string()).copied().unwrap_or(own);
                     let at = history.audit.iter().find(|e| e.seq == etag).map_or(stamp.at.as_str(), |e| e.at.as_str());
                     inner.insert_action(conn, a, etag, at).await?;
                 }

@@ -48,11 +48,11 @@ use tokio::sync::{broadcast, mpsc};
 
 pub use self::open::{Backend, OpenOptions, SCHEMA_VERSION, redact_url};
 #[cfg(any(test, feature = "test-support"))]
-pub(crate) use self::rows::Param;
+pub(crate) use self::rows::{Param, etag_of};
 use crate::{
-    AuditEntry, Change, History, Page, PageRequest, Record, RecordKind, Result, Snapshot, StorageError, Store,
-    Versioned, WriteContext, activity_index::ActivityIndex, quarantine::Quarantine, quarantine::Unreadable,
-    resource::Operation,
+    ActionCorrection, AuditEntry, Change, History, Page, PageRequest, Record, RecordKind, Result, Snapshot,
+    StorageError, Store, Versioned, WriteContext, activity_index::ActivityIndex, quarantine::Quarantine,
+    quarantine::Unreadable, resource::Operation,
 };
 
 /// The store over SQLite or PostgreSQL.
@@ -154,10 +154,10 @@ impl Store for SqlStore {
     async fn update_treaty_action(
         &self,
         ctx: &WriteContext,
-        action: TreatyAction,
+        correction: ActionCorrection,
         etag: Option<&str>,
     ) -> Result<Versioned<TreatyAction>> {
-        self.inner.update_treaty_action(ctx, action, etag).await
+        self.inner.update_treaty_action(ctx, correction, etag).await
     }
 
     async fn delete_treaty_action(

@@ -65,7 +65,7 @@ pub(super) fn try_decode<T: DeserializeOwned>(body: &str) -> std::result::Result
 }
 
 /// The etag of a row at `version`.
-pub(super) fn etag_of(version: i64) -> String {
+pub(crate) fn etag_of(version: i64) -> String {
     version.to_string()
 }
 

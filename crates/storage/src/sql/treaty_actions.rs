@@ -30,7 +30,7 @@ use super::{
     writer::{Effect, Replay, Stamp, WriteConn, body, fingerprinted},
 };
 use crate::{
-    Page, PageRequest, Result, StorageError, Versioned, WriteContext,
+    ActionCorrection, Page, PageRequest, Result, StorageError, Versioned, WriteContext,
     resource::{Operation, Resource},
 };
 
@@ -120,25 +120,31 @@ impl Inner {
         versioned_row(self, &row)?
     }
 
-    /// Corrects a treaty action (the one its treaty, state and kind name): its date, entry into force, sources
-    /// and note become `action`'s; with `etag`, only if it is still at that version. The whole record with the
-    /// correction is checked against every rule.
+    /// Corrects a treaty action (the one its treaty, state and kind name): the correction is applied to the
+    /// stored version; with `etag`, only if it is still at that version. The whole record with the correction is
+    /// checked against every rule.
     pub(super) async fn update_treaty_action(
         &self,
         ctx: &WriteContext,
-        action: TreatyAction,
+        correction: ActionCorrection,
         etag: Option<&str>,
     ) -> Result<Versioned<TreatyAction>> {
-        let resource = Resource::treaty_action(&action);
-        let ctx = &fingerprinted(ctx, || Ok(vec![encode(&action)?, etag.unwrap_or_default().to_owned()]))?;
+        let (treaty, state, kind) = (correction.treaty, correction.state.clone(), correction.kind);
+        let resource =
+            Resource::TreatyAction { state: state.to_string(), treaty: treaty.0, kind: kind.as_str().into() };
+        let ctx = &fingerprinted(ctx, || Ok(vec![encode(&correction)?, etag.unwrap_or_default().to_owned()]))?;
         let etag = etag.map(str::to_owned);
         let write = body(move |inner, conn, stamp| {
             Box::pin(async move {
-                action.check_limits()?;
-                let name = name_of(action.treaty, &action.state, action.kind);
-                let (seq, current, before) =
-                    inner.current_action(conn, action.treaty, &action.state, action.kind).await?;
+                let name = name_of(treaty, &state, kind);
+                let (seq, current, before) = inner.current_action(conn, treaty, &state, kind).await?;
                 check_etag(KIND, &name, etag.as_deref(), current)?;
+                let stored: TreatyAction = try_decode(&before).map_err(|reason| StorageError::Unreadable {
+                    resource: Resource::ActionRow { treaty: i64::from(treaty.0), seq }.to_string(),
+                    reason,
+                })?;
+                let action = correction.apply(&stored);
+                action.check_limits()?;
                 inner.check_sources(conn, &action.source).await?;
                 inner
                     .check_change(conn, |actions| {

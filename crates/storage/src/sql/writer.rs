@@ -389,6 +389,11 @@ impl Inner {
         let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
         let stamp = Stamp { seq, at: at.clone() };
         let effect = body(self, conn, stamp).await?;
+        // An import with its history has written the exported audit log at the positions from its stamp's on: its
+        // own entry follows them.
+        let (next,): (i64,) =
+            sqlx::query_as("SELECT COALESCE(MAX(seq), 0) + 1 FROM audit").fetch_one(&mut **conn).await.db(self)?;
+        let seq = seq.max(next);
         sqlx::query(
             "INSERT INTO audit (seq, at, principal, request_id, operation, resource, before, after) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
