@@ -287,7 +287,7 @@ async fn a_store_of_schema_version_2_keeps_its_request_ids_each_with_its_princip
     let pool = sqlx::AnyPool::connect(&t.url).await.unwrap();
     let (version,): (String,) =
         sqlx::query_as("SELECT value FROM meta WHERE key = 'schema_version'").fetch_one(&pool).await.unwrap();
-    assert_eq!(version, "3");
+    assert_eq!(version, storage::SCHEMA_VERSION.to_string());
     let rows: Vec<(String, String, Option<String>)> =
         sqlx::query_as("SELECT principal, request_id, fingerprint FROM requests ORDER BY request_id")
             .fetch_all(&pool)

@@ -19,6 +19,7 @@ both_backends!(
     a_withdrawal_that_breaks_a_rule_is_refused_and_nothing_changes,
     a_correction_repeated_with_its_request_id_is_applied_once,
     a_restore_keeps_the_etags_of_treaty_actions,
+    a_store_of_schema_version_3_gets_etags_from_its_audit_log,
 );
 
 const ETS_185: TreatyNumber = TreatyNumber(185);
@@ -307,4 +308,66 @@ async fn corrections_and_withdrawals_reach_another_replica() {
         assert!(Instant::now() < deadline, "replica A never saw B's withdrawal");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// A store of schema version 3 (treaty actions without etags; audit entries naming them
+/// `countries/{state}/treatyActions/{treaty}/{kind}`), opened by this version: each action takes the position and
+/// time of the last audit entry naming it, else those of the dataset's load; old names still read.
+async fn a_store_of_schema_version_3_gets_etags_from_its_audit_log(t: TestStore) {
+    let de = ratify_de(&t).await;
+    let corrected = t
+        .store
+        .update_treaty_action(
+            &editor(),
+            ActionCorrection { note: Some(Some("checked".into())), ..ActionCorrection::replace(de.record.clone()) },
+            None,
+        )
+        .await
+        .unwrap();
+    let audit = {
+        let mut page = PageRequest::first(1000);
+        let mut all = Vec::new();
+        loop {
+            let p = t.store.audit_log(&page).await.unwrap();
+            all.extend(p.items);
+            if p.next_page_token.is_empty() {
+                break all;
+            }
+            page.page_token = p.next_page_token;
+        }
+    };
+    let al = t.store.get_treaty_action(ETS_185, &code("AL"), ActionKind::Ratification).await.unwrap();
+    let TestStore { store, url, place: _kept } = t;
+    drop(store);
+    for sql in [
+        "UPDATE audit SET resource = 'countries/DE/treatyActions/185/ratification' \
+         WHERE resource = 'treaties/185/actions/DE-ratification'",
+        "ALTER TABLE treaty_actions DROP COLUMN etag",
+        "ALTER TABLE treaty_actions DROP COLUMN created_at",
+        "ALTER TABLE treaty_actions DROP COLUMN updated_at",
+        "DELETE FROM _sqlx_migrations WHERE version = 5",
+        "UPDATE meta SET value = '3' WHERE key = 'schema_version'",
+    ] {
+        testing::execute_by_hand(&url, sql).await;
+    }
+    let store = storage::SqlStore::open(&url, storage::OpenOptions::default()).await.unwrap();
+    let migrated = store.get_treaty_action(ETS_185, &code("DE"), ActionKind::Ratification).await.unwrap();
+    assert_eq!(migrated, corrected, "the etag and times of its last audit entry, the time of its first");
+    assert_eq!(store.get_treaty_action(ETS_185, &code("AL"), ActionKind::Ratification).await.unwrap(), al);
+    // The old names read as the new ones.
+    let old = audit.iter().filter(|e| e.resource == "treaties/185/actions/DE-ratification").count();
+    let reread: Vec<storage::Resource> = {
+        let p = store.audit_log(&PageRequest::first(1000)).await.unwrap();
+        p.items
+            .iter()
+            .filter(|e| e.resource.starts_with("countries/DE/"))
+            .map(|e| e.resource.parse().unwrap())
+            .collect()
+    };
+    assert_eq!(reread.len(), old);
+    assert!(reread.iter().all(|r| r.to_string() == "treaties/185/actions/DE-ratification"));
+    // And a stale etag of before the migration is still stale.
+    let err =
+        store.delete_treaty_action(&editor(), ETS_185, &code("DE"), ActionKind::Ratification, Some(&de.etag)).await;
+    assert!(matches!(err, Err(StorageError::EtagMismatch { .. })), "{err:?}");
 }
