@@ -132,7 +132,7 @@ impl Mirror {
                 (a.name.clone(), Held::Activity(Box::new(a)), self.activities_at)
             }
             Some(api::change_event::Record::TreatyAction(a)) => {
-                assert!(e.name.starts_with("treaties/185/actions/"), "{}", e.name);
+                assert_eq!(e.name, a.name, "the event names its treaty action");
                 (action_key(&a), Held::TreatyAction(Box::new(without_derived(a))), self.actions_at)
             }
             other => panic!("unexpected change {kind:?} {} {other:?}", e.name),
@@ -154,6 +154,10 @@ impl Mirror {
                     (Held::Activity(mut a), Some(Held::Activity(was))) => {
                         a.create_time = was.create_time;
                         Held::Activity(a)
+                    }
+                    (Held::TreatyAction(mut a), Some(Held::TreatyAction(was))) => {
+                        a.create_time = was.create_time;
+                        Held::TreatyAction(a)
                     }
                     (held, _) => held,
                 };

@@ -1,5 +1,5 @@
 //! The mirror test: a partner's client lists everything and follows the change feed while writers on two
-//! replicas on one PostgreSQL database create, update and delete activities and record treaty actions; the
+//! replicas on one PostgreSQL database create, update and delete activities and treaty actions; the
 //! replica it follows is killed with SIGKILL mid-stream and it resumes on the other from its last sequence; at
 //! the end its copy equals the store exactly, record by record.
 
@@ -17,7 +17,8 @@ use tonic::transport::Channel;
 use api::{activity_service_client::ActivityServiceClient, treaty_service_client::TreatyServiceClient};
 
 /// Writes through `channel` until it fails (its replica is gone) or `rounds` are done: per round a create, an
-/// update of it and, every other round, a delete; a ratification of one of `states` every fourth round.
+/// update of it and, every other round, a delete; every fourth round a ratification of one of `states`, its
+/// correction and, every eighth, its withdrawal.
 async fn writer(channel: Channel, prefix: String, rounds: usize, states: Vec<String>) -> usize {
     let mut activities = ActivityServiceClient::new(channel.clone());
     let mut treaties = TreatyServiceClient::new(channel.clone());
@@ -44,8 +45,21 @@ async fn writer(channel: Channel, prefix: String, rounds: usize, states: Vec<Str
         {
             let action = builders::ratification(&state, &format!("2009-04-{:02}", i % 28 + 1));
             let request = api::RecordTreatyActionRequest { treaty_action: Some(action), request_id: String::new() };
-            if treaties.record_treaty_action(with_token(request, "editor-token")).await.is_err() {
+            let Ok(recorded) = treaties.record_treaty_action(with_token(request, "editor-token")).await else {
                 break;
+            };
+            let recorded = recorded.into_inner();
+            // A correction of it (its note), and, every other time, its withdrawal.
+            let corrected = api::TreatyAction { note: format!("corrected in round {i}"), ..recorded.clone() };
+            let update = api::UpdateTreatyActionRequest { treaty_action: Some(corrected), ..Default::default() };
+            if treaties.update_treaty_action(with_token(update, "editor-token")).await.is_err() {
+                break;
+            }
+            if i % 8 == 4 {
+                let delete = api::DeleteTreatyActionRequest { name: recorded.name.clone(), ..Default::default() };
+                if treaties.delete_treaty_action(with_token(delete, "editor-token")).await.is_err() {
+                    break;
+                }
             }
         }
         done += 1;
@@ -113,4 +127,9 @@ async fn a_mirror_following_two_replicas_equals_the_store_after_one_is_killed_mi
     assert_eq!(copy, store);
     let activities = copy.keys().filter(|k| k.starts_with("activities/2009-")).count();
     assert!(activities > 20, "the copy holds the writers' activities ({activities})");
+    let corrected = copy
+        .values()
+        .filter(|v| matches!(v, e2e_tests::mirror::Held::TreatyAction(a) if a.note.starts_with("corrected")))
+        .count();
+    assert!(corrected >= 3, "the copy holds the corrected treaty actions ({corrected})");
 }

@@ -108,6 +108,11 @@ methods! {
     CHANGE {
         WatchChanges: Reader;
     }
+    TREATY {
+        GetTreatyAction: Reader;
+        UpdateTreatyAction: Editor;
+        DeleteTreatyAction: Editor;
+    }
 }
 
 impl Method {

@@ -26,10 +26,18 @@ pub(crate) fn change_event(change: &LoggedChange) -> pb::ChangeEvent {
             };
             (core_model::names::activity(&a.id), Some(Body::Activity(super::activity::activity(&version))))
         }
-        Some(ChangedRecord::TreatyAction(t)) => (
-            core_model::names::treaty_action(t.treaty, &t.state, t.kind),
-            Some(Body::TreatyAction(super::treaty::treaty_action(t))),
-        ),
+        Some(ChangedRecord::TreatyAction(t)) => {
+            // Like an activity: the version this change made, with its etag and times.
+            let update_time = (change.op != ChangeOp::Deleted).then_some(change.at.as_str());
+            let m = super::treaty::treaty_action(t);
+            let m = super::treaty::with_version(
+                m,
+                change.etag.as_deref().unwrap_or_default(),
+                change.create_time.as_deref(),
+                update_time,
+            );
+            (core_model::names::treaty_action(t.treaty, &t.state, t.kind), Some(Body::TreatyAction(m)))
+        }
         Some(ChangedRecord::Record(Record::Study(s))) => {
             (core_model::names::study(&s.id), Some(Body::Study(super::programme::study(s))))
         }

@@ -91,8 +91,15 @@ impl Inner {
                         .await
                         .db(inner)?;
                 }
+                // The import's own audit entry follows the history's (see `insert_history`).
+                let own = stamp.seq - 1 + history.audit.last().map_or(1, |e| e.seq + 1);
                 for a in &dataset.treaty_actions {
-                    inner.insert_action(conn, a).await?;
+                    // At its etag in the history (the import's own position when it names none), made when the
+                    // audit entry of that etag says (else now).
+                    let resource = Resource::treaty_action(a);
+                    let etag = history.etags.get(&resource.to_string()).copied().unwrap_or(own);
+                    let at = history.audit.iter().find(|e| e.seq == etag).map_or(stamp.at.as_str(), |e| e.at.as_str());
+                    inner.insert_action(conn, a, etag, at).await?;
                 }
                 for r in record::records_of(dataset) {
                     inner.insert_record(conn, &r, &version(Resource::Record(r.kind(), r.id()))).await?;
@@ -222,6 +229,14 @@ impl Inner {
         let rows: Vec<(String, i64)> =
             sqlx::query_as("SELECT id, etag FROM activities").fetch_all(&mut *conn).await.db(self)?;
         history.etags.extend(rows.into_iter().map(|(id, etag)| (Resource::Activity(id).to_string(), etag)));
+        let rows: Vec<(String, i64, String, i64)> =
+            sqlx::query_as("SELECT state, treaty, kind, etag FROM treaty_actions")
+                .fetch_all(&mut *conn)
+                .await
+                .db(self)?;
+        history.etags.extend(rows.into_iter().map(|(state, treaty, kind, etag)| {
+            (Resource::TreatyAction { state, treaty: treaty as u32, kind }.to_string(), etag)
+        }));
         let rows: Vec<(String, String, i64)> =
             sqlx::query_as("SELECT kind, id, etag FROM records").fetch_all(&mut *conn).await.db(self)?;
         // Named as the audit log names them; a kind this build does not know keeps its stored name.

@@ -44,17 +44,17 @@ mod writer;
 use std::sync::{Arc, Mutex as StdMutex, RwLock};
 
 use async_trait::async_trait;
-use core_model::{Activity, CountryCode, Dataset, Filter, TreatyAction, TreatyNumber};
+use core_model::{ActionKind, Activity, CountryCode, Dataset, Filter, TreatyAction, TreatyNumber};
 use sqlx::AnyPool;
 use tokio::sync::{broadcast, mpsc};
 
 pub use self::open::{Backend, OpenOptions, SCHEMA_VERSION, redact_url};
 #[cfg(any(test, feature = "test-support"))]
-pub(crate) use self::rows::Param;
+pub(crate) use self::rows::{Param, etag_of};
 use crate::{
-    AuditEntry, Change, ChangeBatch, History, Page, PageRequest, Record, RecordKind, Result, Snapshot, StorageError,
-    Store, Versioned, WriteContext, activity_index::ActivityIndex, quarantine::Quarantine, quarantine::Unreadable,
-    resource::Operation,
+    ActionCorrection, AuditEntry, Change, ChangeBatch, History, Page, PageRequest, Record, RecordKind, Result,
+    Snapshot, StorageError, Store, Versioned, WriteContext, activity_index::ActivityIndex, quarantine::Quarantine,
+    quarantine::Unreadable, resource::Operation,
 };
 
 /// The store over SQLite or PostgreSQL.
@@ -133,7 +133,7 @@ impl Store for SqlStore {
         self.inner.changes.subscribe()
     }
 
-    async fn record_treaty_action(&self, ctx: &WriteContext, action: TreatyAction) -> Result<TreatyAction> {
+    async fn record_treaty_action(&self, ctx: &WriteContext, action: TreatyAction) -> Result<Versioned<TreatyAction>> {
         self.inner.record_treaty_action(ctx, action).await
     }
 
@@ -142,7 +142,7 @@ impl Store for SqlStore {
         treaty: Option<TreatyNumber>,
         state: Option<&CountryCode>,
         page: &PageRequest,
-    ) -> Result<Page<TreatyAction>> {
+    ) -> Result<Page<Versioned<TreatyAction>>> {
         self.inner.list_treaty_actions(treaty, state, page).await
     }
 
@@ -164,6 +164,35 @@ impl Store for SqlStore {
         page: &PageRequest,
     ) -> Result<(Page<Arc<Versioned<Activity>>>, i64)> {
         self.inner.list_activities(filter, page).await
+    }
+
+    async fn get_treaty_action(
+        &self,
+        treaty: TreatyNumber,
+        state: &CountryCode,
+        kind: ActionKind,
+    ) -> Result<Versioned<TreatyAction>> {
+        self.inner.get_treaty_action(treaty, state, kind).await
+    }
+
+    async fn update_treaty_action(
+        &self,
+        ctx: &WriteContext,
+        correction: ActionCorrection,
+        etag: Option<&str>,
+    ) -> Result<Versioned<TreatyAction>> {
+        self.inner.update_treaty_action(ctx, correction, etag).await
+    }
+
+    async fn delete_treaty_action(
+        &self,
+        ctx: &WriteContext,
+        treaty: TreatyNumber,
+        state: &CountryCode,
+        kind: ActionKind,
+        etag: Option<&str>,
+    ) -> Result<()> {
+        self.inner.delete_treaty_action(ctx, treaty, state, kind, etag).await
     }
 
     async fn get_activity(&self, id: &str) -> Result<Versioned<Activity>> {

@@ -29,7 +29,7 @@ static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
 
 /// The newest schema version this build knows (`meta.schema_version`).
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 /// The application a store's `meta` table names.
 const APPLICATION: &str = "coe-cybercrime-store";
 
@@ -242,7 +242,7 @@ impl SqlStore {
             pool,
             backend,
             location,
-            snapshot: RwLock::new(Arc::new(Snapshot::new(Vec::new(), Vec::new(), Vec::new(), Vec::new()))),
+            snapshot: RwLock::new(Arc::new(Snapshot::new(Vec::new(), Vec::new(), Vec::new(), 0))),
             catching_up: tokio::sync::Mutex::new(()),
             changes,
             position: tokio::sync::watch::Sender::new(0),
