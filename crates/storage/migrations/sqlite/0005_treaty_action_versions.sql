@@ -10,14 +10,14 @@ ALTER TABLE treaty_actions ADD COLUMN updated_at TEXT;
 UPDATE treaty_actions SET
     etag = COALESCE(
         (SELECT MAX(a.seq) FROM audit a
-          WHERE a.resource = 'countries/' || treaty_actions.state || '/treatyActions/' || CAST(treaty_actions.treaty AS TEXT)
-                || '/' || treaty_actions.kind),
+          WHERE a.resource = 'countries/' || treaty_actions.state || '/treatyActions/'
+                || CAST(treaty_actions.treaty AS TEXT) || '/' || treaty_actions.kind),
         (SELECT MAX(a.seq) FROM audit a WHERE a.resource = 'dataset'),
         0),
     created_at = COALESCE(
         (SELECT MIN(a.at) FROM audit a
-          WHERE a.resource = 'countries/' || treaty_actions.state || '/treatyActions/' || CAST(treaty_actions.treaty AS TEXT)
-                || '/' || treaty_actions.kind),
+          WHERE a.resource = 'countries/' || treaty_actions.state || '/treatyActions/'
+                || CAST(treaty_actions.treaty AS TEXT) || '/' || treaty_actions.kind),
         (SELECT MAX(a.at) FROM audit a WHERE a.resource = 'dataset'));
 UPDATE treaty_actions SET updated_at = (SELECT a.at FROM audit a WHERE a.seq = treaty_actions.etag);
 UPDATE treaty_actions SET updated_at = created_at WHERE updated_at IS NULL;
