@@ -281,22 +281,30 @@ fn write(u: &mut Unstructured) -> Write {
         "note",
         "name",
         "etag",
+        "*",
+        "place.city",
+        "start.year",
+        "no_such_field",
     ];
     match byte(u) % 4 {
-        0 => Write::Create(pb::CreateActivityRequest { activity: Some(activity(u)), request_id: request_id(u) }),
+        0 => Write::Create(pb::CreateActivityRequest {
+            activity: Some(activity(u)),
+            request_id: request_id(u),
+            activity_id: String::new(),
+        }),
         1 => {
             let activity = activity(u);
             let paths = (0..below(u, 4)).map(|_| pick(u, PATHS).to_owned()).collect();
             Write::Update(pb::UpdateActivityRequest {
                 activity: Some(activity),
                 update_mask: Some(prost_types::FieldMask { paths }),
-                etag: pick(u, &["", "", "1", "2"]).to_owned(),
+                etag: pick(u, &["", "", "1", "\"2\"", "\"40\""]).to_owned(),
                 request_id: request_id(u),
             })
         }
         2 => Write::Delete(pb::DeleteActivityRequest {
             name: format!("activities/{}", pick(u, IDS)),
-            etag: pick(u, &["", "", "1", "2"]).to_owned(),
+            etag: pick(u, &["", "", "1", "\"2\"", "\"40\""]).to_owned(),
             request_id: request_id(u),
         }),
         _ => Write::Record(pb::RecordTreatyActionRequest {
@@ -479,7 +487,8 @@ async fn apply_one(s: &Services, w: Write, model: &mut Model) {
         }
         Write::Update(r) => {
             let sent = r.activity.clone().unwrap_or_default();
-            let whole = r.update_mask.as_ref().is_none_or(|m| m.paths.is_empty());
+            // Only "*" replaces the whole activity (AIP-134: an empty mask takes the fields set in it).
+            let whole = r.update_mask.as_ref().is_some_and(|m| m.paths == ["*"]);
             match ActivityService::update_activity(s, request(r, admin)).await {
                 Ok(a) => {
                     let a = a.into_inner();

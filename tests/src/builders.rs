@@ -86,7 +86,11 @@ pub async fn create_activity(
 ) -> Result<api::Activity, tonic::Status> {
     api::activity_service_client::ActivityServiceClient::new(channel.clone())
         .create_activity(with_token(
-            api::CreateActivityRequest { activity: Some(activity), request_id: request_id.to_owned() },
+            api::CreateActivityRequest {
+                activity: Some(activity),
+                request_id: request_id.to_owned(),
+                ..Default::default()
+            },
             "editor-token",
         ))
         .await

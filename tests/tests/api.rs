@@ -412,16 +412,17 @@ async fn activities_are_created_updated_and_deleted_with_etags() {
     };
     let created = activities
         .create_activity(with_token(
-            api::CreateActivityRequest { activity: Some(new.clone()), request_id: String::new() },
+            api::CreateActivityRequest { activity: Some(new.clone()), request_id: String::new(), ..Default::default() },
             "editor-token",
         ))
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(created.etag, "1");
+    // The etag is quoted (RFC 7232) and opaque.
+    assert!(created.etag.starts_with('"') && created.etag.ends_with('"'), "{}", created.etag);
     let dup = activities
         .create_activity(with_token(
-            api::CreateActivityRequest { activity: Some(new.clone()), request_id: String::new() },
+            api::CreateActivityRequest { activity: Some(new.clone()), request_id: String::new(), ..Default::default() },
             "editor-token",
         ))
         .await
@@ -436,7 +437,7 @@ async fn activities_are_created_updated_and_deleted_with_etags() {
             api::UpdateActivityRequest {
                 activity: Some(change.clone()),
                 update_mask: Some(prost_types::FieldMask { paths: vec!["status".into()] }),
-                etag: "1".into(),
+                etag: created.etag.clone(),
                 request_id: String::new(),
             },
             "editor-token",
@@ -445,16 +446,17 @@ async fn activities_are_created_updated_and_deleted_with_etags() {
         .unwrap()
         .into_inner();
     assert_eq!(
-        (updated.etag.as_str(), updated.status, updated.title.as_str()),
-        ("2", api::ActivityStatus::Completed as i32, "Workshop on cybercrime legislation")
+        (updated.status, updated.title.as_str()),
+        (api::ActivityStatus::Completed as i32, "Workshop on cybercrime legislation")
     );
+    assert_ne!(updated.etag, created.etag);
     // A stale etag: ABORTED, nothing written.
     let stale = activities
         .update_activity(with_token(
             api::UpdateActivityRequest {
                 activity: Some(api::Activity { name: new.name.clone(), title: "stale".into(), ..Default::default() }),
                 update_mask: Some(prost_types::FieldMask { paths: vec!["title".into()] }),
-                etag: "1".into(),
+                etag: created.etag.clone(),
                 request_id: String::new(),
             },
             "editor-token",
@@ -486,7 +488,11 @@ async fn activities_are_created_updated_and_deleted_with_etags() {
     // Delete with the current etag.
     activities
         .delete_activity(with_token(
-            api::DeleteActivityRequest { name: new.name.clone(), etag: "2".into(), request_id: String::new() },
+            api::DeleteActivityRequest {
+                name: new.name.clone(),
+                etag: updated.etag.clone(),
+                request_id: String::new(),
+            },
             "editor-token",
         ))
         .await

@@ -449,7 +449,11 @@ async fn a_costly_filter_is_paged_within_a_budget_and_gives_what_an_unbounded_sc
                 };
                 client
                     .create_activity(with_token(
-                        api::CreateActivityRequest { activity: Some(activity), request_id: String::new() },
+                        api::CreateActivityRequest {
+                            activity: Some(activity),
+                            request_id: String::new(),
+                            ..Default::default()
+                        },
                         "editor-token",
                     ))
                     .await

@@ -229,7 +229,8 @@ async fn messages_over_4_mib_are_refused() {
         sources: vec![api::Citation { document: "report-2007-11".into(), locator: String::new() }],
         ..Default::default()
     };
-    let request = api::CreateActivityRequest { activity: Some(activity), request_id: String::new() };
+    let request =
+        api::CreateActivityRequest { activity: Some(activity), request_id: String::new(), ..Default::default() };
     let expected = format!(
         "Error, decoded message length too large: found {} bytes, the limit is: 4194304 bytes",
         request.encoded_len()
@@ -979,7 +980,11 @@ async fn year_zero_in_a_date_text_is_refused() {
         };
         let r = activities
             .create_activity(with_token(
-                api::CreateActivityRequest { activity: Some(activity), request_id: String::new() },
+                api::CreateActivityRequest {
+                    activity: Some(activity),
+                    request_id: String::new(),
+                    ..Default::default()
+                },
                 "editor-token",
             ))
             .await;

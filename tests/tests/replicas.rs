@@ -95,7 +95,11 @@ async fn two_replicas_on_one_database_behave_as_one_service_under_load() {
                 let name = format!("activities/replica-{w}-{n}");
                 ActivityServiceClient::new(write_to.clone())
                     .create_activity(with_token(
-                        api::CreateActivityRequest { activity: Some(activity(&name)), request_id: String::new() },
+                        api::CreateActivityRequest {
+                            activity: Some(activity(&name)),
+                            request_id: String::new(),
+                            ..Default::default()
+                        },
                         "editor-token",
                     ))
                     .await
@@ -245,6 +249,7 @@ async fn a_replica_that_loses_its_database_reports_not_serving_and_recovers_with
             api::CreateActivityRequest {
                 activity: Some(activity("activities/during-outage")),
                 request_id: String::new(),
+                ..Default::default()
             },
             "editor-token",
         ))
@@ -280,6 +285,7 @@ async fn a_replica_that_loses_its_database_reports_not_serving_and_recovers_with
             api::CreateActivityRequest {
                 activity: Some(activity("activities/after-outage")),
                 request_id: String::new(),
+                ..Default::default()
             },
             "editor-token",
         ))

@@ -70,16 +70,24 @@ async fn after_export_and_import_a_stale_etag_is_refused_and_a_retried_write_is_
         sources: vec![api::Citation { document: "report-2007-11".into(), locator: String::new() }],
         ..Default::default()
     };
-    ActivityServiceClient::new(channel.clone())
+    let created = ActivityServiceClient::new(channel.clone())
         .create_activity(with_token(
-            api::CreateActivityRequest { activity: Some(new), request_id: "restore-create".into() },
+            api::CreateActivityRequest {
+                activity: Some(new),
+                request_id: "restore-create".into(),
+                ..Default::default()
+            },
             "editor-token",
         ))
         .await
-        .expect("create");
-    retitle(&channel, "second version", "1", "", "editor-token").await.expect("second");
-    let third = retitle(&channel, "third version", "2", "restore-update-3", "editor-token").await.expect("third");
-    assert_eq!(third.etag, "3");
+        .expect("create")
+        .into_inner();
+    let second = retitle(&channel, "second version", &created.etag, "", "editor-token").await.expect("second");
+    let third =
+        retitle(&channel, "third version", &second.etag, "restore-update-3", "editor-token").await.expect("third");
+    // An etag is the quoted position of the write that made the version in the store's log.
+    let third_seq = third.etag.trim_matches('"');
+    assert!(third_seq.parse::<i64>().is_ok() && third.etag == format!("\"{third_seq}\""), "{}", third.etag);
     let (_, clean) = source.terminate();
     assert!(clean, "the server did not stop cleanly");
 
@@ -92,7 +100,7 @@ async fn after_export_and_import_a_stale_etag_is_refused_and_a_retried_write_is_
         assert!(export.join(name).is_file(), "the export has no {name}");
     }
     let versions = std::fs::read_to_string(export.join("versions.toml")).expect("versions.toml");
-    assert!(versions.contains("\"activities/2008-03-restore\" = 3"), "{versions}");
+    assert!(versions.contains(&format!("\"activities/2008-03-restore\" = {third_seq}")), "{versions}");
     let checked = cli(&["check", export.to_str().expect("path")]);
     assert!(checked.contains("history: valid (") && checked.contains("2 request ids"), "{checked}");
     let restored = format!("sqlite://{}", dir.path().join("restored.sqlite").display());
@@ -101,19 +109,26 @@ async fn after_export_and_import_a_stale_etag_is_refused_and_a_retried_write_is_
 
     let server = TestServer::builder().store(&restored).start();
     let channel = server.channel().await;
-    assert_eq!(etag_of(&channel).await, "3");
+    assert_eq!(etag_of(&channel).await, third.etag);
     // The etag a client held before the restore is still stale.
-    let stale = retitle(&channel, "a lost update", "2", "", "editor-token").await.unwrap_err();
+    let stale = retitle(&channel, "a lost update", &second.etag, "", "editor-token").await.unwrap_err();
     assert_eq!(stale.code(), Code::Aborted, "{stale:?}");
     // The write retried by its principal with its request id gets the answer given then, and is not applied again.
-    let retried = retitle(&channel, "third version", "2", "restore-update-3", "editor-token").await.expect("retry");
+    let retried =
+        retitle(&channel, "third version", &second.etag, "restore-update-3", "editor-token").await.expect("retry");
     assert_eq!(retried, third);
-    assert_eq!(etag_of(&channel).await, "3");
+    assert_eq!(etag_of(&channel).await, third.etag);
     // The same id with another body is refused, without naming the earlier request.
-    let reused = retitle(&channel, "another title", "3", "restore-update-3", "editor-token").await.unwrap_err();
+    let reused = retitle(&channel, "another title", &third.etag, "restore-update-3", "editor-token").await.unwrap_err();
     assert_eq!(reused.code(), Code::InvalidArgument);
     assert_eq!(reused.message(), "request id `restore-update-3` was already used for a different request");
     // Another principal's same id is a request of its own; the current etag works.
-    let fourth = retitle(&channel, "fourth version", "3", "restore-update-3", "admin-token").await.expect("fourth");
-    assert_eq!((fourth.etag.as_str(), fourth.title.as_str()), ("4", "fourth version"));
+    let fourth =
+        retitle(&channel, "fourth version", &third.etag, "restore-update-3", "admin-token").await.expect("fourth");
+    assert_eq!(fourth.title, "fourth version");
+    // A new etag, never given before (the restored log's positions are all behind it); the creation time stays.
+    for earlier in [&created.etag, &second.etag, &third.etag] {
+        assert_ne!(&fourth.etag, earlier);
+    }
+    assert_eq!((fourth.create_time, fourth.update_time.is_some()), (created.create_time, true));
 }

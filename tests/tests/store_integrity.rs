@@ -25,7 +25,7 @@ fn activity(id: &str) -> api::Activity {
 async fn create(channel: Channel, a: api::Activity) -> Result<api::Activity, tonic::Status> {
     ActivityServiceClient::new(channel)
         .create_activity(with_token(
-            api::CreateActivityRequest { activity: Some(a), request_id: String::new() },
+            api::CreateActivityRequest { activity: Some(a), request_id: String::new(), ..Default::default() },
             "editor-token",
         ))
         .await

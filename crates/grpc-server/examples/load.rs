@@ -324,6 +324,7 @@ fn scenarios() -> Vec<Scenario> {
                         ..Default::default()
                     }),
                     request_id: String::new(),
+                    activity_id: String::new(),
                 })
             },
             token: Some("load-editor"),

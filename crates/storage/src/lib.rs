@@ -65,7 +65,9 @@ pub struct WriteContext {
     /// input is applied once; the same id with another input is refused. Ids of different principals never meet.
     pub request_id: Option<String>,
     /// A fingerprint of the write's input (SHA-256, hex), stored beside its request id. The store sets it itself,
-    /// from the operation's input, before the write runs: callers leave it `None`.
+    /// from the operation's input, when it is `None`; a caller whose write is derived from a read (a masked
+    /// update merged onto the current version) sets it to a fingerprint of its own request, so that the request
+    /// retried is recognised whatever it merges onto then.
     pub fingerprint: Option<String>,
 }
 

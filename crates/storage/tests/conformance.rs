@@ -34,6 +34,8 @@ both_backends!(
     request_ids_belong_to_the_principal_that_sent_them,
     a_restore_keeps_etags_request_ids_and_the_audit_log,
     request_ids_are_forgotten_after_their_time_to_live,
+    etags_never_repeat_across_a_delete_and_a_re_create,
+    a_schema_3_store_gets_etags_and_times_from_its_audit_log,
 );
 
 fn day(s: &str) -> NaiveDate {
@@ -73,6 +75,21 @@ fn new_activity(id: &str) -> Activity {
         source: SourceRef::new("report-2007-11", Some("§4.2")),
         note: None,
     }
+}
+
+/// The position of the audit log's last entry: the write just done.
+async fn last_seq(store: &dyn Store) -> i64 {
+    whole_audit_log(store).await.last().map_or(0, |e| e.seq)
+}
+
+/// The etag of a version made by the write at audit position `seq`: quoted.
+fn quoted(seq: i64) -> String {
+    format!("\"{seq}\"")
+}
+
+/// The audit entry at `seq`.
+async fn audit_entry(store: &dyn Store, seq: i64) -> AuditEntry {
+    whole_audit_log(store).await.into_iter().find(|e| e.seq == seq).expect("an audit entry at that position")
 }
 
 async fn all_activities(store: &dyn Store, filter: &Filter, page_size: u32) -> Vec<String> {
@@ -195,23 +212,44 @@ async fn a_broken_rule_is_rejected_and_nothing_changes(t: TestStore) {
 
 async fn activities_have_etags_and_stale_writes_fail(t: TestStore) {
     let created = t.store.create_activity(&editor(), new_activity("2008-03-tirana")).await.unwrap();
-    assert_eq!(created.etag, "1");
+    // The etag is the quoted position of the write's audit entry; both times are that entry's.
+    let create_entry = audit_entry(&*t.store, last_seq(&*t.store).await).await;
+    assert_eq!(create_entry.operation, "create");
+    assert_eq!(created.etag, quoted(create_entry.seq));
+    assert_eq!(created.create_time.as_deref(), Some(create_entry.at.as_str()));
+    assert_eq!(created.update_time, created.create_time);
     assert_eq!(t.store.get_activity("2008-03-tirana").await.unwrap(), created);
     let err = t.store.create_activity(&editor(), new_activity("2008-03-tirana")).await.unwrap_err();
     assert!(matches!(err, StorageError::AlreadyExists { .. }), "{err:?}");
 
     let mut changed = created.record.clone();
     changed.status = ActivityStatus::Completed;
-    let updated = t.store.update_activity(&editor(), changed.clone(), Some("1")).await.unwrap();
-    assert_eq!(updated.etag, "2");
+    let updated = t.store.update_activity(&editor(), changed.clone(), Some(&created.etag)).await.unwrap();
+    let update_entry = audit_entry(&*t.store, last_seq(&*t.store).await).await;
+    assert_eq!(updated.etag, quoted(update_entry.seq));
+    assert_ne!(updated.etag, created.etag);
+    // The creation time stays; the update time is the update's.
+    assert_eq!(updated.create_time, created.create_time);
+    assert_eq!(updated.update_time.as_deref(), Some(update_entry.at.as_str()));
+    assert_eq!(t.store.get_activity("2008-03-tirana").await.unwrap(), updated);
+    let listed = t.store.list_activities(&Filter::parse("").unwrap(), &PageRequest::first(1000)).await.unwrap();
+    assert!(listed.items.iter().any(|v| **v == updated), "the list has the version with its etag and times");
     let mut stale = changed.clone();
     stale.title = "stale".to_owned();
-    let err = t.store.update_activity(&editor(), stale, Some("1")).await.unwrap_err();
-    assert_eq!(err.to_string(), "activity `2008-03-tirana` has changed: etag `1` is not the current `2`");
+    let err = t.store.update_activity(&editor(), stale.clone(), Some(&created.etag)).await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!("activity `2008-03-tirana` has changed: etag `{}` is not the current `{}`", created.etag, updated.etag)
+    );
+    // A bare counter (what etags were before schema version 4) never matches.
+    for old in ["1", "2", &update_entry.seq.to_string()] {
+        let err = t.store.update_activity(&editor(), stale.clone(), Some(old)).await.unwrap_err();
+        assert!(matches!(err, StorageError::EtagMismatch { .. }), "{old}: {err:?}");
+    }
     assert_eq!(t.store.get_activity("2008-03-tirana").await.unwrap().record, changed);
-    let err = t.store.delete_activity(&editor(), "2008-03-tirana", Some("1")).await.unwrap_err();
+    let err = t.store.delete_activity(&editor(), "2008-03-tirana", Some(&created.etag)).await.unwrap_err();
     assert!(matches!(err, StorageError::EtagMismatch { .. }));
-    t.store.delete_activity(&editor(), "2008-03-tirana", Some("2")).await.unwrap();
+    t.store.delete_activity(&editor(), "2008-03-tirana", Some(&updated.etag)).await.unwrap();
     assert!(matches!(t.store.get_activity("2008-03-tirana").await, Err(StorageError::NotFound { .. })));
     let err = t.store.update_activity(&editor(), changed, None).await.unwrap_err();
     assert_eq!(err.to_string(), "activity `2008-03-tirana` not found");
@@ -352,7 +390,8 @@ async fn filters_select_in_the_database_what_they_select_in_memory(t: TestStore)
         assert_eq!(got, expected, "{text} (from memory)");
         let got: Vec<String> =
             activity_pages(&t.store, &filter, 1000, true).await.into_iter().flat_map(|p| p.0).collect();
-        let expected: Vec<String> = expected.into_iter().map(|id| format!("{id}@1")).collect();
+        // Every bundled activity came with the first load: its etag is that write's position, quoted.
+        let expected: Vec<String> = expected.into_iter().map(|id| format!("{id}@\"1\"")).collect();
         assert_eq!(got, expected, "{text} (in the database)");
     }
     // The example selects the Brazil activities from March 2007 on (with the Octopus conference, which
@@ -370,15 +409,27 @@ async fn records_of_other_kinds_are_created_updated_and_deleted(t: TestStore) {
         source: SourceRef::new("report-2007-11", None),
     };
     let created = t.store.create_record(&editor(), Record::Organisation(org.clone())).await.unwrap();
-    assert_eq!(created.etag, "1");
+    let entry = audit_entry(&*t.store, last_seq(&*t.store).await).await;
+    assert_eq!(created.etag, quoted(entry.seq));
+    assert_eq!((created.create_time.as_deref(), created.update_time.as_deref()), (Some(&*entry.at), Some(&*entry.at)));
+    assert_eq!(t.store.get_record(RecordKind::Organisation, "afripol").await.unwrap(), created);
     let err = t.store.create_record(&editor(), Record::Organisation(org.clone())).await.unwrap_err();
     assert!(matches!(err, StorageError::AlreadyExists { .. }));
     let mut renamed = org.clone();
     renamed.acronym = Some("AFRIPOL".to_owned());
-    let updated = t.store.update_record(&editor(), Record::Organisation(renamed.clone()), Some("1")).await.unwrap();
-    assert_eq!(updated.etag, "2");
+    let updated =
+        t.store.update_record(&editor(), Record::Organisation(renamed.clone()), Some(&created.etag)).await.unwrap();
+    let entry = audit_entry(&*t.store, last_seq(&*t.store).await).await;
+    assert_eq!(updated.etag, quoted(entry.seq));
+    assert_eq!(
+        (updated.create_time.as_ref(), updated.update_time.as_deref()),
+        (created.create_time.as_ref(), Some(&*entry.at))
+    );
+    assert_eq!(t.store.get_record(RecordKind::Organisation, "afripol").await.unwrap(), updated);
+    let listed = t.store.list_records(RecordKind::Organisation, &PageRequest::first(1000)).await.unwrap();
+    assert!(listed.items.contains(&updated), "the list has the version with its etag and times");
     assert!(matches!(
-        t.store.update_record(&editor(), Record::Organisation(renamed), Some("1")).await,
+        t.store.update_record(&editor(), Record::Organisation(renamed), Some(&created.etag)).await,
         Err(StorageError::EtagMismatch { .. })
     ));
     // A record naming a missing source is refused.
@@ -387,7 +438,7 @@ async fn records_of_other_kinds_are_created_updated_and_deleted(t: TestStore) {
     unsourced.source = SourceRef::new("no-such-document", None);
     let err = t.store.create_record(&editor(), Record::Organisation(unsourced)).await.unwrap_err();
     assert!(err.to_string().contains("unknown source `no-such-document`"), "{err}");
-    t.store.delete_record(&editor(), RecordKind::Organisation, "afripol", Some("2")).await.unwrap();
+    t.store.delete_record(&editor(), RecordKind::Organisation, "afripol", Some(&updated.etag)).await.unwrap();
     assert!(matches!(
         t.store.get_record(RecordKind::Organisation, "afripol").await,
         Err(StorageError::NotFound { .. })
@@ -499,13 +550,14 @@ async fn lists_from_memory_follow_every_write_page_for_page_with_the_database(t:
     let before = agree(t.store.clone(), filters.clone()).await;
 
     let store = &t.store;
+    let mut etags = Vec::new();
     for id in ["2008-04-a", "2008-04-b", "2008-04-c"] {
-        store.create_activity(&editor(), new_activity(id)).await.unwrap();
+        etags.push(store.create_activity(&editor(), new_activity(id)).await.unwrap().etag);
     }
     let mut a = new_activity("2008-04-a");
     a.status = ActivityStatus::Completed;
     a.kind = ActivityKind::Conference;
-    store.update_activity(&editor(), a, Some("1")).await.unwrap();
+    store.update_activity(&editor(), a, Some(&etags[0])).await.unwrap();
     store.delete_activity(&editor(), "2008-04-b", None).await.unwrap();
     // An id deleted and created again is at the end of the order of creation.
     let first = Dataset::bundled().activities[0].clone();
@@ -673,23 +725,26 @@ async fn request_ids_belong_to_the_principal_that_sent_them(t: TestStore) {
     let created = t.store.create_activity(&editor(), new_activity("2008-03-shared")).await.unwrap();
     let mut by_admin = created.record.clone();
     by_admin.title = "edited by admin".to_owned();
-    let first = t.store.update_activity(&admin, by_admin.clone(), Some("1")).await.unwrap();
-    assert_eq!(first.etag, "2");
+    let first = t.store.update_activity(&admin, by_admin.clone(), Some(&created.etag)).await.unwrap();
+    assert_eq!(first.etag, quoted(last_seq(&*t.store).await));
     // The same principal sending the same request again gets the same answer; nothing is applied twice.
-    assert_eq!(t.store.update_activity(&admin, by_admin.clone(), Some("1")).await.unwrap(), first);
+    assert_eq!(t.store.update_activity(&admin, by_admin.clone(), Some(&created.etag)).await.unwrap(), first);
     // Another principal's id is another request: applied, on the current version.
     let mut by_editor = by_admin.clone();
     by_editor.title = "second edit by editor, reusing shared-2".to_owned();
-    let second = t.store.update_activity(&same_id, by_editor.clone(), Some("2")).await.unwrap();
-    assert_eq!((second.etag.as_str(), second.record.title.as_str()), ("3", by_editor.title.as_str()));
+    let second = t.store.update_activity(&same_id, by_editor.clone(), Some(&first.etag)).await.unwrap();
+    assert_eq!(
+        (second.etag.as_str(), second.record.title.as_str()),
+        (quoted(last_seq(&*t.store).await).as_str(), by_editor.title.as_str())
+    );
     assert_eq!(t.store.get_activity("2008-03-shared").await.unwrap(), second);
     // The same principal, the same id, another input (a body, an etag, another resource or operation): refused,
     // without naming the earlier request.
     let mut other_body = by_editor.clone();
     other_body.title = "a third title".to_owned();
     for err in [
-        t.store.update_activity(&same_id, other_body.clone(), Some("2")).await.unwrap_err(),
-        t.store.update_activity(&same_id, by_editor.clone(), Some("3")).await.unwrap_err(),
+        t.store.update_activity(&same_id, other_body.clone(), Some(&first.etag)).await.unwrap_err(),
+        t.store.update_activity(&same_id, by_editor.clone(), Some(&second.etag)).await.unwrap_err(),
         t.store.delete_activity(&same_id, "2008-03-shared", None).await.unwrap_err(),
         t.store.create_activity(&same_id, new_activity("2008-03-shared-other")).await.unwrap_err(),
     ] {
@@ -706,7 +761,7 @@ async fn request_ids_belong_to_the_principal_that_sent_them(t: TestStore) {
     assert!(matches!(err, StorageError::RequestIdReused { .. }), "{err:?}");
     let by_reader = WriteContext::by("reader-turned-editor@coe").with_request_id("shared-2");
     let updated = t.store.update_record(&by_reader, Record::Organisation(renamed.clone()), None).await.unwrap();
-    assert_eq!(updated.etag, "2");
+    assert_eq!(updated.etag, quoted(last_seq(&*t.store).await));
     assert_eq!(t.store.update_record(&by_reader, Record::Organisation(renamed), None).await.unwrap(), updated);
     let de = action("DE", 185, ActionKind::Ratification, "2009-03-09");
     let err = t.store.record_treaty_action(&by_reader, de.clone()).await.unwrap_err();
@@ -764,30 +819,34 @@ async fn whole_audit_log(store: &dyn Store) -> Vec<AuditEntry> {
 }
 
 async fn a_restore_keeps_etags_request_ids_and_the_audit_log(t: TestStore) {
-    // A store with updates (etag 3), deletes, records updated and request ids.
+    // A store with updates (three versions), deletes, records updated and request ids.
     let s = &t.store;
     let created =
         s.create_activity(&editor().with_request_id("create-1"), new_activity("2008-03-restore")).await.unwrap();
     let mut a = created.record.clone();
     a.title = "second version".to_owned();
-    s.update_activity(&editor(), a.clone(), Some("1")).await.unwrap();
+    let second = s.update_activity(&editor(), a.clone(), Some(&created.etag)).await.unwrap();
     a.title = "third version".to_owned();
     let retried = editor().with_request_id("update-3");
-    let third = s.update_activity(&retried, a.clone(), Some("2")).await.unwrap();
-    assert_eq!(third.etag, "3");
-    s.create_activity(&editor(), new_activity("2008-03-gone")).await.unwrap();
-    s.delete_activity(&editor().with_request_id("delete-1"), "2008-03-gone", Some("1")).await.unwrap();
+    let third = s.update_activity(&retried, a.clone(), Some(&second.etag)).await.unwrap();
+    let third_seq = last_seq(&**s).await;
+    assert_eq!(third.etag, quoted(third_seq));
+    let gone = s.create_activity(&editor(), new_activity("2008-03-gone")).await.unwrap();
+    s.delete_activity(&editor().with_request_id("delete-1"), "2008-03-gone", Some(&gone.etag)).await.unwrap();
     let org = s.get_record(RecordKind::Organisation, "microsoft").await.unwrap();
     let Record::Organisation(mut renamed) = org.record.clone() else { panic!("an organisation") };
     renamed.acronym = Some("MS".to_owned());
-    s.update_record(&WriteContext::by("admin@coe"), Record::Organisation(renamed.clone()), Some("1")).await.unwrap();
+    let org_updated = s
+        .update_record(&WriteContext::by("admin@coe"), Record::Organisation(renamed.clone()), Some(&org.etag))
+        .await
+        .unwrap();
     let de = action("DE", 185, ActionKind::Ratification, "2009-03-09");
     s.record_treaty_action(&editor().with_request_id("ratify-de"), de.clone()).await.unwrap();
 
     let (dataset, history) = s.export_with_history().await.unwrap();
     assert_eq!(dataset, s.export().await.unwrap());
-    assert_eq!(history.etags.get("activities/2008-03-restore"), Some(&3));
-    assert_eq!(history.etags.get("organisation/microsoft"), Some(&2));
+    assert_eq!(history.etags.get("activities/2008-03-restore"), Some(&third_seq));
+    assert_eq!(history.etags.get("organisation/microsoft").map(|seq| quoted(*seq)), Some(org_updated.etag.clone()));
     assert!(!history.etags.contains_key("activities/2008-03-gone"));
     assert_eq!(history.requests.len(), 4);
     let source_audit = whole_audit_log(&**s).await;
@@ -811,19 +870,19 @@ async fn a_restore_keeps_etags_request_ids_and_the_audit_log(t: TestStore) {
         ("cybercrime import", "import", "dataset")
     );
 
-    // Etags: as they were; the stale one is refused, the current one works.
+    // Etags and times: as they were; the stale one is refused, the current one works.
     assert_eq!(r.get_activity("2008-03-restore").await.unwrap(), third);
-    assert_eq!(r.get_record(RecordKind::Organisation, "microsoft").await.unwrap().etag, "2");
+    assert_eq!(r.get_record(RecordKind::Organisation, "microsoft").await.unwrap(), org_updated);
     let listed = r.list_activities(&Filter::default(), &PageRequest::first(1000)).await.unwrap();
     assert!(listed.items.iter().any(|v| **v == third), "the list after a restore has the etag too");
 
     // A write retried by its principal with its request id is not applied again: the answer given then.
-    assert_eq!(r.update_activity(&retried, a.clone(), Some("2")).await.unwrap(), third);
+    assert_eq!(r.update_activity(&retried, a.clone(), Some(&second.etag)).await.unwrap(), third);
     assert_eq!(
         r.create_activity(&editor().with_request_id("create-1"), new_activity("2008-03-restore")).await.unwrap(),
         created
     );
-    r.delete_activity(&editor().with_request_id("delete-1"), "2008-03-gone", Some("1")).await.unwrap();
+    r.delete_activity(&editor().with_request_id("delete-1"), "2008-03-gone", Some(&gone.etag)).await.unwrap();
     assert_eq!(
         r.record_treaty_action(&editor().with_request_id("ratify-de"), de).await.unwrap().record.state.as_str(),
         "DE"
@@ -832,28 +891,39 @@ async fn a_restore_keeps_etags_request_ids_and_the_audit_log(t: TestStore) {
     // ... and the same id with another input is still refused.
     let mut other = a.clone();
     other.title = "another title".to_owned();
-    let err = r.update_activity(&retried, other.clone(), Some("2")).await.unwrap_err();
+    let err = r.update_activity(&retried, other.clone(), Some(&second.etag)).await.unwrap_err();
     assert!(matches!(err, StorageError::RequestIdReused { .. }), "{err:?}");
 
-    let err = r.update_activity(&editor(), other.clone(), Some("2")).await.unwrap_err();
-    assert_eq!(err.to_string(), "activity `2008-03-restore` has changed: etag `2` is not the current `3`");
-    let err = r.update_record(&editor(), Record::Organisation(renamed.clone()), Some("1")).await.unwrap_err();
+    let err = r.update_activity(&editor(), other.clone(), Some(&second.etag)).await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!("activity `2008-03-restore` has changed: etag `{}` is not the current `{}`", second.etag, third.etag)
+    );
+    let err = r.update_record(&editor(), Record::Organisation(renamed.clone()), Some(&org.etag)).await.unwrap_err();
     assert!(matches!(err, StorageError::EtagMismatch { .. }), "{err:?}");
-    let fourth = r.update_activity(&editor(), other, Some("3")).await.unwrap();
-    assert_eq!(fourth.etag, "4");
+    let fourth = r.update_activity(&editor(), other, Some(&third.etag)).await.unwrap();
+    // A new version after the restore: past every position of the restored log, so no etag repeats.
+    let fourth_seq = last_seq(&**r).await;
+    assert!(fourth_seq > last.seq);
+    assert_eq!(fourth.etag, quoted(fourth_seq));
+    assert_eq!(fourth.create_time, third.create_time);
 
     // Exported again, the restored store's history holds the source's request ids, and its etags.
     let (_, again) = r.export_with_history().await.unwrap();
     assert_eq!(again.requests, history.requests);
-    assert_eq!(again.etags.get("activities/2008-03-restore"), Some(&4));
+    assert_eq!(again.etags.get("activities/2008-03-restore"), Some(&fourth_seq));
 
-    // A folder without the history files (a hand-made dataset) imports as before: etag 1, one audit entry.
+    // A folder without the history files (a hand-made dataset) imports as before, one audit entry, every
+    // activity and record at the import's position and time.
     let (bare, no_history) = write_and_read_export(&dir.path().join("bare"), &dataset, None);
     assert!(no_history.is_empty());
     let plain = t.new_empty().await;
     plain.store.import_with_history(&editor(), &bare, &no_history).await.unwrap();
-    assert_eq!(plain.store.get_activity("2008-03-restore").await.unwrap().etag, "1");
-    assert_eq!(whole_audit_log(&*plain.store).await.len(), 1);
+    let import = whole_audit_log(&*plain.store).await;
+    assert_eq!(import.len(), 1);
+    let plain_restore = plain.store.get_activity("2008-03-restore").await.unwrap();
+    assert_eq!(plain_restore.etag, quoted(import[0].seq));
+    assert_eq!(plain_restore.create_time.as_deref(), Some(import[0].at.as_str()));
 
     // Etags of another export are refused, naming the file; nothing is imported.
     let mut foreign = history.clone();
@@ -875,16 +945,117 @@ async fn request_ids_are_forgotten_after_their_time_to_live(t: TestStore) {
     changed.title = "changed once".to_owned();
     let ctx = editor().with_request_id("ttl-1");
     let first = store.update_activity(&ctx, changed.clone(), None).await.unwrap();
-    assert_eq!(first.etag, "2");
+    assert_eq!(first.etag, quoted(last_seq(&store).await));
     // Within its time to live, a repeat is answered from the first time.
     assert_eq!(store.update_activity(&ctx, changed.clone(), None).await.unwrap(), first);
     tokio::time::sleep(ttl + std::time::Duration::from_millis(300)).await;
     // After it, the id is forgotten: the same request is a new one.
     let again = store.update_activity(&ctx, changed, None).await.unwrap();
-    assert_eq!(again.etag, "3");
+    assert_eq!(again.etag, quoted(last_seq(&store).await));
+    assert_ne!(again.etag, first.etag);
     let audit = whole_audit_log(&store).await;
     assert_eq!(audit.iter().filter(|e| e.request_id.as_deref() == Some("ttl-1")).count(), 2);
     // The default instance keeps the id it has seen again for a week.
     let kept = t.store.update_activity(&ctx, again.record.clone(), None).await.unwrap();
     assert_eq!(kept, again);
+}
+
+async fn etags_never_repeat_across_a_delete_and_a_re_create(t: TestStore) {
+    let mut seen = BTreeSet::new();
+    let mut etags: Vec<String> = Vec::new();
+    for round in 0..3 {
+        let created = t.store.create_activity(&editor(), new_activity("2008-03-again")).await.unwrap();
+        let mut changed = created.record.clone();
+        changed.title = format!("round {round}");
+        let updated = t.store.update_activity(&editor(), changed, Some(&created.etag)).await.unwrap();
+        // Every etag a client may hold from an earlier life is refused on this one.
+        for old in &etags {
+            let err = t.store.update_activity(&editor(), updated.record.clone(), Some(old.as_str())).await.unwrap_err();
+            assert!(matches!(err, StorageError::EtagMismatch { .. }), "{old}: {err:?}");
+            let err = t.store.delete_activity(&editor(), "2008-03-again", Some(old)).await.unwrap_err();
+            assert!(matches!(err, StorageError::EtagMismatch { .. }), "{old}: {err:?}");
+        }
+        for etag in [&created.etag, &updated.etag] {
+            assert!(seen.insert(etag.clone()), "etag {etag} given twice");
+            etags.push(etag.clone());
+        }
+        t.store.delete_activity(&editor(), "2008-03-again", Some(&updated.etag)).await.unwrap();
+    }
+}
+
+async fn a_schema_3_store_gets_etags_and_times_from_its_audit_log(t: TestStore) {
+    // A store's history: the bundled load (position 1), an activity created and updated, another created,
+    // deleted and created again, an organisation updated.
+    let s = &t.store;
+    let x = s.create_activity(&editor(), new_activity("2008-03-x")).await.unwrap();
+    let mut changed = x.record.clone();
+    changed.title = "changed".to_owned();
+    s.update_activity(&editor(), changed, None).await.unwrap();
+    let y = s.create_activity(&editor(), new_activity("2008-03-y")).await.unwrap();
+    s.delete_activity(&editor(), "2008-03-y", None).await.unwrap();
+    s.create_activity(&editor(), new_activity("2008-03-y")).await.unwrap();
+    let org = s.get_record(RecordKind::Organisation, "microsoft").await.unwrap();
+    s.update_record(&editor(), org.record.clone(), None).await.unwrap();
+    let audit = whole_audit_log(&**s).await;
+    assert_eq!(audit.len(), 7);
+    let (load, x_create, x_update, y_create) = (&audit[0], &audit[1], &audit[2], &audit[5]);
+    assert_eq!((load.operation.as_str(), y_create.resource.as_str()), ("load-bundled-dataset", "activities/2008-03-y"));
+    assert_ne!(y.etag, quoted(y_create.seq));
+
+    // Taken back to schema version 3 as it was: per-row counters as etags, no times, no index on the audit log.
+    for sql in [
+        "UPDATE activities SET etag = 1",
+        "UPDATE activities SET etag = 2 WHERE id = '2008-03-x'",
+        "UPDATE records SET etag = 1",
+        "UPDATE records SET etag = 2 WHERE kind = 'organisation' AND id = 'microsoft'",
+        "ALTER TABLE activities DROP COLUMN create_time",
+        "ALTER TABLE activities DROP COLUMN update_time",
+        "ALTER TABLE records DROP COLUMN create_time",
+        "ALTER TABLE records DROP COLUMN update_time",
+        "DROP INDEX audit_resource",
+        "DELETE FROM _sqlx_migrations WHERE version = 4",
+        "UPDATE meta SET value = '3' WHERE key = 'schema_version'",
+    ] {
+        t.execute_by_hand(sql).await;
+    }
+
+    let migrated = t.reopen().await;
+    let x = migrated.get_activity("2008-03-x").await.unwrap();
+    assert_eq!(
+        (x.etag.as_str(), x.create_time.as_deref(), x.update_time.as_deref()),
+        (quoted(x_update.seq).as_str(), Some(x_create.at.as_str()), Some(x_update.at.as_str()))
+    );
+    let y = migrated.get_activity("2008-03-y").await.unwrap();
+    assert_eq!(
+        (y.etag.as_str(), y.create_time.as_deref(), y.update_time.as_deref()),
+        (quoted(y_create.seq).as_str(), Some(y_create.at.as_str()), Some(y_create.at.as_str()))
+    );
+    let bundled = Dataset::bundled().activities[0].id.clone();
+    let b = migrated.get_activity(&bundled).await.unwrap();
+    assert_eq!(
+        (b.etag.as_str(), b.create_time.as_deref(), b.update_time.as_deref()),
+        (quoted(load.seq).as_str(), Some(load.at.as_str()), Some(load.at.as_str()))
+    );
+    let org = migrated.get_record(RecordKind::Organisation, "microsoft").await.unwrap();
+    assert_eq!(
+        (org.etag.as_str(), org.create_time.as_deref()),
+        (quoted(audit[6].seq).as_str(), Some(load.at.as_str()))
+    );
+    // The list (the activity index) carries them too.
+    let listed = migrated.list_activities(&Filter::default(), &PageRequest::first(1000)).await.unwrap();
+    assert!(listed.items.iter().any(|v| **v == x));
+
+    // Every etag given before the migration is refused; the new ones work.
+    for (id, old) in [("2008-03-x", "1"), ("2008-03-x", "2"), ("2008-03-y", "1"), (bundled.as_str(), "1")] {
+        let current = migrated.get_activity(id).await.unwrap();
+        let err = migrated.update_activity(&editor(), current.record.clone(), Some(old)).await.unwrap_err();
+        assert!(matches!(err, StorageError::EtagMismatch { .. }), "{id} at {old}: {err:?}");
+        let err = migrated.delete_activity(&editor(), id, Some(old)).await.unwrap_err();
+        assert!(matches!(err, StorageError::EtagMismatch { .. }), "{id} at {old}: {err:?}");
+    }
+    let err = migrated.update_record(&editor(), org.record.clone(), Some("2")).await.unwrap_err();
+    assert!(matches!(err, StorageError::EtagMismatch { .. }), "{err:?}");
+    let next = migrated.update_activity(&editor(), x.record.clone(), Some(&x.etag)).await.unwrap();
+    assert_eq!(next.etag, quoted(last_seq(&*migrated).await));
+    assert_eq!(next.create_time, x.create_time);
 }

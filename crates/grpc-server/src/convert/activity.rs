@@ -4,6 +4,11 @@ use core_model::{
     Activity, ActivityKind, ActivityStatus, OUTPUTS, Partner, PartnerRole, Place, Region, Vocabulary, names,
 };
 
+use std::sync::LazyLock;
+
+use prost_reflect::{DescriptorPool, DynamicMessage, Kind, MessageDescriptor, ReflectMessage};
+use storage::{StorageError, Versioned};
+
 use super::{approx, approx_from, checked, citations, country_code, country_name, enum_from, name_id, source_from};
 use crate::{
     error::{Result, ServiceError},
@@ -33,8 +38,9 @@ fn activity_kind(k: ActivityKind) -> pb::ActivityKind {
     }
 }
 
-/// An activity for a response.
-pub(crate) fn activity(a: &Activity, etag: &str) -> pb::Activity {
+/// An activity for a response, at its version: its etag and times.
+pub(crate) fn activity(v: &Versioned<Activity>) -> pb::Activity {
+    let a = &v.record;
     pb::Activity {
         name: names::activity(&a.id),
         title: a.title.clone(),
@@ -66,20 +72,54 @@ pub(crate) fn activity(a: &Activity, etag: &str) -> pb::Activity {
         plan: a.plan.clone().unwrap_or_default(),
         sources: citations(&a.source),
         note: a.note.clone().unwrap_or_default(),
-        etag: etag.to_owned(),
+        etag: v.etag.clone(),
+        create_time: v.create_time.as_deref().and_then(timestamp),
+        update_time: v.update_time.as_deref().and_then(timestamp),
     }
 }
 
-/// Checks an activity id: lowercase letters, digits, `-` and `.`, 1 to 100 characters.
+/// A time the store keeps (RFC 3339) as a message; `None` for a text that is not one (never written so).
+pub(crate) fn timestamp(rfc3339: &str) -> Option<prost_types::Timestamp> {
+    let t = chrono::DateTime::parse_from_rfc3339(rfc3339).ok()?;
+    Some(prost_types::Timestamp { seconds: t.timestamp(), nanos: i32::try_from(t.timestamp_subsec_nanos()).ok()? })
+}
+
+/// Checks an activity's name and answers its id: lowercase letters, digits, `-` and `.`, 1 to 100 characters.
 pub(crate) fn activity_id<'a>(field: &str, name: &'a str) -> Result<&'a str> {
-    let id = name_id(field, name, names::ACTIVITIES)?;
-    if id.len() > 100 || !id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.') {
+    bare_activity_id(field, name_id(field, name, names::ACTIVITIES)?)
+}
+
+/// Checks an activity id (without `activities/`): lowercase letters, digits, `-` and `.`, 1 to 100 characters.
+pub(crate) fn bare_activity_id<'a>(field: &str, id: &'a str) -> Result<&'a str> {
+    if id.is_empty()
+        || id.len() > 100
+        || !id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+    {
         return Err(ServiceError::invalid(
             field,
             format!("`{id}`: an activity id is 1-100 lowercase letters, digits, '-' and '.'"),
         ));
     }
     Ok(id)
+}
+
+/// A new id for `a` (AIP-133, the server's choice): its start date as far as it is known (`2008-03-15`,
+/// `2008-03` or `2008`; `activity` when undated), `-`, and six random lowercase letters and digits.
+pub(crate) fn new_activity_id(a: &Activity) -> Result<String> {
+    use chrono::Datelike;
+    let start = a.start.and_then(|d| d.earliest().zip(d.latest()));
+    let prefix = match start {
+        Some((e, l)) if e == l => e.format("%Y-%m-%d").to_string(),
+        Some((e, l)) if (e.year(), e.month()) == (l.year(), l.month()) => e.format("%Y-%m").to_string(),
+        Some((e, l)) if e.year() == l.year() => e.format("%Y").to_string(),
+        _ => "activity".to_owned(),
+    };
+    let mut bytes = [0u8; 6];
+    getrandom::getrandom(&mut bytes)
+        .map_err(|e| StorageError::Internal(format!("no random numbers for a new activity id: {e}")))?;
+    const ALPHABET: &[u8; 36] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let suffix: String = bytes.iter().map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()])).collect();
+    Ok(format!("{prefix}-{suffix}"))
 }
 
 /// An activity from a request.
@@ -176,33 +216,185 @@ pub(crate) fn activity_from(field: &str, a: &pb::Activity) -> Result<Activity> {
     checked(field, activity, Activity::check_limits)
 }
 
-/// Copies the fields of `mask` (proto names) from `from` into `into`; an unknown path is an error.
-pub(crate) fn apply_mask(into: &mut pb::Activity, from: &pb::Activity, mask: &[String]) -> Result<()> {
-    for (i, path) in mask.iter().enumerate() {
-        match path.as_str() {
-            "title" => into.title = from.title.clone(),
-            "description" => into.description = from.description.clone(),
-            "date_text" => into.date_text = from.date_text.clone(),
-            "start" => into.start = from.start.clone(),
-            "end" => into.end = from.end.clone(),
-            "tentative" => into.tentative = from.tentative,
-            "place" => into.place = from.place.clone(),
-            "countries" => into.countries = from.countries.clone(),
-            "kind" => into.kind = from.kind,
-            "status" => into.status = from.status,
-            "outputs" => into.outputs = from.outputs.clone(),
-            "partners" => into.partners = from.partners.clone(),
-            "funding" => into.funding = from.funding.clone(),
-            "plan" => into.plan = from.plan.clone(),
-            "sources" => into.sources = from.sources.clone(),
-            "note" => into.note = from.note.clone(),
-            other => {
-                return Err(ServiceError::invalid(
-                    format!("update_mask.paths[{i}]"),
-                    format!("`{other}` is not an updatable field of Activity"),
-                ));
-            }
+/// The fields of Activity that are output only (AIP-203): ignored on input and in an update mask.
+pub(crate) const OUTPUT_ONLY: [&str; 4] = ["name", "etag", "create_time", "update_time"];
+
+/// The descriptor of `Activity`, from the descriptor set the server embeds (checked by a test).
+fn activity_descriptor() -> &'static MessageDescriptor {
+    static DESCRIPTOR: LazyLock<MessageDescriptor> = LazyLock::new(|| {
+        DescriptorPool::decode(crate::pb::FILE_DESCRIPTOR_SET)
+            .ok()
+            .and_then(|pool| pool.get_message_by_name("coe.cybercrime.v1.Activity"))
+            .expect("the embedded descriptor set describes coe.cybercrime.v1.Activity")
+    });
+    &DESCRIPTOR
+}
+
+/// What an update mask asks for (AIP-134), checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Mask {
+    /// `*`: the whole activity replaced.
+    All,
+    /// These paths (output-only ones left out): a field, or a field of a message field (`place.city`).
+    Paths(Vec<String>),
+}
+
+/// The mask of an update: omitted or empty, the fields set in `from` (AIP-134: a non-default value, a non-empty
+/// list, a present message); `*` alone, everything; else the paths given, each checked against Activity (an
+/// unknown path is INVALID_ARGUMENT naming `update_mask.paths[i]`). Output-only fields are dropped.
+pub(crate) fn mask_of(from: &pb::Activity, mask: Option<&prost_types::FieldMask>) -> Result<Mask> {
+    let paths = mask.map(|m| m.paths.as_slice()).unwrap_or_default();
+    let desc = activity_descriptor();
+    if paths.is_empty() {
+        let from = dynamic(from);
+        return Ok(Mask::Paths(
+            desc.fields()
+                .filter(|f| !OUTPUT_ONLY.contains(&f.name()) && from.has_field(f))
+                .map(|f| f.name().to_owned())
+                .collect(),
+        ));
+    }
+    if paths.iter().any(|p| p == "*") {
+        if let Some(i) = paths.iter().position(|p| p != "*") {
+            return Err(ServiceError::invalid(
+                format!("update_mask.paths[{i}]"),
+                "\"*\" replaces the whole activity and stands alone in a mask",
+            ));
+        }
+        return Ok(Mask::All);
+    }
+    let mut kept = Vec::with_capacity(paths.len());
+    for (i, path) in paths.iter().enumerate() {
+        let field = format!("update_mask.paths[{i}]");
+        let first = path.split('.').next().unwrap_or_default();
+        if OUTPUT_ONLY.contains(&first) {
+            continue;
+        }
+        let mut message = Some(desc.clone());
+        for segment in path.split('.') {
+            let found = message.take().and_then(|m| m.get_field_by_name(segment));
+            let Some(f) = found else {
+                return Err(ServiceError::invalid(field, format!("`{path}` is not an updatable field of Activity")));
+            };
+            message = match f.kind() {
+                Kind::Message(m) if !f.is_list() && !f.is_map() => Some(m),
+                _ => None,
+            };
+        }
+        kept.push(path.clone());
+    }
+    Ok(Mask::Paths(kept))
+}
+
+/// `into` with the fields of `mask` taken from `from` (a field unset in `from` is cleared); the output-only
+/// fields stay `into`'s.
+pub(crate) fn apply_mask(into: &pb::Activity, from: &pb::Activity, mask: &Mask) -> Result<pb::Activity> {
+    let paths = match mask {
+        Mask::All => {
+            let mut merged = from.clone();
+            (merged.name, merged.etag) = (into.name.clone(), into.etag.clone());
+            (merged.create_time, merged.update_time) = (into.create_time, into.update_time);
+            return Ok(merged);
+        }
+        Mask::Paths(paths) => paths,
+    };
+    let (mut target, source) = (dynamic(into), dynamic(from));
+    for path in paths {
+        copy_path(&mut target, &source, &path.split('.').collect::<Vec<_>>());
+    }
+    target.transcode_to().map_err(|e| StorageError::Internal(format!("an activity merged by its mask: {e}")).into())
+}
+
+/// Copies the field at `path` (checked by [`mask_of`]) from `from` into `into`, making the messages on the way.
+fn copy_path(into: &mut DynamicMessage, from: &DynamicMessage, path: &[&str]) {
+    let Some((first, rest)) = path.split_first() else { return };
+    let Some(field) = into.descriptor().get_field_by_name(first) else { return };
+    if rest.is_empty() {
+        if from.has_field(&field) {
+            into.set_field(&field, from.get_field(&field).into_owned());
+        } else {
+            into.clear_field(&field);
+        }
+        return;
+    }
+    let inner_from = match from.get_field(&field).as_message() {
+        Some(m) => m.clone(),
+        None => return,
+    };
+    if let Some(inner_into) = into.get_field_mut(&field).as_message_mut() {
+        copy_path(inner_into, &inner_from, rest);
+    }
+}
+
+/// An activity's message as a dynamic one.
+fn dynamic(a: &pb::Activity) -> DynamicMessage {
+    let mut m = DynamicMessage::new(activity_descriptor().clone());
+    // The same message, described by the same descriptor set: it cannot fail to decode.
+    let _ = m.transcode_from(a);
+    m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mask(paths: &[&str]) -> prost_types::FieldMask {
+        prost_types::FieldMask { paths: paths.iter().map(|p| (*p).to_owned()).collect() }
+    }
+
+    #[test]
+    fn an_empty_mask_is_the_fields_set_and_output_only_fields_are_left_out() {
+        let sent = pb::Activity {
+            name: "activities/x".into(),
+            title: "t".into(),
+            etag: "\"3\"".into(),
+            outputs: vec![1],
+            place: Some(pb::Place::default()),
+            ..Default::default()
+        };
+        let expected = Mask::Paths(vec!["title".into(), "place".into(), "outputs".into()]);
+        assert_eq!(mask_of(&sent, None).unwrap(), expected);
+        assert_eq!(mask_of(&sent, Some(&mask(&[]))).unwrap(), expected);
+        assert_eq!(mask_of(&sent, Some(&mask(&["*"]))).unwrap(), Mask::All);
+        assert_eq!(mask_of(&sent, Some(&mask(&["etag", "note"]))).unwrap(), Mask::Paths(vec!["note".into()]));
+    }
+
+    #[test]
+    fn nested_paths_merge_into_the_stored_message() {
+        let stored = pb::Activity {
+            name: "activities/x".into(),
+            title: "stored".into(),
+            note: "kept".into(),
+            etag: "\"7\"".into(),
+            place: Some(pb::Place { text: "Tirana".into(), city: "Tirana".into(), ..Default::default() }),
+            ..Default::default()
+        };
+        let sent = pb::Activity {
+            place: Some(pb::Place { city: "Durrës".into(), ..Default::default() }),
+            start: Some(pb::ApproxDate { text: "2009".into(), ..Default::default() }),
+            ..Default::default()
+        };
+        let merged =
+            apply_mask(&stored, &sent, &mask_of(&sent, Some(&mask(&["place.city", "note"]))).unwrap()).unwrap();
+        let place = merged.place.clone().unwrap();
+        assert_eq!((place.text.as_str(), place.city.as_str()), ("Tirana", "Durrës"));
+        assert_eq!((merged.note.as_str(), merged.title.as_str(), merged.start), ("", "stored", None));
+        // "*" replaces all but the output-only fields.
+        let all = apply_mask(&stored, &sent, &Mask::All).unwrap();
+        assert_eq!((all.name.as_str(), all.etag.as_str(), all.title.as_str()), ("activities/x", "\"7\"", ""));
+        // Into a place the stored activity lacks.
+        let bare = pb::Activity { name: "activities/x".into(), ..Default::default() };
+        let merged = apply_mask(&bare, &sent, &mask_of(&sent, Some(&mask(&["place.city"]))).unwrap()).unwrap();
+        assert_eq!(merged.place.map(|p| p.city), Some("Durrës".to_owned()));
+    }
+
+    #[test]
+    fn unknown_paths_are_named() {
+        for (paths, field) in
+            [(&["title", "x"][..], "update_mask.paths[1]"), (&["place.x"][..], "update_mask.paths[0]")]
+        {
+            let err = mask_of(&pb::Activity::default(), Some(&mask(paths))).unwrap_err();
+            assert!(matches!(&err, ServiceError::InvalidArgument { field: f, .. } if f == field), "{err:?}");
         }
     }
-    Ok(())
 }

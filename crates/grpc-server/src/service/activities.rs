@@ -32,6 +32,16 @@ fn comparisons(e: &Expr) -> u64 {
     }
 }
 
+/// How many times an update without an etag is merged onto the current version before it gives up (ABORTED):
+/// each further attempt follows a write that came between its read and its own write.
+pub(crate) const MERGE_ATTEMPTS: u32 = 5;
+
+/// The fingerprint of a request's encoding (SHA-256, hex): what a retry with its request id must repeat.
+fn fingerprint(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// Whether an unreadable row is an activity's.
 fn is_activity(row: &Resource) -> bool {
     matches!(row, Resource::Activity(_))
@@ -48,7 +58,7 @@ impl Services {
             }
             let filter = parse_filter(&r.filter)?;
             let request = page(r.page_size, &r.page_token)?;
-            let message = |v: &storage::Versioned<core_model::Activity>| convert::activity(&v.record, &v.etag);
+            let message = |v: &storage::Versioned<core_model::Activity>| convert::activity(v);
             let mut p = self.activities_page(&filter, &request).await?;
             let mut encodings = self.0.activities.encodings(&p.items, message);
             // A page ends early (AIP-158) rather than pass the size a message may have: the same list asked for
@@ -95,7 +105,7 @@ impl ActivityService for Services {
         self.serve(Method::GetActivity, request, |_, request| async move {
             let id = convert::activity_id("name", &request.get_ref().name)?;
             let v = self.0.store.get_activity(id).await?;
-            Ok(convert::activity(&v.record, &v.etag))
+            Ok(convert::activity(&v))
         })
         .await
     }
@@ -103,10 +113,38 @@ impl ActivityService for Services {
     async fn create_activity(&self, request: Request<pb::CreateActivityRequest>) -> Answer<pb::Activity> {
         self.serve(Method::CreateActivity, request, |principal, request| async move {
             let r = request.get_ref();
-            let a = r.activity.as_ref().ok_or_else(|| ServiceError::invalid("activity", "required"))?;
-            let activity = convert::activity_from("activity", a)?;
-            let v = self.0.store.create_activity(&write_ctx(&principal.name, &r.request_id)?, activity).await?;
-            Ok(convert::activity(&v.record, &v.etag))
+            let mut a = r.activity.clone().ok_or_else(|| ServiceError::invalid("activity", "required"))?;
+            let given = (!r.activity_id.is_empty()).then(|| convert::bare_activity_id("activity_id", &r.activity_id));
+            let ctx = write_ctx(&principal.name, &r.request_id)?;
+            match (given.transpose()?, a.name.is_empty()) {
+                (Some(id), false) => {
+                    let named = convert::activity_id("activity.name", &a.name)?;
+                    if named != id {
+                        return Err(ServiceError::invalid(
+                            "activity_id",
+                            format!("`{id}` differs from activity.name `{}`: give one, or the same id in both", a.name),
+                        ));
+                    }
+                }
+                (Some(id), true) => a.name = core_model::names::activity(id),
+                (None, false) => {}
+                (None, true) => {
+                    // The server picks the id (AIP-133): a new suffix when one is taken already.
+                    a.name = core_model::names::activity("activity");
+                    let mut activity = convert::activity_from("activity", &a)?;
+                    let mut attempts = 0;
+                    loop {
+                        activity.id = convert::new_activity_id(&activity)?;
+                        match self.0.store.create_activity(&ctx, activity.clone()).await {
+                            Err(StorageError::AlreadyExists { .. }) if attempts < 3 => attempts += 1,
+                            v => return Ok(convert::activity(&v?)),
+                        }
+                    }
+                }
+            }
+            let activity = convert::activity_from("activity", &a)?;
+            let v = self.0.store.create_activity(&ctx, activity).await?;
+            Ok(convert::activity(&v))
         })
         .await
     }
@@ -116,19 +154,43 @@ impl ActivityService for Services {
             let r = request.get_ref();
             let a = r.activity.as_ref().ok_or_else(|| ServiceError::invalid("activity", "required"))?;
             let id = convert::activity_id("activity.name", &a.name)?;
-            let merged = match r.update_mask.as_ref().filter(|m| !m.paths.is_empty()) {
-                None => a.clone(),
-                Some(mask) => {
-                    let current = self.0.store.get_activity(id).await?;
-                    let mut merged = convert::activity(&current.record, &current.etag);
-                    convert::apply_mask(&mut merged, a, &mask.paths)?;
-                    merged
+            // AIP-154: the etag on the resource counts, the request's is its alias.
+            let etag = match (r.etag.as_str(), a.etag.as_str()) {
+                ("", "") => None,
+                (e, "") | ("", e) => Some(e),
+                (e, f) if e == f => Some(e),
+                (e, f) => {
+                    return Err(ServiceError::invalid(
+                        "etag",
+                        format!("`{e}` differs from activity.etag `{f}`: give one, or the same etag in both"),
+                    ));
                 }
             };
-            let activity = convert::activity_from("activity", &merged)?;
-            let etag = (!r.etag.is_empty()).then_some(r.etag.as_str());
-            let v = self.0.store.update_activity(&write_ctx(&principal.name, &r.request_id)?, activity, etag).await?;
-            Ok(convert::activity(&v.record, &v.etag))
+            let mask = convert::mask_of(a, r.update_mask.as_ref())?;
+            let mut ctx = write_ctx(&principal.name, &r.request_id)?;
+            if ctx.request_id.is_some() {
+                // What the store writes is merged onto what it holds: the request itself is what a retry repeats.
+                ctx.fingerprint = Some(fingerprint(&r.encode_to_vec()));
+            }
+            if mask == convert::Mask::All && etag.is_none() {
+                let activity = convert::activity_from("activity", a)?;
+                return Ok(convert::activity(&self.0.store.update_activity(&ctx, activity, None).await?));
+            }
+            // Merged onto the version read, and written only if it is still the current one; merged again when
+            // another write came between, unless the caller named the version (then ABORTED).
+            let mut attempt = 1;
+            loop {
+                let current = self.0.store.get_activity(id).await?;
+                let merged = convert::apply_mask(&convert::activity(&current), a, &mask)?;
+                let activity = convert::activity_from("activity", &merged)?;
+                let condition = etag.unwrap_or(current.etag.as_str());
+                match self.0.store.update_activity(&ctx, activity, Some(condition)).await {
+                    Err(StorageError::EtagMismatch { .. }) if etag.is_none() && attempt < MERGE_ATTEMPTS => {
+                        attempt += 1;
+                    }
+                    v => return Ok(convert::activity(&v?)),
+                }
+            }
         })
         .await
     }
@@ -191,7 +253,7 @@ impl ActivityService for Services {
             let mut activities = Vec::with_capacity(found.len());
             let mut bytes = 0;
             for v in &found {
-                let message = convert::activity(&v.record, &v.etag);
+                let message = convert::activity(v);
                 bytes += field_len(message.encoded_len());
                 if bytes > ANSWER_BYTES {
                     return Err(ServiceError::invalid(

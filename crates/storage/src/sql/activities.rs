@@ -21,7 +21,7 @@ use super::{
     Inner,
     db_error::{DbResult, is_foreign_key_violation, is_unique_violation, poisoned},
     rows::{Param, bind_all, check_etag, encode, encode_checked, etag_of, try_decode},
-    writer::{Effect, WriteConn, body, fingerprinted, replayed},
+    writer::{Effect, Stamp, WriteConn, body, fingerprinted, replayed},
 };
 use crate::{
     Page, PageRequest, RecordKind, Result, StorageError, Versioned, WriteContext,
@@ -32,7 +32,7 @@ use crate::{
 impl Inner {
     /// One activity, read from the database.
     pub(super) async fn get_activity(&self, id: &str) -> Result<Versioned<Activity>> {
-        let row = sqlx::query("SELECT id, etag, body FROM activities WHERE id = $1")
+        let row = sqlx::query("SELECT id, etag, create_time, update_time, body FROM activities WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.pool)
             .await
@@ -60,18 +60,20 @@ impl Inner {
     pub(super) async fn create_activity(&self, ctx: &WriteContext, activity: Activity) -> Result<Versioned<Activity>> {
         let resource = Resource::Activity(activity.id.clone());
         let ctx = &fingerprinted(ctx, || Ok(vec![encode(&activity)?]))?;
-        let write = body(move |inner, conn, _stamp| {
+        let write = body(move |inner, conn, stamp| {
             Box::pin(async move {
                 inner.check_activity(conn, &activity).await?;
-                inner.insert_activity(conn, &activity, inner.region_of(&activity), 1).await?;
+                let version = Version::created(&stamp);
+                inner.insert_activity(conn, &activity, inner.region_of(&activity), &version).await?;
                 let body = encode(&activity)?;
-                Ok::<Effect, StorageError>(Effect::written(None, body, 1))
+                Ok::<Effect, StorageError>(Effect::written(None, body, &stamp, None))
             })
         });
         replayed(self.write(ctx, Operation::Create, resource, write).await?)
     }
 
-    /// Replaces an activity; with `etag`, only if it is still at that version.
+    /// Replaces an activity; with `etag`, only if it is still at that version. Its new version is named by the
+    /// write's audit position (its etag) and time (its `update_time`); its `create_time` is kept.
     pub(super) async fn update_activity(
         &self,
         ctx: &WriteContext,
@@ -81,14 +83,16 @@ impl Inner {
         let resource = Resource::Activity(activity.id.clone());
         let ctx = &fingerprinted(ctx, || Ok(vec![encode(&activity)?, etag.unwrap_or_default().to_owned()]))?;
         let etag = etag.map(str::to_owned);
-        let write = body(move |inner, conn, _stamp| {
+        let write = body(move |inner, conn, stamp| {
             Box::pin(async move {
-                let (current, before) = inner.current_activity(conn, &activity.id).await?;
+                let (current, before, created) = inner.current_activity(conn, &activity.id).await?;
                 check_etag("activity", &activity.id, etag.as_deref(), current)?;
                 inner.check_activity(conn, &activity).await?;
-                inner.replace_activity(conn, &activity, inner.region_of(&activity), current + 1).await?;
+                let version =
+                    Version { etag: stamp.seq, create_time: created.clone(), update_time: Some(stamp.at.clone()) };
+                inner.replace_activity(conn, &activity, inner.region_of(&activity), &version).await?;
                 let body = encode(&activity)?;
-                Ok::<Effect, StorageError>(Effect::written(Some(before), body, current + 1))
+                Ok::<Effect, StorageError>(Effect::written(Some(before), body, &stamp, created))
             })
         });
         replayed(self.write(ctx, Operation::Update, resource, write).await?)
@@ -103,7 +107,7 @@ impl Inner {
         let write = body(move |inner, conn, _stamp| {
             Box::pin(async move {
                 let (id, etag) = (id.as_str(), etag.as_deref());
-                let (current, before) = inner.current_activity(conn, id).await?;
+                let (current, before, _) = inner.current_activity(conn, id).await?;
                 check_etag("activity", id, etag, current)?;
                 let cooperation: Vec<(String, String)> =
                     sqlx::query_as("SELECT id, body FROM records WHERE kind = 'cooperation'")
@@ -169,18 +173,18 @@ impl Inner {
         activity.region(|c| self.snapshot().state(c).map(|s| s.region))
     }
 
-    /// Inserts a new activity's row, listed under `region`, at version `etag`, and its references.
+    /// Inserts a new activity's row, listed under `region`, at `version`, and its references.
     pub(super) async fn insert_activity(
         &self,
         conn: &mut WriteConn,
         a: &Activity,
         region: Option<Region>,
-        etag: i64,
+        version: &Version,
     ) -> Result<()> {
-        let params = activity_columns(a, region, etag)?;
+        let params = activity_columns(a, region, version)?;
         let sql = "INSERT INTO activities (id, seq, etag, status, kind, tentative, start_earliest, start_latest, \
-                   end_earliest, end_latest, region, plan, body) VALUES ($1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM \
-                   activities), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+                   end_earliest, end_latest, region, plan, body, create_time, update_time) VALUES ($1, (SELECT \
+                   COALESCE(MAX(seq), 0) + 1 FROM activities), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
         bind_all(sqlx::query(sql), &params).execute(&mut **conn).await.map_err(|e| {
             if is_unique_violation(&e) {
                 StorageError::AlreadyExists { kind: "activity", id: a.id.clone() }
@@ -191,18 +195,18 @@ impl Inner {
         self.insert_references(conn, a).await
     }
 
-    /// Replaces an activity's row and its references, at version `etag`.
+    /// Replaces an activity's row and its references, at `version`.
     async fn replace_activity(
         &self,
         conn: &mut WriteConn,
         a: &Activity,
         region: Option<Region>,
-        etag: i64,
+        version: &Version,
     ) -> Result<()> {
-        let params = activity_columns(a, region, etag)?;
+        let params = activity_columns(a, region, version)?;
         let sql = "UPDATE activities SET etag = $2, status = $3, kind = $4, tentative = $5, start_earliest = $6, \
-                   start_latest = $7, end_earliest = $8, end_latest = $9, region = $10, plan = $11, body = $12 \
-                   WHERE id = $1";
+                   start_latest = $7, end_earliest = $8, end_latest = $9, region = $10, plan = $11, body = $12, \
+                   create_time = $13, update_time = $14 WHERE id = $1";
         bind_all(sqlx::query(sql), &params).execute(&mut **conn).await.db(self)?;
         for table in ["activity_countries", "activity_outputs", "activity_partners", "activity_funding"] {
             sqlx::query(&format!("DELETE FROM {table} WHERE activity_id = $1"))
@@ -271,9 +275,10 @@ impl Inner {
         Ok(())
     }
 
-    /// An activity's current version and body, read inside the write's transaction.
-    async fn current_activity(&self, conn: &mut WriteConn, id: &str) -> Result<(i64, String)> {
-        sqlx::query_as("SELECT etag, body FROM activities WHERE id = $1")
+    /// An activity's current version (its `etag` column), body and creation time, read inside the write's
+    /// transaction.
+    async fn current_activity(&self, conn: &mut WriteConn, id: &str) -> Result<(i64, String, Option<String>)> {
+        sqlx::query_as("SELECT etag, body, create_time FROM activities WHERE id = $1")
             .bind(id)
             .fetch_optional(&mut **conn)
             .await
@@ -282,15 +287,15 @@ impl Inner {
     }
 }
 
-/// The parameters of an activity's row, `$1` to `$12`: its id, etag, the columns lists filter on, and its body
-/// (checked to read back equal).
-fn activity_columns(a: &Activity, region: Option<Region>, etag: i64) -> Result<[Param; 12]> {
+/// The parameters of an activity's row, `$1` to `$14`: its id, etag, the columns lists filter on, its body
+/// (checked to read back equal), and its times.
+fn activity_columns(a: &Activity, region: Option<Region>, version: &Version) -> Result<[Param; 14]> {
     let start = a.start;
     let end = a.end_or_start();
     let region = region.map(|r| r.as_str().to_owned());
     Ok([
         Param::Text(a.id.clone()),
-        Param::Int(etag),
+        Param::Int(version.etag),
         Param::Text(a.status.as_str().to_owned()),
         Param::Text(a.kind.as_str().to_owned()),
         Param::Bool(a.tentative),
@@ -301,23 +306,43 @@ fn activity_columns(a: &Activity, region: Option<Region>, etag: i64) -> Result<[
         Param::OptText(region),
         Param::OptText(a.plan.clone()),
         Param::Text(encode_checked(a)?),
+        Param::OptText(version.create_time.clone()),
+        Param::OptText(version.update_time.clone()),
     ])
 }
 
-/// An activity's row (`id`, `etag`, `body`): the activity, or what to set aside when it cannot be decoded.
+/// An activity's row (`id`, `etag`, `create_time`, `update_time`, `body`): the activity, or what to set aside
+/// when it cannot be decoded.
 pub(super) fn activity_row(
     inner: &Inner,
     row: &AnyRow,
 ) -> Result<std::result::Result<Versioned<Activity>, Unreadable>> {
     let body: String = row.try_get("body").db(inner)?;
     let etag = etag_of(row.try_get::<i64, _>("etag").db(inner)?);
+    let (create_time, update_time) = (row.try_get("create_time").db(inner)?, row.try_get("update_time").db(inner)?);
     Ok(match try_decode(&body) {
-        Ok(record) => Ok(Versioned::new(record, etag)),
+        Ok(record) => Ok(Versioned { record, etag, create_time, update_time }),
         Err(reason) => {
             let id: String = row.try_get("id").db(inner)?;
             Err(Unreadable::new(Resource::Activity(id), reason, body))
         }
     })
+}
+
+/// A version of a row as its columns keep it: the audit position of the write that made it (its etag) and its
+/// times (unknown, `None`, only for rows whose history a migration could not find).
+#[derive(Debug, Clone)]
+pub(super) struct Version {
+    pub(super) etag: i64,
+    pub(super) create_time: Option<String>,
+    pub(super) update_time: Option<String>,
+}
+
+impl Version {
+    /// The version a create (or an import) by the write `stamp` makes.
+    pub(super) fn created(stamp: &Stamp) -> Version {
+        Version { etag: stamp.seq, create_time: Some(stamp.at.clone()), update_time: Some(stamp.at.clone()) }
+    }
 }
 
 #[cfg(any(test, feature = "test-support"))]
@@ -331,7 +356,7 @@ impl super::SqlStore {
         page: &PageRequest,
     ) -> Result<Page<Arc<Versioned<Activity>>>> {
         let (condition, params) = crate::filter_sql::to_sql(filter);
-        let sql = format!("SELECT id, seq, etag, body FROM activities a WHERE ({condition})");
+        let sql = format!("SELECT id, seq, etag, create_time, update_time, body FROM activities a WHERE ({condition})");
         let scope = format!("activities?{filter}");
         let inner = &*self.inner;
         inner.page_readable(&sql, params, &scope, page, |row| Ok(activity_row(inner, row)?.ok().map(Arc::new))).await

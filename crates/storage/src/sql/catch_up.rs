@@ -49,7 +49,7 @@ fn action_row(row: &sqlx::any::AnyRow, treaty: usize, seq: usize) -> Resource {
 }
 
 /// The columns of a treaty action's row the snapshot reads, in this order.
-const ACTION_COLUMNS: &str = "seq, treaty, body, etag, created_at, updated_at";
+const ACTION_COLUMNS: &str = "seq, treaty, body, etag, create_time, update_time";
 
 /// A treaty action's row read with [`ACTION_COLUMNS`]: the action and its version, or why its body cannot be
 /// decoded (and the body).
@@ -251,7 +251,7 @@ impl Inner {
             // catch-up.
             let (audit_seq,): (i64,) =
                 sqlx::query_as("SELECT COALESCE(MAX(seq), 0) FROM audit").fetch_one(&self.pool).await.db(self)?;
-            let rows = sqlx::query("SELECT id, seq, etag, body FROM activities ORDER BY seq")
+            let rows = sqlx::query("SELECT id, seq, etag, create_time, update_time, body FROM activities ORDER BY seq")
                 .fetch_all(&self.pool)
                 .await
                 .db(self)?;
@@ -324,7 +324,10 @@ impl Inner {
         let mut found = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(500) {
             let placeholders: Vec<String> = (1..=chunk.len()).map(|n| format!("${n}")).collect();
-            let sql = format!("SELECT id, seq, etag, body FROM activities WHERE id IN ({})", placeholders.join(", "));
+            let sql = format!(
+                "SELECT id, seq, etag, create_time, update_time, body FROM activities WHERE id IN ({})",
+                placeholders.join(", ")
+            );
             let mut query = sqlx::query(&sql);
             for id in chunk {
                 query = query.bind(*id);

@@ -13,6 +13,7 @@ use sqlx::{Any, Row, Transaction, any::AnyRow};
 
 use super::{
     Backend, Inner,
+    activities::Version,
     db_error::{DbResult, is_unique_violation},
     open::COUNT_DATA_ROWS,
     rows::{encode, try_decode},
@@ -26,8 +27,10 @@ use crate::{
 
 impl Inner {
     /// Loads `dataset` into an empty store with `history` (empty for a new store): every activity and record at
-    /// its etag there (1 when it names none), the audit log (at its positions, after any entry already here)
-    /// and the request ids, then this import's own audit entry.
+    /// its etag there, else at this import's audit position (the etag of a version is the position of the write
+    /// that made it), with its times from the history's audit log, else this import's time; the audit log (at
+    /// its positions, after any entry already here) and the request ids, then this import's own audit entry,
+    /// after the history's log.
     pub(super) async fn import(
         &self,
         ctx: &WriteContext,
@@ -53,7 +56,20 @@ impl Inner {
         let write = body(move |inner, conn, stamp| {
             Box::pin(async move {
                 let (dataset, history) = (&dataset, &history);
-                let etag = |resource: Resource| history.etags.get(&resource.to_string()).copied().unwrap_or(1);
+                // The history's log goes after the entries already here (at `stamp.seq - 1` and before), and this
+                // import's entry after it: its position names the versions the history gives no etag.
+                let own_seq = stamp.seq + history.audit.iter().map(|e| e.seq).max().unwrap_or(0);
+                let times = history_times(history);
+                let version = |resource: Resource| {
+                    let name = resource.to_string();
+                    let (create_time, update_time) = times.get(name.as_str()).cloned().unwrap_or_default();
+                    let or_import = |t: Option<String>| t.or_else(|| times.get("").and_then(|t| t.1.clone()));
+                    Version {
+                        etag: history.etags.get(&name).copied().unwrap_or(own_seq),
+                        create_time: or_import(create_time).or_else(|| Some(stamp.at.clone())),
+                        update_time: or_import(update_time).or_else(|| Some(stamp.at.clone())),
+                    }
+                };
                 if !inner.is_empty_in(conn).await? {
                     return Err(StorageError::NotEmpty);
                 }
@@ -75,31 +91,44 @@ impl Inner {
                         .await
                         .db(inner)?;
                 }
-                // The import's own audit entry follows the history's (see `insert_history`).
-                let own = stamp.seq - 1 + history.audit.last().map_or(1, |e| e.seq + 1);
+                // A treaty action at its etag in the history (else this import's), recorded when the history's
+                // log says (its names of before schema version 5 too), last changed at its etag's entry (else at the
+                // import the history ends with, else now).
+                let mut recorded: std::collections::HashMap<String, &str> = Default::default();
+                for e in history.audit.iter().filter(|e| e.operation == Operation::RecordTreatyAction.as_str()) {
+                    if let Ok(r) = e.resource.parse::<Resource>() {
+                        recorded.entry(r.to_string()).or_insert(e.at.as_str());
+                    }
+                }
+                let at_seq: std::collections::HashMap<i64, &str> =
+                    history.audit.iter().map(|e| (e.seq, e.at.as_str())).collect();
+                let imported = times.get("").and_then(|t| t.1.clone()).unwrap_or_else(|| stamp.at.clone());
                 for a in &dataset.treaty_actions {
-                    // At its etag in the history (the import's own position when it names none), made when the
-                    // audit entry of that etag says (else now).
-                    let resource = Resource::treaty_action(a);
-                    let etag = history.etags.get(&resource.to_string()).copied().unwrap_or(own);
-                    let at = history.audit.iter().find(|e| e.seq == etag).map_or(stamp.at.as_str(), |e| e.at.as_str());
-                    inner.insert_action(conn, a, etag, at).await?;
+                    let name = Resource::treaty_action(a).to_string();
+                    let etag = history.etags.get(&name).copied().unwrap_or(own_seq);
+                    let v = Version {
+                        etag,
+                        create_time: Some(recorded.get(name.as_str()).map_or(imported.clone(), |t| (*t).to_owned())),
+                        update_time: Some(at_seq.get(&etag).map_or(imported.clone(), |t| (*t).to_owned())),
+                    };
+                    inner.insert_action(conn, a, &v).await?;
                 }
                 for r in record::records_of(dataset) {
-                    inner.insert_record(conn, &r, etag(Resource::Record(r.kind(), r.id()))).await?;
+                    inner.insert_record(conn, &r, &version(Resource::Record(r.kind(), r.id()))).await?;
                 }
                 let regions: std::collections::HashMap<&CountryCode, Region> =
                     dataset.states.iter().map(|s| (&s.code, s.region)).collect();
                 for a in &dataset.activities {
                     let region = a.region(|c| regions.get(c).copied());
-                    inner.insert_activity(conn, a, region, etag(Resource::Activity(a.id.clone()))).await?;
+                    inner.insert_activity(conn, a, region, &version(Resource::Activity(a.id.clone()))).await?;
                 }
                 inner.insert_history(conn, history).await?;
                 Ok::<Effect, StorageError>(Effect {
                     before: None,
                     after: Some(summary.clone()),
-                    replay: Replay { etag: None, body: None },
+                    replay: Replay::none(),
                     treaty_action: false,
+                    audit_seq: Some(own_seq),
                 })
             })
         });
@@ -269,6 +298,21 @@ impl Inner {
         )
         .await
     }
+}
+
+/// What an exported audit log says of each resource's times: by resource name, the time of its last create and
+/// of its last create or update; under `""`, the time of the last import (its `.1`).
+fn history_times(history: &History) -> std::collections::HashMap<&str, (Option<String>, Option<String>)> {
+    let mut times: std::collections::HashMap<&str, (Option<String>, Option<String>)> = Default::default();
+    for e in &history.audit {
+        match e.operation.as_str() {
+            "create" => *times.entry(e.resource.as_str()).or_default() = (Some(e.at.clone()), Some(e.at.clone())),
+            "update" => times.entry(e.resource.as_str()).or_default().1 = Some(e.at.clone()),
+            "import" | "load-bundled-dataset" => times.entry("").or_default().1 = Some(e.at.clone()),
+            _ => {}
+        }
+    }
+    times
 }
 
 /// An audit entry's row.

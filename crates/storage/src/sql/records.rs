@@ -15,6 +15,7 @@ use sqlx::Row;
 
 use super::{
     Inner,
+    activities::Version,
     db_error::{DbResult, is_unique_violation},
     rows::{Param, etag_of},
     writer::WriteConn,
@@ -24,33 +25,38 @@ use crate::{Page, PageRequest, Record, RecordKind, Result, StorageError, Version
 impl Inner {
     /// One record, read from the database.
     pub(super) async fn get_record(&self, kind: RecordKind, id: &str) -> Result<Versioned<Record>> {
-        let row: (i64, String) = sqlx::query_as("SELECT etag, body FROM records WHERE kind = $1 AND id = $2")
-            .bind(kind.as_str())
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .db(self)?
-            .ok_or_else(|| StorageError::NotFound { kind: kind.as_str(), id: id.to_owned() })?;
+        let row: (i64, String, Option<String>, Option<String>) =
+            sqlx::query_as("SELECT etag, body, create_time, update_time FROM records WHERE kind = $1 AND id = $2")
+                .bind(kind.as_str())
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await
+                .db(self)?
+                .ok_or_else(|| StorageError::NotFound { kind: kind.as_str(), id: id.to_owned() })?;
         let record = Record::from_body(kind, &row.1).map_err(|e| StorageError::Unreadable {
             resource: Resource::RecordRow { kind: kind.as_str().to_owned(), id: id.to_owned() }.to_string(),
             reason: e.to_string(),
         })?;
-        Ok(Versioned::new(record, etag_of(row.0)))
+        Ok(Versioned { record, etag: etag_of(row.0), create_time: row.2, update_time: row.3 })
     }
 
     /// Records of one kind, in the order they were created.
     pub(super) async fn list_records(&self, kind: RecordKind, page: &PageRequest) -> Result<Page<Versioned<Record>>> {
         self.page_readable(
-            "SELECT seq, etag, body FROM records WHERE kind = $1",
+            "SELECT seq, etag, create_time, update_time, body FROM records WHERE kind = $1",
             vec![Param::Text(kind.as_str().to_owned())],
             &format!("records/{}", kind.as_str()),
             page,
             |row| {
                 let body: String = row.try_get("body").db(self)?;
                 // A record that cannot be decoded is skipped here and named by `find_unreadable`.
-                Ok(Record::from_body(kind, &body)
-                    .ok()
-                    .map(|record| Versioned::new(record, etag_of(row.try_get::<i64, _>("etag").unwrap_or(0)))))
+                let Ok(record) = Record::from_body(kind, &body) else { return Ok(None) };
+                Ok(Some(Versioned {
+                    record,
+                    etag: etag_of(row.try_get::<i64, _>("etag").db(self)?),
+                    create_time: row.try_get("create_time").db(self)?,
+                    update_time: row.try_get("update_time").db(self)?,
+                }))
             },
         )
         .await
@@ -79,18 +85,20 @@ impl Inner {
         Ok(())
     }
 
-    /// Inserts a new record's row at version `etag`; its id must be new within its kind.
-    pub(super) async fn insert_record(&self, conn: &mut WriteConn, r: &Record, etag: i64) -> Result<()> {
+    /// Inserts a new record's row at `version`; its id must be new within its kind.
+    pub(super) async fn insert_record(&self, conn: &mut WriteConn, r: &Record, version: &Version) -> Result<()> {
         let kind = r.kind().as_str();
         let id = r.id();
         sqlx::query(
-            "INSERT INTO records (kind, id, seq, etag, body) VALUES ($1, $2, \
-             (SELECT COALESCE(MAX(seq), 0) + 1 FROM records WHERE kind = $1), $3, $4)",
+            "INSERT INTO records (kind, id, seq, etag, body, create_time, update_time) VALUES ($1, $2, \
+             (SELECT COALESCE(MAX(seq), 0) + 1 FROM records WHERE kind = $1), $3, $4, $5, $6)",
         )
         .bind(kind)
         .bind(id.as_str())
-        .bind(etag)
+        .bind(version.etag)
         .bind(r.body()?)
+        .bind(version.create_time.as_deref())
+        .bind(version.update_time.as_deref())
         .execute(&mut **conn)
         .await
         .map_err(|e| {
@@ -109,9 +117,10 @@ impl Inner {
 mod writes {
     use super::super::{
         Inner, SqlStore,
+        activities::Version,
         db_error::{DbResult, is_foreign_key_violation},
         rows::check_etag,
-        writer::{Effect, Replay, WriteConn, body, fingerprinted},
+        writer::{Effect, Replay, Stamp, WriteConn, body, fingerprinted},
     };
     use crate::{
         Record, RecordKind, Result, StorageError, Versioned, WriteContext,
@@ -124,15 +133,15 @@ mod writes {
             let (kind, id) = (record.kind(), record.id());
             let resource = Resource::Record(kind, id.clone());
             let ctx = &fingerprinted(ctx, || Ok(vec![record.body()?]))?;
-            let write = body(move |inner, conn, _stamp| {
+            let write = body(move |inner, conn, stamp| {
                 Box::pin(async move {
                     if inner.current_record(conn, kind, &id).await.is_ok() {
                         return Err(StorageError::AlreadyExists { kind: kind.as_str(), id: id.clone() });
                     }
                     inner.check_record(conn, Some(&record), None).await?;
-                    inner.insert_record(conn, &record, 1).await?;
+                    inner.insert_record(conn, &record, &Version::created(&stamp)).await?;
                     let body = record.body()?;
-                    Ok::<Effect, StorageError>(Effect::written(None, body, 1))
+                    Ok::<Effect, StorageError>(Effect::written(None, body, &stamp, None))
                 })
             });
             replayed_record(kind, self.inner.write(ctx, Operation::Create, resource, write).await?)
@@ -149,14 +158,14 @@ mod writes {
             let resource = Resource::Record(kind, id.clone());
             let ctx = &fingerprinted(ctx, || Ok(vec![record.body()?, etag.unwrap_or_default().to_owned()]))?;
             let etag = etag.map(str::to_owned);
-            let write = body(move |inner, conn, _stamp| {
+            let write = body(move |inner, conn, stamp| {
                 Box::pin(async move {
-                    let (current, before) = inner.current_record(conn, kind, &id).await?;
+                    let (current, before, created) = inner.current_record(conn, kind, &id).await?;
                     check_etag(kind.as_str(), &id, etag.as_deref(), current)?;
                     inner.check_record(conn, Some(&record), None).await?;
-                    inner.replace_record(conn, &record, current + 1).await?;
+                    inner.replace_record(conn, &record, &stamp).await?;
                     let body = record.body()?;
-                    Ok::<Effect, StorageError>(Effect::written(Some(before), body, current + 1))
+                    Ok::<Effect, StorageError>(Effect::written(Some(before), body, &stamp, created))
                 })
             });
             replayed_record(kind, self.inner.write(ctx, Operation::Update, resource, write).await?)
@@ -177,7 +186,7 @@ mod writes {
             let write = body(move |inner, conn, _stamp| {
                 Box::pin(async move {
                     let (id, etag) = (id.as_str(), etag.as_deref());
-                    let (current, before) = inner.current_record(conn, kind, id).await?;
+                    let (current, before, _) = inner.current_record(conn, kind, id).await?;
                     check_etag(kind.as_str(), id, etag, current)?;
                     inner.check_record(conn, None, Some((kind, id))).await.map_err(|e| match e {
                         StorageError::Dataset(d) => StorageError::StillReferenced {
@@ -213,16 +222,24 @@ mod writes {
 
     /// The answer of a record write from its replay.
     fn replayed_record(kind: RecordKind, replay: Replay) -> Result<Versioned<Record>> {
-        Ok(Versioned::new(
-            Record::from_body(kind, replay.body.as_deref().unwrap_or("null"))?,
-            replay.etag.unwrap_or_default(),
-        ))
+        Ok(Versioned {
+            record: Record::from_body(kind, replay.body.as_deref().unwrap_or("null"))?,
+            etag: replay.etag.unwrap_or_default(),
+            create_time: replay.create_time,
+            update_time: replay.update_time,
+        })
     }
 
     impl Inner {
-        /// A record's current version and body, read inside the write's transaction.
-        async fn current_record(&self, conn: &mut WriteConn, kind: RecordKind, id: &str) -> Result<(i64, String)> {
-            sqlx::query_as("SELECT etag, body FROM records WHERE kind = $1 AND id = $2")
+        /// A record's current version (its `etag` column), body and creation time, read inside the write's
+        /// transaction.
+        async fn current_record(
+            &self,
+            conn: &mut WriteConn,
+            kind: RecordKind,
+            id: &str,
+        ) -> Result<(i64, String, Option<String>)> {
+            sqlx::query_as("SELECT etag, body, create_time FROM records WHERE kind = $1 AND id = $2")
                 .bind(kind.as_str())
                 .bind(id)
                 .fetch_optional(&mut **conn)
@@ -231,13 +248,14 @@ mod writes {
                 .ok_or_else(|| StorageError::NotFound { kind: kind.as_str(), id: id.to_owned() })
         }
 
-        /// Replaces a record's row at version `etag`.
-        async fn replace_record(&self, conn: &mut WriteConn, r: &Record, etag: i64) -> Result<()> {
-            sqlx::query("UPDATE records SET etag = $3, body = $4 WHERE kind = $1 AND id = $2")
+        /// Replaces a record's row with the version the write `stamp` makes (its creation time kept).
+        async fn replace_record(&self, conn: &mut WriteConn, r: &Record, stamp: &Stamp) -> Result<()> {
+            sqlx::query("UPDATE records SET etag = $3, body = $4, update_time = $5 WHERE kind = $1 AND id = $2")
                 .bind(r.kind().as_str())
                 .bind(r.id().as_str())
-                .bind(etag)
+                .bind(stamp.seq)
                 .bind(r.body()?)
+                .bind(stamp.at.as_str())
                 .execute(&mut **conn)
                 .await
                 .db(self)?;

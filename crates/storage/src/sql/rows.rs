@@ -64,13 +64,16 @@ pub(super) fn try_decode<T: DeserializeOwned>(body: &str) -> std::result::Result
     serde_json::from_str(body).map_err(|e| e.to_string())
 }
 
-/// The etag of a row at `version`.
-pub(crate) fn etag_of(version: i64) -> String {
-    version.to_string()
+/// The etag of a row whose version was made by the write at audit position `seq` (the `etag` column): the
+/// decimal position in double quotes (`"4711"`, RFC 7232's form). Positions are never given twice, so an etag is
+/// unique over a resource's whole life, across a delete and a re-create; the quotes keep it apart from the bare
+/// per-resource counters (`1`, `2`) of schema versions before 4, which therefore never match again.
+pub(crate) fn etag_of(seq: i64) -> String {
+    format!("\"{seq}\"")
 }
 
-/// Refuses a write that names an etag (AIP-154) other than the row's current one; no etag, or an empty one,
-/// means "whatever the current version".
+/// Refuses a write that names an etag (AIP-154) other than the row's current one (its `etag` column, `current`);
+/// no etag, or an empty one, means "whatever the current version".
 pub(super) fn check_etag(kind: &'static str, id: &str, given: Option<&str>, current: i64) -> Result<()> {
     match given {
         Some(g) if !g.is_empty() && g != etag_of(current) => {

@@ -68,6 +68,19 @@ pub(super) struct Stamp {
 pub(super) struct Replay {
     pub(super) etag: Option<String>,
     pub(super) body: Option<String>,
+    /// When the record written was created and last changed (absent from answers stored before schema
+    /// version 4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) create_time: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) update_time: Option<String>,
+}
+
+impl Replay {
+    /// The answer of a write that answers no record.
+    pub(super) fn none() -> Replay {
+        Replay { etag: None, body: None, create_time: None, update_time: None }
+    }
 }
 
 /// What a write did, for the audit log and its answer.
@@ -77,37 +90,52 @@ pub(super) struct Effect {
     pub(super) replay: Replay,
     /// A treaty action was inserted.
     pub(super) treaty_action: bool,
+    /// The audit entry's position when it is not the [`Stamp`]'s: an import with history places the exported
+    /// audit log first, and its own entry after it.
+    pub(super) audit_seq: Option<i64>,
 }
 
 impl Effect {
-    /// A record written (created, or updated from `before`) at version `etag`.
-    pub(super) fn written(before: Option<String>, body: String, etag: i64) -> Effect {
+    /// A record written (created, or updated from `before`) by the write `stamp`: its version is the stamp's
+    /// position (its etag), changed at the stamp's time, created at `create_time` (the stamp's, for a create).
+    pub(super) fn written(before: Option<String>, body: String, stamp: &Stamp, create_time: Option<String>) -> Effect {
         Effect {
             before,
             after: Some(body.clone()),
-            replay: Replay { etag: Some(etag_of(etag)), body: Some(body) },
+            replay: Replay {
+                etag: Some(etag_of(stamp.seq)),
+                body: Some(body),
+                create_time: create_time.or_else(|| Some(stamp.at.clone())),
+                update_time: Some(stamp.at.clone()),
+            },
             treaty_action: false,
+            audit_seq: None,
         }
     }
 
     /// A record deleted.
     pub(super) fn deleted(before: String) -> Effect {
-        Effect { before: Some(before), after: None, replay: Replay { etag: None, body: None }, treaty_action: false }
+        Effect { before: Some(before), after: None, replay: Replay::none(), treaty_action: false, audit_seq: None }
     }
 }
 
-/// The answer of a write from its replay: the record it wrote, at its etag.
+/// The answer of a write from its replay: the record it wrote, at its etag, with its times.
 pub(super) fn replayed<T: serde::de::DeserializeOwned>(replay: Replay) -> Result<Versioned<T>> {
-    Ok(Versioned::new(decode(replay.body.as_deref().unwrap_or("null"))?, replay.etag.unwrap_or_default()))
+    let mut v = Versioned::new(decode(replay.body.as_deref().unwrap_or("null"))?, replay.etag.unwrap_or_default());
+    v.create_time = replay.create_time;
+    v.update_time = replay.update_time;
+    Ok(v)
 }
 
 /// `ctx` with the fingerprint of the write's input (e.g. the record written and the etag given) when it has a
-/// request id: a SHA-256 over the parts, each preceded by its length.
+/// request id: a SHA-256 over the parts, each preceded by its length; or the caller's own, when it set one (a
+/// write derived from a read, such as a masked update, is fingerprinted by the request it answers).
 pub(super) fn fingerprinted(ctx: &WriteContext, input: impl FnOnce() -> Result<Vec<String>>) -> Result<WriteContext> {
     use sha2::Digest;
     let mut ctx = ctx.clone();
-    ctx.fingerprint = None;
-    if ctx.request_id.is_some() {
+    if ctx.request_id.is_none() {
+        ctx.fingerprint = None;
+    } else if ctx.fingerprint.is_none() {
         let mut hash = sha2::Sha256::new();
         for part in input()? {
             hash.update((part.len() as u64).to_be_bytes());
@@ -389,11 +417,7 @@ impl Inner {
         let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
         let stamp = Stamp { seq, at: at.clone() };
         let effect = body(self, conn, stamp).await?;
-        // An import with its history has written the exported audit log at the positions from its stamp's on: its
-        // own entry follows them.
-        let (next,): (i64,) =
-            sqlx::query_as("SELECT COALESCE(MAX(seq), 0) + 1 FROM audit").fetch_one(&mut **conn).await.db(self)?;
-        let seq = seq.max(next);
+        let seq = effect.audit_seq.unwrap_or(seq);
         sqlx::query(
             "INSERT INTO audit (seq, at, principal, request_id, operation, resource, before, after) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
