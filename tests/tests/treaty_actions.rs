@@ -308,7 +308,10 @@ fn grpcurl_gets_corrects_and_withdraws_a_treaty_action() {
     assert!(!ok && out.contains("Code: Unauthenticated"), "{out}");
 
     // A ratification recorded by mistake is withdrawn.
-    let record = r#"{"treaty_action": {"country": "countries/DE", "treaty": "treaties/185", "kind": "ACTION_KIND_RATIFICATION", "date": {"text": "2009-03-09"}, "sources": [{"document": "CoE-2015"}]}}"#;
+    let record = concat!(
+        r#"{"treaty_action": {"country": "countries/DE", "treaty": "treaties/185", "kind": "ACTION_KIND_RATIFICATION", "#,
+        r#""date": {"text": "2009-03-09"}, "sources": [{"document": "CoE-2015"}]}}"#
+    );
     let (ok, out) = grpcurl_call(&server, &[editor[0], editor[1], "-d", record], "RecordTreatyAction");
     assert!(ok && out.contains(DE_RATIFICATION), "{out}");
     let body = format!(r#"{{"name": "{DE_RATIFICATION}"}}"#);

@@ -48,8 +48,9 @@ pub(crate) fn decoded<M: Message + Default>(
 struct Kept {
     /// The version's etag.
     etag: String,
-    /// The store's shared value of that version. The etag alone does not tell versions apart: an activity
-    /// deleted and created again starts again at etag 1.
+    /// The store's shared value of that version. Etags are unique over an activity's life (the audit position of
+    /// the write that made the version), but an import with history keeps the etags it was exported with: the
+    /// shared value is compared too.
     version: Arc<Versioned<Activity>>,
     /// The encoded `Activity` message.
     bytes: Bytes,

@@ -58,9 +58,9 @@ struct VersionsFile {
     etags: BTreeMap<String, i64>,
 }
 
-const VERSIONS_HEAD: &str = "# The etag of every activity, record and treaty action of the store this folder was exported from (`cybercrime \
-                             export`).\n# `cybercrime import` restores them, so that an etag a client holds keeps \
-                             its meaning after a restore.\n\n";
+const VERSIONS_HEAD: &str = "# The etag of every activity, record and treaty action of the store this folder was \
+                             exported from (`cybercrime export`).\n# `cybercrime import` restores them, so that an \
+                             etag a client holds keeps its meaning after a restore.\n\n";
 
 fn problem(file: &str, line: Option<usize>, message: String) -> StorageError {
     StorageError::Dataset(DatasetErrors(vec![DatasetError {

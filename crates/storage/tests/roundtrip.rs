@@ -279,7 +279,7 @@ async fn hostile_but_valid_writes_read_back_list_export_import_and_reopen_unchan
     // What the store must hold afterwards: id -> (activity, etag).
     let mut model: BTreeMap<String, (Activity, String)> = BTreeMap::new();
     for a in &bundled.activities {
-        model.insert(a.id.clone(), (a.clone(), "1".to_owned()));
+        model.insert(a.id.clone(), (a.clone(), "\"1\"".to_owned())); // the first load is the first write
     }
 
     // Creates, each checked by the model's own rules first.

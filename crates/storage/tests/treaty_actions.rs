@@ -19,7 +19,7 @@ both_backends!(
     a_withdrawal_that_breaks_a_rule_is_refused_and_nothing_changes,
     a_correction_repeated_with_its_request_id_is_applied_once,
     a_restore_keeps_the_etags_of_treaty_actions,
-    a_store_of_schema_version_3_gets_etags_from_its_audit_log,
+    a_store_of_schema_version_4_gets_etags_from_its_audit_log,
 );
 
 const ETS_185: TreatyNumber = TreatyNumber(185);
@@ -310,10 +310,10 @@ async fn corrections_and_withdrawals_reach_another_replica() {
     }
 }
 
-/// A store of schema version 3 (treaty actions without etags; audit entries naming them
+/// A store of schema version 4 (treaty actions without etags; audit entries naming them
 /// `countries/{state}/treatyActions/{treaty}/{kind}`), opened by this version: each action takes the position and
 /// time of the last audit entry naming it, else those of the dataset's load; old names still read.
-async fn a_store_of_schema_version_3_gets_etags_from_its_audit_log(t: TestStore) {
+async fn a_store_of_schema_version_4_gets_etags_from_its_audit_log(t: TestStore) {
     let de = ratify_de(&t).await;
     let corrected = t
         .store
@@ -343,10 +343,10 @@ async fn a_store_of_schema_version_3_gets_etags_from_its_audit_log(t: TestStore)
         "UPDATE audit SET resource = 'countries/DE/treatyActions/185/ratification' \
          WHERE resource = 'treaties/185/actions/DE-ratification'",
         "ALTER TABLE treaty_actions DROP COLUMN etag",
-        "ALTER TABLE treaty_actions DROP COLUMN created_at",
-        "ALTER TABLE treaty_actions DROP COLUMN updated_at",
+        "ALTER TABLE treaty_actions DROP COLUMN create_time",
+        "ALTER TABLE treaty_actions DROP COLUMN update_time",
         "DELETE FROM _sqlx_migrations WHERE version = 5",
-        "UPDATE meta SET value = '3' WHERE key = 'schema_version'",
+        "UPDATE meta SET value = '4' WHERE key = 'schema_version'",
     ] {
         testing::execute_by_hand(&url, sql).await;
     }

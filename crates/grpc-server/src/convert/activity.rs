@@ -333,3 +333,68 @@ fn dynamic(a: &pb::Activity) -> DynamicMessage {
     let _ = m.transcode_from(a);
     m
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mask(paths: &[&str]) -> prost_types::FieldMask {
+        prost_types::FieldMask { paths: paths.iter().map(|p| (*p).to_owned()).collect() }
+    }
+
+    #[test]
+    fn an_empty_mask_is_the_fields_set_and_output_only_fields_are_left_out() {
+        let sent = pb::Activity {
+            name: "activities/x".into(),
+            title: "t".into(),
+            etag: "\"3\"".into(),
+            outputs: vec![1],
+            place: Some(pb::Place::default()),
+            ..Default::default()
+        };
+        let expected = Mask::Paths(vec!["title".into(), "place".into(), "outputs".into()]);
+        assert_eq!(mask_of(&sent, None).unwrap(), expected);
+        assert_eq!(mask_of(&sent, Some(&mask(&[]))).unwrap(), expected);
+        assert_eq!(mask_of(&sent, Some(&mask(&["*"]))).unwrap(), Mask::All);
+        assert_eq!(mask_of(&sent, Some(&mask(&["etag", "note"]))).unwrap(), Mask::Paths(vec!["note".into()]));
+    }
+
+    #[test]
+    fn nested_paths_merge_into_the_stored_message() {
+        let stored = pb::Activity {
+            name: "activities/x".into(),
+            title: "stored".into(),
+            note: "kept".into(),
+            etag: "\"7\"".into(),
+            place: Some(pb::Place { text: "Tirana".into(), city: "Tirana".into(), ..Default::default() }),
+            ..Default::default()
+        };
+        let sent = pb::Activity {
+            place: Some(pb::Place { city: "Durrës".into(), ..Default::default() }),
+            start: Some(pb::ApproxDate { text: "2009".into(), ..Default::default() }),
+            ..Default::default()
+        };
+        let merged =
+            apply_mask(&stored, &sent, &mask_of(&sent, Some(&mask(&["place.city", "note"]))).unwrap()).unwrap();
+        let place = merged.place.clone().unwrap();
+        assert_eq!((place.text.as_str(), place.city.as_str()), ("Tirana", "Durrës"));
+        assert_eq!((merged.note.as_str(), merged.title.as_str(), merged.start), ("", "stored", None));
+        // "*" replaces all but the output-only fields.
+        let all = apply_mask(&stored, &sent, &Mask::All).unwrap();
+        assert_eq!((all.name.as_str(), all.etag.as_str(), all.title.as_str()), ("activities/x", "\"7\"", ""));
+        // Into a place the stored activity lacks.
+        let bare = pb::Activity { name: "activities/x".into(), ..Default::default() };
+        let merged = apply_mask(&bare, &sent, &mask_of(&sent, Some(&mask(&["place.city"]))).unwrap()).unwrap();
+        assert_eq!(merged.place.map(|p| p.city), Some("Durrës".to_owned()));
+    }
+
+    #[test]
+    fn unknown_paths_are_named() {
+        for (paths, field) in
+            [(&["title", "x"][..], "update_mask.paths[1]"), (&["place.x"][..], "update_mask.paths[0]")]
+        {
+            let err = mask_of(&pb::Activity::default(), Some(&mask(paths))).unwrap_err();
+            assert!(matches!(&err, ServiceError::InvalidArgument { field: f, .. } if f == field), "{err:?}");
+        }
+    }
+}

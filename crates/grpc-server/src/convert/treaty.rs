@@ -225,8 +225,8 @@ pub(crate) fn with_version(
     update_time: Option<&str>,
 ) -> pb::TreatyAction {
     m.etag = etag.to_owned();
-    m.create_time = create_time.and_then(timestamp);
-    m.update_time = update_time.and_then(timestamp);
+    m.create_time = create_time.and_then(super::activity::timestamp);
+    m.update_time = update_time.and_then(super::activity::timestamp);
     m
 }
 
@@ -236,12 +236,6 @@ pub(crate) fn with_snapshot_version(m: pb::TreatyAction, a: &TreatyAction, snaps
         Some(v) => with_version(m, &v.etag, v.create_time.as_deref(), v.update_time.as_deref()),
         None => m,
     }
-}
-
-/// A time the store keeps (RFC 3339, UTC) as a Timestamp; `None` if it does not read as one.
-fn timestamp(at: &str) -> Option<prost_types::Timestamp> {
-    let t = chrono::DateTime::parse_from_rfc3339(at).ok()?;
-    Some(prost_types::Timestamp { seconds: t.timestamp(), nanos: t.timestamp_subsec_nanos() as i32 })
 }
 
 /// The treaty, state and kind a treaty action's name holds (`treaties/185/actions/AL-ratification`).

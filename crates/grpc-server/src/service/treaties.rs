@@ -1,5 +1,5 @@
 //! TreatyService: treaties, their status tables (answered as bytes encoded once per treaty, date and snapshot
-//! version), ratification timelines, treaty actions recorded, listed and watched.
+//! version), ratification timelines, treaty actions recorded, listed, watched, read by name, corrected and withdrawn.
 
 use std::sync::Arc;
 

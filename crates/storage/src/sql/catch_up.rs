@@ -49,7 +49,7 @@ fn action_row(row: &sqlx::any::AnyRow, treaty: usize, seq: usize) -> Resource {
 }
 
 /// The columns of a treaty action's row the snapshot reads, in this order.
-const ACTION_COLUMNS: &str = "seq, treaty, body, etag, created_at, updated_at";
+const ACTION_COLUMNS: &str = "seq, treaty, body, etag, create_time, update_time";
 
 /// A treaty action's row read with [`ACTION_COLUMNS`]: the action and its version, or why its body cannot be
 /// decoded (and the body).

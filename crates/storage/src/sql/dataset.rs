@@ -91,15 +91,27 @@ impl Inner {
                         .await
                         .db(inner)?;
                 }
-                // The import's own audit entry follows the history's (see `insert_history`).
-                let own = stamp.seq - 1 + history.audit.last().map_or(1, |e| e.seq + 1);
+                // A treaty action at its etag in the history (else this import's), recorded when the history's
+                // log says (its names of before schema version 5 too), last changed at its etag's entry (else at the
+                // import the history ends with, else now).
+                let mut recorded: std::collections::HashMap<String, &str> = Default::default();
+                for e in history.audit.iter().filter(|e| e.operation == Operation::RecordTreatyAction.as_str()) {
+                    if let Ok(r) = e.resource.parse::<Resource>() {
+                        recorded.entry(r.to_string()).or_insert(e.at.as_str());
+                    }
+                }
+                let at_seq: std::collections::HashMap<i64, &str> =
+                    history.audit.iter().map(|e| (e.seq, e.at.as_str())).collect();
+                let imported = times.get("").and_then(|t| t.1.clone()).unwrap_or_else(|| stamp.at.clone());
                 for a in &dataset.treaty_actions {
-                    // At its etag in the history (the import's own position when it names none), made when the
-                    // audit entry of that etag says (else now).
-                    let resource = Resource::treaty_action(a);
-                    let etag = history.etags.get(&resource.to_string()).copied().unwrap_or(own);
-                    let at = history.audit.iter().find(|e| e.seq == etag).map_or(stamp.at.as_str(), |e| e.at.as_str());
-                    inner.insert_action(conn, a, etag, at).await?;
+                    let name = Resource::treaty_action(a).to_string();
+                    let etag = history.etags.get(&name).copied().unwrap_or(own_seq);
+                    let v = Version {
+                        etag,
+                        create_time: Some(recorded.get(name.as_str()).map_or(imported.clone(), |t| (*t).to_owned())),
+                        update_time: Some(at_seq.get(&etag).map_or(imported.clone(), |t| (*t).to_owned())),
+                    };
+                    inner.insert_action(conn, a, &v).await?;
                 }
                 for r in record::records_of(dataset) {
                     inner.insert_record(conn, &r, &version(Resource::Record(r.kind(), r.id()))).await?;

@@ -16,7 +16,7 @@
 //! Invariants: an action is recorded once (`once_key`: one consent, one signature... per state and treaty, which
 //! a unique index holds); an action the rules refuse is not written; a version's etag is the audit position of
 //! the write that made it (unique over the action's whole life, across a withdrawal and a new record), with its
-//! times (`created_at`, `updated_at`) from the audit log; a row's `seq` (its place in the log WatchTreatyActions
+//! times (`create_time`, `update_time`) from the audit log; a row's `seq` (its place in the log WatchTreatyActions
 //! follows) is never given twice, even after a withdrawal; reads of statuses never touch this table (they read
 //! the snapshot).
 
@@ -25,9 +25,10 @@ use sqlx::{Row, any::AnyRow};
 
 use super::{
     Inner,
+    activities::Version,
     db_error::{DbResult, is_foreign_key_violation, is_unique_violation},
-    rows::{Param, check_etag, decode, encode, encode_checked, etag_of, try_decode},
-    writer::{Effect, Replay, Stamp, WriteConn, body, fingerprinted},
+    rows::{Param, check_etag, encode, encode_checked, etag_of, try_decode},
+    writer::{Effect, Replay, Stamp, WriteConn, body, fingerprinted, replayed},
 };
 use crate::{
     ActionCorrection, Page, PageRequest, Result, StorageError, Versioned, WriteContext,
@@ -40,7 +41,7 @@ const KIND: &str = "treaty action";
 const HIGH_SEQ_KEY: &str = "treaty_actions_high_seq";
 
 /// The columns a treaty action's version is read from.
-const COLUMNS: &str = "seq, treaty, body, etag, created_at, updated_at";
+const COLUMNS: &str = "seq, treaty, body, etag, create_time, update_time";
 
 /// A treaty action's resource name.
 fn name_of(treaty: TreatyNumber, state: &CountryCode, kind: ActionKind) -> String {
@@ -51,8 +52,8 @@ fn name_of(treaty: TreatyNumber, state: &CountryCode, kind: ActionKind) -> Strin
 fn versioned_row(inner: &Inner, row: &AnyRow) -> Result<std::result::Result<Versioned<TreatyAction>, StorageError>> {
     let body: String = row.try_get("body").db(inner)?;
     let etag: i64 = row.try_get("etag").db(inner)?;
-    let create_time: Option<String> = row.try_get("created_at").db(inner)?;
-    let update_time: Option<String> = row.try_get("updated_at").db(inner)?;
+    let create_time: Option<String> = row.try_get("create_time").db(inner)?;
+    let update_time: Option<String> = row.try_get("update_time").db(inner)?;
     Ok(match try_decode::<TreatyAction>(&body) {
         Ok(action) => Ok(Versioned { record: action, etag: etag_of(etag), create_time, update_time }),
         Err(reason) => Err(StorageError::Unreadable { resource: action_row(row).to_string(), reason }),
@@ -86,19 +87,23 @@ impl Inner {
                 view.treaty_actions.retain(|a| a.state != action.state);
                 view.treaty_actions.extend(inner.actions_in(conn, Some(&action.state)).await?.into_iter().map(|r| r.1));
                 view.check_new_action(&action)?;
-                inner.insert_action(conn, &action, stamp.seq, &stamp.at).await?;
+                inner.insert_action(conn, &action, &Version::created(&stamp)).await?;
                 let body = encode(&action)?;
                 Ok::<Effect, StorageError>(Effect {
                     before: None,
                     after: Some(body.clone()),
-                    replay: Replay { etag: Some(etag_of(stamp.seq)), body: Some(body), ..Replay::none() },
+                    replay: Replay {
+                        etag: Some(etag_of(stamp.seq)),
+                        body: Some(body),
+                        create_time: Some(stamp.at.clone()),
+                        update_time: Some(stamp.at.clone()),
+                    },
                     treaty_action: true,
                     audit_seq: None,
                 })
             })
         });
-        let replay = self.write(ctx, Operation::RecordTreatyAction, resource, write).await?;
-        self.answer(replay).await
+        replayed(self.write(ctx, Operation::RecordTreatyAction, resource, write).await?)
     }
 
     /// One treaty action, at its current version.
@@ -138,7 +143,7 @@ impl Inner {
         let write = body(move |inner, conn, stamp| {
             Box::pin(async move {
                 let name = name_of(treaty, &state, kind);
-                let (seq, current, before) = inner.current_action(conn, treaty, &state, kind).await?;
+                let (seq, current, before, create_time) = inner.current_action(conn, treaty, &state, kind).await?;
                 check_etag(KIND, &name, etag.as_deref(), current)?;
                 let stored: TreatyAction = try_decode(&before).map_err(|reason| StorageError::Unreadable {
                     resource: Resource::ActionRow { treaty: i64::from(treaty.0), seq }.to_string(),
@@ -158,7 +163,7 @@ impl Inner {
                     .await?;
                 sqlx::query(
                     "UPDATE treaty_actions SET date_earliest = $2, date_latest = $3, body = $4, etag = $5, \
-                     updated_at = $6 WHERE seq = $1",
+                     update_time = $6 WHERE seq = $1",
                 )
                 .bind(seq)
                 .bind(action.date.earliest().map(|d| d.to_string()))
@@ -173,14 +178,18 @@ impl Inner {
                 Ok::<Effect, StorageError>(Effect {
                     before: Some(before),
                     after: Some(body.clone()),
-                    replay: Replay { etag: Some(etag_of(stamp.seq)), body: Some(body), ..Replay::none() },
+                    replay: Replay {
+                        etag: Some(etag_of(stamp.seq)),
+                        body: Some(body),
+                        create_time,
+                        update_time: Some(stamp.at.clone()),
+                    },
                     treaty_action: true,
                     audit_seq: None,
                 })
             })
         });
-        let replay = self.write(ctx, Operation::Update, resource, write).await?;
-        self.answer(replay).await
+        replayed(self.write(ctx, Operation::Update, resource, write).await?)
     }
 
     /// Withdraws a treaty action; with `etag`, only if it is still at that version. The whole record without it
@@ -200,7 +209,7 @@ impl Inner {
         let write = body(move |inner, conn, _stamp: Stamp| {
             Box::pin(async move {
                 let name = name_of(treaty, &state, kind);
-                let (seq, current, before) = inner.current_action(conn, treaty, &state, kind).await?;
+                let (seq, current, before, _) = inner.current_action(conn, treaty, &state, kind).await?;
                 check_etag(KIND, &name, etag.as_deref(), current)?;
                 inner
                     .check_change(conn, |actions| {
@@ -259,20 +268,13 @@ impl Inner {
         self.page_readable(&sql, params, &scope, page, |row| Ok(versioned_row(self, row)?.ok())).await
     }
 
-    /// Appends a treaty action at version `etag` (made at `at`), answering its position; a second action of a
-    /// kind a state takes once under a treaty is refused (the unique index on `once_key`), as is an unknown
-    /// state.
-    pub(super) async fn insert_action(
-        &self,
-        conn: &mut WriteConn,
-        action: &TreatyAction,
-        etag: i64,
-        at: &str,
-    ) -> Result<i64> {
+    /// Appends a treaty action at version `v`, answering its position; a second action of a kind a state takes
+    /// once under a treaty is refused (the unique index on `once_key`), as is an unknown state.
+    pub(super) async fn insert_action(&self, conn: &mut WriteConn, action: &TreatyAction, v: &Version) -> Result<i64> {
         let seq = self.high_seq(conn).await? + 1;
         sqlx::query(
             "INSERT INTO treaty_actions (seq, state, treaty, kind, once_key, date_earliest, date_latest, body, etag, \
-             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+             create_time, update_time) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(seq)
         .bind(action.state.as_str())
@@ -282,8 +284,9 @@ impl Inner {
         .bind(action.date.earliest().map(|d| d.to_string()))
         .bind(action.date.latest().map(|d| d.to_string()))
         .bind(encode_checked(action)?)
-        .bind(etag)
-        .bind(at)
+        .bind(v.etag)
+        .bind(v.create_time.as_deref())
+        .bind(v.update_time.as_deref())
         .execute(&mut **conn)
         .await
         .map_err(|e| {
@@ -336,23 +339,25 @@ impl Inner {
         Ok(last.max(held.and_then(|(v,)| v.parse().ok()).unwrap_or(0)))
     }
 
-    /// The row (`seq`), version and body of the action a treaty, state and kind name, read inside the write's
-    /// transaction.
+    /// The row (`seq`), version, body and creation time of the action a treaty, state and kind name, read inside
+    /// the write's transaction.
     async fn current_action(
         &self,
         conn: &mut WriteConn,
         treaty: TreatyNumber,
         state: &CountryCode,
         kind: ActionKind,
-    ) -> Result<(i64, i64, String)> {
-        sqlx::query_as("SELECT seq, etag, body FROM treaty_actions WHERE treaty = $1 AND state = $2 AND kind = $3")
-            .bind(i64::from(treaty.0))
-            .bind(state.as_str())
-            .bind(kind.as_str())
-            .fetch_optional(&mut **conn)
-            .await
-            .db(self)?
-            .ok_or_else(|| StorageError::NotFound { kind: KIND, id: name_of(treaty, state, kind) })
+    ) -> Result<(i64, i64, String, Option<String>)> {
+        sqlx::query_as(
+            "SELECT seq, etag, body, create_time FROM treaty_actions WHERE treaty = $1 AND state = $2 AND kind = $3",
+        )
+        .bind(i64::from(treaty.0))
+        .bind(state.as_str())
+        .bind(kind.as_str())
+        .fetch_optional(&mut **conn)
+        .await
+        .db(self)?
+        .ok_or_else(|| StorageError::NotFound { kind: KIND, id: name_of(treaty, state, kind) })
     }
 
     /// Checks the whole record of treaty actions in the database with `change` applied: it may break no rule
@@ -366,21 +371,6 @@ impl Inner {
             Some(broken) => Err(StorageError::Rule(broken)),
             None => Ok(()),
         }
-    }
-
-    /// The answer of a treaty action's write: the action at the etag the write made, with its times while it is
-    /// still at that version (a repeated request answered after a later write has none).
-    async fn answer(&self, replay: Replay) -> Result<Versioned<TreatyAction>> {
-        let action: TreatyAction = decode(replay.body.as_deref().unwrap_or("null"))?;
-        let etag = replay.etag.unwrap_or_default();
-        let mut answer = Versioned::new(action, etag);
-        if let Ok(now) = self.get_treaty_action(answer.record.treaty, &answer.record.state, answer.record.kind).await
-            && now.etag == answer.etag
-        {
-            answer.create_time = now.create_time;
-            answer.update_time = now.update_time;
-        }
-        Ok(answer)
     }
 }
 
