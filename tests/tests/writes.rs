@@ -336,6 +336,26 @@ async fn create_takes_an_activity_id_or_picks_one() {
         assert_eq!(get(&channel, &c.name).await, c);
         assert!(picked.insert(id));
     }
+    // Picked for a request with a request id, the id is the same when the request is retried: answered once.
+    let with_request_id = || {
+        let channel = channel.clone();
+        async move {
+            client(&channel)
+                .create_activity(with_token(
+                    api::CreateActivityRequest {
+                        activity: Some(activity("")),
+                        request_id: "create-picked".into(),
+                        activity_id: String::new(),
+                    },
+                    "editor-token",
+                ))
+                .await
+        }
+    };
+    let first = with_request_id().await.expect("first").into_inner();
+    let again = with_request_id().await.expect("retry").into_inner();
+    assert_eq!(again, first);
+    assert!(first.name.starts_with("activities/2009-05-"), "{}", first.name);
     let undated = api::Activity { start: None, ..activity("") };
     let c = create_with_id(&channel, undated, "").await.unwrap();
     assert!(c.name.starts_with("activities/activity-"), "{}", c.name);
@@ -372,9 +392,22 @@ async fn create_time_stays_and_update_time_moves_with_each_write() {
         .unwrap()
         .into_inner();
     assert!(listed.activities.contains(&updated));
-    // The bundled activities came with the first load: both times are the load's.
+    // The bundled activities came with the first load: both times are the load's, and an organisation's too.
     let bundled = &listed.activities[0];
     assert!(bundled.create_time.is_some() && bundled.create_time == bundled.update_time, "{bundled:?}");
+    let mut programme = api::programme_service_client::ProgrammeServiceClient::new(channel.clone());
+    let org = programme
+        .get_organisation(api::GetOrganisationRequest { name: "organisations/microsoft".into() })
+        .await
+        .expect("get organisation")
+        .into_inner();
+    assert_eq!((org.create_time, org.update_time), (bundled.create_time, bundled.create_time));
+    let listed = programme
+        .list_organisations(api::ListOrganisationsRequest { page_size: 1000, ..Default::default() })
+        .await
+        .expect("list organisations")
+        .into_inner();
+    assert!(listed.organisations.contains(&org));
 }
 
 #[tokio::test]
