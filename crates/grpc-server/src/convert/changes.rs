@@ -16,34 +16,22 @@ pub(crate) fn change_event(change: &LoggedChange) -> pb::ChangeEvent {
     let (name, record) = match &change.record {
         None => (String::new(), None),
         Some(ChangedRecord::Activity(a)) => {
-            // The version this change made: its etag and update time (and its create time, for a create); a
-            // deleted activity's last version is not named.
-            let version = storage::Versioned {
-                record: a.clone(),
-                etag: change.etag.clone().unwrap_or_default(),
-                create_time: change.create_time.clone(),
-                update_time: (change.op != ChangeOp::Deleted).then(|| change.at.clone()),
-            };
-            (core_model::names::activity(&a.id), Some(Body::Activity(super::activity::activity(&version))))
+            let v = version(change, a.clone());
+            (core_model::names::activity(&a.id), Some(Body::Activity(super::activity::activity(&v))))
         }
         Some(ChangedRecord::TreatyAction(t)) => {
-            // Like an activity: the version this change made, with its etag and times.
-            let update_time = (change.op != ChangeOp::Deleted).then_some(change.at.as_str());
+            let v = version(change, ());
             let m = super::treaty::treaty_action(t);
-            let m = super::treaty::with_version(
-                m,
-                change.etag.as_deref().unwrap_or_default(),
-                change.create_time.as_deref(),
-                update_time,
-            );
+            let m = super::treaty::with_version(m, &v.etag, v.create_time.as_deref(), v.update_time.as_deref());
             (core_model::names::treaty_action(t.treaty, &t.state, t.kind), Some(Body::TreatyAction(m)))
         }
         Some(ChangedRecord::Record(Record::Study(s))) => {
             (core_model::names::study(&s.id), Some(Body::Study(super::programme::study(s))))
         }
-        Some(ChangedRecord::Record(Record::Organisation(o))) => {
-            (core_model::names::organisation(&o.id), Some(Body::Organisation(super::programme::organisation(o))))
-        }
+        Some(ChangedRecord::Record(Record::Organisation(o))) => (
+            core_model::names::organisation(&o.id),
+            Some(Body::Organisation(super::programme::organisation(o, &version(change, ())))),
+        ),
         Some(ChangedRecord::Record(r)) => (format!("{}/{}", r.kind().as_str(), r.id()), None),
     };
     pb::ChangeEvent {
@@ -53,6 +41,17 @@ pub(crate) fn change_event(change: &LoggedChange) -> pb::ChangeEvent {
         commit_time: timestamp(&change.at),
         reset_reason: change.reset_reason.clone().unwrap_or_default(),
         record,
+    }
+}
+
+/// The version a change made of `record`: its etag and update time (and its create time, for a create); a
+/// deleted record's last version is not named.
+fn version<T>(change: &LoggedChange, record: T) -> storage::Versioned<T> {
+    storage::Versioned {
+        record,
+        etag: change.etag.clone().unwrap_or_default(),
+        create_time: change.create_time.clone(),
+        update_time: (change.op != ChangeOp::Deleted).then(|| change.at.clone()),
     }
 }
 
