@@ -20,6 +20,7 @@ both_backends!(
     a_reader_following_the_log_while_writers_write_sees_every_change_once_in_order,
     the_position_moves_with_this_stores_commits_and_another_replicas,
     a_corrected_and_withdrawn_treaty_action_is_an_update_then_a_delete,
+    an_import_is_a_reset,
 );
 
 fn editor() -> WriteContext {
@@ -267,4 +268,15 @@ async fn a_corrected_and_withdrawn_treaty_action_is_an_update_then_a_delete(t: T
     );
     // A create names its create time: its commit time.
     assert_eq!(changes[0].create_time.as_deref(), Some(changes[0].at.as_str()));
+}
+
+async fn an_import_is_a_reset(t: TestStore) {
+    let (dataset, history) = t.store.export_with_history().await.unwrap();
+    let restored = t.new_empty().await;
+    restored.store.import_with_history(&editor(), &dataset, &history).await.unwrap();
+    let end = restored.store.change_sequence().await.unwrap();
+    let last = restored.store.changes_after(end - 1, 10).await.unwrap();
+    assert_eq!(last.changes.len(), 1);
+    assert_eq!((last.changes[0].seq, last.changes[0].op), (end, ChangeOp::Reset));
+    assert!(last.changes[0].reset_reason.as_deref().unwrap().contains("import"), "{last:?}");
 }

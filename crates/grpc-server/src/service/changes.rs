@@ -209,3 +209,92 @@ impl Stream for Feed {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use storage::WriteContext;
+    use tokio_stream::StreamExt;
+
+    use super::*;
+    use crate::{auth::Auth, watchers::WatchLimits};
+
+    /// Services over a new in-memory store, with these limits, and the sender that shuts them down.
+    async fn services(feed: ChangeFeedLimits, lifetime: Duration) -> (Services, tokio::sync::watch::Sender<bool>) {
+        let store = storage::open("sqlite::memory:").await.expect("store");
+        let records = AppState::load_records(&*store).await.expect("records");
+        let (stop, shutdown) = tokio::sync::watch::channel(false);
+        let state = AppState::new(store, Auth::anonymous_only(false), records, shutdown, 8)
+            .with_watch_limits(WatchLimits { lifetime, ..WatchLimits::only(8) })
+            .with_change_feed(feed);
+        (Services(Arc::new(state)), stop)
+    }
+
+    /// Creates `n` activities.
+    async fn write(s: &Services, n: usize) {
+        let template = core_model::Dataset::bundled().activities[0].clone();
+        for i in 0..n {
+            let a = core_model::Activity { id: format!("2009-feed-{i}"), ..template.clone() };
+            s.0.store.create_activity(&WriteContext::by("editor@test"), a).await.expect("create");
+        }
+    }
+
+    async fn watch(s: &Services, after: i64) -> ChangeStream {
+        let request = Request::new(pb::WatchChangesRequest { start_after_sequence: after });
+        s.watch_changes(request).await.expect("a stream").into_inner()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_client_that_takes_no_event_is_dropped_with_the_sequence_to_resume_from() {
+        let feed = ChangeFeedLimits { heartbeat: Duration::from_secs(3600), send_timeout: Duration::from_millis(200) };
+        let (s, _stop) = services(feed, Duration::from_secs(3600)).await;
+        let at = s.0.store.change_sequence().await.unwrap();
+        let mut stream = watch(&s, at).await;
+        write(&s, 40).await;
+        // Not read for longer than the send timeout: at most 16 events wait, then the stream's end.
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        let mut received = Vec::new();
+        let ended = loop {
+            match stream.next().await.expect("an event or the end") {
+                Ok(e) => received.push(e.sequence),
+                Err(status) => break status,
+            }
+        };
+        assert_eq!(received, (at + 1..=at + 16).collect::<Vec<_>>(), "the 16 events queued, in order");
+        assert_eq!(ended.code(), tonic::Code::DeadlineExceeded);
+        let resume = format!("start_after_sequence = {}", at + 16);
+        assert!(ended.message().contains(&resume), "{}", ended.message());
+        assert!(stream.next().await.is_none());
+        // Resuming from there gives the rest, once each.
+        let mut stream = watch(&s, at + 16).await;
+        for seq in at + 17..=at + 40 {
+            assert_eq!(stream.next().await.expect("an event").expect("ok").sequence, seq);
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_stream_ends_at_its_lifetime_with_its_last_sequence_and_at_shutdown() {
+        let feed = ChangeFeedLimits { heartbeat: Duration::from_millis(50), ..ChangeFeedLimits::default() };
+        let (s, stop) = services(feed, Duration::from_millis(500)).await;
+        let at = s.0.store.change_sequence().await.unwrap();
+        let mut expiring = watch(&s, 0).await;
+        let mut ended = None;
+        while let Some(item) = expiring.next().await {
+            if let Err(status) = item {
+                ended = Some(status);
+            }
+        }
+        let ended = ended.expect("the stream ends with a status");
+        assert_eq!(ended.code(), tonic::Code::Unavailable);
+        let details = tonic_types::StatusExt::get_error_details(&ended);
+        let info = details.error_info().expect("ErrorInfo");
+        assert_eq!(info.reason, "WATCH_EXPIRED");
+        assert_eq!(info.metadata.get("last_sequence"), Some(&at.to_string()));
+        // Shutdown ends a stream at once, with its place given back.
+        let mut open = watch(&s, at).await;
+        stop.send(true).unwrap();
+        let rest = tokio::time::timeout(Duration::from_secs(5), async { while open.next().await.is_some() {} }).await;
+        assert!(rest.is_ok(), "the stream ends at shutdown");
+    }
+}
