@@ -77,8 +77,8 @@ pub struct ServerConfig {
     // Reports.
     /// What a report may cost: its size, how many are generated at once, how long its stream may stay open.
     pub reports: crate::service::ReportLimits,
-    /// Watch streams (WatchTreatyActions, health Watch): how many in all, per connection and per principal
-    /// (beyond: RESOURCE_EXHAUSTED), and how long a WatchTreatyActions stream lasts.
+    /// Watch streams (WatchTreatyActions, WatchChanges, health Watch): how many in all, per connection and per
+    /// principal (beyond: RESOURCE_EXHAUSTED), and how long a WatchTreatyActions or WatchChanges stream lasts.
     pub watch: WatchLimits,
     /// Change streams (WatchChanges): the heartbeat of an idle stream, and how long a client may take no event.
     pub change_feed: crate::service::ChangeFeedLimits,

@@ -48,7 +48,7 @@ pub(crate) struct ServeArgs {
     /// How often the health service checks that the store answers, in milliseconds.
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(10..=60_000))]
     health_interval_ms: u64,
-    /// The most watch streams (WatchTreatyActions and health Watch) open at once.
+    /// The most watch streams (WatchTreatyActions, WatchChanges and health Watch) open at once.
     #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     max_watchers: u64,
 
@@ -75,8 +75,8 @@ pub(crate) struct ServeArgs {
     /// The most watch streams open for one principal (anonymous callers: per peer address).
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     max_watchers_per_principal: u64,
-    /// How long a WatchTreatyActions stream lasts at most, in seconds; it then ends with UNAVAILABLE
-    /// (WATCH_EXPIRED) and the client watches again with after_sequence.
+    /// How long a WatchTreatyActions or WatchChanges stream lasts at most, in seconds; it then ends with
+    /// UNAVAILABLE (WATCH_EXPIRED) and the client watches again from its last sequence.
     #[arg(long, default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..=604_800))]
     max_watch_lifetime_secs: u64,
     /// A WatchChanges stream with nothing to send for this long sends a heartbeat (the last sequence it has gone
