@@ -68,16 +68,22 @@ async fn current_sequence(channel: &Channel) -> i64 {
 async fn list_then_watch_misses_nothing_and_repeats_nothing_while_a_writer_writes() {
     let server = TestServer::start();
     let channel = server.channel().await;
-    let states = e2e_tests::ets185_signatories(channel.clone()).await;
+    let start = current_sequence(&channel).await;
+    let mut states = e2e_tests::ets185_signatories(channel.clone()).await;
+    let later = states.split_off(states.len() / 2);
     let writer = tokio::spawn(write(channel.clone(), "2009-feed", 30, states));
-    // List while the writer writes (one page each: each list is one view), then follow.
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // List while the writer writes (one page each: each list is one view), once it has written a few, then follow.
+    while current_sequence(&channel).await < start + 5 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     let mut mirror = Mirror::list(&channel, 1000).await;
     let listed_at = mirror.sequence;
     assert!(mirror.strict, "one page per list: the strict checks hold");
     let mut stream = watch(&channel, listed_at).await.expect("watch");
     let writes = writer.await.unwrap();
     assert!(writes >= 60, "the writer wrote {writes} changes");
+    // And more once it is done, however fast it was: changes after the list, for certain.
+    assert!(write(channel.clone(), "2009-feed-later", 10, later).await >= 20);
     let end = current_sequence(&channel).await;
     assert!(end > listed_at, "writes came after the list ({listed_at}..{end})");
     mirror.follow_until(&mut stream, end).await.expect("follow");
