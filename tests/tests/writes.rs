@@ -441,3 +441,37 @@ async fn a_masked_update_retried_with_its_request_id_is_applied_once() {
     assert_eq!(err.code(), Code::InvalidArgument);
     assert_eq!(err.message(), "request id `retitle-1` was already used for a different request");
 }
+
+/// The README's grpcurl example of a write: create with `activity_id`, then a masked update with a quoted etag on
+/// the resource and the mask as `{"paths": [...]}`.
+#[tokio::test]
+async fn the_readme_grpcurl_write_example_works() {
+    let Some(grpcurl) = e2e_tests::grpcurl() else { return };
+    let server = TestServer::start();
+    let call = |method: &str, body: &str| {
+        let out = std::process::Command::new(&grpcurl)
+            .args(["-plaintext", "-H", "authorization: Bearer editor-token", "-d", body, &server.addr])
+            .arg(format!("coe.cybercrime.v1.ActivityService/{method}"))
+            .output()
+            .expect("grpcurl");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{method}: {text}");
+        serde_json::from_str::<serde_json::Value>(&text).unwrap_or_else(|e| panic!("{method}: {e}: {text}"))
+    };
+    let created = call(
+        "CreateActivity",
+        r#"{"activity_id": "2009-05-tirana", "activity": {"title": "Workshop", "start": {"text": "2009-05"},
+            "kind": "ACTIVITY_KIND_WORKSHOP", "status": "ACTIVITY_STATUS_PIPELINE", "outputs": [1],
+            "sources": [{"document": "report-2007-11"}]}}"#,
+    );
+    assert_eq!(created["name"], "activities/2009-05-tirana");
+    let etag = created["etag"].as_str().expect("an etag").to_owned();
+    let body = serde_json::json!({
+        "activity": {"name": "activities/2009-05-tirana", "place": {"city": "Durres"}, "etag": etag},
+        "update_mask": {"paths": ["place.city"]}
+    });
+    let updated = call("UpdateActivity", &body.to_string());
+    assert_eq!((updated["place"]["city"].as_str(), updated["title"].as_str()), (Some("Durres"), Some("Workshop")));
+    assert_eq!(updated["createTime"], created["createTime"]);
+    assert_ne!(updated["etag"], created["etag"]);
+}
