@@ -246,6 +246,7 @@ impl SqlStore {
             catching_up: tokio::sync::Mutex::new(()),
             changes,
             broadcast_seq: StdMutex::new(0),
+            actions_checked_to: std::sync::atomic::AtomicI64::new(0),
             write_lock: tokio::sync::Mutex::new(()),
             writes,
             activities: RwLock::new(ActivityIndex::default()),
