@@ -20,6 +20,7 @@ both_backends!(
     a_correction_repeated_with_its_request_id_is_applied_once,
     a_restore_keeps_the_etags_of_treaty_actions,
     a_store_of_schema_version_4_gets_etags_from_its_audit_log,
+    a_place_in_the_log_of_actions_is_never_given_twice,
 );
 
 const ETS_185: TreatyNumber = TreatyNumber(185);
@@ -370,4 +371,27 @@ async fn a_store_of_schema_version_4_gets_etags_from_its_audit_log(t: TestStore)
     let err =
         store.delete_treaty_action(&editor(), ETS_185, &code("DE"), ActionKind::Ratification, Some(&de.etag)).await;
     assert!(matches!(err, Err(StorageError::EtagMismatch { .. })), "{err:?}");
+}
+
+/// WatchTreatyActions resumes after a row's `seq`: a withdrawn row's, or an unreadable row's an admin deleted, is
+/// never given to another action.
+async fn a_place_in_the_log_of_actions_is_never_given_twice(t: TestStore) {
+    let de = ratify_de(&t).await;
+    let first = t.store.snapshot().last_action_seq();
+    t.store
+        .delete_treaty_action(&editor(), ETS_185, &code("DE"), ActionKind::Ratification, Some(&de.etag))
+        .await
+        .unwrap();
+    ratify_de(&t).await;
+    let second = t.store.snapshot().last_action_seq();
+    assert!(second > first, "{second} after {first}");
+    // The last row made unreadable by hand, deleted by an admin, then another action recorded.
+    t.execute_by_hand(&format!("UPDATE treaty_actions SET body = '{{\"nonsense\": 1}}' WHERE seq = {second}")).await;
+    let store = t.reopen().await;
+    let unreadable = store.unreadable();
+    assert_eq!(unreadable.len(), 1, "{unreadable:?}");
+    store.delete_unreadable(&WriteContext::by("admin@coe"), &unreadable[0].resource).await.unwrap();
+    store.record_treaty_action(&editor(), action("DE", 185, ActionKind::Ratification, "2009-03-09")).await.unwrap();
+    let third = store.snapshot().last_action_seq();
+    assert!(third > second, "{third} after {second}");
 }
