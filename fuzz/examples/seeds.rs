@@ -156,7 +156,8 @@ fn main() {
         let mut a = activity.clone();
         a.name = "activities/2008-01-01-fuzz".into();
         a.etag.clear();
-        pb::CreateActivityRequest { activity: Some(a), request_id: "seed-2".into(), ..Default::default() }.encode_to_vec()
+        pb::CreateActivityRequest { activity: Some(a), request_id: "seed-2".into(), ..Default::default() }
+            .encode_to_vec()
     });
     add("ActivityService/UpdateActivity", &|| {
         let mut a = activity.clone();

@@ -245,6 +245,9 @@ fn activity(u: &mut Unstructured) -> pb::Activity {
         sources: citations(u),
         note: text(u),
         etag: String::new(),
+        // Output only: sent now and then, always ignored.
+        create_time: byte(u).is_multiple_of(7).then_some(prost_types::Timestamp { seconds: 1, nanos: 0 }),
+        update_time: None,
     }
 }
 
@@ -522,7 +525,6 @@ async fn apply_one(s: &Services, w: Write, model: &mut Model) {
 fn day(year: i32, month: i32, day: i32) -> Option<Date> {
     Some(Date { year, month, day })
 }
-
 
 /// Under `WRITES_VERBOSE`, how long each step took.
 fn step(what: &str, since: &mut std::time::Instant) {

@@ -336,6 +336,26 @@ async fn create_takes_an_activity_id_or_picks_one() {
         assert_eq!(get(&channel, &c.name).await, c);
         assert!(picked.insert(id));
     }
+    // Picked for a request with a request id, the id is the same when the request is retried: answered once.
+    let with_request_id = || {
+        let channel = channel.clone();
+        async move {
+            client(&channel)
+                .create_activity(with_token(
+                    api::CreateActivityRequest {
+                        activity: Some(activity("")),
+                        request_id: "create-picked".into(),
+                        activity_id: String::new(),
+                    },
+                    "editor-token",
+                ))
+                .await
+        }
+    };
+    let first = with_request_id().await.expect("first").into_inner();
+    let again = with_request_id().await.expect("retry").into_inner();
+    assert_eq!(again, first);
+    assert!(first.name.starts_with("activities/2009-05-"), "{}", first.name);
     let undated = api::Activity { start: None, ..activity("") };
     let c = create_with_id(&channel, undated, "").await.unwrap();
     assert!(c.name.starts_with("activities/activity-"), "{}", c.name);
@@ -372,9 +392,22 @@ async fn create_time_stays_and_update_time_moves_with_each_write() {
         .unwrap()
         .into_inner();
     assert!(listed.activities.contains(&updated));
-    // The bundled activities came with the first load: both times are the load's.
+    // The bundled activities came with the first load: both times are the load's, and an organisation's too.
     let bundled = &listed.activities[0];
     assert!(bundled.create_time.is_some() && bundled.create_time == bundled.update_time, "{bundled:?}");
+    let mut programme = api::programme_service_client::ProgrammeServiceClient::new(channel.clone());
+    let org = programme
+        .get_organisation(api::GetOrganisationRequest { name: "organisations/microsoft".into() })
+        .await
+        .expect("get organisation")
+        .into_inner();
+    assert_eq!((org.create_time, org.update_time), (bundled.create_time, bundled.create_time));
+    let listed = programme
+        .list_organisations(api::ListOrganisationsRequest { page_size: 1000, ..Default::default() })
+        .await
+        .expect("list organisations")
+        .into_inner();
+    assert!(listed.organisations.contains(&org));
 }
 
 #[tokio::test]
@@ -407,4 +440,38 @@ async fn a_masked_update_retried_with_its_request_id_is_applied_once() {
     let err = send(request("another title")).await.unwrap_err();
     assert_eq!(err.code(), Code::InvalidArgument);
     assert_eq!(err.message(), "request id `retitle-1` was already used for a different request");
+}
+
+/// The README's grpcurl example of a write: create with `activity_id`, then a masked update with a quoted etag on
+/// the resource and the mask as `{"paths": [...]}`.
+#[tokio::test]
+async fn the_readme_grpcurl_write_example_works() {
+    let Some(grpcurl) = e2e_tests::grpcurl() else { return };
+    let server = TestServer::start();
+    let call = |method: &str, body: &str| {
+        let out = std::process::Command::new(&grpcurl)
+            .args(["-plaintext", "-H", "authorization: Bearer editor-token", "-d", body, &server.addr])
+            .arg(format!("coe.cybercrime.v1.ActivityService/{method}"))
+            .output()
+            .expect("grpcurl");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{method}: {text}");
+        serde_json::from_str::<serde_json::Value>(&text).unwrap_or_else(|e| panic!("{method}: {e}: {text}"))
+    };
+    let created = call(
+        "CreateActivity",
+        r#"{"activity_id": "2009-05-tirana", "activity": {"title": "Workshop", "start": {"text": "2009-05"},
+            "kind": "ACTIVITY_KIND_WORKSHOP", "status": "ACTIVITY_STATUS_PIPELINE", "outputs": [1],
+            "sources": [{"document": "report-2007-11"}]}}"#,
+    );
+    assert_eq!(created["name"], "activities/2009-05-tirana");
+    let etag = created["etag"].as_str().expect("an etag").to_owned();
+    let body = serde_json::json!({
+        "activity": {"name": "activities/2009-05-tirana", "place": {"city": "Durres"}, "etag": etag},
+        "update_mask": {"paths": ["place.city"]}
+    });
+    let updated = call("UpdateActivity", &body.to_string());
+    assert_eq!((updated["place"]["city"].as_str(), updated["title"].as_str()), (Some("Durres"), Some("Workshop")));
+    assert_eq!(updated["createTime"], created["createTime"]);
+    assert_ne!(updated["etag"], created["etag"]);
 }

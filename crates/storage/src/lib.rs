@@ -85,7 +85,9 @@ impl WriteContext {
 }
 
 /// A record with its etag (AIP-154): the version a later update or delete must name to succeed, and when it was
-/// created and last changed (AIP-148), from the audit log.
+/// created and last changed (AIP-148), from the audit log. The etag is the position of the audit entry of the
+/// write that made the version, quoted (`"4711"`): unique over the record's whole life, across a delete and a
+/// re-create.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Versioned<T> {
     /// The record.
@@ -324,13 +326,14 @@ pub trait Store: Send + Sync + fmt::Debug {
     /// keeps the store's guarantees.
     async fn export_with_history(&self) -> Result<(Dataset, History)>;
 
-    /// Loads a whole dataset into an empty store, in one transaction, after validating it: every activity and
-    /// record at etag 1, and one audit entry for the import.
+    /// Loads a whole dataset into an empty store, in one transaction, after validating it: one audit entry for
+    /// the import, whose position is every activity's and record's etag and whose time is their `create_time`
+    /// and `update_time`.
     async fn import(&self, ctx: &WriteContext, dataset: &Dataset) -> Result<()>;
 
     /// Loads a whole dataset into an empty store with the history it was exported with
-    /// ([`Store::export_with_history`]), in one transaction: every activity and record at its etag there, the
-    /// audit log followed by one entry for the import, and the request ids with their answers (a write retried
+    /// ([`Store::export_with_history`]), in one transaction: every activity and record at its etag there (with
+    /// its times from the exported audit log), the audit log followed by one entry for the import, and the request ids with their answers (a write retried
     /// by its principal with its request id is still applied once). An empty history is [`Store::import`].
     async fn import_with_history(&self, ctx: &WriteContext, dataset: &Dataset, history: &History) -> Result<()>;
 

@@ -104,8 +104,10 @@ pub(crate) fn bare_activity_id<'a>(field: &str, id: &'a str) -> Result<&'a str> 
 }
 
 /// A new id for `a` (AIP-133, the server's choice): its start date as far as it is known (`2008-03-15`,
-/// `2008-03` or `2008`; `activity` when undated), `-`, and six random lowercase letters and digits.
-pub(crate) fn new_activity_id(a: &Activity) -> Result<String> {
+/// `2008-03` or `2008`; `activity` when undated), `-`, and six lowercase letters and digits: random, or, for a
+/// request with a request id, drawn from `seed` (the principal, the request id and the attempt), so that the
+/// request retried picks the same id and is answered as the first time (AIP-155).
+pub(crate) fn new_activity_id(a: &Activity, seed: Option<&[u8]>) -> Result<String> {
     use chrono::Datelike;
     let start = a.start.and_then(|d| d.earliest().zip(d.latest()));
     let prefix = match start {
@@ -115,8 +117,14 @@ pub(crate) fn new_activity_id(a: &Activity) -> Result<String> {
         _ => "activity".to_owned(),
     };
     let mut bytes = [0u8; 6];
-    getrandom::getrandom(&mut bytes)
-        .map_err(|e| StorageError::Internal(format!("no random numbers for a new activity id: {e}")))?;
+    match seed {
+        Some(seed) => {
+            use sha2::Digest;
+            bytes.copy_from_slice(&sha2::Sha256::digest(seed)[..6]);
+        }
+        None => getrandom::getrandom(&mut bytes)
+            .map_err(|e| StorageError::Internal(format!("no random numbers for a new activity id: {e}")))?,
+    }
     const ALPHABET: &[u8; 36] = b"abcdefghijklmnopqrstuvwxyz0123456789";
     let suffix: String = bytes.iter().map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()])).collect();
     Ok(format!("{prefix}-{suffix}"))

@@ -27,14 +27,16 @@ pub(crate) fn study(s: &core_model::Study) -> pb::Study {
     }
 }
 
-/// An organisation for a response.
-pub(crate) fn organisation(o: &core_model::Organisation) -> pb::Organisation {
+/// An organisation for a response, with the times of its stored version.
+pub(crate) fn organisation<T>(o: &core_model::Organisation, version: &storage::Versioned<T>) -> pb::Organisation {
     pb::Organisation {
         name: names::organisation(&o.id),
         display_name: o.name.clone(),
         acronym: o.acronym.clone().unwrap_or_default(),
         kind: o.kind.as_str().to_owned(),
         sources: citations(&o.source),
+        create_time: version.create_time.as_deref().and_then(super::activity::timestamp),
+        update_time: version.update_time.as_deref().and_then(super::activity::timestamp),
     }
 }
 

@@ -132,11 +132,20 @@ impl ActivityService for Services {
                     // The server picks the id (AIP-133): a new suffix when one is taken already.
                     a.name = core_model::names::activity("activity");
                     let mut activity = convert::activity_from("activity", &a)?;
-                    let mut attempts = 0;
+                    let mut attempts = 0u8;
                     loop {
-                        activity.id = convert::new_activity_id(&activity)?;
+                        // With a request id, the same request picks the same id again (and gets its answer).
+                        let seed = ctx
+                            .request_id
+                            .as_ref()
+                            .map(|id| [principal.name.as_bytes(), &[0], id.as_bytes(), &[0, attempts]].concat());
+                        activity.id = convert::new_activity_id(&activity, seed.as_deref())?;
                         match self.0.store.create_activity(&ctx, activity.clone()).await {
                             Err(StorageError::AlreadyExists { .. }) if attempts < 3 => attempts += 1,
+                            // A retry whose first attempt took a later id: that attempt's id answers it.
+                            Err(StorageError::RequestIdReused { .. }) if seed.is_some() && attempts < 3 => {
+                                attempts += 1;
+                            }
                             v => return Ok(convert::activity(&v?)),
                         }
                     }

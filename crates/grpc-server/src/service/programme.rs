@@ -58,7 +58,7 @@ impl ProgrammeService for Services {
                 .items
                 .iter()
                 .filter_map(|v| match &v.record {
-                    Record::Organisation(o) => Some(convert::organisation(o)),
+                    Record::Organisation(o) => Some(convert::organisation(o, v)),
                     _ => None,
                 })
                 .collect();
@@ -70,8 +70,9 @@ impl ProgrammeService for Services {
     async fn get_organisation(&self, request: Request<pb::GetOrganisationRequest>) -> Answer<pb::Organisation> {
         self.serve(Method::GetOrganisation, request, |_, request| async move {
             let id = c::name_id("name", &request.get_ref().name, core_model::names::ORGANISATIONS)?;
-            match self.0.store.get_record(RecordKind::Organisation, id).await?.record {
-                Record::Organisation(o) => Ok(convert::organisation(&o)),
+            let v = self.0.store.get_record(RecordKind::Organisation, id).await?;
+            match &v.record {
+                Record::Organisation(o) => Ok(convert::organisation(o, &v)),
                 _ => Err(ServiceError::NotFound(request.get_ref().name.clone())),
             }
         })
