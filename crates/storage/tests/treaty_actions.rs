@@ -338,11 +338,17 @@ async fn a_store_of_schema_version_4_gets_etags_from_its_audit_log(t: TestStore)
         }
     };
     let al = t.store.get_treaty_action(ETS_185, &code("AL"), ActionKind::Ratification).await.unwrap();
+    let sign_ad = editor().with_request_id("sign-ad");
+    let ad = action("AD", 185, ActionKind::Signature, "2013-04-23");
+    let signed = t.store.record_treaty_action(&sign_ad, ad.clone()).await.unwrap();
     let TestStore { store, url, place: _kept } = t;
     drop(store);
     for sql in [
         "UPDATE audit SET resource = 'countries/DE/treatyActions/185/ratification' \
          WHERE resource = 'treaties/185/actions/DE-ratification'",
+        "UPDATE audit SET resource = 'countries/AD/treatyActions/185/signature' \
+         WHERE resource = 'treaties/185/actions/AD-signature'",
+        "UPDATE requests SET resource = 'countries/AD/treatyActions/185/signature' WHERE request_id = 'sign-ad'",
         "ALTER TABLE treaty_actions DROP COLUMN etag",
         "ALTER TABLE treaty_actions DROP COLUMN create_time",
         "ALTER TABLE treaty_actions DROP COLUMN update_time",
@@ -367,6 +373,11 @@ async fn a_store_of_schema_version_4_gets_etags_from_its_audit_log(t: TestStore)
     };
     assert_eq!(reread.len(), old);
     assert!(reread.iter().all(|r| r.to_string() == "treaties/185/actions/DE-ratification"));
+    // A write retried with its request id, recorded under the old name, is answered as then, not applied again.
+    let audited = store.audit_log(&PageRequest::first(1000)).await.unwrap().items.len();
+    let again = store.record_treaty_action(&sign_ad, ad).await.unwrap();
+    assert_eq!((&again.record, &again.etag), (&signed.record, &signed.etag));
+    assert_eq!(store.audit_log(&PageRequest::first(1000)).await.unwrap().items.len(), audited);
     // And a stale etag of before the migration is still stale.
     let err =
         store.delete_treaty_action(&editor(), ETS_185, &code("DE"), ActionKind::Ratification, Some(&de.etag)).await;
