@@ -320,3 +320,56 @@ fn grpcurl_gets_corrects_and_withdraws_a_treaty_action() {
     let (ok, out) = grpcurl_call(&server, &["-d", &body], "GetTreatyAction");
     assert!(!ok && out.contains("Code: NotFound"), "{out}");
 }
+
+/// Waits until `country`'s status on a day is `wanted` on the server behind `client` (10 s at most).
+async fn wait_for_status(client: &mut Treaties, country: &str, day: (i32, i32, i32), wanted: api::StateStatus) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while status_of(client, country, day).await != wanted {
+        assert!(std::time::Instant::now() < deadline, "{country} never became {wanted:?} on {day:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// Two replicas on one PostgreSQL database: a correction through one reaches the other's status tables (which it
+/// had kept for the version before), and the other withdraws the action with the etag the first answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_correction_and_a_withdrawal_reach_the_other_replica() {
+    let Some(schema) = storage::testing::PgSchema::create().await else { return };
+    let a = TestServer::builder().store(&schema.url).start();
+    let b = TestServer::builder().store(&schema.url).start();
+    let (mut on_a, mut on_b) =
+        (TreatyServiceClient::new(a.channel().await), TreatyServiceClient::new(b.channel().await));
+    let recorded = on_a
+        .record_treaty_action(with_token(
+            api::RecordTreatyActionRequest {
+                treaty_action: Some(ratification("countries/DE", "2009-03-09")),
+                request_id: String::new(),
+            },
+            "editor-token",
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    wait_for_status(&mut on_b, "countries/DE", (2009, 3, 9), api::StateStatus::Party).await;
+    let corrected = on_a
+        .update_treaty_action(with_token(
+            update(
+                api::TreatyAction { name: DE_RATIFICATION.into(), date: day("2009-03-10"), ..Default::default() },
+                &["date"],
+                &recorded.etag,
+            ),
+            "editor-token",
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    wait_for_status(&mut on_b, "countries/DE", (2009, 3, 9), api::StateStatus::Signatory).await;
+    assert_eq!(get(&mut on_b, DE_RATIFICATION).await.unwrap(), corrected);
+    on_b.delete_treaty_action(with_token(
+        api::DeleteTreatyActionRequest { name: DE_RATIFICATION.into(), etag: corrected.etag, ..Default::default() },
+        "editor-token",
+    ))
+    .await
+    .unwrap();
+    wait_for_status(&mut on_a, "countries/DE", (2010, 1, 1), api::StateStatus::Signatory).await;
+}

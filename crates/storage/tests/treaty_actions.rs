@@ -20,6 +20,7 @@ both_backends!(
     a_correction_repeated_with_its_request_id_is_applied_once,
     a_restore_keeps_the_etags_of_treaty_actions,
     a_store_of_schema_version_4_gets_etags_from_its_audit_log,
+    a_place_in_the_log_of_actions_is_never_given_twice,
 );
 
 const ETS_185: TreatyNumber = TreatyNumber(185);
@@ -337,11 +338,17 @@ async fn a_store_of_schema_version_4_gets_etags_from_its_audit_log(t: TestStore)
         }
     };
     let al = t.store.get_treaty_action(ETS_185, &code("AL"), ActionKind::Ratification).await.unwrap();
+    let sign_ad = editor().with_request_id("sign-ad");
+    let ad = action("AD", 185, ActionKind::Signature, "2013-04-23");
+    let signed = t.store.record_treaty_action(&sign_ad, ad.clone()).await.unwrap();
     let TestStore { store, url, place: _kept } = t;
     drop(store);
     for sql in [
         "UPDATE audit SET resource = 'countries/DE/treatyActions/185/ratification' \
          WHERE resource = 'treaties/185/actions/DE-ratification'",
+        "UPDATE audit SET resource = 'countries/AD/treatyActions/185/signature' \
+         WHERE resource = 'treaties/185/actions/AD-signature'",
+        "UPDATE requests SET resource = 'countries/AD/treatyActions/185/signature' WHERE request_id = 'sign-ad'",
         "ALTER TABLE treaty_actions DROP COLUMN etag",
         "ALTER TABLE treaty_actions DROP COLUMN create_time",
         "ALTER TABLE treaty_actions DROP COLUMN update_time",
@@ -366,8 +373,36 @@ async fn a_store_of_schema_version_4_gets_etags_from_its_audit_log(t: TestStore)
     };
     assert_eq!(reread.len(), old);
     assert!(reread.iter().all(|r| r.to_string() == "treaties/185/actions/DE-ratification"));
+    // A write retried with its request id, recorded under the old name, is answered as then, not applied again.
+    let audited = store.audit_log(&PageRequest::first(1000)).await.unwrap().items.len();
+    let again = store.record_treaty_action(&sign_ad, ad).await.unwrap();
+    assert_eq!((&again.record, &again.etag), (&signed.record, &signed.etag));
+    assert_eq!(store.audit_log(&PageRequest::first(1000)).await.unwrap().items.len(), audited);
     // And a stale etag of before the migration is still stale.
     let err =
         store.delete_treaty_action(&editor(), ETS_185, &code("DE"), ActionKind::Ratification, Some(&de.etag)).await;
     assert!(matches!(err, Err(StorageError::EtagMismatch { .. })), "{err:?}");
+}
+
+/// WatchTreatyActions resumes after a row's `seq`: a withdrawn row's, or an unreadable row's an admin deleted, is
+/// never given to another action.
+async fn a_place_in_the_log_of_actions_is_never_given_twice(t: TestStore) {
+    let de = ratify_de(&t).await;
+    let first = t.store.snapshot().last_action_seq();
+    t.store
+        .delete_treaty_action(&editor(), ETS_185, &code("DE"), ActionKind::Ratification, Some(&de.etag))
+        .await
+        .unwrap();
+    ratify_de(&t).await;
+    let second = t.store.snapshot().last_action_seq();
+    assert!(second > first, "{second} after {first}");
+    // The last row made unreadable by hand, deleted by an admin, then another action recorded.
+    t.execute_by_hand(&format!("UPDATE treaty_actions SET body = '{{\"nonsense\": 1}}' WHERE seq = {second}")).await;
+    let store = t.reopen().await;
+    let unreadable = store.unreadable();
+    assert_eq!(unreadable.len(), 1, "{unreadable:?}");
+    store.delete_unreadable(&WriteContext::by("admin@coe"), &unreadable[0].resource).await.unwrap();
+    store.record_treaty_action(&editor(), action("DE", 185, ActionKind::Ratification, "2009-03-09")).await.unwrap();
+    let third = store.snapshot().last_action_seq();
+    assert!(third > second, "{third} after {second}");
 }

@@ -200,7 +200,7 @@ impl Inner {
             "SELECT COUNT(*) FROM audit WHERE seq > $1 AND seq <= $2 AND operation IN ('update', 'delete') \
              AND resource LIKE 'treaties/%/actions/%'",
         )
-        .bind(current.version())
+        .bind(current.version().max(self.actions_checked_to.load(std::sync::atomic::Ordering::SeqCst)))
         .bind(version)
         .fetch_one(&self.pool)
         .await
@@ -235,6 +235,8 @@ impl Inner {
                 *self.snapshot.write().map_err(|_| poisoned())? = Arc::new(next);
             }
         }
+        // Under the catching-up lock: the position only grows.
+        self.actions_checked_to.fetch_max(version, std::sync::atomic::Ordering::SeqCst);
         if broadcast {
             let snapshot = self.snapshot();
             let mut sent = self.broadcast_seq.lock().map_err(|_| poisoned())?;

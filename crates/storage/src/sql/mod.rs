@@ -79,6 +79,9 @@ struct Inner {
     position: tokio::sync::watch::Sender<i64>,
     /// The last treaty action broadcast to subscribers.
     broadcast_seq: StdMutex<i64>,
+    /// The audit position up to which catching the snapshot up has looked for corrections and withdrawals of
+    /// treaty actions (at or past the snapshot's version: other writes move it without changing the snapshot).
+    actions_checked_to: std::sync::atomic::AtomicI64,
     /// One writing transaction at a time in this process.
     write_lock: tokio::sync::Mutex<()>,
     /// Writes waiting for the writer task.

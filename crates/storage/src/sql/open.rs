@@ -247,6 +247,7 @@ impl SqlStore {
             changes,
             position: tokio::sync::watch::Sender::new(0),
             broadcast_seq: StdMutex::new(0),
+            actions_checked_to: std::sync::atomic::AtomicI64::new(0),
             write_lock: tokio::sync::Mutex::new(()),
             writes,
             activities: RwLock::new(ActivityIndex::default()),

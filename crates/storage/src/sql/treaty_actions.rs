@@ -222,17 +222,7 @@ impl Inner {
                     .await
                     .db(inner)?;
                 // The row's `seq` is never given again (WatchTreatyActions resumes after a `seq`).
-                if seq > inner.high_seq(conn).await? {
-                    sqlx::query(
-                        "INSERT INTO meta (key, value) VALUES ($1, $2) \
-                         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                    )
-                    .bind(HIGH_SEQ_KEY)
-                    .bind(seq.to_string())
-                    .execute(&mut **conn)
-                    .await
-                    .db(inner)?;
-                }
+                inner.keep_seq_given(conn, seq).await?;
                 Ok::<Effect, StorageError>(Effect {
                     before: Some(before),
                     after: None,
@@ -337,6 +327,22 @@ impl Inner {
             .await
             .db(self)?;
         Ok(last.max(held.and_then(|(v,)| v.parse().ok()).unwrap_or(0)))
+    }
+
+    /// Keeps the `seq` of a treaty action's row just deleted from being given again: when it was the highest, it is
+    /// kept in `meta` (read inside the write's transaction, after the delete).
+    pub(super) async fn keep_seq_given(&self, conn: &mut WriteConn, seq: i64) -> Result<()> {
+        if seq > self.high_seq(conn).await? {
+            sqlx::query(
+                "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            )
+            .bind(HIGH_SEQ_KEY)
+            .bind(seq.to_string())
+            .execute(&mut **conn)
+            .await
+            .db(self)?;
+        }
+        Ok(())
     }
 
     /// The row (`seq`), version, body and creation time of the action a treaty, state and kind name, read inside

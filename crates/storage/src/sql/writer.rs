@@ -412,7 +412,10 @@ impl Inner {
                     (Some(then), Some(now)) => then == now,
                     _ => true,
                 };
-                if op != operation || res != resource || !same_input {
+                // A resource recorded under a name of before (a treaty action's before schema version 5) is
+                // the same resource.
+                let same_resource = res == resource || res.parse::<Resource>().is_ok_and(|r| r.to_string() == resource);
+                if op != operation || !same_resource || !same_input {
                     return Err(StorageError::RequestIdReused { request_id: request_id.clone() });
                 }
                 return Ok((decode(&response)?, false));
