@@ -16,6 +16,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "coe/cybercrime/v1/report.proto",
         "coe/cybercrime/v1/admin.proto",
         "coe/cybercrime/v1/error_reason.proto",
+        "coe/cybercrime/v1/changes.proto",
     ];
     let fds = protox::compile(files, [&proto])?;
     let out = PathBuf::from(env::var("OUT_DIR")?);

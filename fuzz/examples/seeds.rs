@@ -118,9 +118,28 @@ fn main() {
         a.date = Some(pb::ApproxDate { text: "2009-03-09".into(), ..Default::default() });
         pb::RecordTreatyActionRequest { treaty_action: Some(a), request_id: String::new() }.encode_to_vec()
     });
+    add("TreatyService/GetTreatyAction", &|| {
+        pb::GetTreatyActionRequest { name: "treaties/185/actions/AL-ratification".into() }.encode_to_vec()
+    });
+    add("TreatyService/UpdateTreatyAction", &|| {
+        pb::UpdateTreatyActionRequest {
+            treaty_action: Some(pb::TreatyAction {
+                name: "treaties/185/actions/AL-ratification".into(),
+                note: "corrected".into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+        .encode_to_vec()
+    });
+    add("TreatyService/DeleteTreatyAction", &|| {
+        pb::DeleteTreatyActionRequest { name: "treaties/185/actions/AL-signature".into(), ..Default::default() }
+            .encode_to_vec()
+    });
     add("TreatyService/WatchTreatyActions", &|| {
         pb::WatchTreatyActionsRequest { treaty: "treaties/185".into(), ..Default::default() }.encode_to_vec()
     });
+    add("ChangeService/WatchChanges", &|| pb::WatchChangesRequest { start_after_sequence: 1 }.encode_to_vec());
     add("ActivityService/ListActivities", &|| {
         pb::ListActivitiesRequest {
             filter: r#"status = "COMPLETED" AND start >= "2007-03-01" AND country = "countries/BR""#.into(),

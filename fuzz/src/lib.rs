@@ -2,9 +2,10 @@
 //! services in selector order, the callers, and a harness that serves them from a real store.
 //!
 //! An input of the `requests` target is one selector byte and a protobuf message: the byte picks the method
-//! (`byte % 22`, in [`METHODS`] order) and the caller (`byte / 22`: 0 to 7 an admin, 8 an editor, 9 a reader,
-//! 10 anonymous, 11 a token that is not valid); the rest is decoded as that method's request. [`METHODS`] is the
-//! server's method table (`grpc_server::method::Method::ALL`) without AdminService's methods, in its order.
+//! (`byte % n`, n the number of [`METHODS`], in their order) and the caller (`byte / n`: 0 to 7 an admin, 8 an
+//! editor, 9 a reader, 10 anonymous, 11 a token that is not valid, which a byte reaches only while n is at most
+//! 23); the rest is decoded as that method's request. [`METHODS`] is the server's method table
+//! (`grpc_server::method::Method::ALL`) without AdminService's methods, in its order.
 
 use std::{
     path::{Path, PathBuf},
@@ -16,7 +17,8 @@ pub use grpc_server::method::Method;
 use grpc_server::{
     auth::{Auth, Role, hash_token},
     pb::coe::cybercrime::v1::{
-        self as pb, activity_service_server::ActivityService, country_service_server::CountryService,
+        self as pb, activity_service_server::ActivityService, change_service_server::ChangeService,
+        country_service_server::CountryService,
         programme_service_server::ProgrammeService, report_service_server::ReportService,
         treaty_service_server::TreatyService,
     },
@@ -228,6 +230,10 @@ pub async fn call(s: &Services, index: usize, bytes: &[u8], caller: Caller) -> O
         Method::GenerateCountryBrief => {
             streamed!(ReportService::generate_country_brief, pb::GenerateCountryBriefRequest)
         }
+        Method::WatchChanges => streamed!(ChangeService::watch_changes, pb::WatchChangesRequest),
+        Method::GetTreatyAction => unary!(TreatyService::get_treaty_action, pb::GetTreatyActionRequest),
+        Method::UpdateTreatyAction => unary!(TreatyService::update_treaty_action, pb::UpdateTreatyActionRequest),
+        Method::DeleteTreatyAction => unary!(TreatyService::delete_treaty_action, pb::DeleteTreatyActionRequest),
         // AdminService is not in [`METHODS`].
         Method::ListUnreadableRecords | Method::DeleteUnreadableRecord => return None,
     })

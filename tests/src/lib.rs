@@ -14,6 +14,7 @@ use std::{
 };
 
 pub mod builders;
+pub mod mirror;
 
 pub use grpc_server::pb::{self, coe::cybercrime::v1 as api};
 use tonic::{metadata::MetadataValue, transport::Channel};

@@ -118,8 +118,8 @@ async fn etag_not_found_and_already_exists_carry_their_details() {
     let e = activities
         .update_activity(with_token(
             api::UpdateActivityRequest {
-                activity: Some(api::Activity { title: "Changed".into(), ..created.clone() }),
-                etag: stale.into(),
+                // The stale etag travels on the resource (AIP-154), as a Get, edit, Update round trip sends it.
+                activity: Some(api::Activity { title: "Changed".into(), etag: stale.into(), ..created.clone() }),
                 ..Default::default()
             },
             "editor-token",

@@ -55,6 +55,34 @@ impl Dataset {
     }
 }
 
+impl Dataset {
+    /// Every treaty rule the record of treaty actions breaks as a whole: each action against the treaty, its
+    /// state and the state's other actions (no step taken twice, ratify after signing, accede once invited, a
+    /// protocol after its convention, ETS 189's signatories among ETS 185's, nothing before a treaty opened), and
+    /// every recorded entry into force against the rules (which the consents of every state decide). A correction
+    /// or a withdrawal is checked by comparing this list before and after the change: it may bring no new one.
+    pub fn treaty_rule_violations(&self) -> Vec<ModelError> {
+        let mut found = Vec::new();
+        let mut by_state: HashMap<&CountryCode, Vec<&TreatyAction>> = HashMap::new();
+        for a in &self.treaty_actions {
+            by_state.entry(&a.state).or_default().push(a);
+        }
+        for (i, a) in self.treaty_actions.iter().enumerate() {
+            let earlier = self.treaty_actions[..i]
+                .iter()
+                .find(|o| o.state == a.state && o.treaty == a.treaty && same_kind(o.kind, a.kind));
+            if let Some(first) = earlier {
+                found.push(duplicate(a, first));
+            } else if let Err(e) = check_action(self, a, &by_state[&a.state]) {
+                found.push(e);
+            }
+        }
+        let mut v = Validator { errors: Vec::new() };
+        check_entry_into_force(self, &mut v, |e| found.push(e));
+        found
+    }
+}
+
 /// Two actions a state takes only once under a treaty (the two consents count as one).
 fn same_kind(a: ActionKind, b: ActionKind) -> bool {
     a == b || (a.is_consent() && b.is_consent())
@@ -193,7 +221,7 @@ pub(crate) fn check_dataset(ds: &Dataset, v: &mut Validator) {
             v.push(FILE, action_label(i, a), field, e);
         }
     }
-    check_entry_into_force(ds, v);
+    check_entry_into_force(ds, v, |_| {});
     for a in &ds.activities {
         for e in a.problems() {
             let field = if matches!(e, ModelError::UnknownOutput(_)) { "outputs" } else { "end" };
@@ -234,7 +262,8 @@ pub(crate) fn push_field_error(v: &mut Validator, file: &str, record: String, e:
 
 /// Checks the entry-into-force dates the sources record against the ones the treaties' rules give, and that a
 /// consent's recorded bounds hold the deposit month its recorded entry into force implies.
-fn check_entry_into_force(ds: &Dataset, v: &mut Validator) {
+/// Each problem is pushed to `v` and handed to `broken`.
+fn check_entry_into_force(ds: &Dataset, v: &mut Validator, mut broken: impl FnMut(ModelError)) {
     let mut general: HashMap<TreatyNumber, (Option<ApproxDate>, Option<ApproxDate>)> = HashMap::new();
     for t in &ds.treaties {
         let computed = ds.treaty_entry_into_force(t.number);
@@ -242,12 +271,9 @@ fn check_entry_into_force(ds: &Dataset, v: &mut Validator) {
         if let Some(recorded) = t.entry_into_force
             && !contains(computed.as_ref(), recorded)
         {
-            v.push(
-                "treaties.toml",
-                format!("treaty {}", t.number),
-                "entry_into_force",
-                mismatch(t, None, recorded, computed),
-            );
+            let e = mismatch(t, None, recorded, computed);
+            broken(e.clone());
+            v.push("treaties.toml", format!("treaty {}", t.number), "entry_into_force", e);
         }
     }
     for (i, a) in ds.treaty_actions.iter().enumerate() {
@@ -261,29 +287,23 @@ fn check_entry_into_force(ds: &Dataset, v: &mut Validator) {
         if let Some(month) = month
             && a.date.intersect(&month).is_none()
         {
-            v.push(
-                FILE_ACTIONS,
-                action_label(i, a),
-                "entry_into_force",
-                ModelError::DepositOutsideEntryIntoForce {
-                    state: a.state.clone(),
-                    treaty: t.number,
-                    entry_into_force: recorded,
-                    article: t.entry_into_force_rule.article.clone(),
-                    month: month.describe(),
-                    date: a.date,
-                },
-            );
+            let e = ModelError::DepositOutsideEntryIntoForce {
+                state: a.state.clone(),
+                treaty: t.number,
+                entry_into_force: recorded,
+                article: t.entry_into_force_rule.article.clone(),
+                month: month.describe(),
+                date: a.date,
+            };
+            broken(e.clone());
+            v.push(FILE_ACTIONS, action_label(i, a), "entry_into_force", e);
             continue;
         }
         let computed = computed_general.and_then(|g| crate::status::state_entry_into_force(t, g, &a.date));
         if !a.kind.is_consent() || !contains(computed.as_ref(), recorded) {
-            v.push(
-                FILE_ACTIONS,
-                action_label(i, a),
-                "entry_into_force",
-                mismatch(t, Some(&a.state), recorded, computed),
-            );
+            let e = mismatch(t, Some(&a.state), recorded, computed);
+            broken(e.clone());
+            v.push(FILE_ACTIONS, action_label(i, a), "entry_into_force", e);
         }
     }
 }

@@ -313,3 +313,23 @@ fn bad_values_name_the_file_the_record_and_the_field() {
     let errors = parse_with("programme.toml", |t| t.replacen("[objective]", "[objective", 1));
     assert!(one_error(errors).starts_with("programme.toml: not valid TOML: "));
 }
+
+/// The whole record's rules, as a correction or a withdrawal is checked: the bundled record breaks none; taking
+/// out a signature a ratification rests on, or moving a consent before the treaty opened, breaks one.
+#[test]
+fn the_whole_record_is_checked_as_a_correction_or_a_withdrawal_would_leave_it() {
+    let ds = Dataset::bundled();
+    assert_eq!(ds.treaty_rule_violations(), Vec::new());
+    let al = |a: &TreatyAction, kind: ActionKind| a.state.as_str() == "AL" && a.treaty.0 == 185 && a.kind == kind;
+    let mut withdrawn = ds.clone();
+    withdrawn.treaty_actions.retain(|a| !al(a, ActionKind::Signature));
+    assert!(matches!(
+        withdrawn.treaty_rule_violations().as_slice(),
+        [ModelError::RatificationWithoutSignature { .. }, ..]
+    ));
+    let mut corrected = ds.clone();
+    for a in corrected.treaty_actions.iter_mut().filter(|a| al(a, ActionKind::Signature)) {
+        a.date = "2001-01-01".parse().unwrap();
+    }
+    assert!(corrected.treaty_rule_violations().iter().any(|e| matches!(e, ModelError::ActionBeforeOpening { .. })));
+}

@@ -416,6 +416,7 @@ async fn start_real(
         health_interval: Duration::from_secs(1),
         reports: grpc_server::service::ReportLimits::default(),
         watch: grpc_server::watchers::WatchLimits::only(1024),
+        change_feed: grpc_server::service::ChangeFeedLimits::default(),
         connections: grpc_server::connections::ConnectionLimits {
             max_connections: 4096,
             handshake_timeout: Duration::from_secs(5),

@@ -114,9 +114,10 @@ impl EncodedActivities {
         &self,
         items: &[Arc<Versioned<Activity>>],
         next_page_token: &str,
+        change_sequence: i64,
         message: impl Fn(&Versioned<Activity>) -> pb::Activity,
     ) -> Bytes {
-        page_of_encodings(&self.encodings(items, message), next_page_token, &[])
+        page_of_encodings(&self.encodings(items, message), next_page_token, &[], change_sequence)
     }
 }
 
@@ -125,18 +126,20 @@ pub(crate) fn field_len(len: usize) -> usize {
     1 + prost::encoding::encoded_len_varint(len as u64) + len
 }
 
-/// The encoded `ListActivitiesResponse` of encoded activities, a `next_page_token` and the records the store
-/// could not read.
+/// The encoded `ListActivitiesResponse` of encoded activities, a `next_page_token`, the records the store
+/// could not read and the position of the change log the page shows.
 pub(crate) fn page_of_encodings(
     encodings: &[Bytes],
     next_page_token: &str,
     unreadable: &[pb::UnreadableRecord],
+    change_sequence: i64,
 ) -> Bytes {
     {
         // The message's fields, as prost writes them: `repeated Activity activities = 1`, `string
-        // next_page_token = 2`, `repeated UnreadableRecord unreadable = 3` (a test checks the result against the
-        // message encoded by prost). A field added to the message fails this destructuring: write it here too.
-        let pb::ListActivitiesResponse { activities: _, next_page_token: _, unreadable: _ } =
+        // next_page_token = 2`, `repeated UnreadableRecord unreadable = 3`, `int64 change_sequence = 15` (a test
+        // checks the result against the message encoded by prost). A field added to the message fails this
+        // destructuring: write it here too.
+        let pb::ListActivitiesResponse { activities: _, next_page_token: _, unreadable: _, change_sequence: _ } =
             pb::ListActivitiesResponse::default();
         let len: usize = encodings.iter().map(|b| field_len(b.len())).sum();
         let mut out = BytesMut::with_capacity(len + next_page_token.len() + 16);
@@ -150,6 +153,9 @@ pub(crate) fn page_of_encodings(
         }
         for u in unreadable {
             prost::encoding::message::encode(3, u, &mut out);
+        }
+        if change_sequence != 0 {
+            prost::encoding::int64::encode(15, &change_sequence, &mut out);
         }
         out.freeze()
     }
@@ -321,23 +327,25 @@ mod tests {
         // Room for two: the page overflows what is kept, and is still whole.
         let kept = EncodedActivities::new(2, 1 << 20);
         let message = |v: &Versioned<Activity>| crate::convert::activity::activity(v);
-        for token in ["", "next-page"] {
+        for (token, sequence) in [("", 0), ("next-page", 4711)] {
             let expected = pb::ListActivitiesResponse {
                 activities: items.iter().map(|v| message(v)).collect(),
                 next_page_token: token.to_owned(),
                 unreadable: Vec::new(),
+                change_sequence: sequence,
             }
             .encode_to_vec();
             for round in 0..2 {
-                assert_eq!(kept.page(&items, token, message).to_vec(), expected, "token {token:?}, round {round}");
+                let got = kept.page(&items, token, sequence, message).to_vec();
+                assert_eq!(got, expected, "token {token:?}, round {round}");
             }
         }
-        assert_eq!(kept.page(&[], "", message).len(), 0, "an empty page is an empty message");
+        assert_eq!(kept.page(&[], "", 0, message).len(), 0, "an empty page is an empty message");
         // A new version of an activity is a new value: its encoding is made anew.
         let mut changed = (*items[0]).clone();
         changed.record.title = "Changed".to_owned();
         let changed = Arc::new(changed);
-        let decoded = pb::ListActivitiesResponse::decode(kept.page(&[changed], "", message)).unwrap();
+        let decoded = pb::ListActivitiesResponse::decode(kept.page(&[changed], "", 0, message)).unwrap();
         assert_eq!(decoded.activities[0].title, "Changed");
     }
 

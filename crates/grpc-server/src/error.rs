@@ -240,6 +240,7 @@ impl ServiceError {
                 | StorageError::BadUrl(_) => Code::FailedPrecondition,
                 StorageError::ReadOnly { .. } | StorageError::Unavailable(_) => Code::Unavailable,
                 StorageError::Unreadable { .. } => Code::DataLoss,
+                StorageError::SequenceOutOfRange { .. } => Code::OutOfRange,
                 StorageError::Internal(_) => Code::Internal,
             },
         }

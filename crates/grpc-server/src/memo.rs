@@ -2,8 +2,9 @@
 //!
 //! A treaty's status table or a country's page at a date depends only on the snapshot (treaties, states,
 //! treaty actions) and on the records read at start-up; the snapshot changes only when a treaty action is
-//! recorded, and then its `last_action_seq` grows. So an answer kept with the `seq` it was computed at is the
-//! answer for as long as the snapshot's `seq` is the same, on this replica and, once caught up, on any other.
+//! recorded, corrected or withdrawn (or a dataset imported), and then its `version` (the audit position it reflects)
+//! grows. So an answer kept with the version it was computed at is the answer for as long as the snapshot's version
+//! is the same, on this replica and, once caught up, on any other.
 
 use std::{
     collections::HashMap,

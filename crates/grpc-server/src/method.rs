@@ -10,8 +10,9 @@ use crate::{
     auth::Role,
     pb::coe::cybercrime::v1::{
         activity_service_server::SERVICE_NAME as ACTIVITY, admin_service_server::SERVICE_NAME as ADMIN,
-        country_service_server::SERVICE_NAME as COUNTRY, programme_service_server::SERVICE_NAME as PROGRAMME,
-        report_service_server::SERVICE_NAME as REPORT, treaty_service_server::SERVICE_NAME as TREATY,
+        change_service_server::SERVICE_NAME as CHANGE, country_service_server::SERVICE_NAME as COUNTRY,
+        programme_service_server::SERVICE_NAME as PROGRAMME, report_service_server::SERVICE_NAME as REPORT,
+        treaty_service_server::SERVICE_NAME as TREATY,
     },
 };
 
@@ -104,6 +105,14 @@ methods! {
         ListUnreadableRecords: Admin;
         DeleteUnreadableRecord: Admin;
     }
+    CHANGE {
+        WatchChanges: Reader;
+    }
+    TREATY {
+        GetTreatyAction: Reader;
+        UpdateTreatyAction: Editor;
+        DeleteTreatyAction: Editor;
+    }
 }
 
 impl Method {
@@ -167,7 +176,7 @@ mod tests {
             assert_eq!(Method::of_path(&m.path()), Some(m));
         }
         assert_eq!(Method::of_path("/coe.cybercrime.v1.TreatyService/NoSuchMethod"), None);
-        assert_eq!(services(), [TREATY, ACTIVITY, COUNTRY, PROGRAMME, REPORT, ADMIN]);
+        assert_eq!(services(), [TREATY, ACTIVITY, COUNTRY, PROGRAMME, REPORT, ADMIN, CHANGE]);
         assert_eq!(Method::GetTreatyStatus.short_name(), "TreatyService/GetTreatyStatus");
     }
 }

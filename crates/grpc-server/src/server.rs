@@ -20,8 +20,9 @@ use crate::{
         self,
         coe::cybercrime::v1::{
             activity_service_server::ActivityServiceServer, admin_service_server::AdminServiceServer,
-            country_service_server::CountryServiceServer, programme_service_server::ProgrammeServiceServer,
-            report_service_server::ReportServiceServer, treaty_service_server::TreatyServiceServer,
+            change_service_server::ChangeServiceServer, country_service_server::CountryServiceServer,
+            programme_service_server::ProgrammeServiceServer, report_service_server::ReportServiceServer,
+            treaty_service_server::TreatyServiceServer,
         },
     },
     service::{AppState, Services},
@@ -94,9 +95,11 @@ pub struct ServerConfig {
     // Reports.
     /// What a report may cost: its size, how many are generated at once, how long its stream may stay open.
     pub reports: crate::service::ReportLimits,
-    /// Watch streams (WatchTreatyActions, health Watch): how many in all, per connection and per principal
-    /// (beyond: RESOURCE_EXHAUSTED), and how long a WatchTreatyActions stream lasts.
+    /// Watch streams (WatchTreatyActions, WatchChanges, health Watch): how many in all, per connection and per
+    /// principal (beyond: RESOURCE_EXHAUSTED), and how long a WatchTreatyActions or WatchChanges stream lasts.
     pub watch: WatchLimits,
+    /// Change streams (WatchChanges): the heartbeat of an idle stream, and how long a client may take no event.
+    pub change_feed: crate::service::ChangeFeedLimits,
     /// How many connections at once, and how long one may take to start.
     pub connections: ConnectionLimits,
     /// HTTP/2 keepalive: a ping after this long without a frame from the client...
@@ -168,6 +171,7 @@ pub async fn serve(
     let services = Services(Arc::new(
         AppState::new(store, auth, records, shutdown_rx, config.watch.max)
             .with_watch_limits(config.watch)
+            .with_change_feed(config.change_feed)
             .with_report_limits(config.reports),
     ));
 
@@ -213,7 +217,8 @@ pub async fn serve(
         .add_service(Encoded::new(configured!(CountryServiceServer::new(services.clone())), services.clone()))
         .add_service(configured!(ProgrammeServiceServer::new(services.clone())))
         .add_service(configured!(ReportServiceServer::new(services.clone())))
-        .add_service(configured!(AdminServiceServer::new(services.clone())));
+        .add_service(configured!(AdminServiceServer::new(services.clone())))
+        .add_service(configured!(ChangeServiceServer::new(services.clone())));
 
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await

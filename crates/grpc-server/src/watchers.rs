@@ -1,7 +1,7 @@
-//! Places for long-lived streams (WatchTreatyActions and the health service's Watch): at most `--max-watchers`
-//! in all, `--max-watchers-per-connection` on one connection, and `--max-watchers-per-principal` for one
-//! principal (anonymous callers count per peer address), so that one client cannot hold every place. A place is
-//! held by a `WatchSlot` and given back when it is dropped (the stream ended, however).
+//! Places for long-lived streams (WatchTreatyActions, WatchChanges and the health service's Watch): at most
+//! `--max-watchers` in all, `--max-watchers-per-connection` on one connection, and `--max-watchers-per-principal`
+//! for one principal (anonymous callers count per peer address), so that one client cannot hold every place. A
+//! place is held by a `WatchSlot` and given back when it is dropped (the stream ended, however).
 
 use std::{
     collections::HashMap,
@@ -21,8 +21,8 @@ pub struct WatchLimits {
     pub per_connection: usize,
     /// The most for one principal (anonymous callers: per peer address).
     pub per_principal: usize,
-    /// How long a WatchTreatyActions stream lasts at most; it then ends with UNAVAILABLE (`WATCH_EXPIRED`), and
-    /// the client watches again from the last sequence it received.
+    /// How long a WatchTreatyActions or WatchChanges stream lasts at most; it then ends with UNAVAILABLE
+    /// (`WATCH_EXPIRED`), and the client watches again from the last sequence it received.
     pub lifetime: Duration,
 }
 

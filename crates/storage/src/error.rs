@@ -113,6 +113,20 @@ pub enum StorageError {
         /// Why it cannot be decoded.
         reason: String,
     },
+    /// A position of the change log that it does not hold: past its end, or before its first kept entry (a
+    /// position of another store, or of this one before it was restored).
+    #[error(
+        "change sequence {given} is not in this store's change log, which runs from {first} to {last}: list again \
+         and watch from the list's change_sequence"
+    )]
+    SequenceOutOfRange {
+        /// The position given.
+        given: i64,
+        /// The earliest position a watch may start after.
+        first: i64,
+        /// The log's last position.
+        last: i64,
+    },
     /// Anything else the database reported; a bug or corruption.
     #[error("internal storage error: {0}")]
     Internal(String),
@@ -139,6 +153,7 @@ impl StorageError {
             StorageError::Unavailable(_) => "STORE_UNAVAILABLE",
             StorageError::BadUrl(_) => "STORE_URL_UNSUPPORTED",
             StorageError::Unreadable { .. } => "UNREADABLE_RECORD",
+            StorageError::SequenceOutOfRange { .. } => "CHANGE_SEQUENCE_OUT_OF_RANGE",
             StorageError::Internal(_) => "INTERNAL",
         }
     }
@@ -161,6 +176,7 @@ impl StorageError {
             "STORE_UNAVAILABLE",
             "STORE_URL_UNSUPPORTED",
             "UNREADABLE_RECORD",
+            "CHANGE_SEQUENCE_OUT_OF_RANGE",
             "INTERNAL",
         ];
         own.into_iter().chain(ModelError::REASONS.iter().copied()).collect()
@@ -196,6 +212,11 @@ impl StorageError {
                 vec![("schema_version", found.to_string()), ("supported_schema_version", supported.to_string())]
             }
             StorageError::Unreadable { resource, .. } => vec![("resource", resource.clone())],
+            StorageError::SequenceOutOfRange { given, first, last } => vec![
+                ("start_after_sequence", given.to_string()),
+                ("first_sequence", first.to_string()),
+                ("last_sequence", last.to_string()),
+            ],
         }
     }
 }
@@ -222,6 +243,7 @@ mod tests {
             StorageError::Unavailable("x".into()),
             StorageError::BadUrl("x".into()),
             StorageError::Unreadable { resource: "x".into(), reason: "x".into() },
+            StorageError::SequenceOutOfRange { given: 9, first: 0, last: 3 },
             StorageError::Internal("x".into()),
         ];
         let reasons = StorageError::reasons();

@@ -1,5 +1,5 @@
 //! What an export keeps beside the dataset, so that a restore keeps the store's guarantees: the audit log, the
-//! request ids with their answers, and the etag of every activity and record.
+//! request ids with their answers, and the etag of every activity, record and treaty action.
 //!
 //! Three files, written beside the dataset's own (which [`core_model::Dataset::parse`] does not read):
 //! `audit.jsonl` and `requests.jsonl` (one JSON object a line, oldest first) and `versions.toml` (the etags). A
@@ -16,7 +16,7 @@ use crate::{AuditEntry, Result, StorageError, resource::Resource};
 pub(crate) const AUDIT_FILE: &str = "audit.jsonl";
 /// The request ids, one a line.
 pub(crate) const REQUESTS_FILE: &str = "requests.jsonl";
-/// The etag of every activity and record.
+/// The etag of every activity, record and treaty action.
 pub(crate) const VERSIONS_FILE: &str = "versions.toml";
 
 /// A request id recorded by the store: who sent it, for what, and the answer a repeat of it gets.
@@ -45,9 +45,10 @@ pub struct History {
     pub audit: Vec<AuditEntry>,
     /// The request ids.
     pub requests: Vec<RequestEntry>,
-    /// The etag of every activity and record, by resource name: `activities/ID`, or the record's kind and id
-    /// (`organisation/microsoft`), as the audit log names them. An etag is the audit position of the write that
-    /// made the version (the API shows it quoted).
+    /// The etag of every activity, record and treaty action, by resource name: `activities/ID`, the record's kind
+    /// and id (`organisation/microsoft`), or the action's name (`treaties/185/actions/AL-ratification`), as the
+    /// audit log names them. An etag is the audit position of the write that made the version (the API shows it
+    /// quoted).
     pub etags: BTreeMap<String, i64>,
 }
 
@@ -58,9 +59,9 @@ struct VersionsFile {
     etags: BTreeMap<String, i64>,
 }
 
-const VERSIONS_HEAD: &str = "# The etag of every activity and record of the store this folder was exported from (`cybercrime \
-                             export`).\n# `cybercrime import` restores them, so that an etag a client holds keeps \
-                             its meaning after a restore.\n\n";
+const VERSIONS_HEAD: &str = "# The etag of every activity, record and treaty action of the store this folder was \
+                             exported from (`cybercrime export`).\n# `cybercrime import` restores them, so that an \
+                             etag a client holds keeps its meaning after a restore.\n\n";
 
 fn problem(file: &str, line: Option<usize>, message: String) -> StorageError {
     StorageError::Dataset(DatasetErrors(vec![DatasetError {
@@ -159,11 +160,13 @@ impl History {
         Ok(history)
     }
 
-    /// Refuses etags that name an activity or record `dataset` does not hold (files of different exports).
+    /// Refuses etags that name an activity, record or treaty action `dataset` does not hold (files of different
+    /// exports).
     pub fn check_names(&self, dataset: &core_model::Dataset) -> Result<()> {
         let mut names: BTreeSet<String> =
             dataset.activities.iter().map(|a| Resource::Activity(a.id.clone()).to_string()).collect();
         names.extend(crate::record::records_of(dataset).iter().map(|r| Resource::Record(r.kind(), r.id()).to_string()));
+        names.extend(dataset.treaty_actions.iter().map(|a| Resource::treaty_action(a).to_string()));
         match self.etags.keys().find(|name| !names.contains(*name)) {
             Some(name) => Err(problem(
                 VERSIONS_FILE,

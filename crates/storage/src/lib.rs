@@ -30,6 +30,7 @@
 //! - `storage::testing`: test stores on a fresh SQLite file or a fresh PostgreSQL schema, and builders.
 
 mod activity_index;
+mod changes;
 mod error;
 #[cfg(any(test, feature = "test-support"))]
 mod filter_sql;
@@ -46,14 +47,15 @@ pub mod token;
 use std::{fmt, sync::Arc};
 
 use async_trait::async_trait;
-use core_model::{Activity, CountryCode, Dataset, Filter, TreatyAction, TreatyNumber};
+use core_model::{ActionKind, Activity, CountryCode, Dataset, Filter, TreatyAction, TreatyNumber};
 
+pub use changes::{ChangeBatch, ChangeOp, ChangedRecord, LoggedChange, at_one_sequence};
 pub use error::{Result, StorageError};
 pub use history::{History, RequestEntry};
 pub use quarantine::Unreadable;
 pub use record::{Record, RecordKind};
 pub use resource::{NotAResource, Resource};
-pub use snapshot::Snapshot;
+pub use snapshot::{ActionVersion, Snapshot};
 pub use sql::{Backend, OpenOptions, SCHEMA_VERSION, SqlStore, backup, redact_url};
 
 /// Who writes, and on behalf of which request.
@@ -104,6 +106,60 @@ impl<T> Versioned<T> {
     /// `record` at version `etag`, its times unknown.
     pub fn new(record: T, etag: String) -> Self {
         Versioned { record, etag, create_time: None, update_time: None }
+    }
+}
+
+/// A correction of a treaty action (UpdateTreatyAction): the action its treaty, state and kind name, and the
+/// fields to change, each `None` when kept as stored. The store applies it to the stored version inside the
+/// write's transaction, so that a correction of some fields never undoes a concurrent correction of others.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ActionCorrection {
+    /// The treaty (part of the name: it cannot change).
+    pub treaty: TreatyNumber,
+    /// The state (part of the name).
+    pub state: CountryCode,
+    /// The kind (part of the name).
+    pub kind: ActionKind,
+    /// The corrected date.
+    pub date: Option<core_model::ApproxDate>,
+    /// The corrected entry into force (`Some(None)` clears it).
+    pub entry_into_force: Option<Option<chrono::NaiveDate>>,
+    /// The corrected citations.
+    pub source: Option<core_model::SourceRef>,
+    /// The corrected note (`Some(None)` clears it).
+    pub note: Option<Option<String>>,
+}
+
+impl ActionCorrection {
+    /// A correction replacing every correctable field with `action`'s.
+    pub fn replace(action: TreatyAction) -> Self {
+        ActionCorrection {
+            treaty: action.treaty,
+            state: action.state,
+            kind: action.kind,
+            date: Some(action.date),
+            entry_into_force: Some(action.entry_into_force),
+            source: Some(action.source),
+            note: Some(action.note),
+        }
+    }
+
+    /// `stored` with the correction applied.
+    pub fn apply(&self, stored: &TreatyAction) -> TreatyAction {
+        let mut a = stored.clone();
+        if let Some(date) = self.date {
+            a.date = date;
+        }
+        if let Some(eif) = self.entry_into_force {
+            a.entry_into_force = eif;
+        }
+        if let Some(source) = &self.source {
+            a.source = source.clone();
+        }
+        if let Some(note) = &self.note {
+            a.note = note.clone();
+        }
+        a
     }
 }
 
@@ -158,7 +214,8 @@ pub struct AuditEntry {
     pub request_id: Option<String>,
     /// What: `record_treaty_action`, `create`, `update`, `delete`, `import`.
     pub operation: String,
-    /// Which resource, e.g. `activities/2007-03-19-belgrade` or `countries/AL/treatyActions/185/ratification`.
+    /// Which resource, e.g. `activities/2007-03-19-belgrade` or `treaties/185/actions/AL-ratification`
+    /// (`countries/AL/treatyActions/185/ratification` before schema version 5).
     pub resource: String,
     /// The record before, as JSON, for updates and deletes.
     pub before: Option<String>,
@@ -195,16 +252,72 @@ pub trait Store: Send + Sync + fmt::Debug {
     /// committed, SQLite's write-ahead log is checkpointed into the database file, and the pool is closed.
     async fn close(&self) -> Result<()>;
 
-    /// Records a treaty action after checking it against every rule and every action already recorded.
-    async fn record_treaty_action(&self, ctx: &WriteContext, action: TreatyAction) -> Result<TreatyAction>;
+    /// Records a treaty action after checking it against every rule and every action already recorded; answers
+    /// it at its first version.
+    async fn record_treaty_action(&self, ctx: &WriteContext, action: TreatyAction) -> Result<Versioned<TreatyAction>>;
 
-    /// Treaty actions, optionally of one treaty and/or one state, in the order they were recorded.
+    /// Treaty actions, optionally of one treaty and/or one state, in the order they were recorded, each at its
+    /// version.
     async fn list_treaty_actions(
         &self,
         treaty: Option<TreatyNumber>,
         state: Option<&CountryCode>,
         page: &PageRequest,
-    ) -> Result<Page<TreatyAction>>;
+    ) -> Result<Page<Versioned<TreatyAction>>>;
+
+    /// One treaty action, named by its treaty, state and kind (`treaties/185/actions/AL-ratification`), from the
+    /// database.
+    async fn get_treaty_action(
+        &self,
+        treaty: TreatyNumber,
+        state: &CountryCode,
+        kind: ActionKind,
+    ) -> Result<Versioned<TreatyAction>>;
+
+    /// Corrects a treaty action: the one the correction's treaty, state and kind name takes its fields (date,
+    /// entry into force, sources, note), applied to the stored version inside the write's transaction; with
+    /// `etag`, only if it is still at that version. The whole record with the correction is checked against every
+    /// rule there: it may break none it did not already.
+    async fn update_treaty_action(
+        &self,
+        ctx: &WriteContext,
+        correction: ActionCorrection,
+        etag: Option<&str>,
+    ) -> Result<Versioned<TreatyAction>>;
+
+    /// Withdraws a treaty action; with `etag`, only if it is still at that version. The whole record without it is
+    /// checked against every rule (a signature a ratification rests on cannot be withdrawn).
+    async fn delete_treaty_action(
+        &self,
+        ctx: &WriteContext,
+        treaty: TreatyNumber,
+        state: &CountryCode,
+        kind: ActionKind,
+        etag: Option<&str>,
+    ) -> Result<()>;
+
+    /// The position of the store's change log now: the last audit entry's `seq` (0 when the log is empty). A read
+    /// of the database made between two equal positions shows the store at that position
+    /// ([`at_one_sequence`]).
+    async fn change_sequence(&self) -> Result<i64>;
+
+    /// At most `limit` (1 to 1,000) changes after position `after` of the change log, in commit order (see
+    /// [`ChangeBatch`]); [`StorageError::SequenceOutOfRange`] when `after` is past the log's end or before its
+    /// first kept entry.
+    async fn changes_after(&self, after: i64, limit: usize) -> Result<ChangeBatch>;
+
+    /// The last position of the change log known committed: it moves after each of this process's commits and,
+    /// on PostgreSQL, after each other replica's notification. Watchers wait on it, then read the log by
+    /// position ([`Store::changes_after`]).
+    fn change_position(&self) -> tokio::sync::watch::Receiver<i64>;
+
+    /// [`Store::list_activities`], with the position of the change log the page shows exactly (the activity
+    /// index's: every change at or before it, none after).
+    async fn list_activities_at(
+        &self,
+        filter: &Filter,
+        page: &PageRequest,
+    ) -> Result<(Page<Arc<Versioned<Activity>>>, i64)>;
 
     /// One activity.
     async fn get_activity(&self, id: &str) -> Result<Versioned<Activity>>;

@@ -19,8 +19,11 @@ use crate::RecordKind;
 pub enum Resource {
     /// A whole dataset, imported: `dataset`.
     Dataset,
-    /// A treaty action recorded: `countries/{state}/treatyActions/{treaty}/{kind}` (the kind as the dataset
-    /// writes it, e.g. `ratification`).
+    /// A treaty action, by its resource name `treaties/{treaty}/actions/{state}-{kind}`
+    /// ([`core_model::names::treaty_action`], the kind as the dataset writes it, e.g. `ratification`). Audit
+    /// entries and request ids written before schema version 5 name it
+    /// `countries/{state}/treatyActions/{treaty}/{kind}`: that form is still read (as this same resource), never
+    /// written.
     TreatyAction {
         /// The state's code.
         state: String,
@@ -37,7 +40,10 @@ pub enum Resource {
     TreatyRow(String),
     /// A stored state's row: `countries/{code}`.
     StateRow(String),
-    /// A stored treaty action's row: `treaties/{treaty}/actions/{seq}`.
+    /// A stored treaty action's row: `treaties/{treaty}/actions/{seq}`, the row's position in the log of treaty
+    /// actions. The form is kept (clients and admins hold these names, and the API documents them): it never meets
+    /// a treaty action's name, whose last segment is `{state}-{kind}` (a letter first, a `-` inside), where a
+    /// row's is digits only.
     ActionRow {
         /// The treaty's number.
         treaty: i64,
@@ -57,13 +63,22 @@ pub enum Resource {
 /// Why a name is not a [`Resource`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NotAResource {
-    /// `treaties/{treaty}/actions/{seq}` whose treaty or position is not a number.
+    /// `treaties/{treaty}/actions/{id}` that is neither a row (numbers) nor a treaty action's name.
     BadActionRow,
     /// Anything else.
     Unknown,
 }
 
 impl Resource {
+    /// The resource of a treaty action.
+    pub fn treaty_action(action: &core_model::TreatyAction) -> Resource {
+        Resource::TreatyAction {
+            state: action.state.to_string(),
+            treaty: action.treaty.0,
+            kind: action.kind.as_str().to_owned(),
+        }
+    }
+
     /// Whether a write of this resource changes what the activity index holds: an activity, or a whole dataset.
     pub(crate) fn touches_activities(&self) -> bool {
         matches!(self, Resource::Activity(_) | Resource::Dataset)
@@ -74,9 +89,7 @@ impl fmt::Display for Resource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Resource::Dataset => f.write_str("dataset"),
-            Resource::TreatyAction { state, treaty, kind } => {
-                write!(f, "countries/{state}/treatyActions/{treaty}/{kind}")
-            }
+            Resource::TreatyAction { state, treaty, kind } => write!(f, "treaties/{treaty}/actions/{state}-{kind}"),
             Resource::Activity(id) => write!(f, "activities/{id}"),
             Resource::Record(kind, id) => write!(f, "{}/{id}", kind.as_str()),
             Resource::TreatyRow(number) => write!(f, "treaties/{number}"),
@@ -105,9 +118,16 @@ impl FromStr for Resource {
             },
             "treaties" => match rest.split('/').collect::<Vec<_>>().as_slice() {
                 [number] => Ok(Resource::TreatyRow((*number).to_owned())),
-                [treaty, "actions", seq] => match (treaty.parse(), seq.parse()) {
+                [treaty, "actions", id] => match (treaty.parse(), id.parse()) {
                     (Ok(treaty), Ok(seq)) => Ok(Resource::ActionRow { treaty, seq }),
-                    _ => Err(NotAResource::BadActionRow),
+                    _ => match core_model::names::parse_treaty_action(name) {
+                        Some((treaty, state, kind)) => Ok(Resource::TreatyAction {
+                            state: state.to_string(),
+                            treaty: treaty.0,
+                            kind: kind.as_str().to_owned(),
+                        }),
+                        None => Err(NotAResource::BadActionRow),
+                    },
                 },
                 _ => Err(NotAResource::Unknown),
             },
@@ -200,10 +220,12 @@ mod tests {
             "organisation/microsoft".parse(),
             Ok(Resource::Record(RecordKind::Organisation, "microsoft".into()))
         );
-        assert_eq!(
-            "countries/DE/treatyActions/185/ratification".parse(),
-            Ok(Resource::TreatyAction { state: "DE".into(), treaty: 185, kind: "ratification".into() })
-        );
+        // The form of schema versions before 5 reads as the same resource as the name.
+        let de = Resource::TreatyAction { state: "DE".into(), treaty: 185, kind: "ratification".into() };
+        assert_eq!("countries/DE/treatyActions/185/ratification".parse(), Ok(de.clone()));
+        assert_eq!("treaties/185/actions/DE-ratification".parse(), Ok(de.clone()));
+        assert_eq!(de.to_string(), "treaties/185/actions/DE-ratification");
+        assert_eq!("treaties/185/actions/12".parse(), Ok(Resource::ActionRow { treaty: 185, seq: 12 }));
         assert_eq!("dataset".parse(), Ok(Resource::Dataset));
         assert!(Resource::Activity("x".into()).touches_activities() && Resource::Dataset.touches_activities());
         assert!(!Resource::Record(RecordKind::Plan, "p".into()).touches_activities());
@@ -219,5 +241,6 @@ mod tests {
         }
         assert_eq!("treaties/x/actions/1".parse::<Resource>(), Err(NotAResource::BadActionRow));
         assert_eq!("treaties/185/actions/".parse::<Resource>(), Err(NotAResource::BadActionRow));
+        assert_eq!("treaties/185/actions/DE-sign".parse::<Resource>(), Err(NotAResource::BadActionRow));
     }
 }

@@ -1,6 +1,17 @@
 //! The in-memory snapshot of treaties, states and treaty actions that treaty reads are served from.
 
-use core_model::{CountryCode, Dataset, State, Treaty, TreatyAction, TreatyNumber};
+use core_model::{ActionKind, CountryCode, Dataset, State, Treaty, TreatyAction, TreatyNumber};
+
+/// A treaty action's version as the snapshot holds it: its etag and times (AIP-148, AIP-154).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActionVersion {
+    /// Its etag.
+    pub etag: String,
+    /// When it was recorded (UTC, RFC 3339), if the store knows.
+    pub create_time: Option<String>,
+    /// When it was last recorded or corrected (UTC, RFC 3339), if the store knows.
+    pub update_time: Option<String>,
+}
 
 /// Treaties, states and treaty actions as of the last commit the store has seen.
 ///
@@ -11,22 +22,45 @@ pub struct Snapshot {
     dataset: Dataset,
     /// The store's `seq` of each treaty action, parallel to `dataset.treaty_actions`.
     seqs: Vec<i64>,
+    /// The version of each treaty action, parallel to `dataset.treaty_actions`.
+    versions: Vec<ActionVersion>,
+    /// The position in the store's audit log this snapshot reflects.
+    version: i64,
 }
 
 impl Snapshot {
-    pub(crate) fn new(treaties: Vec<Treaty>, states: Vec<State>, actions: Vec<TreatyAction>, seqs: Vec<i64>) -> Self {
+    pub(crate) fn new(
+        treaties: Vec<Treaty>,
+        states: Vec<State>,
+        actions: Vec<(i64, TreatyAction, ActionVersion)>,
+        version: i64,
+    ) -> Self {
         let mut dataset = Dataset::empty();
         dataset.treaties = treaties;
         dataset.states = states;
-        dataset.treaty_actions = actions;
-        Snapshot { dataset, seqs }
+        let (mut seqs, mut versions) = (Vec::with_capacity(actions.len()), Vec::with_capacity(actions.len()));
+        for (seq, action, v) in actions {
+            seqs.push(seq);
+            dataset.treaty_actions.push(action);
+            versions.push(v);
+        }
+        Snapshot { dataset, seqs, versions, version }
     }
 
-    /// The snapshot with one more action.
-    pub(crate) fn with_action(mut self, action: TreatyAction, seq: i64) -> Self {
+    /// The snapshot with one more action, reflecting the audit log up to `version`.
+    pub(crate) fn with_action(mut self, seq: i64, action: TreatyAction, v: ActionVersion, version: i64) -> Self {
         self.dataset.treaty_actions.push(action);
         self.seqs.push(seq);
+        self.versions.push(v);
+        self.version = self.version.max(version);
         self
+    }
+
+    /// The snapshot's version: the position in the store's audit log it reflects. It grows whenever what the
+    /// snapshot holds changes (an action recorded, corrected or withdrawn, a dataset imported), and only then:
+    /// an answer computed from a snapshot holds for as long as the version is the same.
+    pub fn version(&self) -> i64 {
+        self.version
     }
 
     /// The store's `seq` of the last treaty action it holds (0 when none).
@@ -38,6 +72,21 @@ impl Snapshot {
     pub fn actions_after(&self, seq: i64) -> impl Iterator<Item = (i64, &TreatyAction)> {
         let start = self.seqs.partition_point(|s| *s <= seq);
         self.seqs[start..].iter().copied().zip(&self.dataset.treaty_actions[start..])
+    }
+
+    /// The version of the action a treaty, state and kind name, if the snapshot holds it.
+    pub fn action_version(
+        &self,
+        treaty: TreatyNumber,
+        state: &CountryCode,
+        kind: ActionKind,
+    ) -> Option<&ActionVersion> {
+        let i = self
+            .dataset
+            .treaty_actions
+            .iter()
+            .position(|a| a.treaty == treaty && &a.state == state && a.kind == kind)?;
+        self.versions.get(i)
     }
 
     /// A dataset holding only treaties, states and treaty actions: every treaty question of

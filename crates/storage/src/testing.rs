@@ -226,6 +226,11 @@ pub async fn activity_pages(
     }
 }
 
+/// The etag of a version made by the write of audit position `seq` (treaty actions; see `sql/rows.rs`).
+pub fn etag_at(seq: i64) -> String {
+    crate::sql::etag_of(seq)
+}
+
 /// A treaty action of `state` under `treaty` on `date` (an `ApproxDate`'s text), citing the 2007 report.
 pub fn action(state: &str, treaty: u32, kind: ActionKind, date: &str) -> TreatyAction {
     TreatyAction {

@@ -152,7 +152,8 @@ async fn a_recorded_action_is_read_at_once_audited_and_announced(t: TestStore) {
     let mut changes = t.store.subscribe();
     let de = action("DE", 185, ActionKind::Ratification, "2009-03-09");
     let recorded = t.store.record_treaty_action(&editor().with_request_id("r-1"), de.clone()).await.unwrap();
-    assert_eq!(recorded, de);
+    assert_eq!(recorded.record, de);
+    assert!(recorded.create_time.is_some() && recorded.create_time == recorded.update_time, "{recorded:?}");
     // The snapshot has it at once.
     let status = t.store.snapshot().dataset().treaty_status(TreatyNumber(185), day("2009-12-31")).unwrap();
     assert!(status.group(StateStatus::Party).iter().any(|e| e.state.as_str() == "DE"));
@@ -163,12 +164,13 @@ async fn a_recorded_action_is_read_at_once_audited_and_announced(t: TestStore) {
     // It is listed, and audited with who, what and the request id.
     let listed =
         t.store.list_treaty_actions(None, Some(&"DE".parse().unwrap()), &PageRequest::default()).await.unwrap();
-    assert_eq!(listed.items.last(), Some(&de));
+    assert_eq!(listed.items.last(), Some(&recorded));
     let audit = t.store.audit_log(&PageRequest::default()).await.unwrap();
     let entry = audit.items.last().unwrap();
     assert_eq!(entry.principal, "editor@coe");
     assert_eq!(entry.operation, "record_treaty_action");
-    assert_eq!(entry.resource, "countries/DE/treatyActions/185/ratification");
+    assert_eq!(entry.resource, "treaties/185/actions/DE-ratification");
+    assert_eq!(recorded.etag, storage::testing::etag_at(entry.seq), "the etag is the audit position of its write");
     assert_eq!(entry.request_id.as_deref(), Some("r-1"));
     assert!(entry.after.as_deref().unwrap().contains("2009-03-09"));
     // And it survives a reopen.
@@ -310,7 +312,7 @@ async fn a_write_repeated_with_its_request_id_is_applied_once(t: TestStore) {
     let ctx = editor().with_request_id("ratify-de");
     let de = action("DE", 185, ActionKind::Ratification, "2009-03-09");
     t.store.record_treaty_action(&ctx, de.clone()).await.unwrap();
-    assert_eq!(t.store.record_treaty_action(&ctx, de).await.unwrap().state.as_str(), "DE");
+    assert_eq!(t.store.record_treaty_action(&ctx, de).await.unwrap().record.state.as_str(), "DE");
 }
 
 async fn lists_page_in_a_stable_order_with_tokens_bound_to_their_filter(t: TestStore) {
@@ -883,7 +885,10 @@ async fn a_restore_keeps_etags_request_ids_and_the_audit_log(t: TestStore) {
         created
     );
     r.delete_activity(&editor().with_request_id("delete-1"), "2008-03-gone", Some(&gone.etag)).await.unwrap();
-    assert_eq!(r.record_treaty_action(&editor().with_request_id("ratify-de"), de).await.unwrap().state.as_str(), "DE");
+    assert_eq!(
+        r.record_treaty_action(&editor().with_request_id("ratify-de"), de).await.unwrap().record.state.as_str(),
+        "DE"
+    );
     assert_eq!(whole_audit_log(&**r).await, audit, "no retried write was applied again");
     // ... and the same id with another input is still refused.
     let mut other = a.clone();

@@ -235,12 +235,17 @@ async fn a_store_of_schema_version_1_is_migrated_on_open_and_keeps_its_data() {
     assert_eq!(indexes, 3);
 }
 
-/// Takes a store of this version back to schema version 2: etags as per-row counters, no times (version 3), and
-/// request ids keyed by id alone, without principal and fingerprint.
+/// Takes a store of this version back to schema version 2: treaty actions without etags and times (as before version
+/// 5), etags as per-row counters and no times (as before version 4), and request ids keyed by id alone, without
+/// principal and fingerprint.
 async fn back_to_schema_version_2(url: &str) {
     let pool = sqlx::AnyPool::connect(url).await.unwrap();
     let mut conn = pool.acquire().await.unwrap();
     for sql in [
+        "ALTER TABLE treaty_actions DROP COLUMN etag",
+        "ALTER TABLE treaty_actions DROP COLUMN create_time",
+        "ALTER TABLE treaty_actions DROP COLUMN update_time",
+        "DELETE FROM _sqlx_migrations WHERE version = 5",
         "DROP INDEX audit_resource",
         "ALTER TABLE activities DROP COLUMN create_time",
         "ALTER TABLE activities DROP COLUMN update_time",

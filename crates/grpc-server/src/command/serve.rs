@@ -52,7 +52,7 @@ pub(crate) struct ServeArgs {
     /// How often the health service checks that the store answers, in milliseconds.
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(10..=60_000))]
     health_interval_ms: u64,
-    /// The most watch streams (WatchTreatyActions and health Watch) open at once.
+    /// The most watch streams (WatchTreatyActions, WatchChanges and health Watch) open at once.
     #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     max_watchers: u64,
 
@@ -79,10 +79,14 @@ pub(crate) struct ServeArgs {
     /// The most watch streams open for one principal (anonymous callers: per peer address).
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     max_watchers_per_principal: u64,
-    /// How long a WatchTreatyActions stream lasts at most, in seconds; it then ends with UNAVAILABLE
-    /// (WATCH_EXPIRED) and the client watches again with after_sequence.
+    /// How long a WatchTreatyActions or WatchChanges stream lasts at most, in seconds; it then ends with
+    /// UNAVAILABLE (WATCH_EXPIRED) and the client watches again from its last sequence.
     #[arg(long, default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..=604_800))]
     max_watch_lifetime_secs: u64,
+    /// A WatchChanges stream with nothing to send for this long sends a heartbeat (the last sequence it has gone
+    /// past), so that proxies do not cut it, in milliseconds.
+    #[arg(long, default_value_t = 15_000, value_parser = clap::value_parser!(u64).range(10..=3_600_000))]
+    change_heartbeat_ms: u64,
     /// The most connections open at once; beyond, new ones are closed at once (and that is logged). Default:
     /// 4096, or fewer when the file-descriptor limit (raised to its hard limit at start) is lower: that limit
     /// less 128.
@@ -175,6 +179,10 @@ pub(crate) async fn serve(args: ServeArgs, explain: bool) -> anyhow::Result<()> 
             per_connection: args.max_watchers_per_connection as usize,
             per_principal: args.max_watchers_per_principal as usize,
             lifetime: Duration::from_secs(args.max_watch_lifetime_secs),
+        },
+        change_feed: grpc_server::service::ChangeFeedLimits {
+            heartbeat: Duration::from_millis(args.change_heartbeat_ms),
+            send_timeout: Duration::from_secs(args.stream_send_timeout_secs),
         },
         connections: ConnectionLimits {
             max_connections,

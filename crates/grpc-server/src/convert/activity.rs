@@ -432,7 +432,7 @@ mod tests {
             [(&["title", "x"][..], "update_mask.paths[1]"), (&["place.x"][..], "update_mask.paths[0]")]
         {
             let err = mask_of(&pb::Activity::default(), Some(&mask(paths))).unwrap_err();
-            assert!(matches!(&err, ServiceError::InvalidArgument { field: f, .. } if f == field), "{err:?}");
+            assert!(matches!(&err, ServiceError::InvalidArgument(v) if v.len() == 1 && v[0].field == field), "{err:?}");
         }
     }
 }

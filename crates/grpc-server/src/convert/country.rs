@@ -5,14 +5,15 @@ use core_model::{CountryPage, Dataset, names};
 
 use super::{
     approx, citations, country_name, date,
-    treaty::{state_status, status_entry, treaty_actions},
+    treaty::{state_status, status_entry, treaty_actions, with_snapshot_version},
     treaty_name,
 };
 use crate::pb::coe::cybercrime::v1 as pb;
 
 /// A country's page for a response; `treaty_data` derives the bounds of consents' dates
-/// ([`convert::treaty::treaty_actions`](super::treaty::treaty_actions)).
-pub(crate) fn country(page: &CountryPage<'_>, treaty_data: &Dataset) -> pb::Country {
+/// ([`convert::treaty::treaty_actions`](super::treaty::treaty_actions)), and `snapshot` (which it was built from)
+/// holds the actions' versions.
+pub(crate) fn country(page: &CountryPage<'_>, treaty_data: &Dataset, snapshot: &storage::Snapshot) -> pb::Country {
     let state = page.state;
     let treaty_statuses = page
         .treaties
@@ -21,7 +22,11 @@ pub(crate) fn country(page: &CountryPage<'_>, treaty_data: &Dataset) -> pb::Coun
             treaty: treaty_name(t.treaty.number),
             status: state_status(t.entry.status) as i32,
             entry: Some(status_entry(&t.entry)),
-            actions: treaty_actions(treaty_data, t.actions.iter().copied()),
+            actions: treaty_actions(treaty_data, t.actions.iter().copied())
+                .into_iter()
+                .zip(&t.actions)
+                .map(|(m, a)| with_snapshot_version(m, a, snapshot))
+                .collect(),
             complete_through: t.treaty.complete_through().map(date),
             past_record: t.treaty.past_record(page.as_of),
         })

@@ -5,9 +5,11 @@
 //! This module holds what every service uses (resource names, dates, citations, pages, enum names); each
 //! service's messages are in their own module: [`treaty`] (treaties, status tables, timelines, treaty actions,
 //! reported figures), [`activity`] (activities, the plan, update masks), [`country`] (a country's page),
-//! [`programme`] (the programme, studies, organisations, money) and [`report`] (report formats).
+//! [`programme`] (the programme, studies, organisations, money), [`report`] (report formats) and [`changes`] (the
+//! change feed's events).
 
 pub mod activity;
+pub mod changes;
 pub mod country;
 pub mod programme;
 pub mod report;

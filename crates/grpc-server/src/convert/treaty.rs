@@ -4,9 +4,10 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use core_model::{
-    ActionKind, ApproxDate, Dataset, DerivedBound, DerivedKind, Measure, Reconciliation, ReportedFigure, StateStatus,
-    StateStatusEntry, Treaty, TreatyAction, TreatyNumber, YearCount,
+    ActionKind, ApproxDate, CountryCode, Dataset, DerivedBound, DerivedKind, Measure, Reconciliation, ReportedFigure,
+    StateStatus, StateStatusEntry, Treaty, TreatyAction, TreatyNumber, Vocabulary, YearCount, names,
 };
+use storage::{ActionCorrection, Snapshot};
 
 use super::{
     Violations, approx, approx_from, citations, country_code, country_name, date, model_violations, opt_full_date,
@@ -177,6 +178,16 @@ pub(crate) fn treaty_actions<'a>(
         .collect()
 }
 
+/// Treaty actions at their versions for a response, as [`treaty_actions`] gives them, each with its etag and
+/// times.
+pub(crate) fn versioned_actions(ds: &Dataset, actions: &[storage::Versioned<TreatyAction>]) -> Vec<pb::TreatyAction> {
+    treaty_actions(ds, actions.iter().map(|v| &v.record))
+        .into_iter()
+        .zip(actions)
+        .map(|(m, v)| with_version(m, &v.etag, v.create_time.as_deref(), v.update_time.as_deref()))
+        .collect()
+}
+
 fn action_kind(k: ActionKind) -> pb::ActionKind {
     match k {
         ActionKind::Signature => pb::ActionKind::Signature,
@@ -188,9 +199,13 @@ fn action_kind(k: ActionKind) -> pb::ActionKind {
     }
 }
 
-/// A treaty action for a response.
+/// A treaty action for a response, with its name (its version is set by [`with_version`]).
 pub(crate) fn treaty_action(a: &TreatyAction) -> pb::TreatyAction {
     pb::TreatyAction {
+        name: names::treaty_action(a.treaty, &a.state, a.kind),
+        etag: String::new(),
+        create_time: None,
+        update_time: None,
         country: country_name(&a.state),
         treaty: treaty_name(a.treaty),
         kind: action_kind(a.kind) as i32,
@@ -200,6 +215,157 @@ pub(crate) fn treaty_action(a: &TreatyAction) -> pb::TreatyAction {
         note: a.note.clone().unwrap_or_default(),
         derived: None,
     }
+}
+
+/// `m` with a version's etag and times (AIP-148, AIP-154).
+pub(crate) fn with_version(
+    mut m: pb::TreatyAction,
+    etag: &str,
+    create_time: Option<&str>,
+    update_time: Option<&str>,
+) -> pb::TreatyAction {
+    m.etag = etag.to_owned();
+    m.create_time = create_time.and_then(super::activity::timestamp);
+    m.update_time = update_time.and_then(super::activity::timestamp);
+    m
+}
+
+/// `m` with the version `snapshot` holds of `a`, if it holds one.
+pub(crate) fn with_snapshot_version(m: pb::TreatyAction, a: &TreatyAction, snapshot: &Snapshot) -> pb::TreatyAction {
+    match snapshot.action_version(a.treaty, &a.state, a.kind) {
+        Some(v) => with_version(m, &v.etag, v.create_time.as_deref(), v.update_time.as_deref()),
+        None => m,
+    }
+}
+
+/// The treaty, state and kind a treaty action's name holds (`treaties/185/actions/AL-ratification`).
+pub(crate) fn treaty_action_name(field: &str, name: &str) -> Result<(TreatyNumber, CountryCode, ActionKind)> {
+    names::parse_treaty_action(name).ok_or_else(|| {
+        ServiceError::invalid(
+            field,
+            format!(
+                "`{name}` is not a treaty action's name: treaties/{{number}}/actions/{{STATE}}-{{kind}}, e.g. \
+                 treaties/185/actions/AL-ratification, the kind one of {}",
+                ActionKind::names()
+            ),
+        )
+    })
+}
+
+/// The correction an UpdateTreatyAction request asks for, and the etag it is conditional on (AIP-134, AIP-154):
+/// the action named by `treaty_action.name` (or its country, treaty and kind when the name is empty); the fields
+/// of `update_mask` (empty: those set; `*`: all) taken from `treaty_action`.
+pub(crate) fn action_correction(r: &pb::UpdateTreatyActionRequest) -> Result<(ActionCorrection, Option<String>)> {
+    let a = r.treaty_action.as_ref().ok_or_else(|| ServiceError::invalid("treaty_action", "required"))?;
+    let kind_of = |k: i32| match pb::ActionKind::try_from(k) {
+        Ok(pb::ActionKind::Signature) => Some(ActionKind::Signature),
+        Ok(pb::ActionKind::Ratification) => Some(ActionKind::Ratification),
+        Ok(pb::ActionKind::AccessionRequest) => Some(ActionKind::AccessionRequest),
+        Ok(pb::ActionKind::Invitation) => Some(ActionKind::Invitation),
+        Ok(pb::ActionKind::Accession) => Some(ActionKind::Accession),
+        Ok(pb::ActionKind::Denunciation) => Some(ActionKind::Denunciation),
+        Ok(pb::ActionKind::Unspecified) | Err(_) => None,
+    };
+    let (treaty, state, kind) = if a.name.is_empty() {
+        let kind = kind_of(a.kind).ok_or_else(|| {
+            ServiceError::invalid("treaty_action.name", "required (or treaty_action.country, treaty and kind)")
+        })?;
+        (treaty_number("treaty_action.treaty", &a.treaty)?, country_code("treaty_action.country", &a.country)?, kind)
+    } else {
+        let (treaty, state, kind) = treaty_action_name("treaty_action.name", &a.name)?;
+        // The name decides; the fields that repeat it may be left unset, not changed.
+        if !a.country.is_empty() && a.country != country_name(&state) {
+            return Err(ServiceError::invalid(
+                "treaty_action.country",
+                format!("cannot be updated: `{}` is not the country of `{}`", a.country, a.name),
+            ));
+        }
+        if !a.treaty.is_empty() && a.treaty != treaty_name(treaty) {
+            return Err(ServiceError::invalid(
+                "treaty_action.treaty",
+                format!("cannot be updated: `{}` is not the treaty of `{}`", a.treaty, a.name),
+            ));
+        }
+        if a.kind != 0 && kind_of(a.kind) != Some(kind) {
+            return Err(ServiceError::invalid(
+                "treaty_action.kind",
+                format!(
+                    "cannot be updated: {} is not the kind of `{}` (a different kind is a withdrawal and a new record)",
+                    a.kind, a.name
+                ),
+            ));
+        }
+        (treaty, state, kind)
+    };
+    const FIELDS: [&str; 4] = ["date", "entry_into_force", "sources", "note"];
+    let paths: Vec<&str> = match r.update_mask.as_ref().map(|m| m.paths.as_slice()).unwrap_or_default() {
+        [] => FIELDS
+            .into_iter()
+            .filter(|f| match *f {
+                "date" => a.date.is_some(),
+                "entry_into_force" => a.entry_into_force.is_some(),
+                "sources" => !a.sources.is_empty(),
+                _ => !a.note.is_empty(),
+            })
+            .collect(),
+        [all] if all == "*" => FIELDS.to_vec(),
+        paths => {
+            let mut wanted = Vec::with_capacity(paths.len());
+            for (i, path) in paths.iter().enumerate() {
+                match path.as_str() {
+                    p @ ("date" | "entry_into_force" | "sources" | "note") => wanted.push(p),
+                    // Checked against the name above, or output only.
+                    "name" | "country" | "treaty" | "kind" | "etag" | "create_time" | "update_time" | "derived" => {}
+                    other => {
+                        return Err(ServiceError::invalid(
+                            format!("update_mask.paths[{i}]"),
+                            format!(
+                                "`{other}` is not an updatable field of TreatyAction (date, entry_into_force, sources, \
+                                 note, or * for all four)"
+                            ),
+                        ));
+                    }
+                }
+            }
+            wanted
+        }
+    };
+    let mut correction =
+        ActionCorrection { treaty, state, kind, date: None, entry_into_force: None, source: None, note: None };
+    for path in paths {
+        match path {
+            "date" => {
+                let d = a.date.as_ref().ok_or_else(|| ServiceError::invalid("treaty_action.date", "required"))?;
+                correction.date = Some(approx_from("treaty_action.date", d)?);
+            }
+            "entry_into_force" => {
+                correction.entry_into_force =
+                    Some(opt_full_date("treaty_action.entry_into_force", a.entry_into_force.as_ref())?);
+            }
+            "sources" => correction.source = Some(source_from("treaty_action.sources", &a.sources)?),
+            _ => {
+                let note = (!a.note.is_empty()).then(|| a.note.clone());
+                if let Some(n) = &note
+                    && let Err(e) = core_model::limits::check_lines("note", n, core_model::limits::NOTE)
+                {
+                    return Err(ServiceError::InvalidArgument(model_violations("treaty_action", &e)));
+                }
+                correction.note = Some(note);
+            }
+        }
+    }
+    let etag = match (r.etag.as_str(), a.etag.as_str()) {
+        ("", "") => None,
+        (e, "") | ("", e) => Some(e.to_owned()),
+        (e, on) if e == on => Some(e.to_owned()),
+        (e, on) => {
+            return Err(ServiceError::invalid(
+                "etag",
+                format!("`{e}` differs from treaty_action.etag `{on}`: send one, or the same in both"),
+            ));
+        }
+    };
+    Ok((correction, etag))
 }
 
 /// A treaty action from a request.

@@ -59,7 +59,7 @@ impl Services {
             let filter = parse_filter(&r.filter)?;
             let request = page(r.page_size, &r.page_token)?;
             let message = |v: &storage::Versioned<core_model::Activity>| convert::activity(v);
-            let mut p = self.activities_page(&filter, &request).await?;
+            let (mut p, mut change_sequence) = self.activities_page(&filter, &request).await?;
             let mut encodings = self.0.activities.encodings(&p.items, message);
             // A page ends early (AIP-158) rather than pass the size a message may have: the same list asked for
             // as many items as fit gives the right token for the next page.
@@ -67,28 +67,29 @@ impl Services {
                 && fit < p.items.len()
             {
                 let shorter = PageRequest { page_size: fit as u32, page_token: request.page_token.clone() };
-                p = self.activities_page(&filter, &shorter).await?;
+                (p, change_sequence) = self.activities_page(&filter, &shorter).await?;
                 encodings = self.0.activities.encodings(&p.items, message);
             }
             let unreadable = c::unreadable(&self.0.store.unreadable(), is_activity);
-            Ok(page_of_encodings(&encodings, &p.next_page_token, &unreadable))
+            Ok(page_of_encodings(&encodings, &p.next_page_token, &unreadable, change_sequence))
         })
         .await
     }
 
-    /// A page of activities: a costly filter's walk one at a time on a blocking thread, others where they are.
+    /// A page of activities, with the position of the change log it shows: a costly filter's walk one at a time
+    /// on a blocking thread, others where they are.
     async fn activities_page(
         &self,
         filter: &Filter,
         page: &PageRequest,
-    ) -> Result<storage::Page<Arc<storage::Versioned<core_model::Activity>>>> {
+    ) -> Result<(storage::Page<Arc<storage::Versioned<core_model::Activity>>>, i64)> {
         if filter.expr.as_ref().map_or(0, comparisons) < COSTLY_FILTER {
-            return Ok(self.0.store.list_activities(filter, page).await?);
+            return Ok(self.0.store.list_activities_at(filter, page).await?);
         }
         let _turn = self.0.costly_walks.acquire().await.map_err(|e| StorageError::Internal(e.to_string()))?;
         let (store, filter, page) = (self.0.store.clone(), filter.clone(), page.clone());
         let runtime = tokio::runtime::Handle::current();
-        tokio::task::spawn_blocking(move || runtime.block_on(store.list_activities(&filter, &page)))
+        tokio::task::spawn_blocking(move || runtime.block_on(store.list_activities_at(&filter, &page)))
             .await
             .map_err(|e| StorageError::Internal(format!("a costly filter's walk failed: {e}")))?
             .map_err(ServiceError::from)
@@ -234,7 +235,7 @@ impl ActivityService for Services {
             let mut found = Vec::new();
             let mut req = PageRequest::first(PageRequest::MAX_SIZE);
             loop {
-                let p = self.activities_page(&filter, &req).await?;
+                let (p, _) = self.activities_page(&filter, &req).await?;
                 found.extend(p.items);
                 if p.next_page_token.is_empty() {
                     break;

@@ -25,10 +25,10 @@ impl Services {
             let as_of = c::opt_full_date("as_of", r.as_of.as_ref())?.unwrap_or_else(today);
             let snapshot = self.0.store.snapshot();
             let state = snapshot.state(&code).ok_or_else(|| ServiceError::NotFound(c::country_name(&code)))?;
-            let answer = self.0.countries.get_or_compute(&(code.clone(), as_of), snapshot.last_action_seq(), || {
+            let answer = self.0.countries.get_or_compute(&(code.clone(), as_of), snapshot.version(), || {
                 let data = self.treaty_data(&snapshot);
                 let page = data.country_page(&self.0.records, state, as_of);
-                Ok::<_, ServiceError>(Bytes::from(convert::country(&page, &data).encode_to_vec()))
+                Ok::<_, ServiceError>(Bytes::from(convert::country(&page, &data, &snapshot).encode_to_vec()))
             })?;
             Ok(Bytes::clone(&answer))
         })
@@ -53,7 +53,7 @@ impl CountryService for Services {
             Ok(pb::ListCountriesResponse {
                 countries: items
                     .iter()
-                    .map(|s| convert::country(&ds.country_page(&self.0.records, s, as_of), ds))
+                    .map(|s| convert::country(&ds.country_page(&self.0.records, s, as_of), ds, &snapshot))
                     .collect(),
                 next_page_token,
             })

@@ -1,5 +1,6 @@
-//! The handlers of the six services, one module each: `treaties`, `activities`, `countries`, `programme`,
-//! `reports` and `admin` (and `watch`, the stream of WatchTreatyActions).
+//! The handlers of the seven services, one module each: `treaties`, `activities`, `countries`, `programme`,
+//! `reports`, `admin` and `changes` (WatchChanges, the change feed) (and `watch`, the stream of
+//! WatchTreatyActions).
 //!
 //! Every handler is served through `Services::serve`, with its [`Method`]: one place logs the call (one line,
 //! when it ends), checks the caller against the role the method table declares (a write's role before anything
@@ -8,6 +9,7 @@
 
 mod activities;
 mod admin;
+mod changes;
 mod countries;
 mod programme;
 mod reports;
@@ -24,6 +26,7 @@ use tonic::{Request, Response, Status};
 
 pub use self::{
     activities::COSTLY_FILTER,
+    changes::ChangeFeedLimits,
     reports::{EARLIEST_REPORT_DAY, REPORT_CHUNK, ReportLimits},
 };
 use crate::{
@@ -72,6 +75,8 @@ pub struct AppState {
     /// One turn for walks of costly filters ([`COSTLY_FILTER`]): they run one at a time, off the runtime's
     /// worker threads, so that however many clients send them, they take one core at most.
     costly_walks: Arc<tokio::sync::Semaphore>,
+    /// How change streams (WatchChanges) beat and drop clients that do not read.
+    pub(crate) change_feed: ChangeFeedLimits,
 }
 
 impl AppState {
@@ -96,6 +101,7 @@ impl AppState {
             costly_walks: Arc::new(tokio::sync::Semaphore::new(1)),
             reports: ReportLimits::default(),
             report_permits: Arc::new(tokio::sync::Semaphore::new(ReportLimits::default().max_concurrent)),
+            change_feed: ChangeFeedLimits::default(),
         }
     }
 
@@ -109,6 +115,12 @@ impl AppState {
     /// The same, with these limits on watch streams.
     pub fn with_watch_limits(mut self, limits: WatchLimits) -> Self {
         self.watchers = Watchers::new(limits);
+        self
+    }
+
+    /// The same, with these heartbeats and send timeout on change streams.
+    pub fn with_change_feed(mut self, limits: ChangeFeedLimits) -> Self {
+        self.change_feed = limits;
         self
     }
 
@@ -133,7 +145,7 @@ impl AppState {
     }
 }
 
-/// The six services (their handlers, [`Method::ALL`]) over one state.
+/// The seven services (their handlers, [`Method::ALL`]) over one state.
 #[derive(Debug, Clone)]
 pub struct Services(pub Arc<AppState>);
 

@@ -27,7 +27,14 @@ impl ProgrammeService for Services {
             let r = request.get_ref();
             let (items, next_page_token) =
                 page_of(&self.0.records.studies, core_model::names::STUDIES, r.page_size, &r.page_token)?;
-            Ok(pb::ListStudiesResponse { studies: items.iter().map(convert::study).collect(), next_page_token })
+            // Studies are read at start-up and change only by an import, which the change feed tells as a RESET:
+            // this list is the store at any position since, the current one included.
+            let change_sequence = self.0.store.change_sequence().await?;
+            Ok(pb::ListStudiesResponse {
+                studies: items.iter().map(convert::study).collect(),
+                next_page_token,
+                change_sequence,
+            })
         })
         .await
     }
@@ -53,7 +60,10 @@ impl ProgrammeService for Services {
     ) -> Answer<pb::ListOrganisationsResponse> {
         self.serve(Method::ListOrganisations, request, |_, request| async move {
             let r = request.get_ref();
-            let p = self.0.store.list_records(RecordKind::Organisation, &page(r.page_size, &r.page_token)?).await?;
+            let request = page(r.page_size, &r.page_token)?;
+            let store = &*self.0.store;
+            let (p, change_sequence) =
+                storage::at_one_sequence(store, || store.list_records(RecordKind::Organisation, &request)).await?;
             let organisations = p
                 .items
                 .iter()
@@ -62,7 +72,7 @@ impl ProgrammeService for Services {
                     _ => None,
                 })
                 .collect();
-            Ok(pb::ListOrganisationsResponse { organisations, next_page_token: p.next_page_token })
+            Ok(pb::ListOrganisationsResponse { organisations, next_page_token: p.next_page_token, change_sequence })
         })
         .await
     }

@@ -1,5 +1,5 @@
 //! TreatyService: treaties, their status tables (answered as bytes encoded once per treaty, date and snapshot
-//! version), ratification timelines, treaty actions recorded, listed and watched.
+//! version), ratification timelines, treaty actions recorded, listed, watched, read by name, corrected and withdrawn.
 
 use std::sync::Arc;
 
@@ -28,7 +28,7 @@ impl Services {
             ds.reported_figures = self.0.records.reported_figures.clone();
             Ok::<_, std::convert::Infallible>(ds)
         };
-        match self.0.treaty_data.get_or_compute(&(), snapshot.last_action_seq(), build) {
+        match self.0.treaty_data.get_or_compute(&(), snapshot.version(), build) {
             Ok(ds) => ds,
             Err(never) => match never {},
         }
@@ -42,13 +42,11 @@ impl Services {
             let as_of = c::opt_full_date("as_of", r.as_of.as_ref())?.unwrap_or_else(today);
             let t = self.treaty("name", &r.name)?;
             let snapshot = self.0.store.snapshot();
-            let answer =
-                self.0.treaty_statuses.get_or_compute(&(t.number, as_of), snapshot.last_action_seq(), || {
-                    let status =
-                        self.treaty_data(&snapshot).treaty_status(t.number, as_of).map_err(StorageError::from)?;
-                    let message = convert::treaty_status(t.number, as_of, &status, self.reported_by(t.number, as_of));
-                    Ok::<_, ServiceError>(Bytes::from(message.encode_to_vec()))
-                })?;
+            let answer = self.0.treaty_statuses.get_or_compute(&(t.number, as_of), snapshot.version(), || {
+                let status = self.treaty_data(&snapshot).treaty_status(t.number, as_of).map_err(StorageError::from)?;
+                let message = convert::treaty_status(t.number, as_of, &status, self.reported_by(t.number, as_of));
+                Ok::<_, ServiceError>(Bytes::from(message.encode_to_vec()))
+            })?;
             Ok(Bytes::clone(&answer))
         })
         .await
@@ -61,6 +59,14 @@ impl Services {
             .reported_figures
             .iter()
             .filter(move |f| f.treaty == Some(number) && f.as_of.certainly_on_or_before(as_of))
+    }
+
+    /// A treaty action's message at its version, with the derived bound of its date the current snapshot gives.
+    fn versioned_action(&self, v: &storage::Versioned<core_model::TreatyAction>) -> pb::TreatyAction {
+        let data = self.treaty_data(&self.0.store.snapshot());
+        convert::versioned_actions(&data, std::slice::from_ref(v))
+            .pop()
+            .unwrap_or_else(|| convert::treaty_action(&v.record))
     }
 
     /// A treaty's message, with the entry into force the rules compute from `snapshot`.
@@ -151,15 +157,21 @@ impl TreatyService for Services {
                 return Err(ServiceError::NotFound(c::country_name(code)));
             }
             let request = page(r.page_size, &r.page_token)?;
-            let mut p = self.0.store.list_treaty_actions(treaty, country.as_ref(), &request).await?;
+            // Read at one position of the change log, which the answer names.
+            let store = &*self.0.store;
+            let (mut p, mut change_sequence) =
+                storage::at_one_sequence(store, || store.list_treaty_actions(treaty, country.as_ref(), &request))
+                    .await?;
             let data = self.treaty_data(&self.0.store.snapshot());
-            let mut actions: Vec<pb::TreatyAction> = convert::treaty_actions(&data, &p.items);
+            let mut actions: Vec<pb::TreatyAction> = convert::versioned_actions(&data, &p.items);
             if let Some(fit) = fitting(actions.iter().map(|a| crate::encoded::field_len(a.encoded_len())))
                 && fit < actions.len()
             {
                 let shorter = PageRequest { page_size: fit as u32, page_token: request.page_token.clone() };
-                p = self.0.store.list_treaty_actions(treaty, country.as_ref(), &shorter).await?;
-                actions = convert::treaty_actions(&data, &p.items);
+                (p, change_sequence) =
+                    storage::at_one_sequence(store, || store.list_treaty_actions(treaty, country.as_ref(), &shorter))
+                        .await?;
+                actions = convert::versioned_actions(&data, &p.items);
             }
             // The actions' rows, of the one treaty asked about if one is.
             let wanted = |row: &Resource| {
@@ -169,6 +181,7 @@ impl TreatyService for Services {
                 treaty_actions: actions,
                 next_page_token: p.next_page_token,
                 unreadable: c::unreadable(&self.0.store.unreadable(), wanted),
+                change_sequence,
             })
         })
         .await
@@ -181,9 +194,39 @@ impl TreatyService for Services {
             let action = convert::treaty_action_from("treaty_action", a)?;
             let ctx = write_ctx(&principal.name, &r.request_id)?;
             let recorded = self.0.store.record_treaty_action(&ctx, action).await?;
-            let data = self.treaty_data(&self.0.store.snapshot());
-            let mut answer = convert::treaty_actions(&data, [&recorded]);
-            Ok(answer.pop().unwrap_or_else(|| convert::treaty_action(&recorded)))
+            Ok(self.versioned_action(&recorded))
+        })
+        .await
+    }
+
+    async fn get_treaty_action(&self, request: Request<pb::GetTreatyActionRequest>) -> Answer<pb::TreatyAction> {
+        self.serve(Method::GetTreatyAction, request, |_, request| async move {
+            let (treaty, state, kind) = convert::treaty_action_name("name", &request.get_ref().name)?;
+            let found = self.0.store.get_treaty_action(treaty, &state, kind).await?;
+            Ok(self.versioned_action(&found))
+        })
+        .await
+    }
+
+    async fn update_treaty_action(&self, request: Request<pb::UpdateTreatyActionRequest>) -> Answer<pb::TreatyAction> {
+        self.serve(Method::UpdateTreatyAction, request, |principal, request| async move {
+            let r = request.get_ref();
+            let (correction, etag) = convert::action_correction(r)?;
+            let ctx = write_ctx(&principal.name, &r.request_id)?;
+            let corrected = self.0.store.update_treaty_action(&ctx, correction, etag.as_deref()).await?;
+            Ok(self.versioned_action(&corrected))
+        })
+        .await
+    }
+
+    async fn delete_treaty_action(&self, request: Request<pb::DeleteTreatyActionRequest>) -> Answer<()> {
+        self.serve(Method::DeleteTreatyAction, request, |principal, request| async move {
+            let r = request.get_ref();
+            let (treaty, state, kind) = convert::treaty_action_name("name", &r.name)?;
+            let etag = (!r.etag.is_empty()).then_some(r.etag.as_str());
+            let ctx = write_ctx(&principal.name, &r.request_id)?;
+            self.0.store.delete_treaty_action(&ctx, treaty, &state, kind, etag).await?;
+            Ok(())
         })
         .await
     }

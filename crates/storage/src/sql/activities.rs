@@ -42,18 +42,19 @@ impl Inner {
     }
 
     /// Activities matching `filter`, walked from the in-memory index (caught up first if it is known to be
-    /// behind).
+    /// behind), with the position of the change log the index holds (read under the same lock).
     pub(super) async fn list_activities(
         &self,
         filter: &Filter,
         page: &PageRequest,
-    ) -> Result<Page<Arc<Versioned<Activity>>>> {
+    ) -> Result<(Page<Arc<Versioned<Activity>>>, i64)> {
         if self.activities_stale.load(std::sync::atomic::Ordering::SeqCst) {
             self.catch_up_activities().await?;
         }
         let snapshot = self.snapshot();
         let region_of = |c: &CountryCode| snapshot.state(c).map(|s| s.region);
-        self.activities.read().map_err(|_| poisoned())?.list(filter, page, region_of)
+        let index = self.activities.read().map_err(|_| poisoned())?;
+        Ok((index.list(filter, page, region_of)?, index.audit_seq))
     }
 
     /// Creates an activity: its id must be new.

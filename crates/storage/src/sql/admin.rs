@@ -198,6 +198,10 @@ impl Inner {
                         inner.err(e)
                     }
                 })?;
+                if let StoredRow::Action(_, seq) = row {
+                    // Its place in the log of actions is not given again (watchers resume after positions).
+                    inner.keep_seq_given(conn, seq).await?;
+                }
                 Ok::<Effect, StorageError>(Effect::deleted(stored))
             })
         });

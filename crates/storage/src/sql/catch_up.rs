@@ -23,7 +23,7 @@ use super::{
     Backend, Inner,
     activities::activity_row,
     db_error::{DbResult, poisoned},
-    rows::try_decode,
+    rows::{etag_of, try_decode},
     writer::WriteConn,
 };
 use crate::{
@@ -31,6 +31,7 @@ use crate::{
     activity_index::ActivityIndex,
     quarantine::Unreadable,
     resource::{Operation, Resource},
+    snapshot::ActionVersion,
 };
 
 /// The notification channel of one PostgreSQL schema (tests run in schemas of their own).
@@ -45,6 +46,28 @@ fn action_row(row: &sqlx::any::AnyRow, treaty: usize, seq: usize) -> Resource {
         treaty: row.try_get::<i64, _>(treaty).unwrap_or(0),
         seq: row.try_get::<i64, _>(seq).unwrap_or(0),
     }
+}
+
+/// The columns of a treaty action's row the snapshot reads, in this order.
+const ACTION_COLUMNS: &str = "seq, treaty, body, etag, create_time, update_time";
+
+/// A treaty action's row read with [`ACTION_COLUMNS`]: the action and its version, or why its body cannot be
+/// decoded (and the body).
+#[allow(clippy::type_complexity)]
+fn action_of(
+    inner: &Inner,
+    row: &sqlx::any::AnyRow,
+) -> Result<std::result::Result<(TreatyAction, ActionVersion), (String, String)>> {
+    let body: String = row.try_get(2).db(inner)?;
+    let version = ActionVersion {
+        etag: etag_of(row.try_get::<i64, _>(3).db(inner)?),
+        create_time: row.try_get(4).db(inner)?,
+        update_time: row.try_get(5).db(inner)?,
+    };
+    Ok(match try_decode::<TreatyAction>(&body) {
+        Ok(action) => Ok((action, version)),
+        Err(reason) => Err((reason, body)),
+    })
 }
 
 /// Listens for the other replicas' commits (PostgreSQL) and catches up after each notification, and after the
@@ -75,13 +98,17 @@ pub(super) async fn start_listener(weak: Weak<Inner>, url: &str) -> Result<tokio
             if let Err(e) = inner.catch_up_activities().await {
                 tracing::warn!(error = %e, "could not catch the activity index up");
             }
+            if let Err(e) = inner.refresh_position().await {
+                tracing::warn!(error = %e, "could not read the change log's position");
+            }
         }
     }))
 }
 
 impl Inner {
-    /// Tells the other replicas (PostgreSQL) that the group's transaction, once committed, wrote treaty actions
-    /// or activities; a notification is delivered only if the transaction commits.
+    /// Tells the other replicas (PostgreSQL) that the group's transaction, once committed, wrote something (their
+    /// snapshot, activity index and change feeds catch up); a notification is delivered only if the transaction
+    /// commits.
     pub(super) async fn notify_replicas(&self, conn: &mut WriteConn, treaty_actions: bool) -> Result<()> {
         if self.backend != Backend::Postgres {
             return Ok(());
@@ -97,9 +124,13 @@ impl Inner {
         Ok(())
     }
 
-    /// Builds the snapshot again from the database (at open, and after a whole dataset was imported).
-    pub(super) async fn reload_snapshot(&self) -> Result<()> {
-        let _guard = self.catching_up.lock().await;
+    /// The snapshot as the database holds it now, the rows set aside because they cannot be decoded, and the
+    /// `seq` of the last treaty action's row.
+    async fn load_snapshot(&self) -> Result<(Snapshot, BTreeMap<String, Unreadable>, i64)> {
+        // The audit position first: a write committed while the rows are read is read again by the next
+        // catch-up.
+        let (version,): (i64,) =
+            sqlx::query_as("SELECT COALESCE(MAX(seq), 0) FROM audit").fetch_one(&self.pool).await.db(self)?;
         let mut unreadable = BTreeMap::new();
         let mut set_aside = |row: Resource, reason: String, body: String| {
             let u = Unreadable::new(row, reason, body);
@@ -127,61 +158,85 @@ impl Inner {
                 }
             }
         }
-        let rows = sqlx::query("SELECT seq, treaty, body FROM treaty_actions ORDER BY seq")
+        let rows = sqlx::query(&format!("SELECT {ACTION_COLUMNS} FROM treaty_actions ORDER BY seq"))
             .fetch_all(&self.pool)
             .await
             .db(self)?;
-        let (mut actions, mut seqs) = (Vec::with_capacity(rows.len()), Vec::with_capacity(rows.len()));
+        let mut actions = Vec::with_capacity(rows.len());
         let mut last = 0;
         for row in &rows {
             let seq = row.try_get::<i64, _>(0).db(self)?;
-            let body: String = row.try_get(2).db(self)?;
             last = seq;
-            match try_decode::<TreatyAction>(&body) {
-                Ok(a) => {
-                    seqs.push(seq);
-                    actions.push(a);
-                }
-                Err(reason) => set_aside(action_row(row, 1, 0), reason, body),
+            match action_of(self, row)? {
+                Ok((action, v)) => actions.push((seq, action, v)),
+                Err((reason, body)) => set_aside(action_row(row, 1, 0), reason, body),
             }
         }
-        *self.snapshot.write().map_err(|_| poisoned())? = Arc::new(Snapshot::new(treaties, states, actions, seqs));
+        Ok((Snapshot::new(treaties, states, actions, version), unreadable, last))
+    }
+
+    /// Builds the snapshot again from the database (at open, and after a whole dataset was imported).
+    pub(super) async fn reload_snapshot(&self) -> Result<()> {
+        let _guard = self.catching_up.lock().await;
+        let (snapshot, unreadable, last) = self.load_snapshot().await?;
+        *self.snapshot.write().map_err(|_| poisoned())? = Arc::new(snapshot);
         self.quarantine.lock().map_err(|_| poisoned())?.snapshot = unreadable;
         let mut b = self.broadcast_seq.lock().map_err(|_| poisoned())?;
         *b = (*b).max(last);
         Ok(())
     }
 
-    /// Appends to the snapshot the treaty actions committed since it was built (by this process or, on
-    /// PostgreSQL, by another replica); with `broadcast`, sends subscribers those not sent yet, in order.
+    /// Brings the snapshot up to date with the treaty actions committed since it was built (by this process or,
+    /// on PostgreSQL, by another replica): recorded actions are appended; when the audit log names a correction
+    /// or a withdrawal since the snapshot's version, it is built again. With `broadcast`, sends subscribers the
+    /// recorded actions not sent yet, in order.
     pub(super) async fn catch_up(&self, broadcast: bool) -> Result<()> {
         let _guard = self.catching_up.lock().await;
         let current = self.snapshot();
-        let rows = sqlx::query("SELECT seq, treaty, body FROM treaty_actions WHERE seq > $1 ORDER BY seq")
-            .bind(current.last_action_seq())
-            .fetch_all(&self.pool)
-            .await
-            .db(self)?;
-        let mut next = (*current).clone();
-        let mut added = false;
-        for row in &rows {
-            let seq: i64 = row.try_get(0).db(self)?;
-            let body: String = row.try_get(2).db(self)?;
-            match try_decode(&body) {
-                Ok(action) => {
-                    next = next.with_action(action, seq);
-                    added = true;
-                }
-                Err(reason) => {
-                    let u = Unreadable::new(action_row(row, 1, 0), reason, body);
-                    let mut q = self.quarantine.lock().map_err(|_| poisoned())?;
-                    q.snapshot.insert(u.resource.clone(), u);
+        let (version,): (i64,) =
+            sqlx::query_as("SELECT COALESCE(MAX(seq), 0) FROM audit").fetch_one(&self.pool).await.db(self)?;
+        // Corrections and withdrawals of treaty actions (`treaties/{n}/actions/{id}`) since the snapshot's version.
+        let (changed,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM audit WHERE seq > $1 AND seq <= $2 AND operation IN ('update', 'delete') \
+             AND resource LIKE 'treaties/%/actions/%'",
+        )
+        .bind(current.version().max(self.actions_checked_to.load(std::sync::atomic::Ordering::SeqCst)))
+        .bind(version)
+        .fetch_one(&self.pool)
+        .await
+        .db(self)?;
+        if changed > 0 {
+            let (snapshot, unreadable, _) = self.load_snapshot().await?;
+            *self.snapshot.write().map_err(|_| poisoned())? = Arc::new(snapshot);
+            self.quarantine.lock().map_err(|_| poisoned())?.snapshot = unreadable;
+        } else {
+            let rows = sqlx::query(&format!("SELECT {ACTION_COLUMNS} FROM treaty_actions WHERE seq > $1 ORDER BY seq"))
+                .bind(current.last_action_seq())
+                .fetch_all(&self.pool)
+                .await
+                .db(self)?;
+            let mut next = (*current).clone();
+            let mut added = false;
+            for row in &rows {
+                let seq: i64 = row.try_get(0).db(self)?;
+                match action_of(self, row)? {
+                    Ok((action, v)) => {
+                        next = next.with_action(seq, action, v, version);
+                        added = true;
+                    }
+                    Err((reason, body)) => {
+                        let u = Unreadable::new(action_row(row, 1, 0), reason, body);
+                        let mut q = self.quarantine.lock().map_err(|_| poisoned())?;
+                        q.snapshot.insert(u.resource.clone(), u);
+                    }
                 }
             }
+            if added {
+                *self.snapshot.write().map_err(|_| poisoned())? = Arc::new(next);
+            }
         }
-        if added {
-            *self.snapshot.write().map_err(|_| poisoned())? = Arc::new(next);
-        }
+        // Under the catching-up lock: the position only grows.
+        self.actions_checked_to.fetch_max(version, std::sync::atomic::Ordering::SeqCst);
         if broadcast {
             let snapshot = self.snapshot();
             let mut sent = self.broadcast_seq.lock().map_err(|_| poisoned())?;
@@ -194,18 +249,31 @@ impl Inner {
         Ok(())
     }
 
+    /// A transaction that only reads, with one view of the database for all its statements (`REPEATABLE READ` on
+    /// PostgreSQL, whose default takes a view per statement; SQLite's read transaction in WAL mode keeps one).
+    async fn read_transaction(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        let mut tx = self.pool.begin().await.db(self)?;
+        if self.backend == Backend::Postgres {
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ").execute(&mut *tx).await.db(self)?;
+        }
+        Ok(tx)
+    }
+
     /// Rebuilds the activity index from the database.
     pub(super) async fn reload_activities(&self) -> Result<()> {
         let _guard = self.catching_up_activities.lock().await;
         let rebuilt = async {
             // The audit position first: a write committed while the rows are read is read again by the next
             // catch-up.
+            // Both in one read transaction: the index is exactly the store at `audit_seq` (lists say so).
+            let mut tx = self.read_transaction().await?;
             let (audit_seq,): (i64,) =
-                sqlx::query_as("SELECT COALESCE(MAX(seq), 0) FROM audit").fetch_one(&self.pool).await.db(self)?;
+                sqlx::query_as("SELECT COALESCE(MAX(seq), 0) FROM audit").fetch_one(&mut *tx).await.db(self)?;
             let rows = sqlx::query("SELECT id, seq, etag, create_time, update_time, body FROM activities ORDER BY seq")
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *tx)
                 .await
                 .db(self)?;
+            tx.commit().await.db(self)?;
             let mut entries = Vec::with_capacity(rows.len());
             let mut unreadable = BTreeMap::new();
             for row in &rows {
@@ -249,10 +317,13 @@ impl Inner {
     /// dataset was imported instead (the index must be rebuilt).
     async fn apply_audit_tail(&self) -> Result<bool> {
         let from = self.activities.read().map_err(|_| poisoned())?.audit_seq;
+        // The log's tail and the activities it names in one read transaction: the index is then exactly the
+        // store at the tail's last position (lists say so, and a watch from there repeats nothing).
+        let mut tx = self.read_transaction().await?;
         let entries: Vec<(i64, String, String)> =
             sqlx::query_as("SELECT seq, resource, operation FROM audit WHERE seq > $1 ORDER BY seq")
                 .bind(from)
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *tx)
                 .await
                 .db(self)?;
         let Some(last) = entries.last().map(|e| e.0) else { return Ok(false) };
@@ -283,11 +354,12 @@ impl Inner {
             for id in chunk {
                 query = query.bind(*id);
             }
-            for row in query.fetch_all(&self.pool).await.db(self)? {
+            for row in query.fetch_all(&mut *tx).await.db(self)? {
                 let seq = row.try_get::<i64, _>("seq").db(self)?;
                 found.push((seq, activity_row(self, &row)?));
             }
         }
+        tx.commit().await.db(self)?;
         let mut index = self.activities.write().map_err(|_| poisoned())?;
         let mut quarantine = self.quarantine.lock().map_err(|_| poisoned())?;
         for id in &ids {

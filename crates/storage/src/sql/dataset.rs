@@ -91,8 +91,27 @@ impl Inner {
                         .await
                         .db(inner)?;
                 }
+                // A treaty action at its etag in the history (else this import's), recorded when the history's
+                // log says (its names of before schema version 5 too), last changed at its etag's entry (else at the
+                // import the history ends with, else now).
+                let mut recorded: std::collections::HashMap<String, &str> = Default::default();
+                for e in history.audit.iter().filter(|e| e.operation == Operation::RecordTreatyAction.as_str()) {
+                    if let Ok(r) = e.resource.parse::<Resource>() {
+                        recorded.entry(r.to_string()).or_insert(e.at.as_str());
+                    }
+                }
+                let at_seq: std::collections::HashMap<i64, &str> =
+                    history.audit.iter().map(|e| (e.seq, e.at.as_str())).collect();
+                let imported = times.get("").and_then(|t| t.1.clone()).unwrap_or_else(|| stamp.at.clone());
                 for a in &dataset.treaty_actions {
-                    inner.insert_action(conn, a).await?;
+                    let name = Resource::treaty_action(a).to_string();
+                    let etag = history.etags.get(&name).copied().unwrap_or(own_seq);
+                    let v = Version {
+                        etag,
+                        create_time: Some(recorded.get(name.as_str()).map_or(imported.clone(), |t| (*t).to_owned())),
+                        update_time: Some(at_seq.get(&etag).map_or(imported.clone(), |t| (*t).to_owned())),
+                    };
+                    inner.insert_action(conn, a, &v).await?;
                 }
                 for r in record::records_of(dataset) {
                     inner.insert_record(conn, &r, &version(Resource::Record(r.kind(), r.id()))).await?;
@@ -222,6 +241,14 @@ impl Inner {
         let rows: Vec<(String, i64)> =
             sqlx::query_as("SELECT id, etag FROM activities").fetch_all(&mut *conn).await.db(self)?;
         history.etags.extend(rows.into_iter().map(|(id, etag)| (Resource::Activity(id).to_string(), etag)));
+        let rows: Vec<(String, i64, String, i64)> =
+            sqlx::query_as("SELECT state, treaty, kind, etag FROM treaty_actions")
+                .fetch_all(&mut *conn)
+                .await
+                .db(self)?;
+        history.etags.extend(rows.into_iter().map(|(state, treaty, kind, etag)| {
+            (Resource::TreatyAction { state, treaty: treaty as u32, kind }.to_string(), etag)
+        }));
         let rows: Vec<(String, String, i64)> =
             sqlx::query_as("SELECT kind, id, etag FROM records").fetch_all(&mut *conn).await.db(self)?;
         // Named as the audit log names them; a kind this build does not know keeps its stored name.

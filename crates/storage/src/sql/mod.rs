@@ -11,6 +11,7 @@
 //! | [`open`] | the URL, the pool, the checks that a database is ours, the migrations, the first load |
 //! | [`db_error`] | what a database error means: a constraint broken, or a database that cannot serve |
 //! | [`writer`] | the writer task and its group commit: every write goes through it |
+//! | [`changes`] | the change feed: the log's position, the changes after a position |
 //! | [`catch_up`] | the snapshot and the activity index caught up after commits and other replicas' notifications |
 //! | [`treaty_actions`], [`activities`], [`records`] | each kind of record, read and written |
 //! | [`dataset`] | import and export, with the history (audit log, request ids, etags) |
@@ -31,6 +32,7 @@
 mod activities;
 mod admin;
 mod catch_up;
+mod changes;
 mod dataset;
 mod db_error;
 mod open;
@@ -42,17 +44,17 @@ mod writer;
 use std::sync::{Arc, Mutex as StdMutex, RwLock};
 
 use async_trait::async_trait;
-use core_model::{Activity, CountryCode, Dataset, Filter, TreatyAction, TreatyNumber};
+use core_model::{ActionKind, Activity, CountryCode, Dataset, Filter, TreatyAction, TreatyNumber};
 use sqlx::AnyPool;
 use tokio::sync::{broadcast, mpsc};
 
 pub use self::open::{Backend, OpenOptions, SCHEMA_VERSION, backup, redact_url};
 #[cfg(any(test, feature = "test-support"))]
-pub(crate) use self::rows::Param;
+pub(crate) use self::rows::{Param, etag_of};
 use crate::{
-    AuditEntry, Change, History, Page, PageRequest, Record, RecordKind, Result, Snapshot, StorageError, Store,
-    Versioned, WriteContext, activity_index::ActivityIndex, quarantine::Quarantine, quarantine::Unreadable,
-    resource::Operation,
+    ActionCorrection, AuditEntry, Change, ChangeBatch, History, Page, PageRequest, Record, RecordKind, Result,
+    Snapshot, StorageError, Store, Versioned, WriteContext, activity_index::ActivityIndex, quarantine::Quarantine,
+    quarantine::Unreadable, resource::Operation,
 };
 
 /// The store over SQLite or PostgreSQL.
@@ -73,8 +75,13 @@ struct Inner {
     /// Serialises catching the snapshot up with the database.
     catching_up: tokio::sync::Mutex<()>,
     changes: broadcast::Sender<Change>,
+    /// The change log's last position known committed, which watchers follow.
+    position: tokio::sync::watch::Sender<i64>,
     /// The last treaty action broadcast to subscribers.
     broadcast_seq: StdMutex<i64>,
+    /// The audit position up to which catching the snapshot up has looked for corrections and withdrawals of
+    /// treaty actions (at or past the snapshot's version: other writes move it without changing the snapshot).
+    actions_checked_to: std::sync::atomic::AtomicI64,
     /// One writing transaction at a time in this process.
     write_lock: tokio::sync::Mutex<()>,
     /// Writes waiting for the writer task.
@@ -133,7 +140,7 @@ impl Store for SqlStore {
         SqlStore::close(self).await
     }
 
-    async fn record_treaty_action(&self, ctx: &WriteContext, action: TreatyAction) -> Result<TreatyAction> {
+    async fn record_treaty_action(&self, ctx: &WriteContext, action: TreatyAction) -> Result<Versioned<TreatyAction>> {
         self.inner.record_treaty_action(ctx, action).await
     }
 
@@ -142,8 +149,57 @@ impl Store for SqlStore {
         treaty: Option<TreatyNumber>,
         state: Option<&CountryCode>,
         page: &PageRequest,
-    ) -> Result<Page<TreatyAction>> {
+    ) -> Result<Page<Versioned<TreatyAction>>> {
         self.inner.list_treaty_actions(treaty, state, page).await
+    }
+
+    async fn change_sequence(&self) -> Result<i64> {
+        self.inner.change_sequence().await
+    }
+
+    async fn changes_after(&self, after: i64, limit: usize) -> Result<ChangeBatch> {
+        self.inner.changes_after(after, limit).await
+    }
+
+    fn change_position(&self) -> tokio::sync::watch::Receiver<i64> {
+        self.inner.position.subscribe()
+    }
+
+    async fn list_activities_at(
+        &self,
+        filter: &Filter,
+        page: &PageRequest,
+    ) -> Result<(Page<Arc<Versioned<Activity>>>, i64)> {
+        self.inner.list_activities(filter, page).await
+    }
+
+    async fn get_treaty_action(
+        &self,
+        treaty: TreatyNumber,
+        state: &CountryCode,
+        kind: ActionKind,
+    ) -> Result<Versioned<TreatyAction>> {
+        self.inner.get_treaty_action(treaty, state, kind).await
+    }
+
+    async fn update_treaty_action(
+        &self,
+        ctx: &WriteContext,
+        correction: ActionCorrection,
+        etag: Option<&str>,
+    ) -> Result<Versioned<TreatyAction>> {
+        self.inner.update_treaty_action(ctx, correction, etag).await
+    }
+
+    async fn delete_treaty_action(
+        &self,
+        ctx: &WriteContext,
+        treaty: TreatyNumber,
+        state: &CountryCode,
+        kind: ActionKind,
+        etag: Option<&str>,
+    ) -> Result<()> {
+        self.inner.delete_treaty_action(ctx, treaty, state, kind, etag).await
     }
 
     async fn get_activity(&self, id: &str) -> Result<Versioned<Activity>> {
@@ -151,7 +207,7 @@ impl Store for SqlStore {
     }
 
     async fn list_activities(&self, filter: &Filter, page: &PageRequest) -> Result<Page<Arc<Versioned<Activity>>>> {
-        self.inner.list_activities(filter, page).await
+        Ok(self.inner.list_activities(filter, page).await?.0)
     }
 
     async fn create_activity(&self, ctx: &WriteContext, activity: Activity) -> Result<Versioned<Activity>> {

@@ -29,7 +29,7 @@ static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
 
 /// The newest schema version this build knows (`meta.schema_version`).
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 /// The application a store's `meta` table names.
 const APPLICATION: &str = "coe-cybercrime-store";
 
@@ -253,10 +253,12 @@ impl SqlStore {
             pool,
             backend,
             location,
-            snapshot: RwLock::new(Arc::new(Snapshot::new(Vec::new(), Vec::new(), Vec::new(), Vec::new()))),
+            snapshot: RwLock::new(Arc::new(Snapshot::new(Vec::new(), Vec::new(), Vec::new(), 0))),
             catching_up: tokio::sync::Mutex::new(()),
             changes,
+            position: tokio::sync::watch::Sender::new(0),
             broadcast_seq: StdMutex::new(0),
+            actions_checked_to: std::sync::atomic::AtomicI64::new(0),
             write_lock: tokio::sync::Mutex::new(()),
             writes,
             activities: RwLock::new(ActivityIndex::default()),
@@ -283,6 +285,7 @@ impl SqlStore {
         }
         inner.reload_snapshot().await?;
         inner.reload_activities().await?;
+        inner.refresh_position().await?;
         for u in inner.quarantine.lock().map_err(|_| poisoned())?.all() {
             tracing::error!(
                 resource = %u.resource,

@@ -68,7 +68,7 @@ pub(super) fn try_decode<T: DeserializeOwned>(body: &str) -> std::result::Result
 /// decimal position in double quotes (`"4711"`, RFC 7232's form). Positions are never given twice, so an etag is
 /// unique over a resource's whole life, across a delete and a re-create; the quotes keep it apart from the bare
 /// per-resource counters (`1`, `2`) of schema versions before 4, which therefore never match again.
-pub(super) fn etag_of(seq: i64) -> String {
+pub(crate) fn etag_of(seq: i64) -> String {
     format!("\"{seq}\"")
 }
 

@@ -282,6 +282,12 @@ impl Inner {
                 tracing::warn!(error = %e, "committed, but could not catch the activity index up yet");
             }
         }
+        if group.answers.iter().any(|(_, a)| a.is_ok()) {
+            // Watchers of the change log read what was committed (on PostgreSQL, the listener moves it too).
+            if let Err(e) = self.refresh_position().await {
+                tracing::warn!(error = %e, "committed, but could not read the change log's position yet");
+            }
+        }
         for (reply, answer) in group.answers {
             // A caller that went away still had its write done.
             let _ = reply.send(answer);
@@ -342,9 +348,8 @@ impl Inner {
             *open = false;
             return Ok(());
         }
-        if group.treaty_actions || group.activities {
-            self.notify_replicas(conn, group.treaty_actions).await?;
-        }
+        // Every commit is news to the other replicas' change feeds (records too), besides their snapshot and index.
+        self.notify_replicas(conn, group.treaty_actions).await?;
         sqlx::query("COMMIT").execute(&mut **conn).await.db(self)?;
         *open = false;
         Ok(())
@@ -413,7 +418,10 @@ impl Inner {
                     (Some(then), Some(now)) => then == now,
                     _ => true,
                 };
-                if op != operation || res != resource || !same_input {
+                // A resource recorded under a name of before (a treaty action's before schema version 5) is
+                // the same resource.
+                let same_resource = res == resource || res.parse::<Resource>().is_ok_and(|r| r.to_string() == resource);
+                if op != operation || !same_resource || !same_input {
                     return Err(StorageError::RequestIdReused { request_id: request_id.clone() });
                 }
                 return Ok((decode(&response)?, false));
