@@ -36,6 +36,7 @@ both_backends!(
     request_ids_are_forgotten_after_their_time_to_live,
     etags_never_repeat_across_a_delete_and_a_re_create,
     a_schema_3_store_gets_etags_and_times_from_its_audit_log,
+    a_schema_3_store_without_an_audit_log_gets_no_invented_times,
 );
 
 fn day(s: &str) -> NaiveDate {
@@ -1003,21 +1004,9 @@ async fn a_schema_3_store_gets_etags_and_times_from_its_audit_log(t: TestStore) 
     assert_ne!(y.etag, quoted(y_create.seq));
 
     // Taken back to schema version 3 as it was: per-row counters as etags, no times, no index on the audit log.
-    for sql in [
-        "UPDATE activities SET etag = 1",
-        "UPDATE activities SET etag = 2 WHERE id = '2008-03-x'",
-        "UPDATE records SET etag = 1",
-        "UPDATE records SET etag = 2 WHERE kind = 'organisation' AND id = 'microsoft'",
-        "ALTER TABLE activities DROP COLUMN create_time",
-        "ALTER TABLE activities DROP COLUMN update_time",
-        "ALTER TABLE records DROP COLUMN create_time",
-        "ALTER TABLE records DROP COLUMN update_time",
-        "DROP INDEX audit_resource",
-        "DELETE FROM _sqlx_migrations WHERE version = 4",
-        "UPDATE meta SET value = '3' WHERE key = 'schema_version'",
-    ] {
-        t.execute_by_hand(sql).await;
-    }
+    t.execute_by_hand("UPDATE activities SET etag = 2 WHERE id = '2008-03-x'").await;
+    t.execute_by_hand("UPDATE records SET etag = 2 WHERE kind = 'organisation' AND id = 'microsoft'").await;
+    back_to_schema_version_3(&t).await;
 
     let migrated = t.reopen().await;
     let x = migrated.get_activity("2008-03-x").await.unwrap();
@@ -1058,4 +1047,52 @@ async fn a_schema_3_store_gets_etags_and_times_from_its_audit_log(t: TestStore) 
     let next = migrated.update_activity(&editor(), x.record.clone(), Some(&x.etag)).await.unwrap();
     assert_eq!(next.etag, quoted(last_seq(&*migrated).await));
     assert_eq!(next.create_time, x.create_time);
+}
+
+/// Takes a store of this version back to schema version 3: every etag a counter at 1 but those set to more
+/// before (rows with etag above 2 are set to 1 too), no times, no index on the audit log.
+async fn back_to_schema_version_3(t: &TestStore) {
+    for sql in [
+        "UPDATE activities SET etag = 1 WHERE etag > 2",
+        "UPDATE records SET etag = 1 WHERE etag > 2",
+        "ALTER TABLE activities DROP COLUMN create_time",
+        "ALTER TABLE activities DROP COLUMN update_time",
+        "ALTER TABLE records DROP COLUMN create_time",
+        "ALTER TABLE records DROP COLUMN update_time",
+        "DROP INDEX audit_resource",
+        "DELETE FROM _sqlx_migrations WHERE version = 4",
+        "UPDATE meta SET value = '3' WHERE key = 'schema_version'",
+    ] {
+        t.execute_by_hand(sql).await;
+    }
+}
+
+async fn a_schema_3_store_without_an_audit_log_gets_no_invented_times(t: TestStore) {
+    t.store.create_activity(&editor(), new_activity("2008-03-z")).await.unwrap();
+    back_to_schema_version_3(&t).await;
+    // A log emptied by hand: nothing says when anything was written.
+    t.execute_by_hand("DELETE FROM audit").await;
+    let migrated = t.reopen().await;
+    let z = migrated.get_activity("2008-03-z").await.unwrap();
+    assert_eq!((z.etag.as_str(), z.create_time.as_ref(), z.update_time.as_ref()), ("\"0\"", None, None));
+    let org = migrated.get_record(RecordKind::Organisation, "microsoft").await.unwrap();
+    assert_eq!((org.etag.as_str(), org.create_time.as_ref()), ("\"0\"", None));
+    for old in ["1", "2"] {
+        let err = migrated.update_activity(&editor(), z.record.clone(), Some(old)).await.unwrap_err();
+        assert!(matches!(err, StorageError::EtagMismatch { .. }), "{old}: {err:?}");
+    }
+    // Updated, it gets a new etag and an update time; its creation time stays unknown, in the answer too.
+    let updated = migrated.update_activity(&editor(), z.record.clone(), Some(&z.etag)).await.unwrap();
+    let entry = audit_entry(&*migrated, last_seq(&*migrated).await).await;
+    assert_eq!(
+        (updated.etag.as_str(), updated.create_time.as_ref(), updated.update_time.as_deref()),
+        (quoted(entry.seq).as_str(), None, Some(entry.at.as_str()))
+    );
+    assert_eq!(migrated.get_activity("2008-03-z").await.unwrap(), updated);
+    // Exported and imported, the etags stay (`"0"` too).
+    let (dataset, history) = migrated.export_with_history().await.unwrap();
+    let restored = t.new_empty().await;
+    restored.store.import_with_history(&editor(), &dataset, &history).await.unwrap();
+    assert_eq!(restored.store.get_record(RecordKind::Organisation, "microsoft").await.unwrap().etag, "\"0\"");
+    assert_eq!(restored.store.get_activity("2008-03-z").await.unwrap().etag, updated.etag);
 }

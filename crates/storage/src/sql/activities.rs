@@ -66,7 +66,7 @@ impl Inner {
                 let version = Version::created(&stamp);
                 inner.insert_activity(conn, &activity, inner.region_of(&activity), &version).await?;
                 let body = encode(&activity)?;
-                Ok::<Effect, StorageError>(Effect::written(None, body, &stamp, None))
+                Ok::<Effect, StorageError>(Effect::written(None, body, &stamp, Some(stamp.at.clone())))
             })
         });
         replayed(self.write(ctx, Operation::Create, resource, write).await?)

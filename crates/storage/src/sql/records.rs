@@ -141,7 +141,7 @@ mod writes {
                     inner.check_record(conn, Some(&record), None).await?;
                     inner.insert_record(conn, &record, &Version::created(&stamp)).await?;
                     let body = record.body()?;
-                    Ok::<Effect, StorageError>(Effect::written(None, body, &stamp, None))
+                    Ok::<Effect, StorageError>(Effect::written(None, body, &stamp, Some(stamp.at.clone())))
                 })
             });
             replayed_record(kind, self.inner.write(ctx, Operation::Create, resource, write).await?)

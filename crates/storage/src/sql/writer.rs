@@ -97,7 +97,8 @@ pub(super) struct Effect {
 
 impl Effect {
     /// A record written (created, or updated from `before`) by the write `stamp`: its version is the stamp's
-    /// position (its etag), changed at the stamp's time, created at `create_time` (the stamp's, for a create).
+    /// position (its etag), changed at the stamp's time, created at `create_time` (the stamp's, for a create; the
+    /// row's, unknown for a row whose history a migration could not find, for an update).
     pub(super) fn written(before: Option<String>, body: String, stamp: &Stamp, create_time: Option<String>) -> Effect {
         Effect {
             before,
@@ -105,7 +106,7 @@ impl Effect {
             replay: Replay {
                 etag: Some(etag_of(stamp.seq)),
                 body: Some(body),
-                create_time: create_time.or_else(|| Some(stamp.at.clone())),
+                create_time,
                 update_time: Some(stamp.at.clone()),
             },
             treaty_action: false,
