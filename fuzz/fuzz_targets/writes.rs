@@ -320,7 +320,8 @@ fn write(u: &mut Unstructured) -> Write {
                 entry_into_force: if byte(u) % 4 == 3 { date(u) } else { None },
                 sources: citations(u),
                 note: text(u),
-                derived: None,
+                // Output only: ignored by RecordTreatyAction.
+                ..Default::default()
             }),
             request_id: request_id(u),
         }),
