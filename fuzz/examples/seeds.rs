@@ -243,11 +243,11 @@ fn main() {
         std::fs::write(out.join(format!("{i:02}-{name}")), &input).expect("cannot write a seed");
         count += 1;
     }
-    // The writes again, by a reader and by an anonymous caller (selector + 9 × 22 and + 10 × 22).
+    // The writes again, by a reader and by an anonymous caller.
     for (i, (method, bytes)) in seeds.iter().enumerate() {
         if METHODS.iter().any(|m| m.short_name() == *method && m.writes()) {
-            for (who, offset) in [("reader", 9), ("anonymous", 10)] {
-                let mut input = vec![selector(method) + offset * METHODS.len() as u8];
+            for (who, caller) in [("reader", Caller::Reader), ("anonymous", Caller::Anonymous)] {
+                let mut input = vec![selector(method) + caller.selector_offset()];
                 input.extend_from_slice(bytes);
                 std::fs::write(out.join(format!("{i:02}-{}-{who}", method.replace('/', "-"))), &input)
                     .expect("cannot write a seed");
