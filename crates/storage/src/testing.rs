@@ -231,6 +231,37 @@ pub fn etag_at(seq: i64) -> String {
     crate::sql::etag_of(seq)
 }
 
+/// A workshop in Tirana in March 2008 for Albania, of output 1, citing the 2007 report: an activity every
+/// reference of which the bundled dataset holds.
+pub fn activity(id: &str) -> core_model::Activity {
+    use core_model::{Activity, ActivityKind, ActivityStatus, ApproxDate, Place};
+    Activity {
+        id: id.to_owned(),
+        title: "Workshop on cybercrime legislation".to_owned(),
+        description: "A workshop to review draft legislation".to_owned(),
+        date_text: "March 2008".to_owned(),
+        start: Some(ApproxDate::Month { year: 2008, month: 3 }),
+        end: None,
+        tentative: false,
+        place: Place {
+            text: "Tirana, Albania".to_owned(),
+            city: Some("Tirana".to_owned()),
+            country: "AL".parse().ok(),
+            region: None,
+            tentative: false,
+        },
+        countries: vec!["AL".parse().expect("a country code")],
+        kind: ActivityKind::Workshop,
+        status: ActivityStatus::Pipeline,
+        outputs: vec![1],
+        partners: Vec::new(),
+        funding: Vec::new(),
+        plan: None,
+        source: SourceRef::new("report-2007-11", None),
+        note: None,
+    }
+}
+
 /// A treaty action of `state` under `treaty` on `date` (an `ApproxDate`'s text), citing the 2007 report.
 pub fn action(state: &str, treaty: u32, kind: ActionKind, date: &str) -> TreatyAction {
     TreatyAction {

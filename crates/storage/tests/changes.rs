@@ -4,9 +4,7 @@
 
 use std::{sync::Arc, time::Duration};
 
-use core_model::{
-    ActionKind, Activity, ActivityKind, ActivityStatus, ApproxDate, Filter, OrganisationKind, Place, SourceRef,
-};
+use core_model::{ActionKind, Activity, ActivityStatus, Filter, OrganisationKind, SourceRef};
 use storage::{
     ActionCorrection, Backend, ChangeBatch, ChangeOp, ChangedRecord, LoggedChange, PageRequest, Record, StorageError,
     Store, WriteContext, at_one_sequence, both_backends,
@@ -28,31 +26,7 @@ fn editor() -> WriteContext {
 }
 
 fn activity(id: &str) -> Activity {
-    Activity {
-        id: id.to_owned(),
-        title: "Workshop on cybercrime legislation".to_owned(),
-        description: "A workshop to review draft legislation".to_owned(),
-        date_text: "March 2008".to_owned(),
-        start: Some(ApproxDate::Month { year: 2008, month: 3 }),
-        end: None,
-        tentative: false,
-        place: Place {
-            text: "Tirana, Albania".to_owned(),
-            city: Some("Tirana".to_owned()),
-            country: "AL".parse().ok(),
-            region: None,
-            tentative: false,
-        },
-        countries: vec!["AL".parse().unwrap()],
-        kind: ActivityKind::Workshop,
-        status: ActivityStatus::Pipeline,
-        outputs: vec![1],
-        partners: Vec::new(),
-        funding: Vec::new(),
-        plan: None,
-        source: SourceRef::new("report-2007-11", None),
-        note: None,
-    }
+    storage::testing::activity(id)
 }
 
 /// Every change after `after`, read `limit` at a time.

@@ -5,7 +5,7 @@ use std::{collections::BTreeSet, sync::Arc};
 use chrono::NaiveDate;
 use core_model::{
     ActionKind, Activity, ActivityKind, ActivityStatus, ApproxDate, Dataset, Filter, ModelError, OrganisationKind,
-    Place, SourceRef, StateStatus, TreatyNumber,
+    SourceRef, StateStatus, TreatyNumber,
 };
 use storage::{
     AuditEntry, Change, History, OpenOptions, PageRequest, Record, RecordKind, SqlStore, StorageError, Store,
@@ -50,24 +50,6 @@ fn editor() -> WriteContext {
 
 fn new_activity(id: &str) -> Activity {
     Activity {
-        id: id.to_owned(),
-        title: "Workshop on cybercrime legislation".to_owned(),
-        description: "A workshop to review draft legislation".to_owned(),
-        date_text: "March 2008".to_owned(),
-        start: Some(ApproxDate::Month { year: 2008, month: 3 }),
-        end: None,
-        tentative: false,
-        place: Place {
-            text: "Tirana, Albania".to_owned(),
-            city: Some("Tirana".to_owned()),
-            country: "AL".parse().ok(),
-            region: None,
-            tentative: false,
-        },
-        countries: vec!["AL".parse().unwrap()],
-        kind: ActivityKind::Workshop,
-        status: ActivityStatus::Pipeline,
-        outputs: vec![1],
         partners: vec![core_model::Partner {
             organisation: "microsoft".to_owned(),
             role: core_model::PartnerRole::Supporter,
@@ -75,7 +57,7 @@ fn new_activity(id: &str) -> Activity {
         funding: vec!["project-budget".to_owned()],
         plan: Some("2007-12..2008-06".to_owned()),
         source: SourceRef::new("report-2007-11", Some("§4.2")),
-        note: None,
+        ..storage::testing::activity(id)
     }
 }
 
