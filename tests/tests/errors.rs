@@ -95,6 +95,18 @@ async fn each_treaty_rule_has_its_own_reason_metadata_and_precondition_failure()
     assert_eq!(info.metadata["convention"], "treaties/185");
     assert_eq!(info.metadata["convention_date"], "2003-05-12");
     assert_eq!(info.metadata["date"], "2003-02-01");
+    // A date is given as the dataset writes it, whatever the rule (the message says it in words).
+    for (action, words) in [
+        (action("AD", 185, Signature, "2000-01-01"), "on 2000-01-01"),
+        (action("AD", 185, Ratification, "2009-01"), "in January 2009"),
+        (action("PH", 185, Accession, "2009"), "in 2009"),
+    ] {
+        let date = action.date.as_ref().and_then(|d| (!d.text.is_empty()).then(|| d.text.clone()));
+        let e = record(&server, action).await.unwrap_err();
+        let info = e.get_details_error_info().expect("ErrorInfo");
+        assert_eq!(Some(&info.metadata["date"]), date.as_ref(), "{info:?}");
+        assert!(e.message().contains(words), "{}", e.message());
+    }
 }
 
 #[tokio::test]

@@ -16,7 +16,7 @@ pub enum ModelError {
     #[error("unknown treaty {0}")]
     UnknownTreaty(TreatyNumber),
     /// An action dated before the treaty was opened for signature.
-    #[error("{state}: {kind} of ETS {treaty} {date} is before the treaty was opened for signature ({opened})")]
+    #[error("{state}: {kind} of ETS {treaty} {} is before the treaty was opened for signature ({opened})", date.describe())]
     ActionBeforeOpening {
         /// The state.
         state: CountryCode,
@@ -24,8 +24,8 @@ pub enum ModelError {
         treaty: TreatyNumber,
         /// The action.
         kind: &'static str,
-        /// Its date, described.
-        date: String,
+        /// Its date.
+        date: ApproxDate,
         /// The opening date.
         opened: ApproxDate,
     },
@@ -45,15 +45,16 @@ pub enum ModelError {
     },
     /// A ratification by a state that has not signed.
     #[error(
-        "{state}: ratification of ETS {treaty} {date} without a signature; a state eligible to sign ratifies only what it signed"
+        "{state}: ratification of ETS {treaty} {} without a signature; a state eligible to sign ratifies only what it signed",
+        date.describe()
     )]
     RatificationWithoutSignature {
         /// The state.
         state: CountryCode,
         /// The treaty.
         treaty: TreatyNumber,
-        /// The ratification's date, described.
-        date: String,
+        /// The ratification's date.
+        date: ApproxDate,
     },
     /// A ratification dated before the state's signature.
     #[error("{state}: ratification of ETS {treaty} ({ratified}) is before its signature ({signed})")]
@@ -88,14 +89,14 @@ pub enum ModelError {
         kind: &'static str,
     },
     /// An accession without an invitation to accede.
-    #[error("{state}: accession to ETS {treaty} {date} without an invitation to accede")]
+    #[error("{state}: accession to ETS {treaty} {} without an invitation to accede", date.describe())]
     AccessionWithoutInvitation {
         /// The state.
         state: CountryCode,
         /// The treaty.
         treaty: TreatyNumber,
-        /// The accession's date, described.
-        date: String,
+        /// The accession's date.
+        date: ApproxDate,
     },
     /// An accession dated before the invitation.
     #[error("{state}: accession to ETS {treaty} ({acceded}) is before the invitation to accede ({invited})")]
@@ -326,7 +327,7 @@ impl ModelError {
                 country(state),
                 treaty(t),
                 ("action", (*kind).to_owned()),
-                ("date", date.clone()),
+                ("date", date.to_string()),
                 ("opened", opened.to_string()),
             ],
             M::DuplicateAction { state, treaty: t, kind, date, first } => {
@@ -346,7 +347,7 @@ impl ModelError {
             }
             M::RatificationWithoutSignature { state, treaty: t, date }
             | M::AccessionWithoutInvitation { state, treaty: t, date } => {
-                vec![country(state), treaty(t), ("date", date.clone())]
+                vec![country(state), treaty(t), ("date", date.to_string())]
             }
             M::RatificationBeforeSignature { state, treaty: t, signed, ratified } => vec![
                 country(state),
@@ -447,19 +448,13 @@ mod tests {
         let all = vec![
             ModelError::UnknownState(s.clone()),
             ModelError::UnknownTreaty(t),
-            ModelError::ActionBeforeOpening {
-                state: s.clone(),
-                treaty: t,
-                kind: "signature",
-                date: "x".into(),
-                opened: d,
-            },
+            ModelError::ActionBeforeOpening { state: s.clone(), treaty: t, kind: "signature", date: d, opened: d },
             ModelError::DuplicateAction { state: s.clone(), treaty: t, kind: "signature", date: d, first: d },
-            ModelError::RatificationWithoutSignature { state: s.clone(), treaty: t, date: "x".into() },
+            ModelError::RatificationWithoutSignature { state: s.clone(), treaty: t, date: d },
             ModelError::RatificationBeforeSignature { state: s.clone(), treaty: t, signed: d, ratified: d },
             ModelError::MustAccede { state: s.clone(), treaty: t, kind: "signature" },
             ModelError::MustSign { state: s.clone(), treaty: t, kind: "accession" },
-            ModelError::AccessionWithoutInvitation { state: s.clone(), treaty: t, date: "x".into() },
+            ModelError::AccessionWithoutInvitation { state: s.clone(), treaty: t, date: d },
             ModelError::AccessionBeforeInvitation { state: s.clone(), treaty: t, invited: d, acceded: d },
             ModelError::ProtocolWithoutConvention { state: s.clone(), protocol: t, convention: t, date: d },
             ModelError::ProtocolBeforeConvention {

@@ -112,7 +112,7 @@ pub(crate) fn check_action(ds: &Dataset, a: &TreatyAction, others: &[&TreatyActi
             state: a.state.clone(),
             treaty: a.treaty,
             kind: a.kind.noun(),
-            date: a.date.describe(),
+            date: a.date,
             opened: treaty.opened,
         });
     }
@@ -130,7 +130,7 @@ pub(crate) fn check_action(ds: &Dataset, a: &TreatyAction, others: &[&TreatyActi
                 return Err(ModelError::RatificationWithoutSignature {
                     state: a.state.clone(),
                     treaty: a.treaty,
-                    date: a.date.describe(),
+                    date: a.date,
                 });
             }
             Some(sig) if a.date.certainly_before(&sig.date) => {
@@ -148,7 +148,7 @@ pub(crate) fn check_action(ds: &Dataset, a: &TreatyAction, others: &[&TreatyActi
                 return Err(ModelError::AccessionWithoutInvitation {
                     state: a.state.clone(),
                     treaty: a.treaty,
-                    date: a.date.describe(),
+                    date: a.date,
                 });
             }
             Some(inv) if a.date.certainly_before(&inv.date) => {

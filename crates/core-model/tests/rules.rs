@@ -81,7 +81,7 @@ fn accession_without_invitation_is_rejected() {
         ModelError::AccessionWithoutInvitation {
             state: code("PH"),
             treaty: TreatyNumber(185),
-            date: "on 2008-01-01".into()
+            date: "2008-01-01".parse().unwrap()
         }
     );
     assert_eq!(err.to_string(), "PH: accession to ETS 185 on 2008-01-01 without an invitation to accede");
