@@ -723,7 +723,9 @@ async fn health_and_graceful_shutdown() {
     let _stream = treaties.watch_treaty_actions(api::WatchTreatyActionsRequest::default()).await.unwrap().into_inner();
     let (took, ok) = server.terminate();
     assert!(ok, "exit status");
-    assert!(took < Duration::from_secs(8), "shutdown took {took:?}");
+    // The bound: the grace period (5 s by default), then the store's close, which waits up to 3 s for SQLite to
+    // remove its write-ahead log once checkpointed, and a margin for a loaded machine.
+    assert!(took < Duration::from_secs(10), "shutdown took {took:?}");
 }
 
 fn tonic_health_client(
