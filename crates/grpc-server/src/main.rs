@@ -17,12 +17,16 @@ use crate::command::{
     token::read_token,
 };
 
+/// `cybercrime --version`: the crate's version and the commit it was built from, e.g. `0.0.0 (835bb17 2026-12-03)`
+/// (`-dirty` after the hash when tracked files had changes; `unknown` when built without git).
+const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("CYBERCRIME_COMMIT"), ")");
+
 /// The system of record of the Council of Europe's Project on Cybercrime.
 ///
 /// With no command, serves on 127.0.0.1:50051 from the SQLite file cybercrime.sqlite (created with the 2007
 /// data on first run).
 #[derive(Debug, Parser)]
-#[command(name = "cybercrime", version)]
+#[command(name = "cybercrime", version = VERSION)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -249,8 +253,37 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// A `serve` option given without `serve` (`cybercrime --addr 127.0.0.1:6000`): the command line again with
+/// `serve` inserted, for the hint after clap's error; `None` for any other error.
+fn serve_hint(error: &clap::Error, args: &[String]) -> Option<String> {
+    use clap::{
+        CommandFactory,
+        error::{ContextKind, ContextValue, ErrorKind},
+    };
+    if error.kind() != ErrorKind::UnknownArgument || !args.get(1).is_some_and(|a| a.starts_with('-')) {
+        return None;
+    }
+    let Some(ContextValue::String(given)) = error.get(ContextKind::InvalidArg) else { return None };
+    let flag = given.split_once('=').map_or(given.as_str(), |(flag, _)| flag);
+    let cli = Cli::command();
+    let serve = cli.find_subcommand("serve")?;
+    let known = serve.get_arguments().any(|a| a.get_long().is_some_and(|long| flag == format!("--{long}")));
+    known.then(|| format!("cybercrime serve {}", args[1..].join(" ")))
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let args: Vec<String> = std::env::args().collect();
+            let hint = serve_hint(&e, &args);
+            let _ = e.print();
+            if let Some(hint) = hint {
+                eprintln!("\nThe server's options follow the command `serve`: did you mean `{hint}`?");
+            }
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+        }
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
