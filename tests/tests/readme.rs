@@ -79,6 +79,11 @@ fn a_serve_option_without_serve_gets_a_hint() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("did you mean `cybercrime serve --store=sqlite://x.sqlite --tokens t.toml`?"), "{err}");
 
+    // Quoted where the shell needs it.
+    let out = Command::new(binary()).args(["--tokens", "my tokens.toml"]).output().expect("run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("did you mean `cybercrime serve --tokens 'my tokens.toml'`?"), "{err}");
+
     // An option no command has: clap's error alone, no hint.
     let out = Command::new(binary()).args(["--bogus"]).output().expect("run");
     let err = String::from_utf8_lossy(&out.stderr);

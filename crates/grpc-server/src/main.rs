@@ -268,7 +268,15 @@ fn serve_hint(error: &clap::Error, args: &[String]) -> Option<String> {
     let cli = Cli::command();
     let serve = cli.find_subcommand("serve")?;
     let known = serve.get_arguments().any(|a| a.get_long().is_some_and(|long| flag == format!("--{long}")));
-    known.then(|| format!("cybercrime serve {}", args[1..].join(" ")))
+    // Quoted for the shell where needed, so that the hint can be pasted back.
+    let quote = |a: &String| {
+        if !a.is_empty() && a.chars().all(|c| c.is_ascii_alphanumeric() || "_./:=@,+-%".contains(c)) {
+            a.clone()
+        } else {
+            format!("'{}'", a.replace('\'', r"'\''"))
+        }
+    };
+    known.then(|| format!("cybercrime serve {}", args[1..].iter().map(quote).collect::<Vec<_>>().join(" ")))
 }
 
 fn main() -> ExitCode {
