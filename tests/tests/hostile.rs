@@ -216,7 +216,7 @@ async fn messages_over_4_mib_are_refused() {
     // Exactly 4 MiB: decoded, then refused by the filter's own limit, naming the field.
     assert_eq!(too_long(0).encoded_len(), MAX_MESSAGE);
     let description = invalid(within("a message of 4 MiB", activities.list_activities(too_long(0))).await, "filter");
-    assert_eq!(description, "filter: at position 2048: the filter is 4194299 bytes long; at most 2048 are allowed");
+    assert_eq!(description, "at position 2048: the filter is 4194299 bytes long; at most 2048 are allowed");
     still_serves(&server, "a message of 4 MiB").await;
 
     // A 5 MiB activity description from an editor: refused the same way, and nothing is created.
@@ -296,32 +296,28 @@ async fn deep_and_huge_filters_are_refused_naming_the_filter() {
         (
             "100,000 nested parentheses",
             nested(100_000, "("),
-            "filter: at position 2048: the filter is 200016 bytes long; at most 2048 are allowed",
+            "at position 2048: the filter is 200016 bytes long; at most 2048 are allowed",
         ),
         (
             "1,000 nested parentheses (2,016 bytes)",
             nested(1000, "("),
-            "filter: at position 32: parentheses nest more than 32 deep",
+            "at position 32: parentheses nest more than 32 deep",
         ),
-        (
-            "500 nested -( (1,516 bytes)",
-            nested(500, "-("),
-            "filter: at position 65: parentheses nest more than 32 deep",
-        ),
+        ("500 nested -( (1,516 bytes)", nested(500, "-("), "at position 65: parentheses nest more than 32 deep"),
         (
             "NOT NOT NOT ... (2,016 bytes)",
             format!("{}tentative = true", "NOT ".repeat(500)),
-            "filter: at position 4: expected a field or `(` after NOT, found NOT",
+            "at position 4: expected a field or `(` after NOT, found NOT",
         ),
         (
             "300,000 NOTs",
             format!("{}tentative = true", "NOT ".repeat(300_000)),
-            "filter: at position 2048: the filter is 1200016 bytes long; at most 2048 are allowed",
+            "at position 2048: the filter is 1200016 bytes long; at most 2048 are allowed",
         ),
         (
             "1 MiB of OR terms",
             vec!["output = 1"; 75_000].join(" OR "),
-            "filter: at position 2048: the filter is 1049996 bytes long; at most 2048 are allowed",
+            "at position 2048: the filter is 1049996 bytes long; at most 2048 are allowed",
         ),
     ];
     for (what, filter, expected) in refused {

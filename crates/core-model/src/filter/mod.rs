@@ -12,8 +12,12 @@
 //! - A comparison is `field OPERATOR value`: `kind = "WORKSHOP"`, `output:2`, `start < "2008"`. The operators
 //!   are `=`, `!=`, `<`, `<=`, `>`, `>=` and `:` ("has"); each field allows some of them (see the fields below).
 //! - A value is a text in double quotes (`"COMPLETED"`; inside it `\"` stands for `"` and `\\` for `\`, and no
-//!   other escape is allowed), an integer (`2`), or `true` or `false`. Any other bare word is an error: write
-//!   `status = "COMPLETED"`, not `status = COMPLETED`.
+//!   other escape is allowed), an integer (`2`), or `true` or `false`. The value of `status`, `kind` and
+//!   `region` may also be written bare, without quotes, as AIP-160 writes enum values: `status = COMPLETED`.
+//!   Any other bare word is an error: write `plan = "2007-12..2008-06"`.
+//! - The values of `status` and `kind` may be written as the responses print them, with their enum's prefix:
+//!   `status = ACTIVITY_STATUS_COMPLETED` (or quoted) is `status = "COMPLETED"`, `kind = ACTIVITY_KIND_WORKSHOP`
+//!   is `kind = "WORKSHOP"`. The short names (`COMPLETED`), quoted or not, stay accepted.
 //! - `AND`, `OR` and `NOT` combine comparisons, and parentheses group them. `-` before a comparison or a
 //!   parenthesis is `NOT`: `-country = "FR"` is `NOT country = "FR"`. The keywords are uppercase; `and` is not
 //!   a keyword.
@@ -252,8 +256,11 @@ pub enum DateOp {
 }
 
 /// Why a filter text was rejected.
+///
+/// Its text (`at position 7, field `status`: ...`) does not name the request field that held the filter: the
+/// layer that knows it (the service's `filter: ` violation, the storage error) says it, once.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("filter: at position {position}{}: {message}", field_suffix(.field.as_deref()))]
+#[error("at position {position}{}: {message}", field_suffix(.field.as_deref()))]
 pub struct FilterError {
     /// The byte offset (from 0) in the filter text where the problem is.
     pub position: usize,

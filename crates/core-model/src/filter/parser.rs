@@ -94,13 +94,36 @@ impl Field {
         }
     }
 
+    /// The prefix of the field's values in the protobuf enum the responses print (`ACTIVITY_STATUS_`), for the
+    /// fields whose values are names of a closed set (they may be written bare, and with that prefix); `Some("")`
+    /// for such a field with no enum in the contract; `None` for the other fields.
+    fn enum_prefix(self) -> Option<&'static str> {
+        match self {
+            Field::Status => Some("ACTIVITY_STATUS_"),
+            Field::Kind => Some("ACTIVITY_KIND_"),
+            Field::Region => Some(""),
+            _ => None,
+        }
+    }
+
+    /// The value `text` less the field's enum prefix ([`Field::enum_prefix`], matched regardless of case, `-`
+    /// for `_`), or `text` itself.
+    fn unprefixed(self, text: &str) -> String {
+        let prefix = self.enum_prefix().unwrap_or_default();
+        let normal = |s: &str| s.to_ascii_uppercase().replace('-', "_");
+        match text.get(..prefix.len()) {
+            Some(head) if !prefix.is_empty() && normal(head) == prefix => text[prefix.len()..].to_owned(),
+            _ => text.to_owned(),
+        }
+    }
+
     /// What the field's value looks like, for error messages.
     fn expected(self) -> &'static str {
         match self {
-            Field::Status => "a status in double quotes, e.g. \"COMPLETED\"",
-            Field::Kind => "a kind in double quotes, e.g. \"WORKSHOP\"",
+            Field::Status => "a status, e.g. COMPLETED, \"COMPLETED\" or ACTIVITY_STATUS_COMPLETED",
+            Field::Kind => "a kind, e.g. WORKSHOP, \"WORKSHOP\" or ACTIVITY_KIND_WORKSHOP",
             Field::Country => "a country in double quotes, e.g. \"countries/BR\" or \"BR\"",
-            Field::Region => "a region in double quotes, e.g. \"EUROPE\"",
+            Field::Region => "a region, e.g. EUROPE or \"EUROPE\"",
             Field::Output => "an output, 1, 2 or 3, without quotes",
             Field::Organisation => "an organisation in double quotes, e.g. \"organisations/itu\" or \"itu\"",
             Field::Funding => "a funding source in double quotes, e.g. \"project-budget\"",
@@ -135,20 +158,20 @@ impl Field {
         Ok(match self {
             Field::Status => {
                 let s = text(value)?;
-                let value = ActivityStatus::from_name(&s)
+                let value = ActivityStatus::from_name(&self.unprefixed(&s))
                     .ok_or_else(|| unknown("status", "statuses", ActivityStatus::api_names(), &s))?;
                 Comparison::Status { op: eq_op(), value }
             }
             Field::Kind => {
                 let s = text(value)?;
-                let value = ActivityKind::from_name(&s)
+                let value = ActivityKind::from_name(&self.unprefixed(&s))
                     .ok_or_else(|| unknown("kind", "kinds", ActivityKind::api_names(), &s))?;
                 Comparison::Kind { op: eq_op(), value }
             }
             Field::Region => {
                 let s = text(value)?;
-                let value =
-                    Region::from_name(&s).ok_or_else(|| unknown("region", "regions", Region::api_names(), &s))?;
+                let value = Region::from_name(&self.unprefixed(&s))
+                    .ok_or_else(|| unknown("region", "regions", Region::api_names(), &s))?;
                 Comparison::Region { op: eq_op(), value }
             }
             Field::Country => {
@@ -367,11 +390,13 @@ impl<'a> Parser<'a> {
             Tok::Int(digits) => Value::Int(digits),
             Tok::Word("true") => Value::Bool(true),
             Tok::Word("false") => Value::Bool(false),
+            Tok::Word(w) if field.enum_prefix().is_some() => Value::Str(w.to_owned()),
             Tok::Word(w) => {
                 return Err(FilterError::new(
                     value_tok.pos,
                     format!(
-                        "expected {}, found the bare word `{w}` (only integers, true and false go without quotes)",
+                        "expected {}, found the bare word `{w}` (only integers, true, false and the values of status, kind \
+                         and region go without quotes)",
                         field.expected()
                     ),
                 ));

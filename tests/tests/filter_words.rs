@@ -1,0 +1,136 @@
+//! Filters and names read in the words the responses print (issue 16): enum values bare or with their enum's
+//! prefix (`status = ACTIVITY_STATUS_COMPLETED`), one `filter: ` prefix in the error message, against the real
+//! binary on SQLite and PostgreSQL, with a tonic client and with grpcurl.
+
+use std::process::Command;
+
+use api::{activity_service_client::ActivityServiceClient, country_service_client::CountryServiceClient};
+use e2e_tests::{TestServer, api, bad_request, grpcurl};
+use storage::testing::PgSchema;
+use tonic::{Code, transport::Channel};
+
+/// The names of every activity a filter selects, paging to the end, or the error.
+async fn activity_names(channel: &Channel, filter: &str) -> Result<Vec<String>, tonic::Status> {
+    let mut client = ActivityServiceClient::new(channel.clone());
+    let (mut names, mut token) = (Vec::new(), String::new());
+    loop {
+        let page = client
+            .list_activities(api::ListActivitiesRequest {
+                page_size: 1000,
+                page_token: token,
+                filter: filter.to_owned(),
+                order_by: String::new(),
+            })
+            .await?
+            .into_inner();
+        names.extend(page.activities.into_iter().map(|a| a.name));
+        if page.next_page_token.is_empty() {
+            return Ok(names);
+        }
+        token = page.next_page_token;
+    }
+}
+
+/// The error of a request that must be refused as INVALID_ARGUMENT with one violation of `field`: its message.
+fn refused<T: std::fmt::Debug>(result: Result<T, tonic::Status>, field: &str) -> String {
+    let err = result.expect_err("a bad request was accepted");
+    assert_eq!(err.code(), Code::InvalidArgument, "{err:?}");
+    let violations = bad_request(&err);
+    assert_eq!(violations.len(), 1, "{violations:?}");
+    assert_eq!(violations[0].0, field, "{err:?}");
+    assert_eq!(err.message(), format!("{}: {}", violations[0].0, violations[0].1), "{err:?}");
+    err.message().to_owned()
+}
+
+async fn enum_names_and_one_prefix(server: &TestServer) {
+    let channel = server.channel().await;
+    let completed = activity_names(&channel, r#"status = "COMPLETED""#).await.unwrap();
+    assert!(completed.len() > 10, "{completed:?}");
+    for form in [
+        "status = COMPLETED",
+        "status = ACTIVITY_STATUS_COMPLETED",
+        r#"status = "ACTIVITY_STATUS_COMPLETED""#,
+        "status = completed",
+    ] {
+        assert_eq!(activity_names(&channel, form).await.unwrap(), completed, "{form}");
+    }
+    let workshops = activity_names(&channel, r#"kind = "WORKSHOP" AND status != "COMPLETED""#).await.unwrap();
+    assert!(!workshops.is_empty());
+    assert_eq!(
+        activity_names(&channel, "kind = ACTIVITY_KIND_WORKSHOP AND status != ACTIVITY_STATUS_COMPLETED")
+            .await
+            .unwrap(),
+        workshops
+    );
+    let asia = activity_names(&channel, r#"region = "ASIA_PACIFIC""#).await.unwrap();
+    assert_eq!(activity_names(&channel, "region = ASIA_PACIFIC").await.unwrap(), asia);
+
+    // One `filter: ` prefix, from the layer that knows the request's field.
+    assert_eq!(
+        refused(activity_names(&channel, "status = ACTIVITY_STATUS_DONE").await, "filter"),
+        "filter: at position 9, field `status`: unknown status \"ACTIVITY_STATUS_DONE\"; the statuses are \
+         PIPELINE, IMPLEMENTATION, COMPLETED, CLOSED, CANCELLED, SUSPENDED"
+    );
+    assert_eq!(
+        refused(activity_names(&channel, "plan = next").await, "filter"),
+        "filter: at position 7, field `plan`: expected a plan in double quotes, e.g. \"2007-12..2008-06\", found \
+         the bare word `next` (only integers, true, false and the values of status, kind and region go without \
+         quotes)"
+    );
+    let plan = ActivityServiceClient::new(channel.clone())
+        .get_activity_plan(api::GetActivityPlanRequest {
+            period_start: Some(e2e_tests::date(2007, 1, 1)),
+            period_end: Some(e2e_tests::date(2008, 12, 31)),
+            filter: "(".to_owned(),
+        })
+        .await;
+    assert_eq!(
+        refused(plan, "filter"),
+        "filter: at position 1: expected a field, `(`, NOT or `-`, found the end of the filter"
+    );
+    let _ = CountryServiceClient::new(channel);
+}
+
+#[tokio::test]
+async fn enum_names_as_responses_print_them_sqlite() {
+    enum_names_and_one_prefix(&TestServer::start()).await;
+}
+
+#[tokio::test]
+async fn enum_names_as_responses_print_them_postgres() {
+    let Some(schema) = PgSchema::create().await else { return };
+    enum_names_and_one_prefix(&TestServer::builder().store(&schema.url).start()).await;
+}
+
+/// grpcurl -plaintext -d JSON ADDRESS METHOD: (succeeded, stdout + stderr).
+fn grpcurl_call(server: &TestServer, json: &str, method: &str) -> Option<(bool, String)> {
+    let bin = grpcurl()?;
+    let out = Command::new(bin).args(["-plaintext", "-d", json, &server.addr, method]).output().expect("grpcurl");
+    Some((
+        out.status.success(),
+        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)),
+    ))
+}
+
+#[test]
+fn grpcurl_filters_with_a_bare_enum_name() {
+    let server = TestServer::start();
+    let list = "coe.cybercrime.v1.ActivityService/ListActivities";
+    let Some((ok, bare)) =
+        grpcurl_call(&server, r#"{"filter": "status = ACTIVITY_STATUS_COMPLETED", "page_size": 1000}"#, list)
+    else {
+        return;
+    };
+    assert!(ok, "{bare}");
+    let (ok, quoted) =
+        grpcurl_call(&server, r#"{"filter": "status = \"COMPLETED\"", "page_size": 1000}"#, list).expect("grpcurl");
+    assert!(ok, "{quoted}");
+    assert!(bare.contains("\"ACTIVITY_STATUS_COMPLETED\""), "{bare}");
+    assert!(!bare.contains("ACTIVITY_STATUS_PIPELINE"), "{bare}");
+    assert_eq!(bare, quoted);
+    let (ok, err) = grpcurl_call(&server, r#"{"filter": "status = DONE"}"#, list).expect("grpcurl");
+    assert!(!ok, "{err}");
+    assert!(err.contains("Code: InvalidArgument"), "{err}");
+    assert!(err.contains("Message: filter: at position 9, field `status`: unknown status"), "{err}");
+    assert!(!err.contains("filter: filter:"), "{err}");
+}
