@@ -4,7 +4,10 @@
 
 use std::process::Command;
 
-use api::{activity_service_client::ActivityServiceClient, country_service_client::CountryServiceClient};
+use api::{
+    activity_service_client::ActivityServiceClient, country_service_client::CountryServiceClient,
+    treaty_service_client::TreatyServiceClient,
+};
 use e2e_tests::{TestServer, api, bad_request, grpcurl};
 use storage::testing::PgSchema;
 use tonic::{Code, transport::Channel};
@@ -88,7 +91,34 @@ async fn enum_names_and_one_prefix(server: &TestServer) {
         refused(plan, "filter"),
         "filter: at position 1: expected a field, `(`, NOT or `-`, found the end of the filter"
     );
-    let _ = CountryServiceClient::new(channel);
+
+    // A well-formed country that is not in the record: refused, naming the filter and the value.
+    for filter in [r#"country = "countries/XX""#, r#"status = COMPLETED AND country:"XX""#] {
+        assert_eq!(
+            refused(activity_names(&channel, filter).await, "filter"),
+            "filter: field `country`: \"countries/XX\" is not a country of the record",
+            "{filter}"
+        );
+    }
+    // The bare code stays accepted in filters (released clients send it), and means the name.
+    let brazil = activity_names(&channel, r#"country = "countries/BR""#).await.unwrap();
+    assert!(!brazil.is_empty());
+    assert_eq!(activity_names(&channel, r#"country = "BR""#).await.unwrap(), brazil);
+
+    // A bare code where a resource name is expected: the name to write.
+    let mut countries = CountryServiceClient::new(channel.clone());
+    let get = countries.get_country(api::GetCountryRequest { name: "PH".into(), as_of: None }).await;
+    assert_eq!(refused(get, "name"), "name: `PH` is not a resource name `countries/...`: write \"countries/PH\"");
+    let mut treaties = TreatyServiceClient::new(channel.clone());
+    let status = treaties
+        .get_treaty_status(api::GetTreatyStatusRequest {
+            name: "185".into(),
+            as_of: Some(e2e_tests::date(2007, 11, 30)),
+        })
+        .await;
+    assert_eq!(refused(status, "name"), "name: `185` is not a resource name `treaties/...`: write \"treaties/185\"");
+    // The names themselves are served.
+    countries.get_country(api::GetCountryRequest { name: "countries/PH".into(), as_of: None }).await.unwrap();
 }
 
 #[tokio::test]

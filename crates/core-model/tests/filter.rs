@@ -708,3 +708,13 @@ fn enum_values_are_read_in_the_words_responses_print() {
         }
     }
 }
+
+/// The countries a filter names, wherever they are in it, for the service to check against the record.
+#[test]
+fn the_countries_a_filter_names() {
+    let filter =
+        Filter::parse(r#"country = "countries/BR" AND (status = COMPLETED OR -country:"XX") AND output = 2"#).unwrap();
+    assert_eq!(filter.countries(), [&code("BR"), &code("XX")]);
+    assert!(Filter::parse("status = COMPLETED").unwrap().countries().is_empty());
+    assert!(Filter::parse("").unwrap().countries().is_empty());
+}

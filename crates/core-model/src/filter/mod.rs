@@ -288,6 +288,27 @@ impl FilterError {
 }
 
 impl Filter {
+    /// The countries the filter's `country` comparisons name, in the order they are written (a caller checks
+    /// them against the record: a well-formed code that names no country is refused, not an empty page).
+    pub fn countries(&self) -> Vec<&CountryCode> {
+        fn walk<'a>(expr: &'a Expr, out: &mut Vec<&'a CountryCode>) {
+            match expr {
+                Expr::And(a, b) | Expr::Or(a, b) => {
+                    walk(a, out);
+                    walk(b, out);
+                }
+                Expr::Not(e) => walk(e, out),
+                Expr::Cmp(Comparison::Country { value, .. }) => out.push(value),
+                Expr::Cmp(_) => {}
+            }
+        }
+        let mut out = Vec::new();
+        if let Some(expr) = &self.expr {
+            walk(expr, &mut out);
+        }
+        out
+    }
+
     /// Parses a filter text; an empty text (or only spaces) gives the filter that matches everything.
     pub fn parse(text: &str) -> Result<Filter, FilterError> {
         if text.len() > MAX_FILTER_LEN {
