@@ -114,6 +114,7 @@ async fn enum_names_and_one_prefix(server: &TestServer) {
         .get_treaty_status(api::GetTreatyStatusRequest {
             name: "185".into(),
             as_of: Some(e2e_tests::date(2007, 11, 30)),
+            ..Default::default()
         })
         .await;
     assert_eq!(refused(status, "name"), "name: `185` is not a resource name `treaties/...`: write \"treaties/185\"");
@@ -163,4 +164,97 @@ fn grpcurl_filters_with_a_bare_enum_name() {
     assert!(err.contains("Code: InvalidArgument"), "{err}");
     assert!(err.contains("Message: filter: at position 9, field `status`: unknown status"), "{err}");
     assert!(!err.contains("filter: filter:"), "{err}");
+}
+
+/// GetTreatyStatus of ETS 185 on 30 November 2007 in a view.
+async fn status_in(channel: &Channel, view: i32) -> Result<api::TreatyStatus, tonic::Status> {
+    TreatyServiceClient::new(channel.clone())
+        .get_treaty_status(api::GetTreatyStatusRequest {
+            name: "treaties/185".into(),
+            as_of: Some(e2e_tests::date(2007, 11, 30)),
+            view,
+        })
+        .await
+        .map(tonic::Response::into_inner)
+}
+
+/// A state's line: country, uncertainty, the texts of its three dates.
+type Line = (String, bool, Vec<String>);
+
+/// Each group's status, counts and states.
+fn table(s: &api::TreatyStatus) -> Vec<(i32, i32, i32, Vec<Line>)> {
+    let text = |d: &Option<api::ApproxDate>| d.as_ref().map(|d| d.text.clone()).unwrap_or_default();
+    s.groups
+        .iter()
+        .map(|g| {
+            let states = g
+                .states
+                .iter()
+                .map(|e| {
+                    (
+                        e.country.clone(),
+                        e.uncertain,
+                        vec![text(&e.signed_range), text(&e.consented_range), text(&e.entry_into_force_range)],
+                    )
+                })
+                .collect();
+            (g.status, g.count, g.certain_count, states)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_compact_status_table_is_smaller_and_holds_the_same_states() {
+    use prost::Message;
+    let server = TestServer::start();
+    let channel = server.channel().await;
+    let full = status_in(&channel, api::TreatyStatusView::Full as i32).await.unwrap();
+    let default = status_in(&channel, api::TreatyStatusView::Unspecified as i32).await.unwrap();
+    assert_eq!(default, full);
+    let compact = status_in(&channel, api::TreatyStatusView::Compact as i32).await.unwrap();
+    assert_eq!(e2e_tests::builders::group_counts(&compact), e2e_tests::builders::ets185_on_2007_11_30());
+    assert_eq!(table(&compact), table(&full));
+    assert!(table(&full).iter().map(|g| g.3.len()).sum::<usize>() > 30);
+    assert!(
+        compact.encoded_len() * 5 < full.encoded_len() * 4,
+        "compact {} bytes, full {}",
+        compact.encoded_len(),
+        full.encoded_len()
+    );
+    let entries = || compact.groups.iter().flat_map(|g| g.states.iter());
+    assert!(entries().all(|e| e.signed.is_none() && e.consented.is_none() && e.entry_into_force.is_none()));
+    assert!(entries().filter_map(|e| e.signed_range.as_ref()).all(|d| d.earliest.is_none() && d.precision == 0));
+    // Asked again (memoized per view), each view gives its own answer.
+    assert_eq!(status_in(&channel, api::TreatyStatusView::Full as i32).await.unwrap(), full);
+    assert_eq!(status_in(&channel, api::TreatyStatusView::Compact as i32).await.unwrap(), compact);
+    assert_eq!(
+        refused(status_in(&channel, 7).await, "view"),
+        "view: 7 is not a view; the views are TREATY_STATUS_VIEW_FULL (1, the default) and TREATY_STATUS_VIEW_COMPACT (2)"
+    );
+}
+
+#[test]
+fn grpcurl_asks_for_the_compact_view() {
+    let server = TestServer::start();
+    let method = "coe.cybercrime.v1.TreatyService/GetTreatyStatus";
+    let ask = |view: &str| {
+        grpcurl_call(
+            &server,
+            &format!(
+                r#"{{"name": "treaties/185", "as_of": {{"year": 2007, "month": 11, "day": 30}}, "view": "{view}"}}"#
+            ),
+            method,
+        )
+    };
+    let Some((ok, compact)) = ask("TREATY_STATUS_VIEW_COMPACT") else { return };
+    assert!(ok, "{compact}");
+    let (ok, full) = ask("TREATY_STATUS_VIEW_FULL").expect("grpcurl");
+    assert!(ok, "{full}");
+    assert!(compact.len() * 5 < full.len() * 4, "compact {} bytes, full {}", compact.len(), full.len());
+    assert!(compact.contains("\"countries/DE\"") && full.contains("\"countries/DE\""), "{compact}");
+    assert!(full.contains("\"signedRange\"") && full.contains("\"earliest\""), "{full}");
+    // The state lines give each date once, as text (the reported figures are kept whole).
+    let lines = |out: &str| out.split("\"reportedFigures\"").next().unwrap_or_default().to_owned();
+    assert!(lines(&full).contains("\"earliest\""), "{full}");
+    assert!(!lines(&compact).contains("\"earliest\"") && lines(&compact).contains("\"text\""), "{compact}");
 }

@@ -50,6 +50,7 @@ async fn still_serves(server: &TestServer, after: &str) {
             .get_treaty_status(api::GetTreatyStatusRequest {
                 name: "treaties/185".into(),
                 as_of: Some(date(2007, 11, 30)),
+                ..Default::default()
             })
             .await?
             .into_inner();
@@ -521,7 +522,11 @@ async fn extreme_dates_are_refused_naming_the_field() {
     for (d, expected) in bad_dates() {
         let what = format!("{d:?}");
         let r = treaties
-            .get_treaty_status(api::GetTreatyStatusRequest { name: "treaties/185".into(), as_of: Some(d) })
+            .get_treaty_status(api::GetTreatyStatusRequest {
+                name: "treaties/185".into(),
+                as_of: Some(d),
+                ..Default::default()
+            })
             .await;
         assert_eq!(invalid(r, "as_of"), expected, "GetTreatyStatus {what}");
         let r = countries.get_country(api::GetCountryRequest { name: "countries/PH".into(), as_of: Some(d) }).await;
@@ -609,7 +614,11 @@ async fn extreme_dates_are_refused_naming_the_field() {
     still_serves(&server, "extreme years and date texts").await;
     // Nothing was recorded: Germany is still a signatory in 2030.
     let s = treaties
-        .get_treaty_status(api::GetTreatyStatusRequest { name: "treaties/185".into(), as_of: Some(date(2030, 1, 1)) })
+        .get_treaty_status(api::GetTreatyStatusRequest {
+            name: "treaties/185".into(),
+            as_of: Some(date(2030, 1, 1)),
+            ..Default::default()
+        })
         .await
         .unwrap()
         .into_inner();
@@ -1164,8 +1173,12 @@ async fn a_client_that_ignores_max_concurrent_streams_is_refused() {
 async fn rapid_stream_resets_do_not_take_the_server_down() {
     let server = TestServer::start();
     let status_request = {
-        let body = api::GetTreatyStatusRequest { name: "treaties/185".into(), as_of: Some(date(2007, 11, 30)) }
-            .encode_to_vec();
+        let body = api::GetTreatyStatusRequest {
+            name: "treaties/185".into(),
+            as_of: Some(date(2007, 11, 30)),
+            ..Default::default()
+        }
+        .encode_to_vec();
         grpc_frame(0, body.len() as u32, &body)
     };
     for round in 0..3 {

@@ -56,7 +56,8 @@ pub struct AppState {
     /// Tells watch streams to end (on shutdown).
     pub shutdown: tokio::sync::watch::Receiver<bool>,
     /// Status tables already computed and encoded, per treaty and date.
-    treaty_statuses: Memo<(TreatyNumber, NaiveDate), Bytes>,
+    /// Keyed by treaty, date and view (`true`: TREATY_STATUS_VIEW_COMPACT).
+    treaty_statuses: Memo<(TreatyNumber, NaiveDate, bool), Bytes>,
     /// Country pages already computed and encoded, per country and date.
     countries: Memo<(core_model::CountryCode, NaiveDate), Bytes>,
     /// The snapshot's treaties, states and actions with the reported figures read at start-up, per snapshot
