@@ -118,6 +118,34 @@ async fn enum_names_and_one_prefix(server: &TestServer) {
         })
         .await;
     assert_eq!(refused(status, "name"), "name: `185` is not a resource name `treaties/...`: write \"treaties/185\"");
+    // ListCountries' filter: the same language (OR, bare enum values) and the same errors.
+    let listed = |filter: &str| {
+        let mut countries = countries.clone();
+        let filter = filter.to_owned();
+        async move {
+            countries
+                .list_countries(api::ListCountriesRequest { filter, page_size: 1000, ..Default::default() })
+                .await
+                .map(|r| r.into_inner().countries.into_iter().map(|c| c.name).collect::<Vec<_>>())
+        }
+    };
+    let africa = listed(r#"region = "AFRICA""#).await.unwrap();
+    let asia = listed("region = ASIA_PACIFIC").await.unwrap();
+    assert!(!africa.is_empty() && !asia.is_empty());
+    let mut either = listed("region = AFRICA OR region = ASIA_PACIFIC").await.unwrap();
+    let mut expected = [africa.clone(), asia].concat();
+    either.sort();
+    expected.sort();
+    assert_eq!(either, expected);
+    assert_eq!(listed(r#"region = "AFRICA" AND coe_member = false"#).await.unwrap(), africa);
+    assert_eq!(
+        refused(listed("region = AFRICA and coe_member = false").await, "filter"),
+        "filter: at position 16: `and` is not a keyword: AND, OR and NOT are uppercase"
+    );
+    assert_eq!(
+        refused(listed("name = x").await, "filter"),
+        "filter: at position 0, field `name`: unknown field; fields are region, coe_member"
+    );
     // The names themselves are served.
     countries.get_country(api::GetCountryRequest { name: "countries/PH".into(), as_of: None }).await.unwrap();
 }

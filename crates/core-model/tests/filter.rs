@@ -718,3 +718,47 @@ fn the_countries_a_filter_names() {
     assert!(Filter::parse("status = COMPLETED").unwrap().countries().is_empty());
     assert!(Filter::parse("").unwrap().countries().is_empty());
 }
+
+/// ListCountries' filter is the same language: OR, NOT, parentheses, bare enum values, the same errors.
+#[test]
+fn the_country_filter_speaks_the_one_grammar() {
+    use core_model::{CountryComparison, CountryFilter, EqOp};
+    let region = |value| Expr::Cmp(CountryComparison::Region { op: EqOp::Eq, value });
+    let member = |value| Expr::Cmp(CountryComparison::CoeMember { op: EqOp::Eq, value });
+    assert_eq!(CountryFilter::parse(" "), Ok(CountryFilter::default()));
+    assert_eq!(
+        CountryFilter::parse(r#"region = "ASIA_PACIFIC" AND coe_member = false"#).unwrap(),
+        CountryFilter { expr: Some(Expr::And(Box::new(region(Region::AsiaPacific)), Box::new(member(false)))) }
+    );
+    assert_eq!(
+        CountryFilter::parse("region = AFRICA OR region = asia-pacific").unwrap(),
+        CountryFilter { expr: Some(Expr::Or(Box::new(region(Region::Africa)), Box::new(region(Region::AsiaPacific)))) }
+    );
+    assert!(CountryFilter::parse("NOT coe_member = true AND -(region = EUROPE)").is_ok());
+    let error = |text: &str| CountryFilter::parse(text).unwrap_err().to_string();
+    assert_eq!(
+        error(r#"region = "MARS""#),
+        "at position 9, field `region`: unknown region \"MARS\"; the regions are EUROPE, AFRICA, AMERICAS, \
+         ASIA_PACIFIC, ARAB_REGION"
+    );
+    assert_eq!(
+        error("coe_member = yes"),
+        "at position 13, field `coe_member`: expected true or false, without quotes, found the bare word `yes` \
+         (only integers, true, false and the values of status, kind and region go without quotes)"
+    );
+    assert_eq!(error(r#"name = "x""#), "at position 0, field `name`: unknown field; fields are region, coe_member");
+    assert_eq!(
+        error("status = COMPLETED"),
+        "at position 0, field `status`: unknown field; fields are region, coe_member"
+    );
+    assert_eq!(
+        error("region = EUROPE and coe_member = true"),
+        "at position 16: `and` is not a keyword: AND, OR and NOT are uppercase"
+    );
+    // And the activity filter has no coe_member.
+    assert_eq!(
+        Filter::parse("coe_member = true").unwrap_err().to_string(),
+        "at position 0, field `coe_member`: unknown field; fields are status, kind, country, region, output, \
+         organisation, funding, plan, start, end, tentative"
+    );
+}

@@ -101,9 +101,9 @@ use chrono::NaiveDate;
 
 use self::{
     lexer::{Tok, describe},
-    parser::Parser,
+    parser::{Activities, Countries, Parser, Schema},
 };
-use crate::{Activity, ActivityKind, ActivityStatus, ApproxDate, CountryCode, Region};
+use crate::{Activity, ActivityKind, ActivityStatus, ApproxDate, CountryCode, Region, State};
 
 /// The longest filter text accepted, in bytes.
 pub const MAX_FILTER_LEN: usize = 2048;
@@ -124,17 +124,91 @@ pub struct Filter {
     pub expr: Option<Expr>,
 }
 
-/// A filter expression.
+/// A filter expression, of comparisons `C` (of an activity's fields by default).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum Expr {
+pub enum Expr<C = Comparison> {
     /// Both hold.
-    And(Box<Expr>, Box<Expr>),
+    And(Box<Expr<C>>, Box<Expr<C>>),
     /// Either holds.
-    Or(Box<Expr>, Box<Expr>),
+    Or(Box<Expr<C>>, Box<Expr<C>>),
     /// The expression does not hold (`NOT` or `-`).
-    Not(Box<Expr>),
+    Not(Box<Expr<C>>),
     /// A comparison of one field with a value.
-    Cmp(Comparison),
+    Cmp(C),
+}
+
+/// The filter of ListCountries, in the same language as [`Filter`] (AND, OR, NOT, parentheses, bare enum
+/// values, the same errors): `region = ASIA_PACIFIC AND coe_member = false`. The fields are `region` (the
+/// country's region, `=` and `!=`) and `coe_member` (`true` or `false`, `=` and `!=`); the empty text matches
+/// every country.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct CountryFilter {
+    /// The expression; `None` (an empty filter) matches every country.
+    pub expr: Option<Expr<CountryComparison>>,
+}
+
+/// A comparison of one field of a country with a value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CountryComparison {
+    /// `region`: the country's region.
+    Region {
+        /// `=` or `!=`.
+        op: EqOp,
+        /// The region compared with.
+        value: Region,
+    },
+    /// `coe_member`: a member State of the Council of Europe.
+    CoeMember {
+        /// `=` or `!=`.
+        op: EqOp,
+        /// `true` or `false`.
+        value: bool,
+    },
+}
+
+impl CountryFilter {
+    /// Parses a filter text; an empty text (or only spaces) gives the filter that matches every country.
+    pub fn parse(text: &str) -> Result<CountryFilter, FilterError> {
+        Ok(CountryFilter { expr: parse_expr::<Countries>(text)? })
+    }
+
+    /// Whether the filter selects `state`.
+    pub fn matches(&self, state: &State) -> bool {
+        fn holds(e: &Expr<CountryComparison>, s: &State) -> bool {
+            match e {
+                Expr::And(a, b) => holds(a, s) && holds(b, s),
+                Expr::Or(a, b) => holds(a, s) || holds(b, s),
+                Expr::Not(e) => !holds(e, s),
+                Expr::Cmp(CountryComparison::Region { op, value }) => op.apply(s.region == *value),
+                Expr::Cmp(CountryComparison::CoeMember { op, value }) => op.apply(s.coe_member == *value),
+            }
+        }
+        self.expr.as_ref().is_none_or(|e| holds(e, state))
+    }
+}
+
+/// The expression of a filter text in schema `S`; `None` for an empty text (or only spaces).
+fn parse_expr<S: Schema>(text: &str) -> Result<Option<Expr<S::Cmp>>, FilterError> {
+    if text.len() > MAX_FILTER_LEN {
+        return Err(FilterError::new(
+            MAX_FILTER_LEN,
+            format!("the filter is {} bytes long; at most {MAX_FILTER_LEN} are allowed", text.len()),
+        ));
+    }
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    let mut parser = Parser::<S>::new(text);
+    let expr = parser.expression()?;
+    let next = parser.bump()?;
+    match next.tok {
+        Tok::End => Ok(Some(expr)),
+        Tok::RParen => Err(FilterError::new(next.pos, "unbalanced parentheses: this `)` has no matching `(`")),
+        other => Err(FilterError::new(
+            next.pos,
+            format!("expected AND, OR or the end of the filter, found {}", describe(other)),
+        )),
+    }
 }
 
 /// A comparison of one field of an activity with a value, e.g. `status = "COMPLETED"`.
@@ -311,26 +385,7 @@ impl Filter {
 
     /// Parses a filter text; an empty text (or only spaces) gives the filter that matches everything.
     pub fn parse(text: &str) -> Result<Filter, FilterError> {
-        if text.len() > MAX_FILTER_LEN {
-            return Err(FilterError::new(
-                MAX_FILTER_LEN,
-                format!("the filter is {} bytes long; at most {MAX_FILTER_LEN} are allowed", text.len()),
-            ));
-        }
-        if text.trim().is_empty() {
-            return Ok(Filter { expr: None });
-        }
-        let mut parser = Parser::new(text);
-        let expr = parser.expression()?;
-        let next = parser.bump()?;
-        match next.tok {
-            Tok::End => Ok(Filter { expr: Some(expr) }),
-            Tok::RParen => Err(FilterError::new(next.pos, "unbalanced parentheses: this `)` has no matching `(`")),
-            other => Err(FilterError::new(
-                next.pos,
-                format!("expected AND, OR or the end of the filter, found {}", describe(other)),
-            )),
-        }
+        Ok(Filter { expr: parse_expr::<Activities>(text)? })
     }
 
     /// This filter, and the activity's dates may fall within the days `start` to `end`: it does not certainly
