@@ -84,10 +84,11 @@ fn main() {
     add("TreatyService/GetTreaty", &|| pb::GetTreatyRequest { name: "treaties/185".into() }.encode_to_vec());
     add("TreatyService/GetTreaty", &|| pb::GetTreatyRequest { name: "treaties/189".into() }.encode_to_vec());
     add("TreatyService/GetTreatyStatus", &|| {
-        pb::GetTreatyStatusRequest { name: "treaties/185".into(), as_of: date(2007, 11, 30) }.encode_to_vec()
+        pb::GetTreatyStatusRequest { name: "treaties/185".into(), as_of: date(2007, 11, 30), ..Default::default() }
+            .encode_to_vec()
     });
     add("TreatyService/GetTreatyStatus", &|| {
-        pb::GetTreatyStatusRequest { name: "treaties/189".into(), as_of: None }.encode_to_vec()
+        pb::GetTreatyStatusRequest { name: "treaties/189".into(), as_of: None, ..Default::default() }.encode_to_vec()
     });
     add("TreatyService/GetRatificationTimeline", &|| {
         pb::GetRatificationTimelineRequest { name: "treaties/185".into(), from_year: 2001, to_year: 2007 }

@@ -217,7 +217,11 @@ pub fn with_token<T>(message: T, token: &str) -> tonic::Request<T> {
 /// still ratify it in a test).
 pub async fn ets185_signatories(channel: Channel) -> Vec<String> {
     let status = api::treaty_service_client::TreatyServiceClient::new(channel)
-        .get_treaty_status(api::GetTreatyStatusRequest { name: "treaties/185".into(), as_of: Some(date(2030, 1, 1)) })
+        .get_treaty_status(api::GetTreatyStatusRequest {
+            name: "treaties/185".into(),
+            as_of: Some(date(2030, 1, 1)),
+            ..Default::default()
+        })
         .await
         .expect("status")
         .into_inner();

@@ -26,7 +26,11 @@ async fn status(
     d: i32,
 ) -> api::TreatyStatus {
     client
-        .get_treaty_status(api::GetTreatyStatusRequest { name: name.into(), as_of: Some(date(y, m, d)) })
+        .get_treaty_status(api::GetTreatyStatusRequest {
+            name: name.into(),
+            as_of: Some(date(y, m, d)),
+            ..Default::default()
+        })
         .await
         .unwrap()
         .into_inner()
@@ -197,7 +201,11 @@ async fn todays_status_says_where_the_record_ends() {
     let mut treaties = TreatyServiceClient::new(server.channel().await);
     // No as_of: today. The record of ETS 185 ends on 2007-11-30; nothing after it is certain but the parties.
     let s = treaties
-        .get_treaty_status(api::GetTreatyStatusRequest { name: "treaties/185".into(), as_of: None })
+        .get_treaty_status(api::GetTreatyStatusRequest {
+            name: "treaties/185".into(),
+            as_of: None,
+            ..Default::default()
+        })
         .await
         .unwrap()
         .into_inner();
@@ -526,7 +534,11 @@ async fn each_bad_request_gets_its_code_and_field() {
         (date(2007, 2, 30), "day 30 does not exist in 2007-02"),
     ] {
         let err = treaties
-            .get_treaty_status(api::GetTreatyStatusRequest { name: "treaties/185".into(), as_of: Some(d) })
+            .get_treaty_status(api::GetTreatyStatusRequest {
+                name: "treaties/185".into(),
+                as_of: Some(d),
+                ..Default::default()
+            })
             .await
             .unwrap_err();
         assert_eq!(err.code(), Code::InvalidArgument);

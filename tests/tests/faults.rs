@@ -201,7 +201,11 @@ impl Drop for Tmpfs {
 
 async fn status_still_read(ch: &Channel) {
     let s = TreatyServiceClient::new(ch.clone())
-        .get_treaty_status(api::GetTreatyStatusRequest { name: "treaties/185".into(), as_of: Some(date(2007, 11, 30)) })
+        .get_treaty_status(api::GetTreatyStatusRequest {
+            name: "treaties/185".into(),
+            as_of: Some(date(2007, 11, 30)),
+            ..Default::default()
+        })
         .await
         .expect("status still read")
         .into_inner();

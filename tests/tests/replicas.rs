@@ -30,7 +30,11 @@ fn ratification(country: &str, day: u32) -> api::TreatyAction {
 
 async fn is_party(channel: Channel, country: &str) -> bool {
     let status = TreatyServiceClient::new(channel)
-        .get_treaty_status(api::GetTreatyStatusRequest { name: "treaties/185".into(), as_of: Some(date(2009, 12, 31)) })
+        .get_treaty_status(api::GetTreatyStatusRequest {
+            name: "treaties/185".into(),
+            as_of: Some(date(2009, 12, 31)),
+            ..Default::default()
+        })
         .await
         .expect("status")
         .into_inner();
@@ -125,6 +129,7 @@ async fn two_replicas_on_one_database_behave_as_one_service_under_load() {
                     .get_treaty_status(api::GetTreatyStatusRequest {
                         name: "treaties/185".into(),
                         as_of: Some(date(2007, 11, 30)),
+                        ..Default::default()
                     })
                     .await
                     .expect("status under load")
@@ -258,7 +263,11 @@ async fn a_replica_that_loses_its_database_reports_not_serving_and_recovers_with
     assert_eq!(err.code(), Code::Unavailable, "{err:?}");
     // What is kept in memory is still answered.
     let s = TreatyServiceClient::new(ca.clone())
-        .get_treaty_status(api::GetTreatyStatusRequest { name: "treaties/185".into(), as_of: Some(date(2007, 11, 30)) })
+        .get_treaty_status(api::GetTreatyStatusRequest {
+            name: "treaties/185".into(),
+            as_of: Some(date(2007, 11, 30)),
+            ..Default::default()
+        })
         .await
         .expect("status from memory during the outage")
         .into_inner();

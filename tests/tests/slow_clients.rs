@@ -121,7 +121,11 @@ async fn stuck_clients_hold_bounded_memory_block_no_one_and_do_not_hold_up_shutd
         assert_eq!(event.treaty_action.expect("action").country, *country);
     }
     let status = TreatyServiceClient::new(ch.clone())
-        .get_treaty_status(api::GetTreatyStatusRequest { name: "treaties/185".into(), as_of: Some(date(2007, 11, 30)) })
+        .get_treaty_status(api::GetTreatyStatusRequest {
+            name: "treaties/185".into(),
+            as_of: Some(date(2007, 11, 30)),
+            ..Default::default()
+        })
         .await
         .expect("a read while clients are stuck")
         .into_inner();

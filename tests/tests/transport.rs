@@ -15,7 +15,7 @@ use tonic::{Code, codec::CompressionEncoding};
 use tonic_types::StatusExt;
 
 fn status_request() -> api::GetTreatyStatusRequest {
-    api::GetTreatyStatusRequest { name: "treaties/185".into(), as_of: Some(date(2007, 11, 30)) }
+    api::GetTreatyStatusRequest { name: "treaties/185".into(), as_of: Some(date(2007, 11, 30)), ..Default::default() }
 }
 
 // ---- Compression ----

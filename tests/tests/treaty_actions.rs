@@ -24,7 +24,11 @@ async fn get(client: &mut Treaties, name: &str) -> Result<api::TreatyAction, ton
 /// The status of `country` under ETS 185 on a day, from GetTreatyStatus.
 async fn status_of(client: &mut Treaties, country: &str, (y, m, d): (i32, i32, i32)) -> api::StateStatus {
     let s = client
-        .get_treaty_status(api::GetTreatyStatusRequest { name: "treaties/185".into(), as_of: Some(date(y, m, d)) })
+        .get_treaty_status(api::GetTreatyStatusRequest {
+            name: "treaties/185".into(),
+            as_of: Some(date(y, m, d)),
+            ..Default::default()
+        })
         .await
         .unwrap()
         .into_inner();
@@ -185,7 +189,11 @@ async fn a_treaty_action_is_read_corrected_and_withdrawn_by_its_name() {
 
     // The 2007 status table is intact.
     let s = treaties
-        .get_treaty_status(api::GetTreatyStatusRequest { name: "treaties/185".into(), as_of: Some(date(2007, 11, 30)) })
+        .get_treaty_status(api::GetTreatyStatusRequest {
+            name: "treaties/185".into(),
+            as_of: Some(date(2007, 11, 30)),
+            ..Default::default()
+        })
         .await
         .unwrap()
         .into_inner();

@@ -39,7 +39,10 @@ pub use activity::{
 pub use dataset::{Dataset, DatasetError, DatasetErrors, FILES};
 pub use date::{ApproxDate, DateParseError, DatePrecision, first_day_of_month_after, last_day_of_month};
 pub use error::{ModelError, Result};
-pub use filter::{Comparison, DateOp, EqOp, Expr, Filter, FilterError, HasOp, MAX_FILTER_DEPTH, MAX_FILTER_LEN};
+pub use filter::{
+    Comparison, CountryComparison, CountryFilter, DateOp, EqOp, Expr, Filter, FilterError, HasOp, MAX_FILTER_DEPTH,
+    MAX_FILTER_LEN,
+};
 pub use programme::{
     AssistanceMethod, AssistanceStep, BudgetLine, ContactPoint, ContactPointStatus, Contribution, CooperationRecord,
     CountryProfile, FundingSource, Indicator, LegislativeAssistance, Measure, Money, Objective, Organisation,
@@ -47,7 +50,7 @@ pub use programme::{
 };
 pub use queries::{CountryPage, CountryTreaty, TargetValue};
 pub use source::{Citation, SourceDocument, SourceRef};
-pub use state::{CountryCode, CountryFilter, Region, State};
+pub use state::{CountryCode, Region, State};
 pub use status::{Reconciliation, StateStatus, StateStatusEntry, StatusGroup, TreatyStatus, YearCount};
 pub use treaty::{
     ActionKind, Coverage, DerivedBound, DerivedKind, Eligibility, EntryIntoForceRule, Treaty, TreatyAction,

@@ -451,7 +451,7 @@ fn canonical_text_of_a_filter_near_the_length_limit() {
     assert!(canonical.len() > MAX_FILTER_LEN);
     assert_eq!(
         error(&canonical),
-        format!("filter: at position 2048: the filter is {} bytes long; at most 2048 are allowed", canonical.len())
+        format!("at position 2048: the filter is {} bytes long; at most 2048 are allowed", canonical.len())
     );
     // Within the limit, it parses back.
     let text = vec![r#"organisation:"x""#; 50].join(" OR ");
@@ -464,16 +464,16 @@ fn canonical_text_of_a_filter_near_the_length_limit() {
 fn limits() {
     let nested = |depth: usize| format!("{}tentative = true{}", "(".repeat(depth), ")".repeat(depth));
     assert!(Filter::parse(&nested(MAX_FILTER_DEPTH)).is_ok());
-    assert_eq!(error(&nested(MAX_FILTER_DEPTH + 1)), "filter: at position 32: parentheses nest more than 32 deep");
+    assert_eq!(error(&nested(MAX_FILTER_DEPTH + 1)), "at position 32: parentheses nest more than 32 deep");
     let negated = format!("{}tentative = true{}", "NOT (".repeat(33), ")".repeat(33));
-    assert_eq!(error(&negated), "filter: at position 164: parentheses nest more than 32 deep");
+    assert_eq!(error(&negated), "at position 164: parentheses nest more than 32 deep");
 
     let long = |len: usize| format!(r#"plan = "{}""#, "x".repeat(len - 9));
     assert_eq!(long(MAX_FILTER_LEN).len(), 2048);
     assert!(Filter::parse(&long(MAX_FILTER_LEN)).is_ok());
     assert_eq!(
         error(&long(MAX_FILTER_LEN + 1)),
-        "filter: at position 2048: the filter is 2049 bytes long; at most 2048 are allowed"
+        "at position 2048: the filter is 2049 bytes long; at most 2048 are allowed"
     );
     // A long AND chain is not nesting.
     let chain = vec!["output = 1"; 100].join(" AND ");
@@ -487,138 +487,155 @@ fn rejections() {
     let cases = [
         (
             r#"status = "COMPLETED" AND stat = "x""#.to_owned(),
-            format!("filter: at position 25, field `stat`: unknown field; fields are {fields}"),
+            format!("at position 25, field `stat`: unknown field; fields are {fields}"),
         ),
         (
             r#"tentative = true OR Status = "COMPLETED""#.to_owned(),
-            format!("filter: at position 20, field `Status`: unknown field; fields are {fields}"),
+            format!("at position 20, field `Status`: unknown field; fields are {fields}"),
         ),
         (
             r#"status < "COMPLETED""#.to_owned(),
-            "filter: at position 7, field `status`: operator `<` is not allowed here; use = or !=".to_owned(),
+            "at position 7, field `status`: operator `<` is not allowed here; use = or !=".to_owned(),
         ),
         (
             r#"start:"2007""#.to_owned(),
-            "filter: at position 5, field `start`: operator `:` is not allowed here; use =, !=, <, <=, > or >="
-                .to_owned(),
+            "at position 5, field `start`: operator `:` is not allowed here; use =, !=, <, <=, > or >=".to_owned(),
         ),
         (
             r#"country >= "BR""#.to_owned(),
-            "filter: at position 8, field `country`: operator `>=` is not allowed here; use =, : or !=".to_owned(),
+            "at position 8, field `country`: operator `>=` is not allowed here; use =, : or !=".to_owned(),
         ),
         (
             r#"start >= "2007-13""#.to_owned(),
-            "filter: at position 9, field `start`: `2007-13` is not a date: month 13 is out of range 1-12".to_owned(),
+            "at position 9, field `start`: `2007-13` is not a date: month 13 is out of range 1-12".to_owned(),
         ),
         (
             r#"end = "2007-01..2007-03""#.to_owned(),
-            "filter: at position 6, field `end`: \"2007-01..2007-03\" is a range; expected a day, a month or a year, \
+            "at position 6, field `end`: \"2007-01..2007-03\" is a range; expected a day, a month or a year, \
              e.g. \"2007-03-01\", \"2007-03\" or \"2007\""
                 .to_owned(),
         ),
         (
             "output = 4".to_owned(),
-            "filter: at position 9, field `output`: there is no output 4; the outputs are 1, 2 and 3".to_owned(),
+            "at position 9, field `output`: there is no output 4; the outputs are 1, 2 and 3".to_owned(),
         ),
         (
             r#"output = "2""#.to_owned(),
-            "filter: at position 9, field `output`: expected an output, 1, 2 or 3, without quotes, found a string"
-                .to_owned(),
+            "at position 9, field `output`: expected an output, 1, 2 or 3, without quotes, found a string".to_owned(),
         ),
         (
             r#"status = "DONE""#.to_owned(),
-            "filter: at position 9, field `status`: unknown status \"DONE\"; the statuses are PIPELINE, \
+            "at position 9, field `status`: unknown status \"DONE\"; the statuses are PIPELINE, \
              IMPLEMENTATION, COMPLETED, CLOSED, CANCELLED, SUSPENDED"
                 .to_owned(),
         ),
         (
             r#"region = "OCEANIA""#.to_owned(),
-            "filter: at position 9, field `region`: unknown region \"OCEANIA\"; the regions are EUROPE, AFRICA, \
+            "at position 9, field `region`: unknown region \"OCEANIA\"; the regions are EUROPE, AFRICA, \
              AMERICAS, ASIA_PACIFIC, ARAB_REGION"
                 .to_owned(),
         ),
         (
-            "status = COMPLETED".to_owned(),
-            "filter: at position 9, field `status`: expected a status in double quotes, e.g. \"COMPLETED\", found \
-             the bare word `COMPLETED` (only integers, true and false go without quotes)"
+            "plan = next".to_owned(),
+            "at position 7, field `plan`: expected a plan in double quotes, e.g. \"2007-12..2008-06\", found \
+             the bare word `next` (only integers, true, false and the values of status, kind and region go \
+             without quotes)"
+                .to_owned(),
+        ),
+        (
+            "status = DONE".to_owned(),
+            "at position 9, field `status`: unknown status \"DONE\"; the statuses are PIPELINE, \
+             IMPLEMENTATION, COMPLETED, CLOSED, CANCELLED, SUSPENDED"
+                .to_owned(),
+        ),
+        (
+            "status = ACTIVITY_STATUS_UNSPECIFIED".to_owned(),
+            "at position 9, field `status`: unknown status \"ACTIVITY_STATUS_UNSPECIFIED\"; the statuses are \
+             PIPELINE, IMPLEMENTATION, COMPLETED, CLOSED, CANCELLED, SUSPENDED"
+                .to_owned(),
+        ),
+        (
+            "kind = ACTIVITY_STATUS_COMPLETED".to_owned(),
+            "at position 7, field `kind`: unknown kind \"ACTIVITY_STATUS_COMPLETED\"; the kinds are CONFERENCE, \
+             WORKSHOP, TRAINING, LEGISLATIVE_ANALYSIS, MEETING, STUDY, MISSION"
+                .to_owned(),
+        ),
+        (
+            "status = true".to_owned(),
+            "at position 9, field `status`: expected a status, e.g. COMPLETED, \"COMPLETED\" or \
+             ACTIVITY_STATUS_COMPLETED, found `true`"
                 .to_owned(),
         ),
         (
             r#"tentative = "true""#.to_owned(),
-            "filter: at position 12, field `tentative`: expected true or false, without quotes, found a string"
-                .to_owned(),
+            "at position 12, field `tentative`: expected true or false, without quotes, found a string".to_owned(),
         ),
         (
             r#"country = "br""#.to_owned(),
-            "filter: at position 10, field `country`: `br` is not a country code: expected two capital letters \
+            "at position 10, field `country`: `br` is not a country code: expected two capital letters \
              (ISO 3166-1 alpha-2)"
                 .to_owned(),
         ),
         (
             r#"status = "COMPLETED"#.to_owned(),
-            "filter: at position 9, field `status`: unterminated string: no `\"` closes it".to_owned(),
+            "at position 9, field `status`: unterminated string: no `\"` closes it".to_owned(),
         ),
         (
             r#"plan = "a\nb""#.to_owned(),
-            "filter: at position 9, field `plan`: unknown escape `\\n` in a string; only \\\" and \\\\ are allowed"
-                .to_owned(),
+            "at position 9, field `plan`: unknown escape `\\n` in a string; only \\\" and \\\\ are allowed".to_owned(),
         ),
         (
             r#"(status = "COMPLETED" OR output = 1"#.to_owned(),
-            "filter: at position 0: unbalanced parentheses: this `(` is never closed".to_owned(),
+            "at position 0: unbalanced parentheses: this `(` is never closed".to_owned(),
         ),
         (
             r#"status = "COMPLETED")"#.to_owned(),
-            "filter: at position 20: unbalanced parentheses: this `)` has no matching `(`".to_owned(),
+            "at position 20: unbalanced parentheses: this `)` has no matching `(`".to_owned(),
         ),
         (
             r#"status = "COMPLETED" kind = "MEETING""#.to_owned(),
-            "filter: at position 21: implicit AND (two terms side by side) is not supported: join them with AND or OR"
+            "at position 21: implicit AND (two terms side by side) is not supported: join them with AND or OR"
                 .to_owned(),
         ),
         (
             r#"status = "COMPLETED" and kind = "MEETING""#.to_owned(),
-            "filter: at position 21: `and` is not a keyword: AND, OR and NOT are uppercase".to_owned(),
+            "at position 21: `and` is not a keyword: AND, OR and NOT are uppercase".to_owned(),
         ),
         (
             r#"status = "COMPLETED" AND"#.to_owned(),
-            "filter: at position 24: expected a field, `(`, NOT or `-`, found the end of the filter".to_owned(),
+            "at position 24: expected a field, `(`, NOT or `-`, found the end of the filter".to_owned(),
         ),
         (
             r#"NOT NOT tentative = true"#.to_owned(),
-            "filter: at position 4: expected a field or `(` after NOT, found NOT".to_owned(),
+            "at position 4: expected a field or `(` after NOT, found NOT".to_owned(),
         ),
         (
             "status".to_owned(),
-            "filter: at position 6, field `status`: expected an operator (= or !=) after the field, found the end of \
+            "at position 6, field `status`: expected an operator (= or !=) after the field, found the end of \
              the filter"
                 .to_owned(),
         ),
         (
             "tentative =".to_owned(),
-            "filter: at position 11, field `tentative`: expected true or false, without quotes, found the end of the \
+            "at position 11, field `tentative`: expected true or false, without quotes, found the end of the \
              filter"
                 .to_owned(),
         ),
-        (
-            r#""COMPLETED""#.to_owned(),
-            "filter: at position 0: expected a field, `(`, NOT or `-`, found a string".to_owned(),
-        ),
-        ("()".to_owned(), "filter: at position 1: expected a field, `(`, NOT or `-`, found `)`".to_owned()),
+        (r#""COMPLETED""#.to_owned(), "at position 0: expected a field, `(`, NOT or `-`, found a string".to_owned()),
+        ("()".to_owned(), "at position 1: expected a field, `(`, NOT or `-`, found `)`".to_owned()),
         (
             "tentative ! true".to_owned(),
-            "filter: at position 10, field `tentative`: unexpected `!`; the operators are =, !=, <, <=, >, >= and :"
-                .to_owned(),
+            "at position 10, field `tentative`: unexpected `!`; the operators are =, !=, <, <=, >, >= and :".to_owned(),
         ),
         (
             r#"organisation = "states/FR""#.to_owned(),
-            "filter: at position 15, field `organisation`: \"states/FR\" is not an organisation: write \
+            "at position 15, field `organisation`: \"states/FR\" is not an organisation: write \
              \"organisations/{id}\" or \"{id}\", e.g. \"itu\""
                 .to_owned(),
         ),
         (
             r#"funding = """#.to_owned(),
-            "filter: at position 10, field `funding`: expected a funding source in double quotes, e.g. \
+            "at position 10, field `funding`: expected a funding source in double quotes, e.g. \
              \"project-budget\", found an empty string"
                 .to_owned(),
         ),
@@ -648,4 +665,100 @@ fn a_filter_and_the_activities_that_may_fall_within_a_period() {
     assert!(!expected.is_empty() && expected.len() < workshops.len(), "{} of {}", expected.len(), workshops.len());
     let everything = Filter::default().and_may_fall_within(start, end);
     assert!(activities().iter().any(|a| !everything.matches(a, region_of)), "activities of 2007 are outside");
+}
+
+/// The enum names the responses print (`ACTIVITY_STATUS_COMPLETED`), quoted or bare, and the short names bare,
+/// are the same values as the short names quoted: the same filter, the same canonical text, the same activities.
+#[test]
+fn enum_values_are_read_in_the_words_responses_print() {
+    let same = [
+        (
+            r#"status = "COMPLETED""#,
+            &[
+                "status = COMPLETED",
+                "status = ACTIVITY_STATUS_COMPLETED",
+                r#"status = "ACTIVITY_STATUS_COMPLETED""#,
+                "status = activity_status_completed",
+                "status = completed",
+            ][..],
+        ),
+        (
+            r#"kind != "LEGISLATIVE_ANALYSIS""#,
+            &[
+                "kind != LEGISLATIVE_ANALYSIS",
+                "kind != ACTIVITY_KIND_LEGISLATIVE_ANALYSIS",
+                r#"kind != "ACTIVITY_KIND_LEGISLATIVE_ANALYSIS""#,
+                "kind != legislative-analysis",
+            ][..],
+        ),
+        (r#"region = "ASIA_PACIFIC""#, &["region = ASIA_PACIFIC", "region = asia-pacific"][..]),
+        (
+            r#"status = "PIPELINE" OR kind = "WORKSHOP""#,
+            &["status = ACTIVITY_STATUS_PIPELINE OR kind = ACTIVITY_KIND_WORKSHOP"][..],
+        ),
+    ];
+    for (quoted, forms) in same {
+        let expected = Filter::parse(quoted).unwrap();
+        assert!(!matching(quoted).is_empty() || quoted.starts_with("region"), "{quoted} selects something");
+        for form in forms {
+            let filter = Filter::parse(form).unwrap_or_else(|e| panic!("{form}: {e}"));
+            assert_eq!(filter, expected, "{form}");
+            assert_eq!(filter.to_string(), expected.to_string(), "{form}");
+            assert_eq!(matching(form), matching(quoted), "{form}");
+        }
+    }
+}
+
+/// The countries a filter names, wherever they are in it, for the service to check against the record.
+#[test]
+fn the_countries_a_filter_names() {
+    let filter =
+        Filter::parse(r#"country = "countries/BR" AND (status = COMPLETED OR -country:"XX") AND output = 2"#).unwrap();
+    assert_eq!(filter.countries(), [&code("BR"), &code("XX")]);
+    assert!(Filter::parse("status = COMPLETED").unwrap().countries().is_empty());
+    assert!(Filter::parse("").unwrap().countries().is_empty());
+}
+
+/// ListCountries' filter is the same language: OR, NOT, parentheses, bare enum values, the same errors.
+#[test]
+fn the_country_filter_speaks_the_one_grammar() {
+    use core_model::{CountryComparison, CountryFilter, EqOp};
+    let region = |value| Expr::Cmp(CountryComparison::Region { op: EqOp::Eq, value });
+    let member = |value| Expr::Cmp(CountryComparison::CoeMember { op: EqOp::Eq, value });
+    assert_eq!(CountryFilter::parse(" "), Ok(CountryFilter::default()));
+    assert_eq!(
+        CountryFilter::parse(r#"region = "ASIA_PACIFIC" AND coe_member = false"#).unwrap(),
+        CountryFilter { expr: Some(Expr::And(Box::new(region(Region::AsiaPacific)), Box::new(member(false)))) }
+    );
+    assert_eq!(
+        CountryFilter::parse("region = AFRICA OR region = asia-pacific").unwrap(),
+        CountryFilter { expr: Some(Expr::Or(Box::new(region(Region::Africa)), Box::new(region(Region::AsiaPacific)))) }
+    );
+    assert!(CountryFilter::parse("NOT coe_member = true AND -(region = EUROPE)").is_ok());
+    let error = |text: &str| CountryFilter::parse(text).unwrap_err().to_string();
+    assert_eq!(
+        error(r#"region = "MARS""#),
+        "at position 9, field `region`: unknown region \"MARS\"; the regions are EUROPE, AFRICA, AMERICAS, \
+         ASIA_PACIFIC, ARAB_REGION"
+    );
+    assert_eq!(
+        error("coe_member = yes"),
+        "at position 13, field `coe_member`: expected true or false, without quotes, found the bare word `yes` \
+         (only integers, true, false and the values of status, kind and region go without quotes)"
+    );
+    assert_eq!(error(r#"name = "x""#), "at position 0, field `name`: unknown field; fields are region, coe_member");
+    assert_eq!(
+        error("status = COMPLETED"),
+        "at position 0, field `status`: unknown field; fields are region, coe_member"
+    );
+    assert_eq!(
+        error("region = EUROPE and coe_member = true"),
+        "at position 16: `and` is not a keyword: AND, OR and NOT are uppercase"
+    );
+    // And the activity filter has no coe_member.
+    assert_eq!(
+        Filter::parse("coe_member = true").unwrap_err().to_string(),
+        "at position 0, field `coe_member`: unknown field; fields are status, kind, country, region, output, \
+         organisation, funding, plan, start, end, tentative"
+    );
 }

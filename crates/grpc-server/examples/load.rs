@@ -257,7 +257,11 @@ fn scenarios() -> Vec<Scenario> {
             name: "GetTreatyStatus",
             path: "/coe.cybercrime.v1.TreatyService/GetTreatyStatus",
             body: |_| {
-                encoded(&api::GetTreatyStatusRequest { name: "treaties/185".into(), as_of: Some(date(2007, 11, 30)) })
+                encoded(&api::GetTreatyStatusRequest {
+                    name: "treaties/185".into(),
+                    as_of: Some(date(2007, 11, 30)),
+                    ..Default::default()
+                })
             },
             token: None,
             check: |b| {

@@ -394,7 +394,7 @@ mod tests {
         let hot = [
             request(
                 &Method::GetTreatyStatus.path(),
-                &pb::GetTreatyStatusRequest { name: "treaties/185".into(), as_of: None },
+                &pb::GetTreatyStatusRequest { name: "treaties/185".into(), as_of: None, ..Default::default() },
             ),
             request(&Method::GetCountry.path(), &pb::GetCountryRequest { name: "countries/PH".into(), as_of: None }),
             request(&Method::ListActivities.path(), &pb::ListActivitiesRequest { page_size: 3, ..Default::default() }),

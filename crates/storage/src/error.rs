@@ -43,7 +43,7 @@ pub enum StorageError {
     #[error(transparent)]
     Dataset(#[from] DatasetErrors),
     /// A list filter is invalid.
-    #[error(transparent)]
+    #[error("filter: {0}")]
     Filter(#[from] FilterError),
     /// A page token that this list did not issue (forged, or issued for another filter).
     #[error("invalid page token: {0}")]

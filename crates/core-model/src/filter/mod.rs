@@ -12,8 +12,12 @@
 //! - A comparison is `field OPERATOR value`: `kind = "WORKSHOP"`, `output:2`, `start < "2008"`. The operators
 //!   are `=`, `!=`, `<`, `<=`, `>`, `>=` and `:` ("has"); each field allows some of them (see the fields below).
 //! - A value is a text in double quotes (`"COMPLETED"`; inside it `\"` stands for `"` and `\\` for `\`, and no
-//!   other escape is allowed), an integer (`2`), or `true` or `false`. Any other bare word is an error: write
-//!   `status = "COMPLETED"`, not `status = COMPLETED`.
+//!   other escape is allowed), an integer (`2`), or `true` or `false`. The value of `status`, `kind` and
+//!   `region` may also be written bare, without quotes, as AIP-160 writes enum values: `status = COMPLETED`.
+//!   Any other bare word is an error: write `plan = "2007-12..2008-06"`.
+//! - The values of `status` and `kind` may be written as the responses print them, with their enum's prefix:
+//!   `status = ACTIVITY_STATUS_COMPLETED` (or quoted) is `status = "COMPLETED"`, `kind = ACTIVITY_KIND_WORKSHOP`
+//!   is `kind = "WORKSHOP"`. The short names (`COMPLETED`), quoted or not, stay accepted.
 //! - `AND`, `OR` and `NOT` combine comparisons, and parentheses group them. `-` before a comparison or a
 //!   parenthesis is `NOT`: `-country = "FR"` is `NOT country = "FR"`. The keywords are uppercase; `and` is not
 //!   a keyword.
@@ -97,9 +101,9 @@ use chrono::NaiveDate;
 
 use self::{
     lexer::{Tok, describe},
-    parser::Parser,
+    parser::{Activities, Countries, Parser, Schema},
 };
-use crate::{Activity, ActivityKind, ActivityStatus, ApproxDate, CountryCode, Region};
+use crate::{Activity, ActivityKind, ActivityStatus, ApproxDate, CountryCode, Region, State};
 
 /// The longest filter text accepted, in bytes.
 pub const MAX_FILTER_LEN: usize = 2048;
@@ -120,17 +124,91 @@ pub struct Filter {
     pub expr: Option<Expr>,
 }
 
-/// A filter expression.
+/// A filter expression, of comparisons `C` (of an activity's fields by default).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum Expr {
+pub enum Expr<C = Comparison> {
     /// Both hold.
-    And(Box<Expr>, Box<Expr>),
+    And(Box<Expr<C>>, Box<Expr<C>>),
     /// Either holds.
-    Or(Box<Expr>, Box<Expr>),
+    Or(Box<Expr<C>>, Box<Expr<C>>),
     /// The expression does not hold (`NOT` or `-`).
-    Not(Box<Expr>),
+    Not(Box<Expr<C>>),
     /// A comparison of one field with a value.
-    Cmp(Comparison),
+    Cmp(C),
+}
+
+/// The filter of ListCountries, in the same language as [`Filter`] (AND, OR, NOT, parentheses, bare enum
+/// values, the same errors): `region = ASIA_PACIFIC AND coe_member = false`. The fields are `region` (the
+/// country's region, `=` and `!=`) and `coe_member` (`true` or `false`, `=` and `!=`); the empty text matches
+/// every country.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct CountryFilter {
+    /// The expression; `None` (an empty filter) matches every country.
+    pub expr: Option<Expr<CountryComparison>>,
+}
+
+/// A comparison of one field of a country with a value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CountryComparison {
+    /// `region`: the country's region.
+    Region {
+        /// `=` or `!=`.
+        op: EqOp,
+        /// The region compared with.
+        value: Region,
+    },
+    /// `coe_member`: a member State of the Council of Europe.
+    CoeMember {
+        /// `=` or `!=`.
+        op: EqOp,
+        /// `true` or `false`.
+        value: bool,
+    },
+}
+
+impl CountryFilter {
+    /// Parses a filter text; an empty text (or only spaces) gives the filter that matches every country.
+    pub fn parse(text: &str) -> Result<CountryFilter, FilterError> {
+        Ok(CountryFilter { expr: parse_expr::<Countries>(text)? })
+    }
+
+    /// Whether the filter selects `state`.
+    pub fn matches(&self, state: &State) -> bool {
+        fn holds(e: &Expr<CountryComparison>, s: &State) -> bool {
+            match e {
+                Expr::And(a, b) => holds(a, s) && holds(b, s),
+                Expr::Or(a, b) => holds(a, s) || holds(b, s),
+                Expr::Not(e) => !holds(e, s),
+                Expr::Cmp(CountryComparison::Region { op, value }) => op.apply(s.region == *value),
+                Expr::Cmp(CountryComparison::CoeMember { op, value }) => op.apply(s.coe_member == *value),
+            }
+        }
+        self.expr.as_ref().is_none_or(|e| holds(e, state))
+    }
+}
+
+/// The expression of a filter text in schema `S`; `None` for an empty text (or only spaces).
+fn parse_expr<S: Schema>(text: &str) -> Result<Option<Expr<S::Cmp>>, FilterError> {
+    if text.len() > MAX_FILTER_LEN {
+        return Err(FilterError::new(
+            MAX_FILTER_LEN,
+            format!("the filter is {} bytes long; at most {MAX_FILTER_LEN} are allowed", text.len()),
+        ));
+    }
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    let mut parser = Parser::<S>::new(text);
+    let expr = parser.expression()?;
+    let next = parser.bump()?;
+    match next.tok {
+        Tok::End => Ok(Some(expr)),
+        Tok::RParen => Err(FilterError::new(next.pos, "unbalanced parentheses: this `)` has no matching `(`")),
+        other => Err(FilterError::new(
+            next.pos,
+            format!("expected AND, OR or the end of the filter, found {}", describe(other)),
+        )),
+    }
 }
 
 /// A comparison of one field of an activity with a value, e.g. `status = "COMPLETED"`.
@@ -252,8 +330,11 @@ pub enum DateOp {
 }
 
 /// Why a filter text was rejected.
+///
+/// Its text (`at position 7, field `status`: ...`) does not name the request field that held the filter: the
+/// layer that knows it (the service's `filter: ` violation, the storage error) says it, once.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("filter: at position {position}{}: {message}", field_suffix(.field.as_deref()))]
+#[error("at position {position}{}: {message}", field_suffix(.field.as_deref()))]
 pub struct FilterError {
     /// The byte offset (from 0) in the filter text where the problem is.
     pub position: usize,
@@ -281,28 +362,30 @@ impl FilterError {
 }
 
 impl Filter {
+    /// The countries the filter's `country` comparisons name, in the order they are written (a caller checks
+    /// them against the record: a well-formed code that names no country is refused, not an empty page).
+    pub fn countries(&self) -> Vec<&CountryCode> {
+        fn walk<'a>(expr: &'a Expr, out: &mut Vec<&'a CountryCode>) {
+            match expr {
+                Expr::And(a, b) | Expr::Or(a, b) => {
+                    walk(a, out);
+                    walk(b, out);
+                }
+                Expr::Not(e) => walk(e, out),
+                Expr::Cmp(Comparison::Country { value, .. }) => out.push(value),
+                Expr::Cmp(_) => {}
+            }
+        }
+        let mut out = Vec::new();
+        if let Some(expr) = &self.expr {
+            walk(expr, &mut out);
+        }
+        out
+    }
+
     /// Parses a filter text; an empty text (or only spaces) gives the filter that matches everything.
     pub fn parse(text: &str) -> Result<Filter, FilterError> {
-        if text.len() > MAX_FILTER_LEN {
-            return Err(FilterError::new(
-                MAX_FILTER_LEN,
-                format!("the filter is {} bytes long; at most {MAX_FILTER_LEN} are allowed", text.len()),
-            ));
-        }
-        if text.trim().is_empty() {
-            return Ok(Filter { expr: None });
-        }
-        let mut parser = Parser::new(text);
-        let expr = parser.expression()?;
-        let next = parser.bump()?;
-        match next.tok {
-            Tok::End => Ok(Filter { expr: Some(expr) }),
-            Tok::RParen => Err(FilterError::new(next.pos, "unbalanced parentheses: this `)` has no matching `(`")),
-            other => Err(FilterError::new(
-                next.pos,
-                format!("expected AND, OR or the end of the filter, found {}", describe(other)),
-            )),
-        }
+        Ok(Filter { expr: parse_expr::<Activities>(text)? })
     }
 
     /// This filter, and the activity's dates may fall within the days `start` to `end`: it does not certainly

@@ -1,8 +1,10 @@
 //! The filter language's grammar (AIP-160's, without implicit AND), and each field with the operators and values
 //! it accepts.
 
+use std::marker::PhantomData;
+
 use super::{
-    Comparison, DateOp, EqOp, Expr, FilterError, HasOp, MAX_FILTER_DEPTH,
+    Comparison, CountryComparison, DateOp, EqOp, Expr, FilterError, HasOp, MAX_FILTER_DEPTH,
     lexer::{Lexer, RawOp, Tok, Token, describe, unescape},
 };
 use crate::{ActivityKind, ActivityStatus, ApproxDate, CountryCode, OUTPUTS, Region, Vocabulary, names};
@@ -10,12 +12,63 @@ use crate::{ActivityKind, ActivityStatus, ApproxDate, CountryCode, OUTPUTS, Regi
 /// The forms a date value takes, for error messages.
 const DATE_FORMS: &str = "a day, a month or a year, e.g. \"2007-03-01\", \"2007-03\" or \"2007\"";
 
-/// The fields of an activity a filter can name, in the order error messages list them.
-const FIELD_NAMES: &str = "status, kind, country, region, output, organisation, funding, plan, start, end, tentative";
+/// What a filter selects: the fields it may name and the comparisons they make. The grammar (AND, OR, NOT,
+/// parentheses, values, limits, errors) is the same for every schema.
+pub(super) trait Schema {
+    /// A comparison of one field with a value.
+    type Cmp;
+    /// The fields, in the order error messages list them.
+    const FIELD_NAMES: &'static str;
+    /// The field named `name`, if the schema has it.
+    fn field(name: &str) -> Option<Field>;
+    /// The comparison `field op value` (`pos`: the value's position).
+    fn comparison(field: Field, op: RawOp, value: Value<'_>, pos: usize) -> Result<Self::Cmp, FilterError>;
+}
+
+/// Filters on activities ([`super::Filter`]).
+#[derive(Debug)]
+pub(super) struct Activities;
+
+impl Schema for Activities {
+    type Cmp = Comparison;
+    const FIELD_NAMES: &'static str =
+        "status, kind, country, region, output, organisation, funding, plan, start, end, tentative";
+    fn field(name: &str) -> Option<Field> {
+        Field::from_name(name).filter(|f| *f != Field::CoeMember)
+    }
+    fn comparison(field: Field, op: RawOp, value: Value<'_>, pos: usize) -> Result<Comparison, FilterError> {
+        field.comparison(op, value, pos)
+    }
+}
+
+/// Filters on countries ([`super::CountryFilter`]).
+#[derive(Debug)]
+pub(super) struct Countries;
+
+impl Schema for Countries {
+    type Cmp = CountryComparison;
+    const FIELD_NAMES: &'static str = "region, coe_member";
+    fn field(name: &str) -> Option<Field> {
+        Field::from_name(name).filter(|f| matches!(f, Field::Region | Field::CoeMember))
+    }
+    fn comparison(field: Field, op: RawOp, value: Value<'_>, pos: usize) -> Result<CountryComparison, FilterError> {
+        let op = if op == RawOp::Ne { EqOp::Ne } else { EqOp::Eq };
+        match (field, value) {
+            (Field::CoeMember, Value::Bool(value)) => Ok(CountryComparison::CoeMember { op, value }),
+            (Field::Region, value) => match field.comparison(RawOp::Eq, value, pos)? {
+                Comparison::Region { value, .. } => Ok(CountryComparison::Region { op, value }),
+                _ => unreachable!("a region comparison"),
+            },
+            (field, value) => {
+                Err(FilterError::new(pos, format!("expected {}, found {}", field.expected(), value.describe())))
+            }
+        }
+    }
+}
 
 /// The fields, with what they accept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Field {
+pub(super) enum Field {
     Status,
     Kind,
     Country,
@@ -27,6 +80,8 @@ enum Field {
     Start,
     End,
     Tentative,
+    /// `coe_member` (countries only): a member State of the Council of Europe.
+    CoeMember,
 }
 
 /// Which operators a field accepts.
@@ -52,7 +107,7 @@ impl OpKind {
 
 /// A value as written.
 #[derive(Debug)]
-enum Value<'a> {
+pub(super) enum Value<'a> {
     Str(String),
     Int(&'a str),
     Bool(bool),
@@ -82,31 +137,57 @@ impl Field {
             "start" => Field::Start,
             "end" => Field::End,
             "tentative" => Field::Tentative,
+            "coe_member" => Field::CoeMember,
             _ => return None,
         })
     }
 
     fn op_kind(self) -> OpKind {
         match self {
-            Field::Status | Field::Kind | Field::Region | Field::Plan | Field::Tentative => OpKind::Eq,
+            Field::Status | Field::Kind | Field::Region | Field::Plan | Field::Tentative | Field::CoeMember => {
+                OpKind::Eq
+            }
             Field::Country | Field::Output | Field::Organisation | Field::Funding => OpKind::Has,
             Field::Start | Field::End => OpKind::Date,
+        }
+    }
+
+    /// The prefix of the field's values in the protobuf enum the responses print (`ACTIVITY_STATUS_`), for the
+    /// fields whose values are names of a closed set (they may be written bare, and with that prefix); `Some("")`
+    /// for such a field with no enum in the contract; `None` for the other fields.
+    fn enum_prefix(self) -> Option<&'static str> {
+        match self {
+            Field::Status => Some("ACTIVITY_STATUS_"),
+            Field::Kind => Some("ACTIVITY_KIND_"),
+            Field::Region => Some(""),
+            _ => None,
+        }
+    }
+
+    /// The value `text` less the field's enum prefix ([`Field::enum_prefix`], matched regardless of case, `-`
+    /// for `_`), or `text` itself.
+    fn unprefixed(self, text: &str) -> String {
+        let prefix = self.enum_prefix().unwrap_or_default();
+        let normal = |s: &str| s.to_ascii_uppercase().replace('-', "_");
+        match text.get(..prefix.len()) {
+            Some(head) if !prefix.is_empty() && normal(head) == prefix => text[prefix.len()..].to_owned(),
+            _ => text.to_owned(),
         }
     }
 
     /// What the field's value looks like, for error messages.
     fn expected(self) -> &'static str {
         match self {
-            Field::Status => "a status in double quotes, e.g. \"COMPLETED\"",
-            Field::Kind => "a kind in double quotes, e.g. \"WORKSHOP\"",
+            Field::Status => "a status, e.g. COMPLETED, \"COMPLETED\" or ACTIVITY_STATUS_COMPLETED",
+            Field::Kind => "a kind, e.g. WORKSHOP, \"WORKSHOP\" or ACTIVITY_KIND_WORKSHOP",
             Field::Country => "a country in double quotes, e.g. \"countries/BR\" or \"BR\"",
-            Field::Region => "a region in double quotes, e.g. \"EUROPE\"",
+            Field::Region => "a region, e.g. EUROPE or \"EUROPE\"",
             Field::Output => "an output, 1, 2 or 3, without quotes",
             Field::Organisation => "an organisation in double quotes, e.g. \"organisations/itu\" or \"itu\"",
             Field::Funding => "a funding source in double quotes, e.g. \"project-budget\"",
             Field::Plan => "a plan in double quotes, e.g. \"2007-12..2008-06\"",
             Field::Start | Field::End => "a date in double quotes, e.g. \"2007-03-01\", \"2007-03\" or \"2007\"",
-            Field::Tentative => "true or false, without quotes",
+            Field::Tentative | Field::CoeMember => "true or false, without quotes",
         }
     }
 
@@ -135,20 +216,20 @@ impl Field {
         Ok(match self {
             Field::Status => {
                 let s = text(value)?;
-                let value = ActivityStatus::from_name(&s)
+                let value = ActivityStatus::from_name(&self.unprefixed(&s))
                     .ok_or_else(|| unknown("status", "statuses", ActivityStatus::api_names(), &s))?;
                 Comparison::Status { op: eq_op(), value }
             }
             Field::Kind => {
                 let s = text(value)?;
-                let value = ActivityKind::from_name(&s)
+                let value = ActivityKind::from_name(&self.unprefixed(&s))
                     .ok_or_else(|| unknown("kind", "kinds", ActivityKind::api_names(), &s))?;
                 Comparison::Kind { op: eq_op(), value }
             }
             Field::Region => {
                 let s = text(value)?;
-                let value =
-                    Region::from_name(&s).ok_or_else(|| unknown("region", "regions", Region::api_names(), &s))?;
+                let value = Region::from_name(&self.unprefixed(&s))
+                    .ok_or_else(|| unknown("region", "regions", Region::api_names(), &s))?;
                 Comparison::Region { op: eq_op(), value }
             }
             Field::Country => {
@@ -204,6 +285,7 @@ impl Field {
                 let Value::Bool(value) = value else { return Err(wrong_type(&value)) };
                 Comparison::Tentative { op: eq_op(), value }
             }
+            Field::CoeMember => return Err(FilterError::new(pos, "coe_member is a field of countries")),
         })
     }
 }
@@ -214,16 +296,17 @@ fn quoted(text: &str) -> String {
 }
 
 #[derive(Debug)]
-pub(super) struct Parser<'a> {
+pub(super) struct Parser<'a, S> {
     lexer: Lexer<'a>,
     peeked: Option<Token<'a>>,
     depth: usize,
+    schema: PhantomData<S>,
 }
 
-impl<'a> Parser<'a> {
+impl<'a, S: Schema> Parser<'a, S> {
     /// A parser of `text`, at its start.
-    pub(super) fn new(text: &'a str) -> Parser<'a> {
-        Parser { lexer: Lexer { text, pos: 0 }, peeked: None, depth: 0 }
+    pub(super) fn new(text: &'a str) -> Parser<'a, S> {
+        Parser { lexer: Lexer { text, pos: 0 }, peeked: None, depth: 0, schema: PhantomData }
     }
 
     fn peek(&mut self) -> Result<Token<'a>, FilterError> {
@@ -244,7 +327,7 @@ impl<'a> Parser<'a> {
     }
 
     /// `expression := sequence {AND sequence}`
-    pub(super) fn expression(&mut self) -> Result<Expr, FilterError> {
+    pub(super) fn expression(&mut self) -> Result<Expr<S::Cmp>, FilterError> {
         let mut left = self.sequence()?;
         while self.peek()?.tok == Tok::And {
             self.bump()?;
@@ -255,7 +338,7 @@ impl<'a> Parser<'a> {
     }
 
     /// `sequence := factor`: AIP-160's `factor {factor}` (implicit AND) is rejected.
-    fn sequence(&mut self) -> Result<Expr, FilterError> {
+    fn sequence(&mut self) -> Result<Expr<S::Cmp>, FilterError> {
         let factor = self.factor()?;
         let next = self.peek()?;
         match next.tok {
@@ -271,7 +354,7 @@ impl<'a> Parser<'a> {
     }
 
     /// `factor := term {OR term}`
-    fn factor(&mut self) -> Result<Expr, FilterError> {
+    fn factor(&mut self) -> Result<Expr<S::Cmp>, FilterError> {
         let mut left = self.term()?;
         while self.peek()?.tok == Tok::Or {
             self.bump()?;
@@ -282,7 +365,7 @@ impl<'a> Parser<'a> {
     }
 
     /// `term := [NOT | -] simple`
-    fn term(&mut self) -> Result<Expr, FilterError> {
+    fn term(&mut self) -> Result<Expr<S::Cmp>, FilterError> {
         let t = self.peek()?;
         match t.tok {
             Tok::Not | Tok::Minus => {
@@ -295,7 +378,7 @@ impl<'a> Parser<'a> {
     }
 
     /// `simple := restriction | "(" expression ")"`
-    fn simple(&mut self, negation: Option<Tok<'a>>) -> Result<Expr, FilterError> {
+    fn simple(&mut self, negation: Option<Tok<'a>>) -> Result<Expr<S::Cmp>, FilterError> {
         let t = self.bump()?;
         match t.tok {
             Tok::LParen => {
@@ -329,19 +412,21 @@ impl<'a> Parser<'a> {
     }
 
     /// `restriction := field operator value`
-    fn restriction(&mut self, name: &'a str, pos: usize) -> Result<Comparison, FilterError> {
-        let Some(field) = Field::from_name(name) else {
+    fn restriction(&mut self, name: &'a str, pos: usize) -> Result<S::Cmp, FilterError> {
+        let Some(field) = S::field(name) else {
             let hint = if ["and", "or", "not"].iter().any(|k| name.eq_ignore_ascii_case(k)) {
                 " (the keywords AND, OR and NOT are uppercase)"
             } else {
                 ""
             };
-            return Err(FilterError::new(pos, format!("unknown field; fields are {FIELD_NAMES}{hint}")).in_field(name));
+            return Err(
+                FilterError::new(pos, format!("unknown field; fields are {}{hint}", S::FIELD_NAMES)).in_field(name)
+            );
         };
         self.restriction_of(field).map_err(|e| e.in_field(name))
     }
 
-    fn restriction_of(&mut self, field: Field) -> Result<Comparison, FilterError> {
+    fn restriction_of(&mut self, field: Field) -> Result<S::Cmp, FilterError> {
         let kind = field.op_kind();
         let op_tok = self.bump()?;
         let Tok::Op(op) = op_tok.tok else {
@@ -367,11 +452,13 @@ impl<'a> Parser<'a> {
             Tok::Int(digits) => Value::Int(digits),
             Tok::Word("true") => Value::Bool(true),
             Tok::Word("false") => Value::Bool(false),
+            Tok::Word(w) if field.enum_prefix().is_some() => Value::Str(w.to_owned()),
             Tok::Word(w) => {
                 return Err(FilterError::new(
                     value_tok.pos,
                     format!(
-                        "expected {}, found the bare word `{w}` (only integers, true and false go without quotes)",
+                        "expected {}, found the bare word `{w}` (only integers, true, false and the values of status, kind \
+                         and region go without quotes)",
                         field.expected()
                     ),
                 ));
@@ -383,6 +470,6 @@ impl<'a> Parser<'a> {
                 ));
             }
         };
-        field.comparison(op, value, value_tok.pos)
+        S::comparison(field, op, value, value_tok.pos)
     }
 }

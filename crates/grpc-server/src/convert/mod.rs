@@ -29,11 +29,19 @@ pub(crate) fn enum_from<T: Vocabulary>(field: &str, text: &str, allowed: &str) -
     T::from_name(text.trim()).ok_or_else(|| ServiceError::invalid(field, format!("`{text}` is not one of {allowed}")))
 }
 
-/// The id after `prefix/` in a resource name.
+/// The id after `prefix/` in a resource name; a bare id where the name is expected is refused with the name to
+/// write (`PH`: write "countries/PH").
 pub(crate) fn name_id<'a>(field: &str, name: &'a str, prefix: &str) -> Result<&'a str> {
     match names::strip(prefix, name) {
         Some(id) if !id.is_empty() && !id.contains('/') => Ok(id),
         _ if name.is_empty() => Err(ServiceError::invalid(field, format!("required: a resource name `{prefix}/...`"))),
+        // A bare id (`PH`, `185`) where a name is expected: say how to write it.
+        _ if !name.contains('/') && !name.contains(char::is_whitespace) && !name.contains(char::is_control) => {
+            Err(ServiceError::invalid(
+                field,
+                format!("`{name}` is not a resource name `{prefix}/...`: write \"{prefix}/{name}\""),
+            ))
+        }
         _ => Err(ServiceError::invalid(field, format!("`{name}` is not a resource name `{prefix}/...`"))),
     }
 }

@@ -430,3 +430,42 @@ pub(crate) fn reported_figure(f: &ReportedFigure) -> pb::ReportedFigure {
         note: f.note.clone().unwrap_or_default(),
     }
 }
+
+/// Whether a GetTreatyStatus request's `view` (request field `field`) asks for the compact table:
+/// UNSPECIFIED and FULL give the full table, COMPACT the compact one; another number is refused.
+pub(crate) fn compact_view(field: &str, view: i32) -> Result<bool> {
+    match pb::TreatyStatusView::try_from(view) {
+        Ok(pb::TreatyStatusView::Unspecified | pb::TreatyStatusView::Full) => Ok(false),
+        Ok(pb::TreatyStatusView::Compact) => Ok(true),
+        Err(_) => Err(ServiceError::invalid(
+            field,
+            format!(
+                "{view} is not a view; the views are TREATY_STATUS_VIEW_FULL (1, the default) and \
+                 TREATY_STATUS_VIEW_COMPACT (2)"
+            ),
+        )),
+    }
+}
+
+/// The compact view of a status table (TREATY_STATUS_VIEW_COMPACT): every date once, as its text (see the
+/// enum's comment in treaty.proto for exactly what is left out).
+pub(crate) fn compact(status: &mut pb::TreatyStatus) {
+    let text_only = |d: &mut Option<pb::ApproxDate>| {
+        if let Some(d) = d {
+            d.earliest = None;
+            d.latest = None;
+            d.precision = 0;
+        }
+    };
+    for entry in status.groups.iter_mut().flat_map(|g| g.states.iter_mut()) {
+        entry.signed = None;
+        entry.consented = None;
+        entry.entry_into_force = None;
+        text_only(&mut entry.signed_range);
+        text_only(&mut entry.consented_range);
+        text_only(&mut entry.entry_into_force_range);
+        if let Some(derived) = &mut entry.consented_derived {
+            text_only(&mut derived.date);
+        }
+    }
+}

@@ -9,7 +9,7 @@ use prost::Message;
 use storage::{PageRequest, Resource, StorageError};
 use tonic::Request;
 
-use super::{ANSWER_BYTES, Answer, Services, fitting, page, parse_filter, write_ctx};
+use super::{ANSWER_BYTES, Answer, Services, fitting, page, write_ctx};
 use crate::{
     convert::{self as c, activity as convert},
     encoded::{decoded, field_len, page_of_encodings},
@@ -56,7 +56,7 @@ impl Services {
             if !r.order_by.is_empty() {
                 return Err(ServiceError::invalid("order_by", "only \"\" (the order of creation) is supported"));
             }
-            let filter = parse_filter(&r.filter)?;
+            let filter = self.parse_filter(&r.filter)?;
             let request = page(r.page_size, &r.page_token)?;
             let message = |v: &storage::Versioned<core_model::Activity>| convert::activity(v);
             let (mut p, mut change_sequence) = self.activities_page(&filter, &request).await?;
@@ -231,7 +231,7 @@ impl ActivityService for Services {
                 return Err(ServiceError::invalid("period_end", format!("{end} is before period_start {start}")));
             }
             // Dated activities that may fall within the period (or undated ones, sorted out below).
-            let filter = parse_filter(&r.filter)?.and_may_fall_within(start, end);
+            let filter = self.parse_filter(&r.filter)?.and_may_fall_within(start, end);
             let mut found = Vec::new();
             let mut req = PageRequest::first(PageRequest::MAX_SIZE);
             loop {

@@ -42,7 +42,7 @@ impl CountryService for Services {
         self.serve(Method::ListCountries, request, |_, request| async move {
             let r = request.get_ref();
             let as_of = c::opt_full_date("as_of", r.as_of.as_ref())?.unwrap_or_else(today);
-            let filter = CountryFilter::parse(&r.filter).map_err(|e| ServiceError::invalid("filter", e))?;
+            let filter = CountryFilter::parse(&r.filter).map_err(|e| ServiceError::invalid("filter", e.to_string()))?;
             let snapshot = self.0.store.snapshot();
             let data = self.treaty_data(&snapshot);
             let ds = &*data;

@@ -56,7 +56,8 @@ pub struct AppState {
     /// Tells watch streams to end (on shutdown).
     pub shutdown: tokio::sync::watch::Receiver<bool>,
     /// Status tables already computed and encoded, per treaty and date.
-    treaty_statuses: Memo<(TreatyNumber, NaiveDate), Bytes>,
+    /// Keyed by treaty, date and view (`true`: TREATY_STATUS_VIEW_COMPACT).
+    treaty_statuses: Memo<(TreatyNumber, NaiveDate, bool), Bytes>,
     /// Country pages already computed and encoded, per country and date.
     countries: Memo<(core_model::CountryCode, NaiveDate), Bytes>,
     /// The snapshot's treaties, states and actions with the reported figures read at start-up, per snapshot
@@ -237,11 +238,22 @@ fn write_ctx(principal: &str, request_id: &str) -> Result<WriteContext> {
     Ok(ctx.with_request_id(request_id))
 }
 
-fn parse_filter(text: &str) -> Result<Filter> {
-    Filter::parse(text).map_err(|e| ServiceError::invalid("filter", e.to_string()))
-}
-
 impl Services {
+    /// The activity filter of a request's field `filter`; a country it names that is not in the record
+    /// (`country = "countries/XX"`) is refused, naming the filter and the value, rather than answered with an
+    /// empty page.
+    fn parse_filter(&self, text: &str) -> Result<Filter> {
+        let filter = Filter::parse(text).map_err(|e| ServiceError::invalid("filter", e.to_string()))?;
+        let snapshot = self.0.store.snapshot();
+        if let Some(unknown) = filter.countries().into_iter().find(|code| snapshot.state(code).is_none()) {
+            return Err(ServiceError::invalid(
+                "filter",
+                format!("field `country`: \"{}\" is not a country of the record", c::country_name(unknown)),
+            ));
+        }
+        Ok(filter)
+    }
+
     /// The treaty named `name` (a request's field `field`), from the snapshot.
     fn treaty(&self, field: &str, name: &str) -> Result<core_model::Treaty> {
         let n = c::treaty_number(field, name)?;

@@ -41,10 +41,15 @@ impl Services {
             let r = request.get_ref();
             let as_of = c::opt_full_date("as_of", r.as_of.as_ref())?.unwrap_or_else(today);
             let t = self.treaty("name", &r.name)?;
+            let compact = convert::compact_view("view", r.view)?;
             let snapshot = self.0.store.snapshot();
-            let answer = self.0.treaty_statuses.get_or_compute(&(t.number, as_of), snapshot.version(), || {
+            let key = (t.number, as_of, compact);
+            let answer = self.0.treaty_statuses.get_or_compute(&key, snapshot.version(), || {
                 let status = self.treaty_data(&snapshot).treaty_status(t.number, as_of).map_err(StorageError::from)?;
-                let message = convert::treaty_status(t.number, as_of, &status, self.reported_by(t.number, as_of));
+                let mut message = convert::treaty_status(t.number, as_of, &status, self.reported_by(t.number, as_of));
+                if compact {
+                    convert::compact(&mut message);
+                }
                 Ok::<_, ServiceError>(Bytes::from(message.encode_to_vec()))
             })?;
             Ok(Bytes::clone(&answer))
