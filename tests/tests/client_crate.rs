@@ -60,11 +60,8 @@ async fn reads_are_retried_while_the_server_is_out_of_reach() {
 
     // A write without request_id is not retried: out of reach for 300 ms, it fails at once with UNAVAILABLE,
     // though a retry would have reached the server.
-    let editor = Connector::new(format!("http://{}", proxy.addr))
-        .unwrap()
-        .bearer_token("editor-token")
-        .connect_lazy()
-        .unwrap();
+    let editor =
+        Connector::new(format!("http://{}", proxy.addr)).unwrap().bearer_token("editor-token").connect_lazy().unwrap();
     proxy.cut().await;
     let restore = tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(300)).await;

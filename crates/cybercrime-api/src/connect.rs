@@ -314,4 +314,3 @@ impl tower::Service<http::Request<Body>> for RetryChannel {
         })
     }
 }
-

@@ -53,7 +53,10 @@ fn err(name: &str, problem: impl Into<String>) -> NameError {
 
 fn treaty_number(name: &str, text: &str) -> Result<u32, NameError> {
     if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) || text.starts_with('0') {
-        return Err(err(name, format!("the treaty number {text:?} is not a positive CETS number without leading zeros")));
+        return Err(err(
+            name,
+            format!("the treaty number {text:?} is not a positive CETS number without leading zeros"),
+        ));
     }
     text.parse().map_err(|_| err(name, format!("the treaty number {text:?} is too large")))
 }
@@ -75,12 +78,7 @@ fn id(name: &str, what: &str, text: &str) -> Result<String, NameError> {
     if ok {
         Ok(text.to_owned())
     } else {
-        Err(err(
-            name,
-            format!(
-                "the {what} id {text:?} is not 1-63 lowercase letters, digits and inner hyphens"
-            ),
-        ))
+        Err(err(name, format!("the {what} id {text:?} is not 1-63 lowercase letters, digits and inner hyphens")))
     }
 }
 
@@ -142,11 +140,17 @@ impl FromStr for ResourceName {
             ["treaties", n, "actions", action] => {
                 let treaty = treaty_number(name, n)?;
                 let Some((state, kind)) = action.split_once('-') else {
-                    return Err(err(name, format!("the action {action:?} is not {{state}}-{{kind}}, e.g. AL-ratification")));
+                    return Err(err(
+                        name,
+                        format!("the action {action:?} is not {{state}}-{{kind}}, e.g. AL-ratification"),
+                    ));
                 };
                 let state = country_code(name, state)?;
                 if kind.is_empty() || !kind.bytes().all(|b| b.is_ascii_lowercase() || b == b'-' || b == b'_') {
-                    return Err(err(name, format!("the action kind {kind:?} is not lowercase letters, e.g. ratification")));
+                    return Err(err(
+                        name,
+                        format!("the action kind {kind:?} is not lowercase letters, e.g. ratification"),
+                    ));
                 }
                 Ok(Self::TreatyAction { treaty, state, kind: kind.to_owned() })
             }
