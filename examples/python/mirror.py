@@ -38,7 +38,7 @@ import time
 import grpc
 from google.protobuf import json_format
 
-from status_table import generate_stubs
+from status_table import channel_options, generate_stubs
 
 
 def key_of_action(action):
@@ -152,7 +152,7 @@ def main(argv):
     while args.until is None or mirror.sequence < args.until:
         address = addresses[turn % len(addresses)]
         try:
-            with grpc.insecure_channel(address) as channel:
+            with grpc.insecure_channel(address, options=channel_options()) as channel:
                 if not listed:
                     mirror.list_all(channel)
                     listed = True

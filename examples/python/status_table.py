@@ -29,6 +29,14 @@ import grpc
 from grpc_tools import protoc
 
 PROTO_DIR = pathlib.Path(__file__).resolve().parent.parent.parent / "proto"
+# The contract's gRPC service config (timeouts; reads retried on UNAVAILABLE, writes never), the same file the
+# Rust client crate applies.
+SERVICE_CONFIG = pathlib.Path(__file__).resolve().parent.parent.parent / "crates/cybercrime-api/service_config.json"
+
+
+def channel_options():
+    """The channel options that apply the service config: retries enabled, the config as JSON."""
+    return [("grpc.enable_retries", 1), ("grpc.service_config", SERVICE_CONFIG.read_text())]
 
 # Headings of the status table, in the order the server returns the groups.
 HEADINGS = {
@@ -97,7 +105,7 @@ def main(argv):
     # Plaintext channel; use grpc.secure_channel with credentials for TLS, and
     # pass metadata=[("authorization", "Bearer ...")] if the server needs a token.
     compression = grpc.Compression.Gzip if gzip else grpc.Compression.NoCompression
-    with grpc.insecure_channel(address, compression=compression) as channel:
+    with grpc.insecure_channel(address, options=channel_options(), compression=compression) as channel:
         stub = treaty_pb2_grpc.TreatyServiceStub(channel)
         try:
             status = stub.GetTreatyStatus(request, timeout=10)

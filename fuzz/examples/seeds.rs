@@ -11,7 +11,7 @@
 use std::path::Path;
 
 use cybercrime_fuzz::{Caller, METHODS, harness, request, selector};
-use grpc_server::pb::{
+use cybercrime_api::{
     coe::cybercrime::v1::{
         self as pb, activity_service_server::ActivityService, programme_service_server::ProgrammeService,
         treaty_service_server::TreatyService,

@@ -29,15 +29,15 @@ use std::{
 
 use core_model::{Dataset, Filter};
 use cybercrime_fuzz::{CLIENT_ERRORS, Caller, harness, request};
+use cybercrime_api::{
+    coe::cybercrime::v1::{
+        self as pb, activity_service_server::ActivityService, report_service_server::ReportService,
+        treaty_service_server::TreatyService,
+    },
+    google::r#type::Date,
+};
 use grpc_server::{
     auth::Auth,
-    pb::{
-        coe::cybercrime::v1::{
-            self as pb, activity_service_server::ActivityService, report_service_server::ReportService,
-            treaty_service_server::TreatyService,
-        },
-        google::r#type::Date,
-    },
     service::{AppState, Services},
 };
 use libfuzzer_sys::{Corpus, arbitrary::Unstructured, fuzz_target};

@@ -14,14 +14,13 @@ use std::{
 };
 
 pub use grpc_server::method::Method;
+use cybercrime_api::coe::cybercrime::v1::{
+    self as pb, activity_service_server::ActivityService, change_service_server::ChangeService,
+    country_service_server::CountryService, programme_service_server::ProgrammeService,
+    report_service_server::ReportService, treaty_service_server::TreatyService,
+};
 use grpc_server::{
     auth::{Auth, Role, hash_token},
-    pb::coe::cybercrime::v1::{
-        self as pb, activity_service_server::ActivityService, change_service_server::ChangeService,
-        country_service_server::CountryService,
-        programme_service_server::ProgrammeService, report_service_server::ReportService,
-        treaty_service_server::TreatyService,
-    },
     service::{AppState, Services},
 };
 use prost::Message;

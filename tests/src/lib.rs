@@ -16,7 +16,8 @@ use std::{
 pub mod builders;
 pub mod mirror;
 
-pub use grpc_server::pb::{self, coe::cybercrime::v1 as api};
+/// The contract's messages and clients, from the client crate a partner would use.
+pub use cybercrime_api::{self as pb, coe::cybercrime::v1 as api};
 use tonic::{metadata::MetadataValue, transport::Channel};
 
 /// Tokens the test servers accept: `reader-token`, `editor-token`, `admin-token`.

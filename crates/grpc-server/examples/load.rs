@@ -24,13 +24,12 @@ use std::{
     time::{Duration, Instant},
 };
 
-use grpc_server::pb::coe::cybercrime::{
-    bench::v1::{
-        EchoMessage,
-        echo_client::EchoClient,
-        echo_server::{Echo, EchoServer},
-    },
-    v1 as api,
+// The contract's messages and clients from the client crate; the echo service is the server crate's own.
+use cybercrime_api::{coe::cybercrime::v1 as api, google::r#type::Date};
+use grpc_server::pb::coe::cybercrime::bench::v1::{
+    EchoMessage,
+    echo_client::EchoClient,
+    echo_server::{Echo, EchoServer},
 };
 use tonic::{Request, Response, Status, transport::Channel};
 
@@ -170,8 +169,8 @@ async fn channels(addr: SocketAddr, n: usize) -> Vec<Channel> {
     out
 }
 
-fn date(y: i32, m: i32, d: i32) -> grpc_server::pb::google::r#type::Date {
-    grpc_server::pb::google::r#type::Date { year: y, month: m, day: d }
+fn date(y: i32, m: i32, d: i32) -> Date {
+    Date { year: y, month: m, day: d }
 }
 
 /// The client's codec: bodies as bytes, encoded once and not decoded (as h2load does), so the client's own
