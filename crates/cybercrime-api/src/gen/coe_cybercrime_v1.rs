@@ -229,6 +229,9 @@ pub struct GetTreatyStatusRequest {
     /// The date; unset: today (UTC). Must be a full date (year, month and day).
     #[prost(message, optional, tag = "2")]
     pub as_of: ::core::option::Option<super::super::super::google::r#type::Date>,
+    /// How much of each state's line to send (AIP-157); unset: the full table.
+    #[prost(enumeration = "TreatyStatusView", tag = "3")]
+    pub view: i32,
 }
 /// The status of every state under a treaty at a date.
 #[derive(Clone, PartialEq, ::prost::Message)]
@@ -582,6 +585,44 @@ pub struct TreatyActionEvent {
     /// The action.
     #[prost(message, optional, tag = "2")]
     pub treaty_action: ::core::option::Option<TreatyAction>,
+}
+/// How much of a status table GetTreatyStatus sends (AIP-157 partial responses).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::prost::Enumeration)]
+#[repr(i32)]
+pub enum TreatyStatusView {
+    /// The default: TREATY_STATUS_VIEW_FULL.
+    Unspecified = 0,
+    /// Every field.
+    Full = 1,
+    /// Every date once, as its text: each StateStatusEntry leaves out `signed`, `consented` and
+    /// `entry_into_force` (the google.type.Date forms) and, in `signed_range`, `consented_range`,
+    /// `entry_into_force_range` and `consented_derived.date`, the `earliest`, `latest` and `precision` (the
+    /// ApproxDate keeps its `text`, e.g. "2002-06-20", "2007-09" or "2004-01-01..2007-11-30"). Everything else
+    /// (the groups, their states and counts, uncertain, possibly, reason, the derived bound's kind and note, the
+    /// reported figures, complete_through, past_record, record_note) is as in the full view.
+    Compact = 2,
+}
+impl TreatyStatusView {
+    /// String value of the enum field names used in the ProtoBuf definition.
+    ///
+    /// The values are not transformed in any way and thus are considered stable
+    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    pub fn as_str_name(&self) -> &'static str {
+        match self {
+            Self::Unspecified => "TREATY_STATUS_VIEW_UNSPECIFIED",
+            Self::Full => "TREATY_STATUS_VIEW_FULL",
+            Self::Compact => "TREATY_STATUS_VIEW_COMPACT",
+        }
+    }
+    /// Creates an enum from field names used in the ProtoBuf definition.
+    pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
+        match value {
+            "TREATY_STATUS_VIEW_UNSPECIFIED" => Some(Self::Unspecified),
+            "TREATY_STATUS_VIEW_FULL" => Some(Self::Full),
+            "TREATY_STATUS_VIEW_COMPACT" => Some(Self::Compact),
+            _ => None,
+        }
+    }
 }
 /// The status of a state under a treaty. "Party" counts a deposited consent, as the report's "Ratified" column
 /// does; entry_into_force says when the treaty took (or takes) effect for the state.
@@ -2140,10 +2181,14 @@ pub mod activity_service_client {
     ///
     /// Filters (ListActivities, GetActivityPlan) are a subset of AIP-160: comparisons `field OP value` joined with
     /// AND, OR (which binds tighter than AND, as in AIP-160), NOT (or `-`) and parentheses; values are quoted texts,
-    /// integers, true or false. Fields:
+    /// integers, true or false, and the values of `status`, `kind` and `region` may go unquoted (AIP-160's enum
+    /// values). `status` and `kind` read the names responses print as well as the short ones: status =
+    /// ACTIVITY_STATUS_COMPLETED, status = "ACTIVITY_STATUS_COMPLETED", status = COMPLETED and status = "COMPLETED"
+    /// are one filter. Fields:
     ///
-    /// * `status` (= !=): PIPELINE, IMPLEMENTATION, COMPLETED, CLOSED, CANCELLED, SUSPENDED.
-    /// * `kind` (= !=): CONFERENCE, WORKSHOP, TRAINING, LEGISLATIVE_ANALYSIS, MEETING, STUDY, MISSION.
+    /// * `status` (= !=): PIPELINE, IMPLEMENTATION, COMPLETED, CLOSED, CANCELLED, SUSPENDED (or ACTIVITY_STATUS\_...).
+    /// * `kind` (= !=): CONFERENCE, WORKSHOP, TRAINING, LEGISLATIVE_ANALYSIS, MEETING, STUDY, MISSION (or
+    ///  ACTIVITY_KIND\_...).
     /// * `country` (= : !=; repeated): the place's country and the countries concerned, "countries/BR" or "BR".
     /// * `region` (= !=): the place's region, or its country's: EUROPE, AFRICA, AMERICAS, ASIA_PACIFIC, ARAB_REGION.
     /// * `output` (= : !=; repeated): 1, 2 or 3, unquoted.
@@ -2456,10 +2501,14 @@ pub mod activity_service_server {
     ///
     /// Filters (ListActivities, GetActivityPlan) are a subset of AIP-160: comparisons `field OP value` joined with
     /// AND, OR (which binds tighter than AND, as in AIP-160), NOT (or `-`) and parentheses; values are quoted texts,
-    /// integers, true or false. Fields:
+    /// integers, true or false, and the values of `status`, `kind` and `region` may go unquoted (AIP-160's enum
+    /// values). `status` and `kind` read the names responses print as well as the short ones: status =
+    /// ACTIVITY_STATUS_COMPLETED, status = "ACTIVITY_STATUS_COMPLETED", status = COMPLETED and status = "COMPLETED"
+    /// are one filter. Fields:
     ///
-    /// * `status` (= !=): PIPELINE, IMPLEMENTATION, COMPLETED, CLOSED, CANCELLED, SUSPENDED.
-    /// * `kind` (= !=): CONFERENCE, WORKSHOP, TRAINING, LEGISLATIVE_ANALYSIS, MEETING, STUDY, MISSION.
+    /// * `status` (= !=): PIPELINE, IMPLEMENTATION, COMPLETED, CLOSED, CANCELLED, SUSPENDED (or ACTIVITY_STATUS\_...).
+    /// * `kind` (= !=): CONFERENCE, WORKSHOP, TRAINING, LEGISLATIVE_ANALYSIS, MEETING, STUDY, MISSION (or
+    ///  ACTIVITY_KIND\_...).
     /// * `country` (= : !=; repeated): the place's country and the countries concerned, "countries/BR" or "BR".
     /// * `region` (= !=): the place's region, or its country's: EUROPE, AFRICA, AMERICAS, ASIA_PACIFIC, ARAB_REGION.
     /// * `output` (= : !=; repeated): 1, 2 or 3, unquoted.
@@ -3004,7 +3053,8 @@ pub struct ListCountriesRequest {
     /// The next_page_token of the previous page (of the same filter).
     #[prost(string, tag = "2")]
     pub page_token: ::prost::alloc::string::String,
-    /// `region = "EUROPE"`, `coe_member = true`, joined with AND; empty: every country.
+    /// `region = "EUROPE"`, `coe_member = true`, joined with AND or OR (see the service's comment); empty: every
+    /// country.
     #[prost(string, tag = "3")]
     pub filter: ::prost::alloc::string::String,
     /// The date the statuses are given at; unset: today.
@@ -3124,7 +3174,9 @@ pub mod country_service_client {
             self.inner = self.inner.max_encoding_message_size(limit);
             self
         }
-        /// Lists countries in the order of their codes. Filter: `region = "EUROPE"`, `coe_member = true` (AND only).
+        /// Lists countries in the order of their codes. The filter is in ActivityService's language (AND, OR, NOT,
+        /// parentheses, unquoted enum values) on the fields `region` (= !=) and `coe_member` (= !=, true or false), e.g.
+        /// `region = ASIA_PACIFIC OR (region = "EUROPE" AND coe_member = false)`.
         pub async fn list_countries(
             &mut self,
             request: impl tonic::IntoRequest<super::ListCountriesRequest>,
@@ -3191,7 +3243,9 @@ pub mod country_service_server {
     /// Generated trait containing gRPC methods that should be implemented for use with CountryServiceServer.
     #[async_trait]
     pub trait CountryService: std::marker::Send + std::marker::Sync + 'static {
-        /// Lists countries in the order of their codes. Filter: `region = "EUROPE"`, `coe_member = true` (AND only).
+        /// Lists countries in the order of their codes. The filter is in ActivityService's language (AND, OR, NOT,
+        /// parentheses, unquoted enum values) on the fields `region` (= !=) and `coe_member` (= !=, true or false), e.g.
+        /// `region = ASIA_PACIFIC OR (region = "EUROPE" AND coe_member = false)`.
         async fn list_countries(
             &self,
             request: tonic::Request<super::ListCountriesRequest>,
