@@ -17,7 +17,7 @@ use e2e_tests::{
 use tonic::Code;
 
 #[allow(dead_code, unreachable_pub)]
-#[path = "../../crates/cybercrime-api/examples/status.rs"]
+#[path = "../../crates/cybercrime-api/examples/treaty_status.rs"]
 mod status_example;
 
 #[tokio::test]

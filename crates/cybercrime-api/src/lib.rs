@@ -7,7 +7,7 @@
 //! server side of the generated code (`*_server` modules) is behind the `server` feature, for the server crate.
 //!
 //! The status of the Budapest Convention (CETS 185) at 30 November 2007 (the same code as
-//! `examples/status.rs`):
+//! `examples/treaty_status.rs`):
 //!
 //! ```no_run
 //! use cybercrime_api::{
@@ -25,6 +25,7 @@
 //!     .get_treaty_status(GetTreatyStatusRequest {
 //!         name: ResourceName::treaty(185)?.to_string(),
 //!         as_of: Some(Date { year: 2007, month: 11, day: 30 }),
+//!         ..Default::default()
 //!     })
 //!     .await?
 //!     .into_inner();

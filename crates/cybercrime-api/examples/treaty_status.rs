@@ -1,7 +1,7 @@
 //! The status of a treaty at a date, e.g. the Budapest Convention (CETS 185) at 30 November 2007:
 //!
 //! ```sh
-//! cargo run -p cybercrime-api --example status -- http://127.0.0.1:50051 185 2007-11-30
+//! cargo run --release -p cybercrime-api --example treaty_status -- http://127.0.0.1:50051 185 2007-11-30
 //! ```
 //!
 //! A bearer token, if the server wants one, comes from `CYBERCRIME_TOKEN`. The end-to-end tests run
@@ -33,6 +33,7 @@ pub async fn treaty_status(
         .get_treaty_status(GetTreatyStatusRequest {
             name: ResourceName::treaty(number)?.to_string(),
             as_of: Some(Date { year, month, day }),
+            ..Default::default()
         })
         .await?
         .into_inner();
