@@ -9,6 +9,7 @@
 
 let schema = null; // { methods, messages, enums }
 let token = '';    // the bearer token, in memory only
+const INITIAL_QUERY = new URLSearchParams(location.search); // the choices the page was opened with
 
 // ---- protobuf codec, driven by the schema ------------------------------------------------------------------
 
@@ -330,10 +331,10 @@ async function showTreaty() {
           el('th', {}, 'In force'), el('th', {}, 'Certainty')),
         g.states.map((e) => el('tr', { class: e.uncertain ? 'uncertain' : '' },
           el('td', {}, e.displayName),
-          el('td', {}, approxText(e.signedRange, e.signed)),
+          el('td', { class: 'date' }, approxText(e.signedRange, e.signed)),
           el('td', {}, approxText(e.consentedRange, e.consented),
             e.consentedDerived ? el('div', { class: 'note' }, e.consentedDerived.note) : null),
-          el('td', {}, approxText(e.entryIntoForceRange, e.entryIntoForce)),
+          el('td', { class: 'date' }, approxText(e.entryIntoForceRange, e.entryIntoForce)),
           el('td', {}, e.uncertain ? `Uncertain: possibly ${words(e.possibly)}. ${e.reason}` : 'certain')))))));
   } catch (e) {
     out.replaceChildren();
@@ -363,8 +364,8 @@ async function showCountry() {
       parts.push(el('h3', {}, `${t.treaty.replace('treaties/', 'ETS ')}: ${words(t.status)}`), box,
         e.uncertain ? el('p', { class: 'uncertain' }, `Uncertain: possibly ${words(e.possibly)}. ${e.reason}`) : null,
         el('table', {}, el('tr', {}, el('th', {}, 'Action'), el('th', {}, 'Date'), el('th', {}, 'In force'), el('th', {}, 'Sources'), el('th', {}, 'Note')),
-          t.actions.map((a) => el('tr', {}, el('td', {}, words(a.kind)), el('td', {}, approxText(a.date)),
-            el('td', {}, dateText(a.entryIntoForce)), el('td', {}, citations(a.sources)),
+          t.actions.map((a) => el('tr', {}, el('td', {}, words(a.kind)), el('td', { class: 'date' }, approxText(a.date)),
+            el('td', { class: 'date' }, dateText(a.entryIntoForce)), el('td', {}, citations(a.sources)),
             el('td', {}, a.note, a.derived ? el('div', { class: 'note' }, a.derived.note) : null)))));
     }
     if (c.legislativeAssistance.length) {
@@ -372,7 +373,7 @@ async function showCountry() {
       for (const l of c.legislativeAssistance) {
         parts.push(el('p', {}, el('strong', {}, l.subject), l.specificAdvice ? ' (specific advice)' : '', ` — ${citations(l.sources)}`),
           el('table', {}, el('tr', {}, el('th', {}, 'Date'), el('th', {}, 'Step'), el('th', {}, 'Status'), el('th', {}, 'Description')),
-            l.steps.map((s) => el('tr', {}, el('td', {}, approxText(s.date)), el('td', {}, s.method), el('td', {}, s.status), el('td', {}, s.description)))),
+            l.steps.map((s) => el('tr', {}, el('td', { class: 'date' }, approxText(s.date)), el('td', {}, s.method), el('td', {}, s.status), el('td', {}, s.description)))),
           l.note ? el('p', { class: 'note' }, l.note) : null);
       }
     }
@@ -427,6 +428,8 @@ async function start() {
   const today = new Date().toISOString().slice(0, 10);
   $('treaty-date').value = q.get('date') || today;
   $('country-date').value = q.get('cdate') || q.get('date') || today;
+  // Opened on a country alone (?country=PH): its page comes first.
+  if (INITIAL_QUERY.has('country') && !INITIAL_QUERY.has('treaty')) $('treaty-section').before($('country-section'));
   for (const id of ['treaty', 'treaty-date']) $(id).addEventListener('change', showTreaty);
   for (const id of ['country', 'country-date']) $(id).addEventListener('change', showCountry);
   for (const id of ['treaty-form', 'country-form']) $(id).addEventListener('submit', (e) => e.preventDefault());
