@@ -28,8 +28,25 @@ use e2e_tests::{
 fn http1(addr: &str, method: &str, path: &str, extra: &str) -> (u16, Vec<(String, String)>, String) {
     let mut stream = TcpStream::connect(addr).expect("connect");
     write!(stream, "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{extra}\r\n").unwrap();
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(20))).unwrap();
+    // Read to the end, or to the end of the body its Content-Length announces (a server may keep the connection).
     let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).expect("read the answer");
+    let mut chunk = [0u8; 8192];
+    loop {
+        let n = stream.read(&mut chunk).expect("read the answer");
+        if n == 0 {
+            break;
+        }
+        raw.extend_from_slice(&chunk[..n]);
+        if let Some(end) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&raw[..end]).to_ascii_lowercase();
+            let length =
+                head.lines().find_map(|l| l.strip_prefix("content-length:")).and_then(|v| v.trim().parse().ok());
+            if length.is_some_and(|length: usize| raw.len() >= end + 4 + length) {
+                break;
+            }
+        }
+    }
     let text = String::from_utf8_lossy(&raw).into_owned();
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
     let mut lines = head.lines();
@@ -285,4 +302,240 @@ async fn chromium_renders_the_status_table_of_30_november_2007_and_a_country_pag
         &[format!("--screenshot={}", artefacts().join("status-page-country-PH.png").display())],
         &url,
     );
+}
+
+/// A headless Chromium driven over the DevTools protocol: a hand-written WebSocket client (RFC 6455 text frames,
+/// enough for CDP) on the page target, so the test clicks and types as a reader does.
+struct Devtools {
+    child: std::process::Child,
+    socket: TcpStream,
+    next_id: u64,
+    _profile: tempfile::TempDir,
+}
+
+impl Devtools {
+    /// Chromium opened on `url`, and a connection to its page.
+    fn open(browser: &str, url: &str) -> Devtools {
+        let profile = tempfile::tempdir().unwrap();
+        let child = Command::new(browser)
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--remote-debugging-port=0",
+                "--window-size=1200,2200",
+            ])
+            .arg(format!("--user-data-dir={}", profile.path().display()))
+            .arg(url)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("run chromium");
+        // Chromium writes the port it picked in its profile.
+        let port_file = profile.path().join("DevToolsActivePort");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let port = loop {
+            if let Some(port) =
+                std::fs::read_to_string(&port_file).ok().and_then(|t| t.lines().next()?.parse::<u16>().ok())
+            {
+                break port;
+            }
+            assert!(std::time::Instant::now() < deadline, "chromium wrote no DevToolsActivePort");
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        };
+        let addr = format!("127.0.0.1:{port}");
+        let ws_path = loop {
+            let (_, _, body) = http1(&addr, "GET", "/json/list", "");
+            let targets: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+            let page = targets.as_array().into_iter().flatten().find(|t| t["type"] == "page");
+            if let Some(url) = page.and_then(|p| p["webSocketDebuggerUrl"].as_str()) {
+                break url.splitn(4, '/').nth(3).map(|p| format!("/{p}")).unwrap();
+            }
+            assert!(std::time::Instant::now() < deadline, "no page target: {body}");
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        };
+        let mut socket = TcpStream::connect(&addr).unwrap();
+        socket.set_read_timeout(Some(std::time::Duration::from_secs(30))).unwrap();
+        write!(
+            socket,
+            "GET {ws_path} HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        )
+        .unwrap();
+        // The handshake's answer, up to its blank line.
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            socket.read_exact(&mut byte).unwrap();
+            head.push(byte[0]);
+        }
+        assert!(head.starts_with(b"HTTP/1.1 101"), "{}", String::from_utf8_lossy(&head));
+        Devtools { child, socket, next_id: 0, _profile: profile }
+    }
+
+    /// Sends one masked text frame.
+    fn send(&mut self, text: &str) {
+        let payload = text.as_bytes();
+        let mut frame = vec![0x81u8];
+        match payload.len() {
+            n if n < 126 => frame.push(0x80 | n as u8),
+            n if n <= 0xffff => {
+                frame.push(0x80 | 126);
+                frame.extend((n as u16).to_be_bytes());
+            }
+            n => {
+                frame.push(0x80 | 127);
+                frame.extend((n as u64).to_be_bytes());
+            }
+        }
+        let mask = [0x5a, 0x17, 0xc3, 0x09];
+        frame.extend(mask);
+        frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+        self.socket.write_all(&frame).unwrap();
+    }
+
+    /// Reads one message (continuation frames joined; control frames skipped).
+    fn receive(&mut self) -> String {
+        let mut message = Vec::new();
+        loop {
+            let mut head = [0u8; 2];
+            self.socket.read_exact(&mut head).unwrap();
+            let len = match head[1] & 0x7f {
+                126 => {
+                    let mut b = [0u8; 2];
+                    self.socket.read_exact(&mut b).unwrap();
+                    u64::from(u16::from_be_bytes(b))
+                }
+                127 => {
+                    let mut b = [0u8; 8];
+                    self.socket.read_exact(&mut b).unwrap();
+                    u64::from_be_bytes(b)
+                }
+                n => u64::from(n),
+            };
+            let mut payload = vec![0u8; usize::try_from(len).unwrap()];
+            self.socket.read_exact(&mut payload).unwrap();
+            if head[0] & 0x0f >= 8 {
+                continue; // ping, pong, close
+            }
+            message.extend(payload);
+            if head[0] & 0x80 != 0 {
+                return String::from_utf8(message).unwrap();
+            }
+        }
+    }
+
+    /// Calls a DevTools method; its result.
+    fn call(&mut self, method: &str, params: serde_json::Value) -> serde_json::Value {
+        self.next_id += 1;
+        let id = self.next_id;
+        self.send(&serde_json::json!({ "id": id, "method": method, "params": params }).to_string());
+        loop {
+            let answer: serde_json::Value = serde_json::from_str(&self.receive()).unwrap();
+            if answer["id"] == id {
+                assert!(answer.get("error").is_none(), "{method}: {answer}");
+                return answer["result"].clone();
+            }
+        }
+    }
+
+    /// Evaluates `expression` in the page (promises awaited); its value.
+    fn eval(&mut self, expression: &str) -> serde_json::Value {
+        let r = self.call(
+            "Runtime.evaluate",
+            serde_json::json!({ "expression": expression, "returnByValue": true, "awaitPromise": true }),
+        );
+        assert!(r.get("exceptionDetails").is_none(), "{expression}: {r}");
+        r["result"]["value"].clone()
+    }
+
+    /// Waits until `expression` is true in the page.
+    fn wait_for(&mut self, expression: &str) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while self.eval(&format!("Boolean({expression})")) != true {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{expression} never held; the page says: {}",
+                self.eval("document.body.innerText")
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+
+    /// Sets a form control's value and dispatches `change`, as a reader's pick does.
+    fn pick(&mut self, id: &str, value: &str) {
+        let id = serde_json::Value::from(id);
+        let value = serde_json::Value::from(value);
+        self.eval(&format!(
+            "(() => {{ const e = document.getElementById({id}); e.value = {value}; \
+             e.dispatchEvent(new Event('change', {{ bubbles: true }})); return e.value; }})()"
+        ));
+    }
+
+    /// A PNG of the page as it is.
+    fn screenshot(&mut self, path: &Path) {
+        use base64::Engine;
+        let r = self.call("Page.captureScreenshot", serde_json::json!({ "format": "png" }));
+        let png = base64::engine::general_purpose::STANDARD.decode(r["data"].as_str().unwrap()).unwrap();
+        std::fs::write(path, png).unwrap();
+    }
+}
+
+impl Drop for Devtools {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The summary rows of the rendered status table: `[status, cells...]`.
+const SUMMARY_ROWS: &str = "JSON.stringify([...document.querySelectorAll('#summary tr[data-status]')]\
+                            .map(r => [r.dataset.status, ...[...r.cells].map(c => c.innerText)]))";
+
+#[test]
+fn a_reader_picks_a_date_and_a_country_with_a_token_pasted_in_chromium() {
+    let Some(browser) = chromium() else { return };
+    // Reads need a token: the page asks for one, keeps it in memory, and then answers.
+    let server = TestServer::builder().require_token_for_reads().start();
+    let mut page = Devtools::open(browser, &format!("http://{}/", server.addr));
+    page.wait_for("document.body.dataset.ready === 'true'");
+    page.wait_for("!document.getElementById('error').hidden");
+    let error = page.eval("document.getElementById('error').innerText");
+    assert!(
+        error.as_str().unwrap().contains("UNAUTHENTICATED") && error.as_str().unwrap().contains("token"),
+        "{error}"
+    );
+    page.pick("token", "reader-token");
+    page.wait_for("document.getElementById('treaty').options.length > 0");
+    // The date defaults to today.
+    let today = page.eval("document.getElementById('treaty-date').value");
+    assert_eq!(today.as_str().unwrap().len(), 10, "{today}");
+
+    // Picks ETS 185 and 30 November 2007.
+    page.pick("treaty", "treaties/185");
+    page.pick("treaty-date", "2007-11-30");
+    page.wait_for("document.querySelector('#summary caption')?.innerText.endsWith('2007-11-30')");
+    let rows: Vec<Vec<String>> = serde_json::from_str(page.eval(SUMMARY_ROWS).as_str().unwrap()).unwrap();
+    let want: Vec<(String, String)> =
+        ETS185_ON_2007_11_30.iter().map(|(s, n)| (s.as_str_name().to_owned(), n.to_string())).collect();
+    let got: Vec<(String, String)> = rows.iter().map(|r| (r[0].clone(), r[2].clone())).collect();
+    assert_eq!(got, want);
+    let text = page.eval("document.body.innerText").as_str().unwrap().to_owned();
+    assert!(text.contains("is complete through 2007-11-30; the date asked for is within it"), "{text}");
+    assert!(page.eval("localStorage.length + sessionStorage.length + document.cookie.length") == 0);
+    page.screenshot(&artefacts().join("status-page-picked-2007-11-30.png"));
+
+    // Picks the Philippines: its accession request under ETS 185, dated and sourced.
+    page.pick("country-date", "2007-11-30");
+    page.pick("country", "countries/PH");
+    page.wait_for("document.getElementById('country-title')?.innerText === 'Philippines at 2007-11-30'");
+    let text = page.eval("document.getElementById('country-out').innerText").as_str().unwrap().to_owned();
+    assert!(text.contains("ETS 185: accession requested"), "{text}");
+    assert!(text.contains("accession request\t2007-09"), "{text}");
+    assert!(text.contains("report-2007-11 §2.2.9"), "{text}");
 }
