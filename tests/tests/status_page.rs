@@ -530,6 +530,14 @@ fn a_reader_picks_a_date_and_a_country_with_a_token_pasted_in_chromium() {
     assert!(page.eval("localStorage.length + sessionStorage.length + document.cookie.length") == 0);
     page.screenshot(&artefacts().join("status-page-picked-2007-11-30.png"));
 
+    // Another treaty, the Protocol (ETS 189): the report's 11 parties and 20 signatories beside its counts.
+    page.pick("treaty", "treaties/189");
+    page.wait_for("document.querySelector('#summary caption')?.innerText.startsWith('ETS 189')");
+    let rows: Vec<Vec<String>> = serde_json::from_str(page.eval(SUMMARY_ROWS).as_str().unwrap()).unwrap();
+    let reported: Vec<(&str, &str)> = rows.iter().map(|r| (r[0].as_str(), r[5].as_str())).collect();
+    assert!(reported.contains(&("STATE_STATUS_PARTY", "11")), "{rows:?}");
+    assert!(reported.contains(&("STATE_STATUS_SIGNATORY", "20")), "{rows:?}");
+
     // Picks the Philippines: its accession request under ETS 185, dated and sourced.
     page.pick("country-date", "2007-11-30");
     page.pick("country", "countries/PH");
