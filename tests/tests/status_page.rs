@@ -457,7 +457,10 @@ impl Devtools {
     /// Waits until `expression` is true in the page.
     fn wait_for(&mut self, expression: &str) {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-        while self.eval(&format!("Boolean({expression})")) != true {
+        // Not yet true, or not yet computable (the document still loading): wait.
+        while self.eval(&format!("(() => {{ try {{ return Boolean({expression}); }} catch {{ return false; }} }})()"))
+            != true
+        {
             assert!(
                 std::time::Instant::now() < deadline,
                 "{expression} never held; the page says: {}",
@@ -503,7 +506,7 @@ fn a_reader_picks_a_date_and_a_country_with_a_token_pasted_in_chromium() {
     // Reads need a token: the page asks for one, keeps it in memory, and then answers.
     let server = TestServer::builder().require_token_for_reads().start();
     let mut page = Devtools::open(browser, &format!("http://{}/", server.addr));
-    page.wait_for("document.body.dataset.ready === 'true'");
+    page.wait_for("document.body?.dataset.ready === 'true'");
     page.wait_for("!document.getElementById('error').hidden");
     let error = page.eval("document.getElementById('error').innerText");
     assert!(

@@ -10,6 +10,8 @@
 let schema = null; // { methods, messages, enums }
 let token = '';    // the bearer token, in memory only
 const INITIAL_QUERY = new URLSearchParams(location.search); // the choices the page was opened with
+// The latest request of each section: an answer to an older one (the reader picked again meanwhile) is dropped.
+const latest = { treaty: 0, country: 0 };
 
 // ---- protobuf codec, driven by the schema ------------------------------------------------------------------
 
@@ -293,8 +295,10 @@ async function showTreaty() {
   const out = $('treaty-out');
   out.replaceChildren(el('p', { class: 'loading' }, 'Loading…'));
   setQuery({ treaty: name.replace('treaties/', ''), date });
+  const seq = ++latest.treaty;
   try {
     const s = await grpcWeb('coe.cybercrime.v1.TreatyService.GetTreatyStatus', { name, asOf: dateOf(date) });
+    if (seq !== latest.treaty) return;
     clearError();
     const title = $('treaty').selectedOptions[0]?.textContent || name;
     coverageBox($('treaty-coverage'), s.completeThrough, s.pastRecord, s.recordNote, title);
@@ -337,6 +341,7 @@ async function showTreaty() {
           el('td', { class: 'date' }, approxText(e.entryIntoForceRange, e.entryIntoForce)),
           el('td', {}, e.uncertain ? `Uncertain: possibly ${words(e.possibly)}. ${e.reason}` : 'certain')))))));
   } catch (e) {
+    if (seq !== latest.treaty) return;
     out.replaceChildren();
     showError(e);
   }
@@ -351,8 +356,10 @@ async function showCountry() {
   if (!name || !date) { out.replaceChildren(); return; }
   out.replaceChildren(el('p', { class: 'loading' }, 'Loading…'));
   setQuery({ country: name.replace('countries/', ''), cdate: date });
+  const seq = ++latest.country;
   try {
     const c = await grpcWeb('coe.cybercrime.v1.CountryService.GetCountry', { name, asOf: dateOf(date) });
+    if (seq !== latest.country) return;
     clearError();
     const parts = [el('h3', { id: 'country-title' }, `${c.displayName} at ${dateText(c.asOf)}`),
       el('p', {}, [c.region, c.coeMember ? 'Council of Europe member State' : 'not a Council of Europe member'].filter(Boolean).join(' · ')),
@@ -382,6 +389,7 @@ async function showCountry() {
       cp ? el('p', {}, `${cp.status}${cp.note ? ` — ${cp.note}` : ''} (${citations(cp.sources)})`) : el('p', {}, 'No source here speaks of it.'));
     out.replaceChildren(...parts.filter(Boolean));
   } catch (e) {
+    if (seq !== latest.country) return;
     out.replaceChildren();
     showError(e);
   }
