@@ -428,6 +428,7 @@ async fn start_real(
         keepalive_timeout: Duration::from_secs(10),
         cors_origins: Vec::new(),
         metrics_addr: None,
+        status_page: false,
     };
     let server = tokio::spawn(grpc_server::server::serve(
         config,

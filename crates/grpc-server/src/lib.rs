@@ -15,6 +15,7 @@
 //! - [`watchers`]: places for watch streams, in all, per connection and per principal.
 //! - [`transport`]: CORS, grpc-web, the request's trace context and the request timeout (DEADLINE_EXCEEDED), and
 //!   the access log.
+//! - [`page`]: the read-only status page at `/` (grpc-web from the browser) and its `/schema.json`.
 //! - [`metrics`]: what is measured, and the Prometheus text served on `serve --metrics-addr`.
 //! - [`otlp`]: the optional export of request spans to an OpenTelemetry collector (`serve --otlp-endpoint`).
 
@@ -27,6 +28,7 @@ mod memo;
 pub mod method;
 pub mod metrics;
 pub mod otlp;
+pub mod page;
 pub mod pb;
 pub mod server;
 pub mod service;

@@ -110,6 +110,8 @@ pub struct ServerConfig {
     pub cors_origins: Vec<String>,
     /// Where to serve metrics (`/metrics`, Prometheus' text format), if anywhere.
     pub metrics_addr: Option<SocketAddr>,
+    /// Serve the read-only status page at `/` on the gRPC port ([`crate::page`]).
+    pub status_page: bool,
 }
 
 /// A server with its layers ([`Transport`]).
@@ -200,7 +202,7 @@ pub async fn serve(
     let reflection_v1alpha = tonic::service::interceptor::InterceptedService::new(reflection_v1alpha, reflection_auth);
     let health_service = CountedHealth::new(compressed!(health_service), services.0.watchers.clone());
 
-    let transport = Transport::new(config.request_timeout, &config.cors_origins)?;
+    let transport = Transport::new(config.request_timeout, &config.cors_origins)?.with_status_page(config.status_page);
     let mut builder = configured_with(transport)
         .http2_keepalive_interval(Some(config.keepalive_interval))
         .http2_keepalive_timeout(Some(config.keepalive_timeout))

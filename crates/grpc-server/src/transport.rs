@@ -1,5 +1,7 @@
 //! What every request passes through before its service, outermost first ([`Transport`]):
 //!
+//! 0. **The status page** ([`crate::page`]): a `GET`/`HEAD` that is not a gRPC call is answered there (the page's
+//!    files, or 404); everything else passes on untouched. Off with `serve --no-status-page`.
 //! 1. **CORS** (tower-http), for browsers calling through grpc-web from another origin: only the origins given
 //!    (`serve --cors-origin`, repeatable; `*` for any) are allowed; with none, no cross-origin call is allowed and
 //!    a browser can call the API only from a page the server's own origin serves. Preflights (`OPTIONS`) are
@@ -39,27 +41,35 @@ use crate::error::ServiceError;
 pub struct Transport {
     cors: CorsLayer,
     request_timeout: Duration,
+    status_page: bool,
 }
 
 impl Transport {
     /// The layers with this request timeout and the origins allowed to call from a browser (`*`: any; none: no
     /// cross-origin call).
     pub fn new(request_timeout: Duration, cors_origins: &[String]) -> anyhow::Result<Self> {
-        Ok(Transport { cors: cors(cors_origins)?, request_timeout })
+        Ok(Transport { cors: cors(cors_origins)?, request_timeout, status_page: true })
     }
 
     /// The layers with this request timeout, and no cross-origin caller.
     pub fn same_origin(request_timeout: Duration) -> Self {
-        Transport { cors: CorsLayer::new(), request_timeout }
+        Transport { cors: CorsLayer::new(), request_timeout, status_page: true }
+    }
+
+    /// The status page ([`crate::page`]) served outside every other layer (`true`, the default) or not.
+    pub fn with_status_page(mut self, enabled: bool) -> Self {
+        self.status_page = enabled;
+        self
     }
 }
 
 impl<S> Layer<S> for Transport {
-    type Service = Cors<tonic_web::GrpcWebService<Requests<S>>>;
+    type Service = crate::page::Page<Cors<tonic_web::GrpcWebService<Requests<S>>>>;
 
     fn layer(&self, inner: S) -> Self::Service {
         let requests = Requests { inner, timeout: self.request_timeout };
-        self.cors.layer(tonic_web::GrpcWebLayer::new().layer(requests))
+        let grpc = self.cors.layer(tonic_web::GrpcWebLayer::new().layer(requests));
+        crate::page::PageLayer::new(self.status_page).layer(grpc)
     }
 }
 

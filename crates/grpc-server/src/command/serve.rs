@@ -112,6 +112,10 @@ pub(crate) struct ServeArgs {
     /// port, logged at start). Default: no metrics. Keep it off the public network.
     #[arg(long, env = "CYBERCRIME_METRICS_ADDR")]
     metrics_addr: Option<SocketAddr>,
+    /// Do not serve the read-only status page at `/` on the gRPC port (default: served; it calls the API through
+    /// grpc-web like any browser client, with the same tokens).
+    #[arg(long)]
+    no_status_page: bool,
     /// The level of the access log's lines (one per call, target cybercrime::request), or off. RUST_LOG still
     /// filters them (e.g. RUST_LOG=warn hides access lines at info).
     #[arg(long, env = "CYBERCRIME_ACCESS_LOG_LEVEL", default_value = "info",
@@ -192,6 +196,7 @@ pub(crate) async fn serve(args: ServeArgs, explain: bool) -> anyhow::Result<()> 
         keepalive_timeout: Duration::from_millis(args.keepalive_timeout_ms),
         cors_origins: args.cors_origins,
         metrics_addr: args.metrics_addr,
+        status_page: !args.no_status_page,
     };
     tracing::info!(file_limit = ?nofile, max_connections, "connections");
     let served = grpc_server::server::serve(config, grpc_server::server::shutdown_signal(), |addr| {
