@@ -137,7 +137,11 @@ async fn the_page_is_served_beside_grpc_with_its_policy_and_nothing_from_elsewhe
 
     // gRPC beside it, unchanged.
     let s = TreatyServiceClient::new(server.channel().await)
-        .get_treaty_status(api::GetTreatyStatusRequest { name: "treaties/185".into(), as_of: Some(date(2007, 11, 30)) })
+        .get_treaty_status(api::GetTreatyStatusRequest {
+            name: "treaties/185".into(),
+            as_of: Some(date(2007, 11, 30)),
+            ..Default::default()
+        })
         .await
         .unwrap()
         .into_inner();
