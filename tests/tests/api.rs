@@ -183,8 +183,12 @@ async fn treaties_the_timeline_and_entry_into_force() {
         .collect();
     derived.sort();
     let (eif, series) = (api::DerivedBoundKind::EntryIntoForce as i32, api::DerivedBoundKind::ReportedSeries as i32);
+    // Every bound the model derives comes with its action; those of the report's years are these four (the
+    // deposits after it that the sources leave undated, e.g. Italy's, are derived from their entries into force).
+    let model = core_model::Dataset::bundled().derived_bounds(core_model::TreatyNumber(185)).unwrap().len();
+    assert_eq!(derived.len(), model);
     assert_eq!(
-        derived.iter().map(|d| (d.0, d.2, d.3)).collect::<Vec<_>>(),
+        derived.iter().filter(|d| d.2 < "2008").map(|d| (d.0, d.2, d.3)).collect::<Vec<_>>(),
         [
             ("countries/IS", "2007-01", eif),
             ("countries/MK", "2004-09", eif),
@@ -225,9 +229,10 @@ async fn todays_status_says_where_the_record_ends() {
             (g.count, g.status == api::StateStatus::Party as i32 || g.count == 0)
         );
     }
-    // Germany, Japan and Italy signed; what they did since is in no source here. Turkey had not signed.
+    // Germany (its deposit is recorded by the tests, not the data), Ireland and Sweden signed; what they did since
+    // is in no source here. Turkey had not signed.
     let entry = |code: &str| s.groups.iter().flat_map(|g| &g.states).find(|e| e.country == code).unwrap().clone();
-    for code in ["countries/DE", "countries/JP", "countries/IT"] {
+    for code in ["countries/DE", "countries/IE", "countries/SE"] {
         assert_eq!((entry(code).uncertain, entry(code).possibly), (true, api::StateStatus::Party as i32), "{code}");
     }
     assert!(entry("countries/TR").uncertain);
@@ -325,7 +330,7 @@ async fn lists_page_to_their_end() {
         }
         token = page.next_page_token;
     }
-    assert_eq!(n, 85);
+    assert_eq!(n, core_model::Dataset::bundled().states.len());
     let members = countries
         .list_countries(api::ListCountriesRequest {
             page_size: 100,

@@ -41,19 +41,19 @@ async fn each_treaty_rule_has_its_own_reason_metadata_and_precondition_failure()
     use api::ActionKind::{Accession, Denunciation, Invitation, Ratification, Signature};
     let server = TestServer::start();
     // An invitation of Brazil with a known day, for an accession dated before it.
-    record(&server, action("BR", 185, Invitation, "2009-06-01")).await.expect("the invitation");
+    record(&server, action("IN", 185, Invitation, "2009-06-01")).await.expect("the invitation");
     let cases = [
-        (action("AD", 185, Signature, "2000-01-01"), "ACTION_BEFORE_OPENING", Code::FailedPrecondition),
+        (action("RU", 185, Signature, "2000-01-01"), "ACTION_BEFORE_OPENING", Code::FailedPrecondition),
         (action("AL", 185, Ratification, "2003-01-01"), "DUPLICATE_ACTION", Code::AlreadyExists),
-        (action("AD", 185, Ratification, "2009-01-01"), "RATIFICATION_WITHOUT_SIGNATURE", Code::FailedPrecondition),
-        (action("AZ", 185, Ratification, "2008-01-01"), "RATIFICATION_BEFORE_SIGNATURE", Code::FailedPrecondition),
+        (action("RU", 185, Ratification, "2009-01-01"), "RATIFICATION_WITHOUT_SIGNATURE", Code::FailedPrecondition),
+        (action("IT", 189, Ratification, "2009-01-01"), "RATIFICATION_BEFORE_SIGNATURE", Code::FailedPrecondition),
         (action("PH", 185, Signature, "2008-01-01"), "SIGNATURE_BY_INELIGIBLE_STATE", Code::FailedPrecondition),
-        (action("AD", 185, Accession, "2009-01-01"), "ACCESSION_BY_ELIGIBLE_STATE", Code::FailedPrecondition),
-        (action("PH", 185, Accession, "2009-01-01"), "ACCESSION_WITHOUT_INVITATION", Code::FailedPrecondition),
-        (action("BR", 185, Accession, "2009-01-01"), "ACCESSION_BEFORE_INVITATION", Code::FailedPrecondition),
-        (action("BE", 189, Ratification, "2009-01-01"), "PROTOCOL_WITHOUT_CONVENTION", Code::FailedPrecondition),
+        (action("RU", 185, Accession, "2009-01-01"), "ACCESSION_BY_ELIGIBLE_STATE", Code::FailedPrecondition),
+        (action("ID", 185, Accession, "2009-01-01"), "ACCESSION_WITHOUT_INVITATION", Code::FailedPrecondition),
+        (action("IN", 185, Accession, "2009-01-01"), "ACCESSION_BEFORE_INVITATION", Code::FailedPrecondition),
+        (action("DE", 189, Ratification, "2009-01-01"), "PROTOCOL_WITHOUT_CONVENTION", Code::FailedPrecondition),
         (action("EE", 189, Ratification, "2003-02-01"), "PROTOCOL_BEFORE_CONVENTION", Code::FailedPrecondition),
-        (action("AT", 185, Denunciation, "2009-01-01"), "DENUNCIATION_WITHOUT_CONSENT", Code::FailedPrecondition),
+        (action("PL", 185, Denunciation, "2009-01-01"), "DENUNCIATION_WITHOUT_CONSENT", Code::FailedPrecondition),
     ];
     for (action, reason, code) in cases {
         let country = action.country.clone();
@@ -86,10 +86,10 @@ async fn each_treaty_rule_has_its_own_reason_metadata_and_precondition_failure()
     assert_eq!(resource.resource_name, "treaties/185/actions/AL-signature");
 
     // The values the messages name are in the metadata, by key.
-    let e = record(&server, action("AZ", 185, Ratification, "2008-01-01")).await.unwrap_err();
+    let e = record(&server, action("IT", 189, Ratification, "2009-01-01")).await.unwrap_err();
     let info = e.get_details_error_info().expect("ErrorInfo");
-    assert_eq!(info.metadata["signature_date"], "2008-06-30");
-    assert_eq!(info.metadata["ratification_date"], "2008-01-01");
+    assert_eq!(info.metadata["signature_date"], "2011-11-09");
+    assert_eq!(info.metadata["ratification_date"], "2009-01-01");
     let e = record(&server, action("EE", 189, Ratification, "2003-02-01")).await.unwrap_err();
     let info = e.get_details_error_info().expect("ErrorInfo");
     assert_eq!(info.metadata["convention"], "treaties/185");
@@ -97,9 +97,9 @@ async fn each_treaty_rule_has_its_own_reason_metadata_and_precondition_failure()
     assert_eq!(info.metadata["date"], "2003-02-01");
     // A date is given as the dataset writes it, whatever the rule (the message says it in words).
     for (action, words) in [
-        (action("AD", 185, Signature, "2000-01-01"), "on 2000-01-01"),
-        (action("AD", 185, Ratification, "2009-01"), "in January 2009"),
-        (action("PH", 185, Accession, "2009"), "in 2009"),
+        (action("RU", 185, Signature, "2000-01-01"), "on 2000-01-01"),
+        (action("RU", 185, Ratification, "2009-01"), "in January 2009"),
+        (action("ID", 185, Accession, "2009"), "in 2009"),
     ] {
         let date = action.date.as_ref().and_then(|d| (!d.text.is_empty()).then(|| d.text.clone()));
         let e = record(&server, action).await.unwrap_err();

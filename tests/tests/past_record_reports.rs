@@ -29,7 +29,7 @@ async fn reports_past_the_record_over_grpc_in_every_format() {
     let server = TestServer::start();
     let mut reports = ReportServiceClient::new(server.channel().await);
     let unknown = unknown_2026();
-    assert!(unknown.iter().any(|n| n == "Austria") && unknown.iter().any(|n| n == "Philippines"), "{unknown:?}");
+    assert!(unknown.iter().any(|n| n == "Poland") && unknown.iter().any(|n| n == "Mexico"), "{unknown:?}");
     for format in [api::ReportFormat::Markdown, api::ReportFormat::Html, api::ReportFormat::Json] {
         let stream = reports
             .generate_progress_report(api::GenerateProgressReportRequest {
@@ -65,7 +65,7 @@ async fn reports_past_the_record_over_grpc_in_every_format() {
     for format in [api::ReportFormat::Markdown, api::ReportFormat::Html, api::ReportFormat::Json] {
         let stream = reports
             .generate_country_brief(api::GenerateCountryBriefRequest {
-                country: "countries/AT".into(),
+                country: "countries/PL".into(),
                 as_of: Some(date(2026, 12, 1)),
                 format: format as i32,
             })
@@ -76,10 +76,10 @@ async fn reports_past_the_record_over_grpc_in_every_format() {
         assert!(text.contains("The record of ETS 185 is complete through 2007-11-30"), "{format:?}: {text}");
         if format == api::ReportFormat::Json {
             let json: serde_json::Value = serde_json::from_str(&text).unwrap();
-            assert_eq!(json["past_record"][0]["unknown"], serde_json::json!(["Austria"]));
+            assert_eq!(json["past_record"][0]["unknown"], serde_json::json!(["Poland"]));
             assert_eq!(json["treaties"][0]["possibly"], "a party");
         } else {
-            assert!(text.contains("The status of Austria at 2026-12-01 is unknown."), "{format:?}");
+            assert!(text.contains("The status of Poland at 2026-12-01 is unknown."), "{format:?}");
             assert!(text.contains("Uncertain: may be a party — the record of ETS 185 is complete through 2007-11-30"));
         }
     }

@@ -85,7 +85,7 @@ async fn a_semicolon_in_a_locator_is_kept_and_nothing_breaks(store: &str) {
         let created = create(server.channel().await, a).await.expect("accepted");
         assert_eq!(created.sources, semicolons);
         let action = api::TreatyAction {
-            country: "countries/AT".into(),
+            country: "countries/PL".into(),
             treaty: "treaties/185".into(),
             kind: api::ActionKind::Ratification as i32,
             date: Some(api::ApproxDate { text: "2012-06-13".into(), ..Default::default() }),
@@ -112,7 +112,7 @@ async fn a_semicolon_in_a_locator_is_kept_and_nothing_breaks(store: &str) {
         .into_inner();
     assert_eq!(got.sources, semicolons);
     let actions = TreatyServiceClient::new(server.channel().await)
-        .list_treaty_actions(api::ListTreatyActionsRequest { country: "countries/AT".into(), ..Default::default() })
+        .list_treaty_actions(api::ListTreatyActionsRequest { country: "countries/PL".into(), ..Default::default() })
         .await
         .expect("ListTreatyActions")
         .into_inner();

@@ -164,7 +164,7 @@ async fn a_broken_rule_is_rejected_and_nothing_changes(t: TestStore) {
     let before = t.store.export().await.unwrap();
     let err = t
         .store
-        .record_treaty_action(&editor(), action("CZ", 185, ActionKind::Ratification, "2004-06-01"))
+        .record_treaty_action(&editor(), action("IE", 185, ActionKind::Ratification, "2002-01-01"))
         .await
         .unwrap_err();
     assert!(matches!(&err, StorageError::Rule(ModelError::RatificationBeforeSignature { .. })), "{err:?}");
@@ -595,7 +595,7 @@ async fn what_a_write_stores_reads_back_whole_and_exports_and_imports(t: TestSto
     a.note = Some("line one\nline two\twith a tab; and \u{e9}\u{301} \u{1F600}".into());
     let written = t.store.create_activity(&editor(), a.clone()).await.expect("create");
     assert_eq!(written.record, a);
-    let mut ratified = action("AT", 185, ActionKind::Ratification, "2012-06-13");
+    let mut ratified = action("PL", 185, ActionKind::Ratification, "2012-06-13");
     ratified.source = SourceRef(vec![core_model::Citation { document: "CoE-2015".into(), locator: Some(";".into()) }]);
     t.store.record_treaty_action(&editor(), ratified.clone()).await.expect("record");
 
@@ -625,7 +625,7 @@ async fn a_citation_of_an_unknown_source_document_is_rejected(t: TestStore) {
     a.source = SourceRef::new("no-such-document", None);
     let err = t.store.create_activity(&editor(), a).await.unwrap_err();
     assert_eq!(err.to_string(), "unknown source document `no-such-document`");
-    let mut ratified = action("AT", 185, ActionKind::Ratification, "2012-06-13");
+    let mut ratified = action("PL", 185, ActionKind::Ratification, "2012-06-13");
     ratified.source = SourceRef::new("no-such-document", Some("p. 3"));
     let err = t.store.record_treaty_action(&editor(), ratified).await.unwrap_err();
     assert_eq!(err.to_string(), "unknown source document `no-such-document`");
@@ -641,13 +641,13 @@ async fn a_citation_of_an_unknown_source_document_is_rejected(t: TestStore) {
 /// deletes it; then nothing is unreadable and every read works again.
 async fn a_record_that_cannot_be_decoded_is_set_aside_not_fatal(t: TestStore) {
     t.store.create_activity(&editor(), new_activity("2008-03-poison")).await.unwrap();
-    t.store.record_treaty_action(&editor(), action("AT", 185, ActionKind::Ratification, "2012-06-13")).await.unwrap();
-    let at = "AT".parse().unwrap();
+    t.store.record_treaty_action(&editor(), action("PL", 185, ActionKind::Ratification, "2012-06-13")).await.unwrap();
+    let at = "PL".parse().unwrap();
     let listed = t.store.list_treaty_actions(Some(TreatyNumber(185)), Some(&at), &PageRequest::first(9)).await;
-    assert_eq!(listed.unwrap().items.len(), 2, "AT's signature and the ratification");
+    assert_eq!(listed.unwrap().items.len(), 2, "PL's signature and the ratification");
     t.execute_by_hand("UPDATE activities SET body = '{\"id\": 3' WHERE id = '2008-03-poison'").await;
     t.execute_by_hand(
-        "UPDATE treaty_actions SET body = '{\"state\": \"AT\", \"nonsense\": true}' \
+        "UPDATE treaty_actions SET body = '{\"state\": \"PL\", \"nonsense\": true}' \
          WHERE seq = (SELECT MAX(seq) FROM treaty_actions)",
     )
     .await;
@@ -674,7 +674,7 @@ async fn a_record_that_cannot_be_decoded_is_set_aside_not_fatal(t: TestStore) {
     assert_eq!(exported.studies.len(), Dataset::bundled().studies.len() - 1);
     // The rules need every action of a state: a new one for AT is refused while one is unreadable.
     let err = store
-        .record_treaty_action(&editor(), action("AT", 189, ActionKind::Signature, "2012-06-14"))
+        .record_treaty_action(&editor(), action("PL", 189, ActionKind::Signature, "2012-06-14"))
         .await
         .unwrap_err();
     assert!(matches!(err, StorageError::Unreadable { .. }), "{err}");
@@ -697,7 +697,7 @@ async fn a_record_that_cannot_be_decoded_is_set_aside_not_fatal(t: TestStore) {
     assert!(deleted.iter().all(|e| e.principal == "admin@coe" && e.before.is_some() && e.after.is_none()));
     // Written again, everything reads.
     store.create_activity(&editor(), new_activity("2008-03-poison")).await.unwrap();
-    store.record_treaty_action(&editor(), action("AT", 185, ActionKind::Ratification, "2012-06-13")).await.unwrap();
+    store.record_treaty_action(&editor(), action("PL", 185, ActionKind::Ratification, "2012-06-13")).await.unwrap();
     assert!(store.get_activity("2008-03-poison").await.is_ok());
     let reopened = t.reopen().await;
     assert!(reopened.unreadable().is_empty());
