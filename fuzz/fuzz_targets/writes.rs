@@ -228,6 +228,8 @@ fn activity(u: &mut Unstructured) -> pb::Activity {
             country: pick(u, &["", "", "countries/AL", "countries/PH", "countries/ZZ", "AL"]).to_owned(),
             region: pick(u, &["", "", "EUROPE", "ASIA_PACIFIC", "europe"]).to_owned(),
             tentative: byte(u).is_multiple_of(2),
+            // 0-5 are Region values (0 unset), 6 is none: alone, or against the text above.
+            region_enum: i32::from(byte(u) % 7),
         }),
         countries: list(u, 3, |u| some_text(u, &["countries/AL", "countries/DE", "countries/PH", "countries/US"])),
         // A zero byte (and an input that has run out) picks a valid value; the others, invalid ones too.

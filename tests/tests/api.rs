@@ -412,6 +412,7 @@ async fn activities_are_created_updated_and_deleted_with_etags() {
             country: "countries/AL".into(),
             region: String::new(),
             tentative: true,
+            ..Default::default()
         }),
         countries: vec!["countries/AL".into()],
         kind: api::ActivityKind::Workshop as i32,

@@ -63,6 +63,7 @@ async fn after_export_and_import_a_stale_etag_is_refused_and_a_retried_write_is_
             country: "countries/AL".into(),
             region: String::new(),
             tentative: false,
+            ..Default::default()
         }),
         kind: api::ActivityKind::Workshop as i32,
         status: api::ActivityStatus::Pipeline as i32,

@@ -120,6 +120,52 @@ impl DatePrecision {
         }
     }
 }
+/// A region of the world as the report groups states: the typed form of the `region` strings
+/// ("EUROPE", "AFRICA", "AMERICAS", "ASIA_PACIFIC", "ARAB_REGION"), which stay filled beside it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::prost::Enumeration)]
+#[repr(i32)]
+pub enum Region {
+    /// Not set (no region named).
+    Unspecified = 0,
+    /// Europe.
+    Europe = 1,
+    /// Africa (south of the Sahara; the report counts Egypt and Morocco with the Arab region).
+    Africa = 2,
+    /// The Americas.
+    Americas = 3,
+    /// Asia and Pacific.
+    AsiaPacific = 4,
+    /// The Arab region (section 2.2.1 of the report).
+    ArabRegion = 5,
+}
+impl Region {
+    /// String value of the enum field names used in the ProtoBuf definition.
+    ///
+    /// The values are not transformed in any way and thus are considered stable
+    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    pub fn as_str_name(&self) -> &'static str {
+        match self {
+            Self::Unspecified => "REGION_UNSPECIFIED",
+            Self::Europe => "REGION_EUROPE",
+            Self::Africa => "REGION_AFRICA",
+            Self::Americas => "REGION_AMERICAS",
+            Self::AsiaPacific => "REGION_ASIA_PACIFIC",
+            Self::ArabRegion => "REGION_ARAB_REGION",
+        }
+    }
+    /// Creates an enum from field names used in the ProtoBuf definition.
+    pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
+        match value {
+            "REGION_UNSPECIFIED" => Some(Self::Unspecified),
+            "REGION_EUROPE" => Some(Self::Europe),
+            "REGION_AFRICA" => Some(Self::Africa),
+            "REGION_AMERICAS" => Some(Self::Americas),
+            "REGION_ASIA_PACIFIC" => Some(Self::AsiaPacific),
+            "REGION_ARAB_REGION" => Some(Self::ArabRegion),
+            _ => None,
+        }
+    }
+}
 /// A treaty of the Council of Europe.
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct Treaty {
@@ -1855,6 +1901,10 @@ pub struct Place {
     /// tentativeness is Activity.tentative.
     #[prost(bool, tag = "5")]
     pub tentative: bool,
+    /// The region, typed: the same as `region`, which stays filled in answers. In a request either may be set; when
+    /// both are, they must agree.
+    #[prost(enumeration = "Region", tag = "6")]
+    pub region_enum: i32,
 }
 /// An organisation's part in an activity.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -2948,6 +2998,9 @@ pub struct Country {
     /// Free text.
     #[prost(string, tag = "11")]
     pub note: ::prost::alloc::string::String,
+    /// The region, typed: the same as `region` (which stays filled).
+    #[prost(enumeration = "Region", tag = "12")]
+    pub region_enum: i32,
 }
 /// A state's status under one treaty.
 #[derive(Clone, PartialEq, ::prost::Message)]
@@ -2989,6 +3042,12 @@ pub struct AssistanceStep {
     /// What was done.
     #[prost(string, tag = "4")]
     pub description: ::prost::alloc::string::String,
+    /// The method, typed: the same as `method` (which stays filled).
+    #[prost(enumeration = "AssistanceMethod", tag = "5")]
+    pub method_enum: i32,
+    /// The status, typed: the same as `status` (which stays filled).
+    #[prost(enumeration = "AssistanceStepStatus", tag = "6")]
+    pub status_enum: i32,
 }
 /// Legislative assistance on one piece of legislation.
 #[derive(Clone, PartialEq, ::prost::Message)]
@@ -3043,6 +3102,9 @@ pub struct ContactPoint {
     /// Free text.
     #[prost(string, tag = "4")]
     pub note: ::prost::alloc::string::String,
+    /// The status, typed: the same as `status` (which stays filled).
+    #[prost(enumeration = "ContactPointStatus", tag = "5")]
+    pub status_enum: i32,
 }
 /// Request of ListCountries.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -3080,6 +3142,125 @@ pub struct GetCountryRequest {
     /// The date; unset: today.
     #[prost(message, optional, tag = "2")]
     pub as_of: ::core::option::Option<super::super::super::google::r#type::Date>,
+}
+/// How legislative assistance was given: the typed form of AssistanceStep.method.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::prost::Enumeration)]
+#[repr(i32)]
+pub enum AssistanceMethod {
+    /// Not set.
+    Unspecified = 0,
+    /// A written analysis of a draft law ("written-analysis").
+    WrittenAnalysis = 1,
+    /// A workshop reviewing a draft law ("workshop").
+    Workshop = 2,
+    /// Meetings with the authorities ("meetings").
+    Meetings = 3,
+    /// A conference or discussions following up earlier advice ("follow-up").
+    FollowUp = 4,
+}
+impl AssistanceMethod {
+    /// String value of the enum field names used in the ProtoBuf definition.
+    ///
+    /// The values are not transformed in any way and thus are considered stable
+    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    pub fn as_str_name(&self) -> &'static str {
+        match self {
+            Self::Unspecified => "ASSISTANCE_METHOD_UNSPECIFIED",
+            Self::WrittenAnalysis => "ASSISTANCE_METHOD_WRITTEN_ANALYSIS",
+            Self::Workshop => "ASSISTANCE_METHOD_WORKSHOP",
+            Self::Meetings => "ASSISTANCE_METHOD_MEETINGS",
+            Self::FollowUp => "ASSISTANCE_METHOD_FOLLOW_UP",
+        }
+    }
+    /// Creates an enum from field names used in the ProtoBuf definition.
+    pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
+        match value {
+            "ASSISTANCE_METHOD_UNSPECIFIED" => Some(Self::Unspecified),
+            "ASSISTANCE_METHOD_WRITTEN_ANALYSIS" => Some(Self::WrittenAnalysis),
+            "ASSISTANCE_METHOD_WORKSHOP" => Some(Self::Workshop),
+            "ASSISTANCE_METHOD_MEETINGS" => Some(Self::Meetings),
+            "ASSISTANCE_METHOD_FOLLOW_UP" => Some(Self::FollowUp),
+            _ => None,
+        }
+    }
+}
+/// Where a step of legislative assistance stands: the typed form of AssistanceStep.status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::prost::Enumeration)]
+#[repr(i32)]
+pub enum AssistanceStepStatus {
+    /// Not set.
+    Unspecified = 0,
+    /// Done ("done").
+    Done = 1,
+    /// Under way at the date of the source ("underway").
+    Underway = 2,
+    /// Planned ("planned").
+    Planned = 3,
+}
+impl AssistanceStepStatus {
+    /// String value of the enum field names used in the ProtoBuf definition.
+    ///
+    /// The values are not transformed in any way and thus are considered stable
+    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    pub fn as_str_name(&self) -> &'static str {
+        match self {
+            Self::Unspecified => "ASSISTANCE_STEP_STATUS_UNSPECIFIED",
+            Self::Done => "ASSISTANCE_STEP_STATUS_DONE",
+            Self::Underway => "ASSISTANCE_STEP_STATUS_UNDERWAY",
+            Self::Planned => "ASSISTANCE_STEP_STATUS_PLANNED",
+        }
+    }
+    /// Creates an enum from field names used in the ProtoBuf definition.
+    pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
+        match value {
+            "ASSISTANCE_STEP_STATUS_UNSPECIFIED" => Some(Self::Unspecified),
+            "ASSISTANCE_STEP_STATUS_DONE" => Some(Self::Done),
+            "ASSISTANCE_STEP_STATUS_UNDERWAY" => Some(Self::Underway),
+            "ASSISTANCE_STEP_STATUS_PLANNED" => Some(Self::Planned),
+            _ => None,
+        }
+    }
+}
+/// Where a 24/7 point of contact stands: the typed form of ContactPoint.status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::prost::Enumeration)]
+#[repr(i32)]
+pub enum ContactPointStatus {
+    /// Not set.
+    Unspecified = 0,
+    /// Established ("established").
+    Established = 1,
+    /// A temporary contact point is designated ("temporary").
+    Temporary = 2,
+    /// Its establishment is under way ("underway").
+    Underway = 3,
+    /// None exists ("none").
+    None = 4,
+}
+impl ContactPointStatus {
+    /// String value of the enum field names used in the ProtoBuf definition.
+    ///
+    /// The values are not transformed in any way and thus are considered stable
+    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    pub fn as_str_name(&self) -> &'static str {
+        match self {
+            Self::Unspecified => "CONTACT_POINT_STATUS_UNSPECIFIED",
+            Self::Established => "CONTACT_POINT_STATUS_ESTABLISHED",
+            Self::Temporary => "CONTACT_POINT_STATUS_TEMPORARY",
+            Self::Underway => "CONTACT_POINT_STATUS_UNDERWAY",
+            Self::None => "CONTACT_POINT_STATUS_NONE",
+        }
+    }
+    /// Creates an enum from field names used in the ProtoBuf definition.
+    pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
+        match value {
+            "CONTACT_POINT_STATUS_UNSPECIFIED" => Some(Self::Unspecified),
+            "CONTACT_POINT_STATUS_ESTABLISHED" => Some(Self::Established),
+            "CONTACT_POINT_STATUS_TEMPORARY" => Some(Self::Temporary),
+            "CONTACT_POINT_STATUS_UNDERWAY" => Some(Self::Underway),
+            "CONTACT_POINT_STATUS_NONE" => Some(Self::None),
+            _ => None,
+        }
+    }
 }
 /// Generated client implementations.
 pub mod country_service_client {
@@ -3543,6 +3724,9 @@ pub struct Priority {
     /// Free text, e.g. how a bound was derived.
     #[prost(string, tag = "11")]
     pub note: ::prost::alloc::string::String,
+    /// The region, typed: the same as `region` (which stays filled).
+    #[prost(enumeration = "Region", tag = "12")]
+    pub region_enum: i32,
 }
 /// An output with its indicators.
 #[derive(Clone, PartialEq, ::prost::Message)]

@@ -58,6 +58,7 @@ pub(crate) fn activity(v: &Versioned<Activity>) -> pb::Activity {
             country: a.place.country.as_ref().map(country_name).unwrap_or_default(),
             region: a.place.region.map(Region::api_name).unwrap_or_default(),
             tentative: a.place.tentative,
+            region_enum: a.place.region.map_or(pb::Region::Unspecified, super::region) as i32,
         }),
         countries: a.countries.iter().map(country_name).collect(),
         kind: activity_kind(a.kind) as i32,
@@ -176,10 +177,23 @@ pub(crate) fn activity_from(field: &str, a: &pb::Activity) -> Result<Activity> {
         } else {
             v.take(country_code(&f("place.country"), &place.country))
         },
-        region: if place.region.is_empty() {
-            None
-        } else {
-            v.take(enum_from(&f("place.region"), &place.region, &Region::api_names()))
+        region: {
+            let text = if place.region.is_empty() {
+                None
+            } else {
+                v.take(enum_from(&f("place.region"), &place.region, &Region::api_names()))
+            };
+            let typed = v.take(super::region_from(&f("place.region_enum"), place.region_enum)).flatten();
+            match (text, typed) {
+                (Some(t), Some(e)) if t != e => {
+                    v.push(
+                        f("place.region_enum"),
+                        format!("{} does not agree with place.region `{}`", place.region_enum, place.region),
+                    );
+                    None
+                }
+                (t, e) => t.or(e),
+            }
         },
         tentative: place.tentative,
     };

@@ -46,6 +46,8 @@ pub(crate) fn country(page: &CountryPage<'_>, treaty_data: &Dataset, snapshot: &
                     method: s.method.as_str().to_owned(),
                     status: s.status.as_str().to_owned(),
                     description: s.description.clone(),
+                    method_enum: assistance_method(s.method) as i32,
+                    status_enum: step_status(s.status) as i32,
                 })
                 .collect(),
             sources: citations(&a.source),
@@ -63,11 +65,13 @@ pub(crate) fn country(page: &CountryPage<'_>, treaty_data: &Dataset, snapshot: &
         as_at: Some(approx(&p.as_at)),
         sources: citations(&p.source),
         note: p.note.clone().unwrap_or_default(),
+        status_enum: contact_point_status(p.status) as i32,
     });
     pb::Country {
         name: country_name(&state.code),
         display_name: state.name.clone(),
         region: state.region.api_name(),
+        region_enum: super::region(state.region) as i32,
         coe_member: state.coe_member,
         participated_in: state.participated_in.iter().map(|t| names::treaty(*t)).collect(),
         treaty_statuses,
@@ -76,5 +80,34 @@ pub(crate) fn country(page: &CountryPage<'_>, treaty_data: &Dataset, snapshot: &
         contact_point,
         as_of: Some(date(page.as_of)),
         note: state.note.clone().unwrap_or_default(),
+    }
+}
+
+fn assistance_method(m: core_model::AssistanceMethod) -> pb::AssistanceMethod {
+    use core_model::AssistanceMethod as M;
+    match m {
+        M::WrittenAnalysis => pb::AssistanceMethod::WrittenAnalysis,
+        M::Workshop => pb::AssistanceMethod::Workshop,
+        M::Meetings => pb::AssistanceMethod::Meetings,
+        M::FollowUp => pb::AssistanceMethod::FollowUp,
+    }
+}
+
+fn step_status(s: core_model::StepStatus) -> pb::AssistanceStepStatus {
+    use core_model::StepStatus as S;
+    match s {
+        S::Done => pb::AssistanceStepStatus::Done,
+        S::Underway => pb::AssistanceStepStatus::Underway,
+        S::Planned => pb::AssistanceStepStatus::Planned,
+    }
+}
+
+fn contact_point_status(s: core_model::ContactPointStatus) -> pb::ContactPointStatus {
+    use core_model::ContactPointStatus as S;
+    match s {
+        S::Established => pb::ContactPointStatus::Established,
+        S::Temporary => pb::ContactPointStatus::Temporary,
+        S::Underway => pb::ContactPointStatus::Underway,
+        S::None => pb::ContactPointStatus::None,
     }
 }

@@ -25,6 +25,32 @@ use crate::{
 
 /// A domain enum from its name in a request, either spelling (`ASIA_PACIFIC`, `asia-pacific`); `allowed` lists
 /// the names for the error.
+/// A region, typed ([`pb::Region`], beside the `region` strings).
+pub(crate) fn region(r: core_model::Region) -> pb::Region {
+    use core_model::Region as R;
+    match r {
+        R::Europe => pb::Region::Europe,
+        R::Africa => pb::Region::Africa,
+        R::Americas => pb::Region::Americas,
+        R::AsiaPacific => pb::Region::AsiaPacific,
+        R::ArabRegion => pb::Region::ArabRegion,
+    }
+}
+
+/// A region from its typed form; `None` for `REGION_UNSPECIFIED`, an error naming `field` for a number no value has.
+pub(crate) fn region_from(field: &str, value: i32) -> Result<Option<core_model::Region>> {
+    use core_model::Region as R;
+    match pb::Region::try_from(value) {
+        Ok(pb::Region::Unspecified) => Ok(None),
+        Ok(pb::Region::Europe) => Ok(Some(R::Europe)),
+        Ok(pb::Region::Africa) => Ok(Some(R::Africa)),
+        Ok(pb::Region::Americas) => Ok(Some(R::Americas)),
+        Ok(pb::Region::AsiaPacific) => Ok(Some(R::AsiaPacific)),
+        Ok(pb::Region::ArabRegion) => Ok(Some(R::ArabRegion)),
+        Err(_) => Err(ServiceError::invalid(field, format!("{value} is not a Region value"))),
+    }
+}
+
 pub(crate) fn enum_from<T: Vocabulary>(field: &str, text: &str, allowed: &str) -> Result<T> {
     T::from_name(text.trim()).ok_or_else(|| ServiceError::invalid(field, format!("`{text}` is not one of {allowed}")))
 }
