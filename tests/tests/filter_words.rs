@@ -67,6 +67,7 @@ async fn enum_names_and_one_prefix(server: &TestServer) {
     );
     let asia = activity_names(&channel, r#"region = "ASIA_PACIFIC""#).await.unwrap();
     assert_eq!(activity_names(&channel, "region = ASIA_PACIFIC").await.unwrap(), asia);
+    assert_eq!(activity_names(&channel, "region = REGION_ASIA_PACIFIC").await.unwrap(), asia);
 
     // One `filter: ` prefix, from the layer that knows the request's field.
     assert_eq!(
@@ -132,6 +133,9 @@ async fn enum_names_and_one_prefix(server: &TestServer) {
     let africa = listed(r#"region = "AFRICA""#).await.unwrap();
     let asia = listed("region = ASIA_PACIFIC").await.unwrap();
     assert!(!africa.is_empty() && !asia.is_empty());
+    // As responses print Country.region_enum.
+    assert_eq!(listed("region = REGION_ASIA_PACIFIC").await.unwrap(), asia);
+    assert_eq!(listed(r#"region = "REGION_AFRICA""#).await.unwrap(), africa);
     let mut either = listed("region = AFRICA OR region = ASIA_PACIFIC").await.unwrap();
     let mut expected = [africa.clone(), asia].concat();
     either.sort();

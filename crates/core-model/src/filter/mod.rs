@@ -15,9 +15,10 @@
 //!   other escape is allowed), an integer (`2`), or `true` or `false`. The value of `status`, `kind` and
 //!   `region` may also be written bare, without quotes, as AIP-160 writes enum values: `status = COMPLETED`.
 //!   Any other bare word is an error: write `plan = "2007-12..2008-06"`.
-//! - The values of `status` and `kind` may be written as the responses print them, with their enum's prefix:
-//!   `status = ACTIVITY_STATUS_COMPLETED` (or quoted) is `status = "COMPLETED"`, `kind = ACTIVITY_KIND_WORKSHOP`
-//!   is `kind = "WORKSHOP"`. The short names (`COMPLETED`), quoted or not, stay accepted.
+//! - The values of `status`, `kind` and `region` may be written as the responses print them, with their enum's
+//!   prefix: `status = ACTIVITY_STATUS_COMPLETED` (or quoted) is `status = "COMPLETED"`, `kind =
+//!   ACTIVITY_KIND_WORKSHOP` is `kind = "WORKSHOP"`, `region = REGION_EUROPE` is `region = "EUROPE"`. The short
+//!   names (`COMPLETED`), quoted or not, stay accepted.
 //! - `AND`, `OR` and `NOT` combine comparisons, and parentheses group them. `-` before a comparison or a
 //!   parenthesis is `NOT`: `-country = "FR"` is `NOT country = "FR"`. The keywords are uppercase; `and` is not
 //!   a keyword.

@@ -153,13 +153,13 @@ impl Field {
     }
 
     /// The prefix of the field's values in the protobuf enum the responses print (`ACTIVITY_STATUS_`), for the
-    /// fields whose values are names of a closed set (they may be written bare, and with that prefix); `Some("")`
-    /// for such a field with no enum in the contract; `None` for the other fields.
+    /// fields whose values are names of a closed set (they may be written bare, and with that prefix); `None` for
+    /// the other fields.
     fn enum_prefix(self) -> Option<&'static str> {
         match self {
             Field::Status => Some("ACTIVITY_STATUS_"),
             Field::Kind => Some("ACTIVITY_KIND_"),
-            Field::Region => Some(""),
+            Field::Region => Some("REGION_"),
             _ => None,
         }
     }
@@ -181,7 +181,7 @@ impl Field {
             Field::Status => "a status, e.g. COMPLETED, \"COMPLETED\" or ACTIVITY_STATUS_COMPLETED",
             Field::Kind => "a kind, e.g. WORKSHOP, \"WORKSHOP\" or ACTIVITY_KIND_WORKSHOP",
             Field::Country => "a country in double quotes, e.g. \"countries/BR\" or \"BR\"",
-            Field::Region => "a region, e.g. EUROPE or \"EUROPE\"",
+            Field::Region => "a region, e.g. EUROPE, \"EUROPE\" or REGION_EUROPE",
             Field::Output => "an output, 1, 2 or 3, without quotes",
             Field::Organisation => "an organisation in double quotes, e.g. \"organisations/itu\" or \"itu\"",
             Field::Funding => "a funding source in double quotes, e.g. \"project-budget\"",

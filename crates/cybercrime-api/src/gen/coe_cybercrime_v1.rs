@@ -2240,7 +2240,8 @@ pub mod activity_service_client {
     /// * `kind` (= !=): CONFERENCE, WORKSHOP, TRAINING, LEGISLATIVE_ANALYSIS, MEETING, STUDY, MISSION (or
     ///  ACTIVITY_KIND\_...).
     /// * `country` (= : !=; repeated): the place's country and the countries concerned, "countries/BR" or "BR".
-    /// * `region` (= !=): the place's region, or its country's: EUROPE, AFRICA, AMERICAS, ASIA_PACIFIC, ARAB_REGION.
+    /// * `region` (= !=): the place's region, or its country's: EUROPE, AFRICA, AMERICAS, ASIA_PACIFIC, ARAB_REGION (or
+    ///  REGION\_...).
     /// * `output` (= : !=; repeated): 1, 2 or 3, unquoted.
     /// * `organisation` (= : !=; repeated): partner organisations, "organisations/itu" or "itu".
     /// * `funding` (= : !=; repeated): funding source ids, e.g. "project-budget", "paco-serbia", "upic".
@@ -2560,7 +2561,8 @@ pub mod activity_service_server {
     /// * `kind` (= !=): CONFERENCE, WORKSHOP, TRAINING, LEGISLATIVE_ANALYSIS, MEETING, STUDY, MISSION (or
     ///  ACTIVITY_KIND\_...).
     /// * `country` (= : !=; repeated): the place's country and the countries concerned, "countries/BR" or "BR".
-    /// * `region` (= !=): the place's region, or its country's: EUROPE, AFRICA, AMERICAS, ASIA_PACIFIC, ARAB_REGION.
+    /// * `region` (= !=): the place's region, or its country's: EUROPE, AFRICA, AMERICAS, ASIA_PACIFIC, ARAB_REGION (or
+    ///  REGION\_...).
     /// * `output` (= : !=; repeated): 1, 2 or 3, unquoted.
     /// * `organisation` (= : !=; repeated): partner organisations, "organisations/itu" or "itu".
     /// * `funding` (= : !=; repeated): funding source ids, e.g. "project-budget", "paco-serbia", "upic".
@@ -3357,7 +3359,8 @@ pub mod country_service_client {
         }
         /// Lists countries in the order of their codes. The filter is in ActivityService's language (AND, OR, NOT,
         /// parentheses, unquoted enum values) on the fields `region` (= !=) and `coe_member` (= !=, true or false), e.g.
-        /// `region = ASIA_PACIFIC OR (region = "EUROPE" AND coe_member = false)`.
+        /// `region = ASIA_PACIFIC OR (region = "EUROPE" AND coe_member = false)`; a region may be written as
+        /// Country.region_enum prints it (`region = REGION_EUROPE`).
         pub async fn list_countries(
             &mut self,
             request: impl tonic::IntoRequest<super::ListCountriesRequest>,
@@ -3426,7 +3429,8 @@ pub mod country_service_server {
     pub trait CountryService: std::marker::Send + std::marker::Sync + 'static {
         /// Lists countries in the order of their codes. The filter is in ActivityService's language (AND, OR, NOT,
         /// parentheses, unquoted enum values) on the fields `region` (= !=) and `coe_member` (= !=, true or false), e.g.
-        /// `region = ASIA_PACIFIC OR (region = "EUROPE" AND coe_member = false)`.
+        /// `region = ASIA_PACIFIC OR (region = "EUROPE" AND coe_member = false)`; a region may be written as
+        /// Country.region_enum prints it (`region = REGION_EUROPE`).
         async fn list_countries(
             &self,
             request: tonic::Request<super::ListCountriesRequest>,
