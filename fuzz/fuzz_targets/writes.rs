@@ -240,6 +240,8 @@ fn activity(u: &mut Unstructured) -> pb::Activity {
             .map(|_| pb::Partner {
                 organisation: format!("organisations/{}", some_text(u, &["microsoft", "itu", "eu"])),
                 role: some_text(u, &["organiser", "co-organiser", "funder", "host", "supporter", "participant"]),
+                // 0-6 are PartnerRole values (0 unset), 7 is none: alone, or against the text above.
+                role_enum: i32::from(byte(u) % 8),
             })
             .collect(),
         funding: list(u, 3, |u| some_text(u, &["project-budget"])),

@@ -418,7 +418,11 @@ async fn activities_are_created_updated_and_deleted_with_etags() {
         kind: api::ActivityKind::Workshop as i32,
         status: api::ActivityStatus::Pipeline as i32,
         outputs: vec![1],
-        partners: vec![api::Partner { organisation: "organisations/microsoft".into(), role: "supporter".into() }],
+        partners: vec![api::Partner {
+            organisation: "organisations/microsoft".into(),
+            role: "supporter".into(),
+            ..Default::default()
+        }],
         funding: vec!["project-budget".into()],
         plan: "2007-12..2008-06".into(),
         sources: vec![api::Citation { document: "report-2007-11".into(), locator: "§4.2".into() }],

@@ -1,9 +1,13 @@
 //! The closed sets once typed only as strings carry an enum beside them (issue 16): `Country.region_enum`,
 //! `Place.region_enum`, `Priority.region_enum`, `AssistanceStep.method_enum` and `status_enum`,
-//! `ContactPoint.status_enum`. Every answer's enum agrees with its string, for every record of the 2007 data, and
+//! `ContactPoint.status_enum`, `Partner.role_enum`, `Organisation.kind_enum`, `ReportedFigure.measure_enum` and
+//! `qualifier_enum`. Every answer's enum agrees with its string, for every record of the 2007 data, and
 //! a write may name a place's region by either form (both must then agree), through the real binary.
 
-use api::{activity_service_client::ActivityServiceClient, country_service_client::CountryServiceClient};
+use api::{
+    activity_service_client::ActivityServiceClient, country_service_client::CountryServiceClient,
+    programme_service_client::ProgrammeServiceClient, treaty_service_client::TreatyServiceClient,
+};
 use e2e_tests::{TestServer, api, bad_request, builders::activity, with_token};
 use tonic::{Code, transport::Channel};
 
@@ -84,6 +88,45 @@ async fn every_answer_types_its_closed_sets_as_its_strings_say() {
         assert_eq!(region(place.region_enum), expected("REGION", &place.region), "{}", a.name);
     }
     assert!(regions > 0, "no activity of the data names only a region");
+    let partners: Vec<_> = page.activities.iter().flat_map(|a| &a.partners).collect();
+    assert!(!partners.is_empty());
+    for p in partners {
+        let role = api::PartnerRole::try_from(p.role_enum).unwrap().as_str_name();
+        assert_eq!(role, expected("PARTNER_ROLE", &p.role), "{}", p.organisation);
+    }
+
+    let organisations = ProgrammeServiceClient::new(channel.clone())
+        .list_organisations(api::ListOrganisationsRequest { page_size: 1000, ..Default::default() })
+        .await
+        .unwrap()
+        .into_inner()
+        .organisations;
+    assert!(organisations.len() > 10, "{}", organisations.len());
+    for o in organisations {
+        let kind = api::OrganisationKind::try_from(o.kind_enum).unwrap().as_str_name();
+        assert_eq!(kind, expected("ORGANISATION_KIND", &o.kind), "{}", o.name);
+    }
+
+    let mut figures = 0;
+    for treaty in ["treaties/185", "treaties/189"] {
+        let status = TreatyServiceClient::new(channel.clone())
+            .get_treaty_status(api::GetTreatyStatusRequest {
+                name: treaty.into(),
+                as_of: Some(e2e_tests::date(2007, 11, 30)),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        for f in status.reported_figures {
+            figures += 1;
+            let measure = api::ReportedMeasure::try_from(f.measure_enum).unwrap().as_str_name();
+            assert_eq!(measure, expected("REPORTED_MEASURE", &f.measure), "{}", f.id);
+            let qualifier = api::FigureQualifier::try_from(f.qualifier_enum).unwrap().as_str_name();
+            assert_eq!(qualifier, expected("FIGURE_QUALIFIER", &f.qualifier), "{}", f.id);
+        }
+    }
+    assert!(figures > 0, "no reported figure at 2007-11-30");
 }
 
 async fn create(
@@ -139,4 +182,38 @@ async fn a_write_names_a_region_by_either_form_and_both_must_agree() {
     assert_eq!(err.code(), Code::InvalidArgument, "{err:?}");
     assert_eq!(bad_request(&err)[0].0, "activity.place.region_enum", "{err:?}");
     assert!(err.message().contains("9 is not a Region value"), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_write_names_a_partner_role_by_either_form_and_both_must_agree() {
+    let server = TestServer::start();
+    let channel = server.channel().await;
+    let create = |name: &str, role: &str, role_enum: api::PartnerRole| {
+        let mut a = activity(name);
+        a.partners = vec![api::Partner {
+            organisation: "organisations/itu".into(),
+            role: role.into(),
+            role_enum: role_enum as i32,
+        }];
+        let channel = channel.clone();
+        async move {
+            ActivityServiceClient::new(channel)
+                .create_activity(with_token(
+                    api::CreateActivityRequest { activity: Some(a), ..Default::default() },
+                    "editor-token",
+                ))
+                .await
+                .map(tonic::Response::into_inner)
+        }
+    };
+    let typed = create("activities/typed-role", "", api::PartnerRole::CoOrganiser).await.unwrap();
+    assert_eq!(typed.partners[0].role, "co-organiser");
+    assert_eq!(typed.partners[0].role_enum, api::PartnerRole::CoOrganiser as i32);
+
+    let err = create("activities/roles-disagree", "host", api::PartnerRole::Funder).await.unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument, "{err:?}");
+    let violations = bad_request(&err);
+    assert_eq!(violations.len(), 1, "{violations:?}");
+    assert_eq!(violations[0].0, "activity.partners[0].role_enum", "{err:?}");
+    assert!(violations[0].1.contains("host"), "{err:?}");
 }

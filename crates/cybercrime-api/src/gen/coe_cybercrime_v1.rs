@@ -78,6 +78,12 @@ pub struct ReportedFigure {
     /// Free text.
     #[prost(string, tag = "10")]
     pub note: ::prost::alloc::string::String,
+    /// What it counts, typed: the same as `measure` (which stays filled).
+    #[prost(enumeration = "ReportedMeasure", tag = "11")]
+    pub measure_enum: i32,
+    /// How the number is qualified, typed: the same as `qualifier` (which stays filled).
+    #[prost(enumeration = "FigureQualifier", tag = "12")]
+    pub qualifier_enum: i32,
 }
 /// How precisely a date is known.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::prost::Enumeration)]
@@ -162,6 +168,102 @@ impl Region {
             "REGION_AMERICAS" => Some(Self::Americas),
             "REGION_ASIA_PACIFIC" => Some(Self::AsiaPacific),
             "REGION_ARAB_REGION" => Some(Self::ArabRegion),
+            _ => None,
+        }
+    }
+}
+/// What a reported figure counts: the typed form of ReportedFigure.measure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::prost::Enumeration)]
+#[repr(i32)]
+pub enum ReportedMeasure {
+    /// Not set.
+    Unspecified = 0,
+    /// States that consented to a treaty, the report's "ratified" ("parties").
+    Parties = 1,
+    /// States that signed and did not yet ratify ("signatories").
+    Signatories = 2,
+    /// Member States of the Council of Europe that have not signed ("member-states-not-signed").
+    MemberStatesNotSigned = 3,
+    /// States invited to accede ("invited-to-accede").
+    InvitedToAccede = 4,
+    /// States that requested accession ("accession-requested").
+    AccessionRequested = 5,
+    /// Consents deposited in a calendar year, ReportedFigure.year ("consents-in-year").
+    ConsentsInYear = 6,
+    /// Consents deposited by the end of a calendar year, ReportedFigure.year ("consents-total").
+    ConsentsTotal = 7,
+    /// Anything else; the label says what ("other").
+    Other = 8,
+}
+impl ReportedMeasure {
+    /// String value of the enum field names used in the ProtoBuf definition.
+    ///
+    /// The values are not transformed in any way and thus are considered stable
+    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    pub fn as_str_name(&self) -> &'static str {
+        match self {
+            Self::Unspecified => "REPORTED_MEASURE_UNSPECIFIED",
+            Self::Parties => "REPORTED_MEASURE_PARTIES",
+            Self::Signatories => "REPORTED_MEASURE_SIGNATORIES",
+            Self::MemberStatesNotSigned => "REPORTED_MEASURE_MEMBER_STATES_NOT_SIGNED",
+            Self::InvitedToAccede => "REPORTED_MEASURE_INVITED_TO_ACCEDE",
+            Self::AccessionRequested => "REPORTED_MEASURE_ACCESSION_REQUESTED",
+            Self::ConsentsInYear => "REPORTED_MEASURE_CONSENTS_IN_YEAR",
+            Self::ConsentsTotal => "REPORTED_MEASURE_CONSENTS_TOTAL",
+            Self::Other => "REPORTED_MEASURE_OTHER",
+        }
+    }
+    /// Creates an enum from field names used in the ProtoBuf definition.
+    pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
+        match value {
+            "REPORTED_MEASURE_UNSPECIFIED" => Some(Self::Unspecified),
+            "REPORTED_MEASURE_PARTIES" => Some(Self::Parties),
+            "REPORTED_MEASURE_SIGNATORIES" => Some(Self::Signatories),
+            "REPORTED_MEASURE_MEMBER_STATES_NOT_SIGNED" => {
+                Some(Self::MemberStatesNotSigned)
+            }
+            "REPORTED_MEASURE_INVITED_TO_ACCEDE" => Some(Self::InvitedToAccede),
+            "REPORTED_MEASURE_ACCESSION_REQUESTED" => Some(Self::AccessionRequested),
+            "REPORTED_MEASURE_CONSENTS_IN_YEAR" => Some(Self::ConsentsInYear),
+            "REPORTED_MEASURE_CONSENTS_TOTAL" => Some(Self::ConsentsTotal),
+            "REPORTED_MEASURE_OTHER" => Some(Self::Other),
+            _ => None,
+        }
+    }
+}
+/// How a reported figure qualifies its number: the typed form of ReportedFigure.qualifier.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::prost::Enumeration)]
+#[repr(i32)]
+pub enum FigureQualifier {
+    /// Not set.
+    Unspecified = 0,
+    /// Exactly ("exact").
+    Exact = 1,
+    /// "More than" ("more-than").
+    MoreThan = 2,
+    /// "About", "some" ("about").
+    About = 3,
+}
+impl FigureQualifier {
+    /// String value of the enum field names used in the ProtoBuf definition.
+    ///
+    /// The values are not transformed in any way and thus are considered stable
+    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    pub fn as_str_name(&self) -> &'static str {
+        match self {
+            Self::Unspecified => "FIGURE_QUALIFIER_UNSPECIFIED",
+            Self::Exact => "FIGURE_QUALIFIER_EXACT",
+            Self::MoreThan => "FIGURE_QUALIFIER_MORE_THAN",
+            Self::About => "FIGURE_QUALIFIER_ABOUT",
+        }
+    }
+    /// Creates an enum from field names used in the ProtoBuf definition.
+    pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
+        match value {
+            "FIGURE_QUALIFIER_UNSPECIFIED" => Some(Self::Unspecified),
+            "FIGURE_QUALIFIER_EXACT" => Some(Self::Exact),
+            "FIGURE_QUALIFIER_MORE_THAN" => Some(Self::MoreThan),
+            "FIGURE_QUALIFIER_ABOUT" => Some(Self::About),
             _ => None,
         }
     }
@@ -1915,6 +2017,10 @@ pub struct Partner {
     /// "organiser", "co-organiser", "funder", "host", "supporter" or "participant".
     #[prost(string, tag = "2")]
     pub role: ::prost::alloc::string::String,
+    /// The role, typed: the same as `role`, which stays filled in answers. In a request either may be set; when both
+    /// are, they must agree.
+    #[prost(enumeration = "PartnerRole", tag = "3")]
+    pub role_enum: i32,
 }
 /// One activity of the project.
 /// Limits on what an activity holds, checked on every write (INVALID_ARGUMENT naming the field and the limit):
@@ -2212,6 +2318,55 @@ impl ActivityKind {
             "ACTIVITY_KIND_MEETING" => Some(Self::Meeting),
             "ACTIVITY_KIND_STUDY" => Some(Self::Study),
             "ACTIVITY_KIND_MISSION" => Some(Self::Mission),
+            _ => None,
+        }
+    }
+}
+/// What an organisation did for an activity: the typed form of Partner.role.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::prost::Enumeration)]
+#[repr(i32)]
+pub enum PartnerRole {
+    /// Not set.
+    Unspecified = 0,
+    /// It organised the event, the Council of Europe contributing ("organiser").
+    Organiser = 1,
+    /// It organised the event together with the Council of Europe ("co-organiser").
+    CoOrganiser = 2,
+    /// It paid for it ("funder").
+    Funder = 3,
+    /// It hosted it ("host").
+    Host = 4,
+    /// It supported it otherwise ("supporter").
+    Supporter = 5,
+    /// It took part ("participant").
+    Participant = 6,
+}
+impl PartnerRole {
+    /// String value of the enum field names used in the ProtoBuf definition.
+    ///
+    /// The values are not transformed in any way and thus are considered stable
+    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    pub fn as_str_name(&self) -> &'static str {
+        match self {
+            Self::Unspecified => "PARTNER_ROLE_UNSPECIFIED",
+            Self::Organiser => "PARTNER_ROLE_ORGANISER",
+            Self::CoOrganiser => "PARTNER_ROLE_CO_ORGANISER",
+            Self::Funder => "PARTNER_ROLE_FUNDER",
+            Self::Host => "PARTNER_ROLE_HOST",
+            Self::Supporter => "PARTNER_ROLE_SUPPORTER",
+            Self::Participant => "PARTNER_ROLE_PARTICIPANT",
+        }
+    }
+    /// Creates an enum from field names used in the ProtoBuf definition.
+    pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
+        match value {
+            "PARTNER_ROLE_UNSPECIFIED" => Some(Self::Unspecified),
+            "PARTNER_ROLE_ORGANISER" => Some(Self::Organiser),
+            "PARTNER_ROLE_CO_ORGANISER" => Some(Self::CoOrganiser),
+            "PARTNER_ROLE_FUNDER" => Some(Self::Funder),
+            "PARTNER_ROLE_HOST" => Some(Self::Host),
+            "PARTNER_ROLE_SUPPORTER" => Some(Self::Supporter),
+            "PARTNER_ROLE_PARTICIPANT" => Some(Self::Participant),
             _ => None,
         }
     }
@@ -3900,6 +4055,9 @@ pub struct Organisation {
     /// Output only (AIP-148): when it was last changed.
     #[prost(message, optional, tag = "7")]
     pub update_time: ::core::option::Option<::prost_types::Timestamp>,
+    /// The kind, typed: the same as `kind` (which stays filled).
+    #[prost(enumeration = "OrganisationKind", tag = "8")]
+    pub kind_enum: i32,
 }
 /// Request of ListStudies.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -3962,6 +4120,43 @@ pub struct GetOrganisationRequest {
     /// "organisations/{id}".
     #[prost(string, tag = "1")]
     pub name: ::prost::alloc::string::String,
+}
+/// What kind of body an organisation is: the typed form of Organisation.kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::prost::Enumeration)]
+#[repr(i32)]
+pub enum OrganisationKind {
+    /// Not set.
+    Unspecified = 0,
+    /// An intergovernmental organisation or one of its bodies: ITU, Interpol, OAS ("intergovernmental").
+    Intergovernmental = 1,
+    /// A company or an industry body: Microsoft, eBay, ASSOCHAM ("private-sector").
+    PrivateSector = 2,
+    /// Anything else: universities, associations, national bodies, networks ("other").
+    Other = 3,
+}
+impl OrganisationKind {
+    /// String value of the enum field names used in the ProtoBuf definition.
+    ///
+    /// The values are not transformed in any way and thus are considered stable
+    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    pub fn as_str_name(&self) -> &'static str {
+        match self {
+            Self::Unspecified => "ORGANISATION_KIND_UNSPECIFIED",
+            Self::Intergovernmental => "ORGANISATION_KIND_INTERGOVERNMENTAL",
+            Self::PrivateSector => "ORGANISATION_KIND_PRIVATE_SECTOR",
+            Self::Other => "ORGANISATION_KIND_OTHER",
+        }
+    }
+    /// Creates an enum from field names used in the ProtoBuf definition.
+    pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
+        match value {
+            "ORGANISATION_KIND_UNSPECIFIED" => Some(Self::Unspecified),
+            "ORGANISATION_KIND_INTERGOVERNMENTAL" => Some(Self::Intergovernmental),
+            "ORGANISATION_KIND_PRIVATE_SECTOR" => Some(Self::PrivateSector),
+            "ORGANISATION_KIND_OTHER" => Some(Self::Other),
+            _ => None,
+        }
+    }
 }
 /// Generated client implementations.
 pub mod programme_service_client {

@@ -70,6 +70,7 @@ pub(crate) fn activity(v: &Versioned<Activity>) -> pb::Activity {
             .map(|p| pb::Partner {
                 organisation: names::organisation(&p.organisation),
                 role: p.role.as_str().to_owned(),
+                role_enum: super::typed(p.role, "PARTNER_ROLE_", pb::PartnerRole::from_str_name),
             })
             .collect(),
         funding: a.funding.clone(),
@@ -222,8 +223,23 @@ pub(crate) fn activity_from(field: &str, a: &pb::Activity) -> Result<Activity> {
         .filter_map(|(i, p)| {
             let organisation =
                 v.take(name_id(&format!("{field}.partners[{i}].organisation"), &p.organisation, names::ORGANISATIONS));
-            let role = v.take(enum_from(&format!("{field}.partners[{i}].role"), &p.role, &PartnerRole::names()));
-            Some(Partner { organisation: organisation?.to_owned(), role: role? })
+            let at = |name: &str| format!("{field}.partners[{i}].{name}");
+            let text = if p.role.is_empty() && p.role_enum != 0 {
+                None
+            } else {
+                Some(v.take(enum_from(&at("role"), &p.role, &PartnerRole::names()))?)
+            };
+            let typed = v
+                .take(super::untyped(&at("role_enum"), p.role_enum, "PARTNER_ROLE_", pb::PartnerRole::from_str_name))
+                .flatten();
+            let role = match (text, typed) {
+                (Some(t), Some(e)) if t != e => {
+                    v.push(at("role_enum"), format!("{} does not agree with role `{}`", p.role_enum, p.role));
+                    return None;
+                }
+                (t, e) => t.or(e)?,
+            };
+            Some(Partner { organisation: organisation?.to_owned(), role })
         })
         .collect();
     let start = a.start.as_ref().and_then(|d| v.take(approx_from(&f("start"), d)));

@@ -25,6 +25,29 @@ use crate::{
 
 /// A domain enum from its name in a request, either spelling (`ASIA_PACIFIC`, `asia-pacific`); `allowed` lists
 /// the names for the error.
+/// The contract's enum value for a vocabulary value: the one named `{prefix}{api_name}`
+/// (`PARTNER_ROLE_` + `CO_ORGANISER`), through prost's `from_str_name`; 0 (`_UNSPECIFIED`) if the contract has no
+/// such value, which the test below rules out for every value of every vocabulary typed this way.
+pub(crate) fn typed<T: Vocabulary, E: Into<i32>>(value: T, prefix: &str, from_str_name: fn(&str) -> Option<E>) -> i32 {
+    from_str_name(&format!("{prefix}{}", value.api_name())).map_or(0, Into::into)
+}
+
+/// A vocabulary value from its typed form ([`typed`]): `None` for 0 (`_UNSPECIFIED`), an error naming `field` for a
+/// number that is no value of the contract's enum.
+pub(crate) fn untyped<T: Vocabulary, E: Into<i32>>(
+    field: &str,
+    number: i32,
+    prefix: &str,
+    from_str_name: fn(&str) -> Option<E>,
+) -> Result<Option<T>> {
+    if number == 0 {
+        return Ok(None);
+    }
+    T::ALL.iter().copied().find(|v| typed(*v, prefix, from_str_name) == number).map(Some).ok_or_else(|| {
+        ServiceError::invalid(field, format!("{number} is not a value of {}", prefix.trim_end_matches('_')))
+    })
+}
+
 /// A region, typed ([`pb::Region`], beside the `region` strings).
 pub(crate) fn region(r: core_model::Region) -> pb::Region {
     use core_model::Region as R;
@@ -275,4 +298,31 @@ pub(crate) fn stored_unreadable(u: storage::Unreadable) -> pb::StoredUnreadableR
 /// A page size from a request: 0 is the default, negative an error.
 pub(crate) fn page_size(size: i32) -> Result<u32> {
     u32::try_from(size).map_err(|_| ServiceError::invalid("page_size", format!("{size} is negative")))
+}
+
+#[cfg(test)]
+mod typed_tests {
+    use core_model::{Measure, OrganisationKind, PartnerRole, Qualifier, Vocabulary};
+
+    use super::{pb, typed, untyped};
+
+    /// Every value of `T` has its enum value, and reads back from it.
+    fn all_typed<T: Vocabulary + std::fmt::Debug, E: Into<i32>>(prefix: &str, from: fn(&str) -> Option<E>) {
+        for v in T::ALL.iter().copied() {
+            let n = typed(v, prefix, from);
+            assert_ne!(n, 0, "{v:?} has no {prefix} value");
+            assert_eq!(untyped::<T, E>("f", n, prefix, from).unwrap(), Some(v));
+        }
+        assert_eq!(untyped::<T, E>("f", 0, prefix, from).unwrap(), None);
+        let err = untyped::<T, E>("f", 99, prefix, from).unwrap_err();
+        assert!(format!("{err:?}").contains("99 is not a value of"), "{err:?}");
+    }
+
+    #[test]
+    fn every_vocabulary_value_has_its_enum_value() {
+        all_typed::<PartnerRole, _>("PARTNER_ROLE_", pb::PartnerRole::from_str_name);
+        all_typed::<OrganisationKind, _>("ORGANISATION_KIND_", pb::OrganisationKind::from_str_name);
+        all_typed::<Measure, _>("REPORTED_MEASURE_", pb::ReportedMeasure::from_str_name);
+        all_typed::<Qualifier, _>("FIGURE_QUALIFIER_", pb::FigureQualifier::from_str_name);
+    }
 }

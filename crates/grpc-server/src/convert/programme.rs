@@ -34,6 +34,7 @@ pub(crate) fn organisation<T>(o: &core_model::Organisation, version: &storage::V
         display_name: o.name.clone(),
         acronym: o.acronym.clone().unwrap_or_default(),
         kind: o.kind.as_str().to_owned(),
+        kind_enum: super::typed(o.kind, "ORGANISATION_KIND_", pb::OrganisationKind::from_str_name),
         sources: citations(&o.source),
         create_time: version.create_time.as_deref().and_then(super::activity::timestamp),
         update_time: version.update_time.as_deref().and_then(super::activity::timestamp),

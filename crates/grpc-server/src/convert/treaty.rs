@@ -425,6 +425,8 @@ pub(crate) fn reported_figure(f: &ReportedFigure) -> pb::ReportedFigure {
         label: f.label.clone(),
         value: f.value,
         qualifier: f.qualifier.as_str().to_owned(),
+        measure_enum: super::typed(f.measure, "REPORTED_MEASURE_", pb::ReportedMeasure::from_str_name),
+        qualifier_enum: super::typed(f.qualifier, "FIGURE_QUALIFIER_", pb::FigureQualifier::from_str_name),
         as_of: Some(approx(&f.as_of)),
         sources: citations(&f.source),
         note: f.note.clone().unwrap_or_default(),
