@@ -24,8 +24,8 @@ async fn a_write_through_one_instance_reaches_the_other() {
 
     let writes = [
         action("DE", 185, ActionKind::Ratification, "2009-03-09"),
-        action("AD", 185, ActionKind::Signature, "2013-04-23"),
-        action("AD", 185, ActionKind::Ratification, "2016-11-16"),
+        action("RU", 185, ActionKind::Signature, "2013-04-23"),
+        action("RU", 185, ActionKind::Ratification, "2016-11-16"),
     ];
     for w in &writes {
         a.record_treaty_action(&WriteContext::by("replica-a"), w.clone()).await.unwrap();
@@ -34,7 +34,7 @@ async fn a_write_through_one_instance_reaches_the_other() {
 
     // The other instance's snapshot learns of them...
     let deadline = Instant::now() + Duration::from_secs(10);
-    while !party_in(&*b, "AD").await {
+    while !party_in(&*b, "RU").await {
         assert!(Instant::now() < deadline, "replica B never saw replica A's writes");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -54,7 +54,7 @@ async fn a_write_through_one_instance_reaches_the_other() {
 
     // A write through B checks the rules against what A wrote: a second ratification by Andorra is refused.
     let err = b
-        .record_treaty_action(&WriteContext::by("replica-b"), action("AD", 185, ActionKind::Ratification, "2017-01-01"))
+        .record_treaty_action(&WriteContext::by("replica-b"), action("RU", 185, ActionKind::Ratification, "2017-01-01"))
         .await;
     assert!(err.is_err());
 }

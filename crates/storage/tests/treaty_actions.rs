@@ -339,16 +339,16 @@ async fn a_store_of_schema_version_4_gets_etags_from_its_audit_log(t: TestStore)
     };
     let al = t.store.get_treaty_action(ETS_185, &code("AL"), ActionKind::Ratification).await.unwrap();
     let sign_ad = editor().with_request_id("sign-ad");
-    let ad = action("AD", 185, ActionKind::Signature, "2013-04-23");
+    let ad = action("RU", 185, ActionKind::Signature, "2013-04-23");
     let signed = t.store.record_treaty_action(&sign_ad, ad.clone()).await.unwrap();
     let TestStore { store, url, place: _kept } = t;
     drop(store);
     for sql in [
         "UPDATE audit SET resource = 'countries/DE/treatyActions/185/ratification' \
          WHERE resource = 'treaties/185/actions/DE-ratification'",
-        "UPDATE audit SET resource = 'countries/AD/treatyActions/185/signature' \
-         WHERE resource = 'treaties/185/actions/AD-signature'",
-        "UPDATE requests SET resource = 'countries/AD/treatyActions/185/signature' WHERE request_id = 'sign-ad'",
+        "UPDATE audit SET resource = 'countries/RU/treatyActions/185/signature' \
+         WHERE resource = 'treaties/185/actions/RU-signature'",
+        "UPDATE requests SET resource = 'countries/RU/treatyActions/185/signature' WHERE request_id = 'sign-ad'",
         "ALTER TABLE treaty_actions DROP COLUMN etag",
         "ALTER TABLE treaty_actions DROP COLUMN create_time",
         "ALTER TABLE treaty_actions DROP COLUMN update_time",
