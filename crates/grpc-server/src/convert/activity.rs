@@ -58,7 +58,7 @@ pub(crate) fn activity(v: &Versioned<Activity>) -> pb::Activity {
             country: a.place.country.as_ref().map(country_name).unwrap_or_default(),
             region: a.place.region.map(Region::api_name).unwrap_or_default(),
             tentative: a.place.tentative,
-            region_enum: a.place.region.map_or(pb::Region::Unspecified, super::region) as i32,
+            region_enum: a.place.region.map_or(0, |r| super::typed(r, "REGION_", pb::Region::from_str_name)),
         }),
         countries: a.countries.iter().map(country_name).collect(),
         kind: activity_kind(a.kind) as i32,

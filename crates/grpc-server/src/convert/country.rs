@@ -6,7 +6,7 @@ use core_model::{CountryPage, Dataset, names};
 use super::{
     approx, citations, country_name, date,
     treaty::{state_status, status_entry, treaty_actions, with_snapshot_version},
-    treaty_name,
+    treaty_name, typed,
 };
 use crate::pb::coe::cybercrime::v1 as pb;
 
@@ -46,8 +46,8 @@ pub(crate) fn country(page: &CountryPage<'_>, treaty_data: &Dataset, snapshot: &
                     method: s.method.as_str().to_owned(),
                     status: s.status.as_str().to_owned(),
                     description: s.description.clone(),
-                    method_enum: assistance_method(s.method) as i32,
-                    status_enum: step_status(s.status) as i32,
+                    method_enum: typed(s.method, "ASSISTANCE_METHOD_", pb::AssistanceMethod::from_str_name),
+                    status_enum: typed(s.status, "ASSISTANCE_STEP_STATUS_", pb::AssistanceStepStatus::from_str_name),
                 })
                 .collect(),
             sources: citations(&a.source),
@@ -65,13 +65,13 @@ pub(crate) fn country(page: &CountryPage<'_>, treaty_data: &Dataset, snapshot: &
         as_at: Some(approx(&p.as_at)),
         sources: citations(&p.source),
         note: p.note.clone().unwrap_or_default(),
-        status_enum: contact_point_status(p.status) as i32,
+        status_enum: typed(p.status, "CONTACT_POINT_STATUS_", pb::ContactPointStatus::from_str_name),
     });
     pb::Country {
         name: country_name(&state.code),
         display_name: state.name.clone(),
         region: state.region.api_name(),
-        region_enum: super::region(state.region) as i32,
+        region_enum: typed(state.region, "REGION_", pb::Region::from_str_name),
         coe_member: state.coe_member,
         participated_in: state.participated_in.iter().map(|t| names::treaty(*t)).collect(),
         treaty_statuses,
@@ -80,34 +80,5 @@ pub(crate) fn country(page: &CountryPage<'_>, treaty_data: &Dataset, snapshot: &
         contact_point,
         as_of: Some(date(page.as_of)),
         note: state.note.clone().unwrap_or_default(),
-    }
-}
-
-fn assistance_method(m: core_model::AssistanceMethod) -> pb::AssistanceMethod {
-    use core_model::AssistanceMethod as M;
-    match m {
-        M::WrittenAnalysis => pb::AssistanceMethod::WrittenAnalysis,
-        M::Workshop => pb::AssistanceMethod::Workshop,
-        M::Meetings => pb::AssistanceMethod::Meetings,
-        M::FollowUp => pb::AssistanceMethod::FollowUp,
-    }
-}
-
-fn step_status(s: core_model::StepStatus) -> pb::AssistanceStepStatus {
-    use core_model::StepStatus as S;
-    match s {
-        S::Done => pb::AssistanceStepStatus::Done,
-        S::Underway => pb::AssistanceStepStatus::Underway,
-        S::Planned => pb::AssistanceStepStatus::Planned,
-    }
-}
-
-fn contact_point_status(s: core_model::ContactPointStatus) -> pb::ContactPointStatus {
-    use core_model::ContactPointStatus as S;
-    match s {
-        S::Established => pb::ContactPointStatus::Established,
-        S::Temporary => pb::ContactPointStatus::Temporary,
-        S::Underway => pb::ContactPointStatus::Underway,
-        S::None => pb::ContactPointStatus::None,
     }
 }

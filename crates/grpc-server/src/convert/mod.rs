@@ -48,18 +48,6 @@ pub(crate) fn untyped<T: Vocabulary, E: Into<i32>>(
     })
 }
 
-/// A region, typed ([`pb::Region`], beside the `region` strings).
-pub(crate) fn region(r: core_model::Region) -> pb::Region {
-    use core_model::Region as R;
-    match r {
-        R::Europe => pb::Region::Europe,
-        R::Africa => pb::Region::Africa,
-        R::Americas => pb::Region::Americas,
-        R::AsiaPacific => pb::Region::AsiaPacific,
-        R::ArabRegion => pb::Region::ArabRegion,
-    }
-}
-
 /// A region from its typed form; `None` for `REGION_UNSPECIFIED`, an error naming `field` for a number no value has.
 pub(crate) fn region_from(field: &str, value: i32) -> Result<Option<core_model::Region>> {
     use core_model::Region as R;
@@ -302,7 +290,10 @@ pub(crate) fn page_size(size: i32) -> Result<u32> {
 
 #[cfg(test)]
 mod typed_tests {
-    use core_model::{Measure, OrganisationKind, PartnerRole, Qualifier, Vocabulary};
+    use core_model::{
+        AssistanceMethod, ContactPointStatus, Measure, OrganisationKind, PartnerRole, Qualifier, Region, StepStatus,
+        Vocabulary,
+    };
 
     use super::{pb, typed, untyped};
 
@@ -320,6 +311,10 @@ mod typed_tests {
 
     #[test]
     fn every_vocabulary_value_has_its_enum_value() {
+        all_typed::<Region, _>("REGION_", pb::Region::from_str_name);
+        all_typed::<AssistanceMethod, _>("ASSISTANCE_METHOD_", pb::AssistanceMethod::from_str_name);
+        all_typed::<StepStatus, _>("ASSISTANCE_STEP_STATUS_", pb::AssistanceStepStatus::from_str_name);
+        all_typed::<ContactPointStatus, _>("CONTACT_POINT_STATUS_", pb::ContactPointStatus::from_str_name);
         all_typed::<PartnerRole, _>("PARTNER_ROLE_", pb::PartnerRole::from_str_name);
         all_typed::<OrganisationKind, _>("ORGANISATION_KIND_", pb::OrganisationKind::from_str_name);
         all_typed::<Measure, _>("REPORTED_MEASURE_", pb::ReportedMeasure::from_str_name);

@@ -120,7 +120,7 @@ pub(crate) fn priority(p: &core_model::Priority) -> pb::Priority {
         year: p.year,
         output: p.output.map_or(0, i32::from),
         region: p.region.map(core_model::Region::api_name).unwrap_or_default(),
-        region_enum: p.region.map_or(pb::Region::Unspecified, super::region) as i32,
+        region_enum: p.region.map_or(0, |r| super::typed(r, "REGION_", pb::Region::from_str_name)),
         text: p.text.clone(),
         countries: p.countries.iter().map(country_name).collect(),
         organisations: p.organisations.iter().map(|o| names::organisation(o)).collect(),
