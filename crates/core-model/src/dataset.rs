@@ -9,13 +9,13 @@ use std::{collections::HashSet, fmt};
 use serde::{Serialize, de::DeserializeOwned};
 
 use crate::{
-    Activity, BudgetLine, ContactPoint, Contribution, CooperationRecord, CountryProfile, FundingSource,
-    LegislativeAssistance, ModelError, Objective, Organisation, Output, Plan, Priority, ReportedFigure, SourceDocument,
-    SourceRef, State, Study, Treaty, TreatyAction,
+    Activity, BudgetLine, ContactPoint, Contribution, CooperationRecord, CountryProfile, Declaration, DeclarationKind,
+    FundingSource, LegislativeAssistance, ModelError, Objective, Organisation, Output, Plan, Priority, ReportedFigure,
+    SourceDocument, SourceRef, State, Study, Treaty, TreatyAction,
 };
 
 /// The files of a dataset, in load order, with the top-level keys each holds.
-pub const FILES: [(&str, &[&str]); 14] = [
+pub const FILES: [(&str, &[&str]); 15] = [
     ("sources.toml", &["source"]),
     ("treaties.toml", &["treaty"]),
     ("states.toml", &["state"]),
@@ -30,7 +30,12 @@ pub const FILES: [(&str, &[&str]); 14] = [
     ("studies.toml", &["study"]),
     ("programme.toml", &["objective", "output", "priority"]),
     ("reported-figures.toml", &["figure"]),
+    ("declarations.toml", &["declaration"]),
 ];
+
+/// The files a dataset may lack, read as empty: those added after the first exports were written (an export
+/// made before `declarations.toml` existed still imports).
+pub const OPTIONAL_FILES: [&str; 1] = ["declarations.toml"];
 
 macro_rules! bundled_files {
     ($($name:literal),* $(,)?) => {
@@ -39,7 +44,7 @@ macro_rules! bundled_files {
 }
 
 /// The bundled dataset's files: the data of the progress report of 30 November 2007, compiled in.
-const BUNDLED: [(&str, &str); 14] = bundled_files!(
+const BUNDLED: [(&str, &str); 15] = bundled_files!(
     "sources.toml",
     "treaties.toml",
     "states.toml",
@@ -54,6 +59,7 @@ const BUNDLED: [(&str, &str); 14] = bundled_files!(
     "studies.toml",
     "programme.toml",
     "reported-figures.toml",
+    "declarations.toml",
 );
 
 /// Everything the system of record holds.
@@ -97,6 +103,8 @@ pub struct Dataset {
     pub priorities: Vec<Priority>,
     /// Figures as reported.
     pub reported_figures: Vec<ReportedFigure>,
+    /// Reservations, declarations and designations of authorities, and their withdrawals.
+    pub declarations: Vec<Declaration>,
 }
 
 /// One problem found in a dataset.
@@ -148,6 +156,9 @@ struct Reader<'a> {
 impl Reader<'_> {
     fn table(&mut self, file: &str) -> Option<toml::Table> {
         let Some((_, text)) = self.files.iter().find(|(name, _)| *name == file) else {
+            if OPTIONAL_FILES.contains(&file) {
+                return None;
+            }
             self.errors.push(DatasetError {
                 file: file.to_owned(),
                 record: None,
@@ -274,6 +285,7 @@ impl Dataset {
             outputs: Vec::new(),
             priorities: Vec::new(),
             reported_figures: Vec::new(),
+            declarations: Vec::new(),
         }
     }
 
@@ -323,6 +335,7 @@ impl Dataset {
             outputs: r.many("programme.toml", t[12].as_ref(), "output"),
             priorities: r.many("programme.toml", t[12].as_ref(), "priority"),
             reported_figures: r.many("reported-figures.toml", t[13].as_ref(), "figure"),
+            declarations: r.many("declarations.toml", t[14].as_ref(), "declaration"),
         };
         let mut errors = r.errors;
         if errors.is_empty() {
@@ -377,6 +390,7 @@ impl Dataset {
             ("studies.toml".to_owned(), file(&[("study", self.studies.as_slice())])),
             ("programme.toml".to_owned(), programme),
             ("reported-figures.toml".to_owned(), file(&[("figure", self.reported_figures.as_slice())])),
+            ("declarations.toml".to_owned(), file(&[("declaration", self.declarations.as_slice())])),
         ]
     }
 
@@ -446,6 +460,7 @@ impl Dataset {
             "reported figure",
             self.reported_figures.iter().map(|o| o.id.clone()),
         );
+        unique(v, "declarations.toml", "declaration", "declaration", self.declarations.iter().map(|o| o.id.clone()));
     }
 
     fn check_references(&self, v: &mut Validator) {
@@ -607,6 +622,77 @@ impl Dataset {
             refs(v, "reported-figures.toml", rec.clone(), &f.source);
             if let Some(t) = f.treaty.filter(|t| !treaties.contains(&t.0)) {
                 v.push("reported-figures.toml", rec, "treaty", ModelError::UnknownTreaty(t));
+            }
+        }
+        for d in &self.declarations {
+            let rec = format!("declaration {}", d.id);
+            refs(v, "declarations.toml", rec.clone(), &d.source);
+            check(v, "declarations.toml", &rec, "state", "state", &states, d.state.as_str());
+            if !treaties.contains(&d.treaty.0) {
+                v.push("declarations.toml", rec, "treaty", ModelError::UnknownTreaty(d.treaty));
+            }
+        }
+        self.check_declarations(v);
+    }
+
+    /// The rules of reservations, declarations and designations: their own fields, the articles within the
+    /// treaty's, a withdrawal naming an earlier statement of the same state and treaty.
+    fn check_declarations(&self, v: &mut Validator) {
+        for d in &self.declarations {
+            let rec = format!("declaration {}", d.id);
+            if let Err(e) = d.check_fields() {
+                crate::rules::push_field_error(v, "declarations.toml", rec.clone(), e);
+            }
+            let treaty = self.treaties.iter().find(|t| t.number == d.treaty);
+            if let Some(count) = treaty.and_then(|t| t.articles) {
+                for (i, a) in d.articles.iter().enumerate().filter(|(_, a)| a.article > count) {
+                    v.push(
+                        "declarations.toml",
+                        rec.clone(),
+                        &format!("articles[{i}]"),
+                        ModelError::ArticleNotInTreaty { treaty: d.treaty, article: a.to_string(), articles: count },
+                    );
+                }
+            }
+            if let Some(t) = treaty.filter(|t| d.date.certainly_before(&t.opened)) {
+                let reason = format!("{} is before {} was opened for signature ({})", d.date, t.label(), t.opened);
+                crate::rules::push_field_error(
+                    v,
+                    "declarations.toml",
+                    rec.clone(),
+                    ModelError::Field { field: "date".to_owned(), reason },
+                );
+            }
+            let Some(target) = d.withdraws.as_deref() else { continue };
+            match self.declaration(target) {
+                None => v.push(
+                    "declarations.toml",
+                    rec,
+                    "withdraws",
+                    ModelError::UnknownReference { kind: "declaration", id: target.to_owned() },
+                ),
+                Some(w) => {
+                    let reason = if w.kind == DeclarationKind::Withdrawal {
+                        Some(format!("`{target}` is itself a withdrawal; a withdrawal withdraws a statement"))
+                    } else if (w.state.clone(), w.treaty) != (d.state.clone(), d.treaty) {
+                        Some(format!(
+                            "`{target}` is {}'s under {}; a state withdraws only its own statement under the same treaty",
+                            w.state, w.treaty
+                        ))
+                    } else if d.date.certainly_before(&w.date) {
+                        Some(format!("the withdrawal ({}) is before the statement it withdraws ({})", d.date, w.date))
+                    } else {
+                        None
+                    };
+                    if let Some(reason) = reason {
+                        crate::rules::push_field_error(
+                            v,
+                            "declarations.toml",
+                            rec,
+                            ModelError::Field { field: "withdraws".to_owned(), reason },
+                        );
+                    }
+                }
             }
         }
     }

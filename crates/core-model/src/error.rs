@@ -226,6 +226,16 @@ pub enum ModelError {
         /// The identifier.
         id: String,
     },
+    /// An article the treaty does not have (ETS 185 has 48).
+    #[error("ETS {treaty} has no {article}: its articles are numbered 1 to {articles}")]
+    ArticleNotInTreaty {
+        /// The treaty.
+        treaty: TreatyNumber,
+        /// The article named, as written back (`Article 49(2)`).
+        article: String,
+        /// How many articles the treaty has.
+        articles: u32,
+    },
 }
 
 impl ModelError {
@@ -265,6 +275,7 @@ impl ModelError {
             M::Field { .. } | M::Several(_) => "INVALID_FIELD",
             M::UnknownReference { .. } => "UNKNOWN_REFERENCE",
             M::DuplicateId { .. } => "DUPLICATE_ID",
+            M::ArticleNotInTreaty { .. } => "ARTICLE_NOT_IN_TREATY",
         }
     }
 
@@ -291,6 +302,7 @@ impl ModelError {
         "INVALID_FIELD",
         "UNKNOWN_REFERENCE",
         "DUPLICATE_ID",
+        "ARTICLE_NOT_IN_TREATY",
     ];
 
     /// Whether this is a rule of the treaties (the record of a state's actions under a treaty breaks it), as
@@ -408,6 +420,9 @@ impl ModelError {
             }
             M::UnknownReference { kind, id } => vec![("kind", (*kind).to_owned()), ("id", id.clone())],
             M::DuplicateId { kind, id } => vec![("kind", (*kind).to_owned()), ("id", id.clone())],
+            M::ArticleNotInTreaty { treaty: t, article, articles } => {
+                vec![treaty(t), ("article", article.clone()), ("articles", articles.to_string())]
+            }
         }
     }
 
@@ -487,6 +502,7 @@ mod tests {
             ModelError::Several(Vec::new()),
             ModelError::UnknownReference { kind: "organisation", id: "x".into() },
             ModelError::DuplicateId { kind: "organisation", id: "x".into() },
+            ModelError::ArticleNotInTreaty { treaty: t, article: "Article 49".into(), articles: 48 },
         ];
         for e in &all {
             match e {
@@ -511,7 +527,8 @@ mod tests {
                 | ModelError::Field { .. }
                 | ModelError::Several(_)
                 | ModelError::UnknownReference { .. }
-                | ModelError::DuplicateId { .. } => {}
+                | ModelError::DuplicateId { .. }
+                | ModelError::ArticleNotInTreaty { .. } => {}
             }
         }
         all

@@ -3,8 +3,9 @@
 //! It knows treaties (the Budapest Convention, ETS 185, its Protocol, ETS 189, and any other), states and the
 //! actions they take under each treaty, the project's activities with their imprecise dates, legislative
 //! assistance, country profiles, 24/7 contact points, studies, outputs and indicators, the year's priorities,
-//! funding, and the figures
-//! reports state. It answers "what was the status of ETS 185 on any date?" and rejects impossible data with a
+//! funding, the figures
+//! reports state, and the reservations, declarations and designated authorities states make under a treaty's
+//! articles. It answers "what was the status of ETS 185 on any date?" and rejects impossible data with a
 //! precise error.
 //!
 //! It does no I/O and knows nothing of protobuf or SQL: the dataset is parsed from text handed to it
@@ -18,6 +19,7 @@
 mod activity;
 mod dataset;
 mod date;
+mod declaration;
 mod derive;
 mod error;
 mod filter;
@@ -36,8 +38,9 @@ mod vocabulary;
 pub use activity::{
     Activity, ActivityKind, ActivityPrecision, ActivityStatus, OUTPUTS, Partner, PartnerRole, Place, Plan,
 };
-pub use dataset::{Dataset, DatasetError, DatasetErrors, FILES};
+pub use dataset::{Dataset, DatasetError, DatasetErrors, FILES, OPTIONAL_FILES};
 pub use date::{ApproxDate, DateParseError, DatePrecision, first_day_of_month_after, last_day_of_month};
+pub use declaration::{ArticleParseError, ArticleRef, Declaration, DeclarationKind, DeclarationQuery, Standing};
 pub use error::{ModelError, Result};
 pub use filter::{
     Comparison, CountryComparison, CountryFilter, DateOp, EqOp, Expr, Filter, FilterError, HasOp, MAX_FILTER_DEPTH,
@@ -53,7 +56,7 @@ pub use source::{Citation, SourceDocument, SourceRef};
 pub use state::{CountryCode, Region, State};
 pub use status::{Reconciliation, StateStatus, StateStatusEntry, StatusGroup, TreatyStatus, YearCount};
 pub use treaty::{
-    ActionKind, Coverage, DerivedBound, DerivedKind, Eligibility, EntryIntoForceRule, Treaty, TreatyAction,
-    TreatyNumber, TreatySeries,
+    ActionKind, Coverage, DenunciationRule, DerivedBound, DerivedKind, Eligibility, EntryIntoForceRule, Treaty,
+    TreatyAction, TreatyNumber, TreatySeries,
 };
 pub use vocabulary::Vocabulary;

@@ -9,7 +9,7 @@
 //! - the treaty's coverage ([`crate::Coverage`]): after `complete_through` (or at any date, for a treaty whose
 //!   record is complete through no date) a step the record does not show may have been taken, so every state
 //!   that was not a party is uncertain, `possibly` the furthest status it may have reached; a party stays one
-//!   unless a recorded denunciation ends it;
+//!   unless a recorded denunciation ends it, on the day it takes effect ([`Treaty::denunciation_effect`]);
 //! - derived bounds ([`crate::DerivedBound`]): a consent's date narrowed from its recorded entry into force, or
 //!   from the consents per year a report states (`derive.rs`); every use of a consent's date here sees them.
 
@@ -418,15 +418,24 @@ impl Dataset {
             previous = maybe;
         }
         if let Some(d) = denounced {
-            if d.date.certainly_on_or_before(as_of) {
+            // The status ends when the denunciation takes effect (ETS 185 Article 47(2)), not on its notification.
+            let effect = treaty.denunciation_effect(&d.date);
+            if effect.certainly_on_or_before(as_of) {
                 certain = base;
                 possible = base;
                 lowest = base;
                 reasons.clear();
-            } else if d.date.possibly_on_or_before(as_of) && certain == Some(StateStatus::Party) {
+            } else if effect.possibly_on_or_before(as_of) && certain == Some(StateStatus::Party) {
                 certain = base;
                 lowest = base;
-                reasons.push(straddles(d.kind, &d.date, None));
+                reasons.push(match &treaty.denunciation {
+                    Some(rule) => format!(
+                        "its denunciation takes effect {} ({}); the day is in no source",
+                        effect.describe(),
+                        rule.article
+                    ),
+                    None => straddles(d.kind, &d.date, None),
+                });
             }
         }
         let status = certain.or(base).or(lowest)?;

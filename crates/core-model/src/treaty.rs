@@ -99,6 +99,26 @@ pub struct Treaty {
     /// taken it at any date).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub coverage: Option<Coverage>,
+    /// How many articles the treaty has (ETS 185: 48), as a sourced fact of its text; a reservation or
+    /// declaration names an article from 1 to this. `None`: not recorded, and articles are not checked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub articles: Option<u32>,
+    /// How a denunciation takes effect (ETS 185 Article 47); `None`: the record holds no rule, and a recorded
+    /// denunciation ends the state's status on the day of the notification.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub denunciation: Option<DenunciationRule>,
+}
+
+/// "Such denunciation shall become effective on the first day of the month following the expiration of a period
+/// of `months` months after the date of receipt of the notification by the Secretary General" (ETS 185 Article
+/// 47(2)).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DenunciationRule {
+    /// Months after the notification.
+    pub months: u32,
+    /// The article that lays the rule down, e.g. `Article 47`.
+    pub article: String,
 }
 
 /// How far the record of a treaty's actions is complete: every action (of `kinds`, when given) taken on or
@@ -145,6 +165,15 @@ impl Treaty {
         self.coverage
             .as_ref()
             .is_some_and(|c| day <= c.complete_through && (c.kinds.is_empty() || c.kinds.contains(&kind)))
+    }
+
+    /// The day a denunciation notified on `notified` takes effect, under [`Treaty::denunciation`]: the first day
+    /// of the month following its months after the notification (bounds give bounds); the notification's own
+    /// date when the treaty has no rule recorded.
+    pub fn denunciation_effect(&self, notified: &ApproxDate) -> ApproxDate {
+        let Some(rule) = &self.denunciation else { return *notified };
+        let shift = |d: Option<NaiveDate>| d.and_then(|d| crate::first_day_of_month_after(d, rule.months));
+        ApproxDate::from_bounds(shift(notified.earliest()), shift(notified.latest()))
     }
 
     /// True when every consent (ratification or accession) deposited by `day` is recorded.

@@ -92,8 +92,8 @@ pub(crate) use vocabulary;
 mod tests {
     use super::*;
     use crate::{
-        ActionKind, ActivityKind, ActivityStatus, AssistanceMethod, ContactPointStatus, Measure, OrganisationKind,
-        PartnerRole, Qualifier, Region, StepStatus,
+        ActionKind, ActivityKind, ActivityStatus, AssistanceMethod, ContactPointStatus, DeclarationKind, Measure,
+        OrganisationKind, PartnerRole, Qualifier, Region, StepStatus,
     };
 
     /// Every value's name is the one serde writes and reads, and parses back in both spellings.
@@ -128,6 +128,7 @@ mod tests {
         agrees_with_serde::<ContactPointStatus>();
         agrees_with_serde::<Qualifier>();
         agrees_with_serde::<Measure>();
+        agrees_with_serde::<DeclarationKind>();
     }
 
     #[test]

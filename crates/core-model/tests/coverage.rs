@@ -75,6 +75,8 @@ fn dataset(complete_through: Option<&str>) -> Dataset {
             source: src(),
             note: None,
         }),
+        articles: Some(48),
+        denunciation: None,
     });
     for (code, ratified) in
         [("AL", "2002-06-20"), ("HR", "2002-10-17"), ("EE", "2003-05-12"), ("HU", "2003-12-04"), ("LT", "2004-03-18")]
