@@ -1,7 +1,8 @@
 //! The editable records other than activities and treaty actions, as one enum the store keeps by kind and id.
 
 use core_model::{
-    BudgetLine, ContactPoint, Contribution, CooperationRecord, CountryProfile, FundingSource, LegislativeAssistance,
+    BudgetLine, ContactPoint, Contribution, CooperationRecord, CountryProfile, Declaration, FundingSource,
+    LegislativeAssistance,
     Objective, Organisation, Output, Plan, Priority, ReportedFigure, SourceDocument, Study,
 };
 use serde::{Deserialize, Serialize};
@@ -41,11 +42,13 @@ pub enum RecordKind {
     ReportedFigure,
     /// [`Priority`]
     Priority,
+    /// [`Declaration`]
+    Declaration,
 }
 
 impl RecordKind {
     /// Every kind, in the order an export writes them.
-    pub const ALL: [RecordKind; 15] = [
+    pub const ALL: [RecordKind; 16] = [
         RecordKind::Source,
         RecordKind::Plan,
         RecordKind::Organisation,
@@ -61,6 +64,7 @@ impl RecordKind {
         RecordKind::Output,
         RecordKind::ReportedFigure,
         RecordKind::Priority,
+        RecordKind::Declaration,
     ];
 
     /// The name stored in the `kind` column (and used by foreign keys).
@@ -81,6 +85,7 @@ impl RecordKind {
             RecordKind::Output => "output",
             RecordKind::ReportedFigure => "reported_figure",
             RecordKind::Priority => "priority",
+            RecordKind::Declaration => "declaration",
         }
     }
 }
@@ -104,6 +109,7 @@ pub enum Record {
     Output(Output),
     ReportedFigure(ReportedFigure),
     Priority(Priority),
+    Declaration(Declaration),
 }
 
 impl Record {
@@ -125,6 +131,7 @@ impl Record {
             Record::Output(_) => RecordKind::Output,
             Record::ReportedFigure(_) => RecordKind::ReportedFigure,
             Record::Priority(_) => RecordKind::Priority,
+            Record::Declaration(_) => RecordKind::Declaration,
         }
     }
 
@@ -147,6 +154,7 @@ impl Record {
             Record::Output(r) => r.number.to_string(),
             Record::ReportedFigure(r) => r.id.clone(),
             Record::Priority(r) => r.id.clone(),
+            Record::Declaration(r) => r.id.clone(),
         }
     }
 
@@ -168,6 +176,7 @@ impl Record {
             Record::Output(r) => serde_json::to_string(r),
             Record::ReportedFigure(r) => serde_json::to_string(r),
             Record::Priority(r) => serde_json::to_string(r),
+            Record::Declaration(r) => serde_json::to_string(r),
         };
         let body = value.map_err(|e| StorageError::Internal(format!("cannot encode a record: {e}")))?;
         // Nothing is written that would not read back as it was.
@@ -203,6 +212,7 @@ impl Record {
             RecordKind::Output => Record::Output(de(body)?),
             RecordKind::ReportedFigure => Record::ReportedFigure(de(body)?),
             RecordKind::Priority => Record::Priority(de(body)?),
+            RecordKind::Declaration => Record::Declaration(de(body)?),
         })
     }
 }
@@ -225,6 +235,7 @@ pub(crate) fn records_of(ds: &core_model::Dataset) -> Vec<Record> {
     out.extend(ds.outputs.iter().cloned().map(Record::Output));
     out.extend(ds.reported_figures.iter().cloned().map(Record::ReportedFigure));
     out.extend(ds.priorities.iter().cloned().map(Record::Priority));
+    out.extend(ds.declarations.iter().cloned().map(Record::Declaration));
     out
 }
 
@@ -249,6 +260,7 @@ impl Record {
             Record::Output(r) => ds.outputs.push(r),
             Record::ReportedFigure(r) => ds.reported_figures.push(r),
             Record::Priority(r) => ds.priorities.push(r),
+            Record::Declaration(r) => ds.declarations.push(r),
         }
     }
 }

@@ -86,15 +86,19 @@ impl StoreArgs {
     }
 }
 
+/// The dataset's files in `dir`; a file added after the first exports (`core_model::OPTIONAL_FILES`) may be
+/// missing, and is then read as empty.
 fn read_dir(dir: &std::path::Path) -> anyhow::Result<Vec<(String, String)>> {
-    core_model::FILES
-        .iter()
-        .map(|(name, _)| {
-            let path = dir.join(name);
-            let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
-            Ok(((*name).to_owned(), text))
-        })
-        .collect()
+    let mut files = Vec::new();
+    for (name, _) in core_model::FILES {
+        let path = dir.join(name);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => files.push((name.to_owned(), text)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && core_model::OPTIONAL_FILES.contains(&name) => {}
+            Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+        }
+    }
+    Ok(files)
 }
 
 /// The file of an export that holds, as stored, the records that could not be read.
