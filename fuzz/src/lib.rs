@@ -249,6 +249,7 @@ pub async fn call(s: &Services, index: usize, bytes: &[u8], caller: Caller) -> O
         Method::GetTreatyAction => unary!(TreatyService::get_treaty_action, pb::GetTreatyActionRequest),
         Method::UpdateTreatyAction => unary!(TreatyService::update_treaty_action, pb::UpdateTreatyActionRequest),
         Method::DeleteTreatyAction => unary!(TreatyService::delete_treaty_action, pb::DeleteTreatyActionRequest),
+        Method::ListDeclarations => unary!(TreatyService::list_declarations, pb::ListDeclarationsRequest),
         // AdminService is not in [`METHODS`].
         Method::ListUnreadableRecords | Method::DeleteUnreadableRecord => return None,
     })

@@ -436,6 +436,7 @@ impl ModelError {
             M::EndBeforeStart { .. } => vec![("end".to_owned(), self.to_string())],
             M::EndWithoutStart { .. } => vec![("start".to_owned(), self.to_string())],
             M::UnknownOutput(_) => vec![("outputs".to_owned(), self.to_string())],
+            M::ArticleNotInTreaty { .. } => vec![("article".to_owned(), self.to_string())],
             M::Several(all) => all.iter().flat_map(ModelError::violations).collect(),
             _ => Vec::new(),
         }

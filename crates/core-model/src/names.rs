@@ -45,6 +45,11 @@ pub fn parse_treaty_action(name: &str) -> Option<(TreatyNumber, CountryCode, Act
     Some((TreatyNumber(number), state.parse().ok()?, ActionKind::from_name(kind).filter(|k| k.as_str() == kind)?))
 }
 
+/// `treaties/185/declarations/{id}`: a reservation, declaration or designation of an authority under a treaty.
+pub fn declaration(treaty_number: TreatyNumber, id: &str) -> String {
+    format!("{}/declarations/{id}", treaty(treaty_number))
+}
+
 /// `activities/{id}`.
 pub fn activity(id: &str) -> String {
     format!("{ACTIVITIES}/{id}")

@@ -4,8 +4,8 @@
 use chrono::NaiveDate;
 
 use crate::{
-    AssistanceMethod, ContactPoint, CountryCode, CountryProfile, Dataset, Indicator, LegislativeAssistance, State,
-    StateStatusEntry, StepStatus, Target, Treaty, TreatyAction,
+    AssistanceMethod, ContactPoint, CountryCode, CountryProfile, Dataset, Declaration, Indicator,
+    LegislativeAssistance, Standing, State, StateStatusEntry, StepStatus, Target, Treaty, TreatyAction,
 };
 
 /// What the system knows of one country at a date: its status under each treaty with the actions it took, the
@@ -25,6 +25,9 @@ pub struct CountryPage<'a> {
     pub profile: Option<&'a CountryProfile>,
     /// What the latest source by `as_of` says of its 24/7 point of contact ([`Dataset::contact_point_at`]).
     pub contact_point: Option<&'a ContactPoint>,
+    /// Its reservations, declarations and designations of authorities, and their withdrawals, under every treaty,
+    /// each with its standing at `as_of` (from `records`; the record of them is not complete).
+    pub declarations: Vec<(&'a Declaration, Standing)>,
 }
 
 /// A country's status under one treaty, on its [`CountryPage`].
@@ -69,6 +72,10 @@ impl Dataset {
             legislative_assistance: records.legislative_assistance.iter().filter(|a| a.country == state.code).collect(),
             profile: records.profiles.iter().find(|p| p.country == state.code),
             contact_point: records.contact_point_at(&state.code, as_of),
+            declarations: records
+                .declarations_of(&state.code)
+                .map(|d| (d, records.declaration_standing(d, as_of)))
+                .collect(),
         }
     }
 

@@ -332,9 +332,11 @@ fn model_code(m: &ModelError) -> Code {
     use ModelError as M;
     match m {
         M::UnknownState(_) | M::UnknownTreaty(_) => Code::NotFound,
-        M::EndBeforeStart { .. } | M::EndWithoutStart { .. } | M::UnknownOutput(_) | M::Field { .. } => {
-            Code::InvalidArgument
-        }
+        M::EndBeforeStart { .. }
+        | M::EndWithoutStart { .. }
+        | M::UnknownOutput(_)
+        | M::Field { .. }
+        | M::ArticleNotInTreaty { .. } => Code::InvalidArgument,
         M::Several(all) if all.iter().all(|m| model_code(m) == Code::InvalidArgument) => Code::InvalidArgument,
         M::Several(_) => Code::FailedPrecondition,
         M::DuplicateAction { .. } | M::DuplicateId { .. } => Code::AlreadyExists,

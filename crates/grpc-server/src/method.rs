@@ -112,6 +112,7 @@ methods! {
         GetTreatyAction: Reader;
         UpdateTreatyAction: Editor;
         DeleteTreatyAction: Editor;
+        ListDeclarations: Reader;
     }
 }
 

@@ -2,8 +2,7 @@
 
 use core_model::{
     BudgetLine, ContactPoint, Contribution, CooperationRecord, CountryProfile, Declaration, FundingSource,
-    LegislativeAssistance,
-    Objective, Organisation, Output, Plan, Priority, ReportedFigure, SourceDocument, Study,
+    LegislativeAssistance, Objective, Organisation, Output, Plan, Priority, ReportedFigure, SourceDocument, Study,
 };
 use serde::{Deserialize, Serialize};
 

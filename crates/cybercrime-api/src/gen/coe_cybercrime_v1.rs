@@ -268,6 +268,199 @@ impl FigureQualifier {
         }
     }
 }
+/// A reservation, declaration or designation of an authority one state made under one treaty, or the withdrawal
+/// of one, as its source gives it.
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct Declaration {
+    /// Resource name: "treaties/{number}/declarations/{id}", e.g. "treaties/185/declarations/LV-185-reservation-22".
+    #[prost(string, tag = "1")]
+    pub name: ::prost::alloc::string::String,
+    /// The treaty, e.g. "treaties/185".
+    #[prost(string, tag = "2")]
+    pub treaty: ::prost::alloc::string::String,
+    /// The state, e.g. "countries/LV".
+    #[prost(string, tag = "3")]
+    pub country: ::prost::alloc::string::String,
+    /// What it does.
+    #[prost(enumeration = "DeclarationKind", tag = "4")]
+    pub kind: i32,
+    /// The articles it concerns, as the source names them (at least one).
+    #[prost(message, repeated, tag = "5")]
+    pub articles: ::prost::alloc::vec::Vec<Article>,
+    /// When it was deposited or registered, as precisely as the source gives it.
+    #[prost(message, optional, tag = "6")]
+    pub date: ::core::option::Option<ApproxDate>,
+    /// For a withdrawal: the resource name of the statement it withdraws; empty otherwise.
+    #[prost(string, tag = "7")]
+    pub withdraws: ::prost::alloc::string::String,
+    /// For a designation: the authority designated, as the source names it; empty otherwise.
+    #[prost(string, tag = "8")]
+    pub authority: ::prost::alloc::string::String,
+    /// What it says, in short.
+    #[prost(string, tag = "9")]
+    pub summary: ::prost::alloc::string::String,
+    /// Where it comes from.
+    #[prost(message, repeated, tag = "10")]
+    pub sources: ::prost::alloc::vec::Vec<Citation>,
+    /// Free text, e.g. a date a source gives differently.
+    #[prost(string, tag = "11")]
+    pub note: ::prost::alloc::string::String,
+    /// Whether it stands at the date asked (ListDeclarations' `standing_at`, or the Country's `as_of`), or today.
+    #[prost(enumeration = "DeclarationStanding", tag = "12")]
+    pub standing: i32,
+    /// The date `standing` is about.
+    #[prost(message, optional, tag = "13")]
+    pub standing_at: ::core::option::Option<super::super::super::google::r#type::Date>,
+}
+/// An article of a treaty, with its paragraph when the statement names one.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct Article {
+    /// The article's number, from 1.
+    #[prost(int32, tag = "1")]
+    pub article: i32,
+    /// The paragraph's number, from 1; 0 when the statement names none.
+    #[prost(int32, tag = "2")]
+    pub paragraph: i32,
+    /// "Article 24(7)", "Article 6".
+    #[prost(string, tag = "3")]
+    pub display_name: ::prost::alloc::string::String,
+}
+/// Request of ListDeclarations. Every filter given must hold.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct ListDeclarationsRequest {
+    /// Only statements under this treaty ("treaties/185"); empty: every treaty.
+    #[prost(string, tag = "1")]
+    pub treaty: ::prost::alloc::string::String,
+    /// Only statements concerning this article of `treaty` (required with it): "Article 6", "Article 27(2)",
+    /// "27(2)". An article without a paragraph also finds statements under its paragraphs. An article the treaty
+    /// does not have is INVALID_ARGUMENT, reason ARTICLE_NOT_IN_TREATY.
+    #[prost(string, tag = "2")]
+    pub article: ::prost::alloc::string::String,
+    /// Only this state's statements ("countries/NO"); a state the record does not hold is NOT_FOUND, reason
+    /// UNKNOWN_STATE.
+    #[prost(string, tag = "3")]
+    pub country: ::prost::alloc::string::String,
+    /// Only statements of these kinds; empty: every kind.
+    #[prost(enumeration = "DeclarationKind", repeated, tag = "4")]
+    pub kinds: ::prost::alloc::vec::Vec<i32>,
+    /// Only statements that stand, or may stand (DECLARATION_STANDING_UNCERTAIN), at this date: "who is Norway's
+    /// central authority on 2026-03-01". Withdrawals are then left out. Unset: every statement, whatever its
+    /// standing, each with its standing today.
+    #[prost(message, optional, tag = "5")]
+    pub standing_at: ::core::option::Option<super::super::super::google::r#type::Date>,
+    /// At most this many (0: 50; at most 1000).
+    #[prost(int32, tag = "6")]
+    pub page_size: i32,
+    /// The next_page_token of the previous page.
+    #[prost(string, tag = "7")]
+    pub page_token: ::prost::alloc::string::String,
+}
+/// Response of ListDeclarations.
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct ListDeclarationsResponse {
+    /// The statements, in the order of the record (by state, then as their sources list them).
+    #[prost(message, repeated, tag = "1")]
+    pub declarations: ::prost::alloc::vec::Vec<Declaration>,
+    /// The token of the next page; empty on the last page.
+    #[prost(string, tag = "2")]
+    pub next_page_token: ::prost::alloc::string::String,
+    /// What the record of statements covers, in plain words: it is not complete (it holds the statements of the
+    /// sources read, not every one a state made), so an empty or short answer does not mean a state made none.
+    #[prost(string, repeated, tag = "3")]
+    pub coverage_notes: ::prost::alloc::vec::Vec<::prost::alloc::string::String>,
+}
+/// What a statement does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::prost::Enumeration)]
+#[repr(i32)]
+pub enum DeclarationKind {
+    /// Not set.
+    Unspecified = 0,
+    /// A reservation: the state excludes or modifies a provision, where the article allows it.
+    Reservation = 1,
+    /// A declaration: how the state applies a provision.
+    Declaration = 2,
+    /// The designation of an authority (e.g. ETS 185 Article 27(2), the central authority for mutual assistance;
+    /// Article 24(7), extradition; Article 35, the 24/7 point of contact).
+    AuthorityDesignation = 3,
+    /// The withdrawal of an earlier statement (`withdraws` names it).
+    Withdrawal = 4,
+}
+impl DeclarationKind {
+    /// String value of the enum field names used in the ProtoBuf definition.
+    ///
+    /// The values are not transformed in any way and thus are considered stable
+    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    pub fn as_str_name(&self) -> &'static str {
+        match self {
+            Self::Unspecified => "DECLARATION_KIND_UNSPECIFIED",
+            Self::Reservation => "DECLARATION_KIND_RESERVATION",
+            Self::Declaration => "DECLARATION_KIND_DECLARATION",
+            Self::AuthorityDesignation => "DECLARATION_KIND_AUTHORITY_DESIGNATION",
+            Self::Withdrawal => "DECLARATION_KIND_WITHDRAWAL",
+        }
+    }
+    /// Creates an enum from field names used in the ProtoBuf definition.
+    pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
+        match value {
+            "DECLARATION_KIND_UNSPECIFIED" => Some(Self::Unspecified),
+            "DECLARATION_KIND_RESERVATION" => Some(Self::Reservation),
+            "DECLARATION_KIND_DECLARATION" => Some(Self::Declaration),
+            "DECLARATION_KIND_AUTHORITY_DESIGNATION" => Some(Self::AuthorityDesignation),
+            "DECLARATION_KIND_WITHDRAWAL" => Some(Self::Withdrawal),
+            _ => None,
+        }
+    }
+}
+/// Whether a statement stands at a date.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::prost::Enumeration)]
+#[repr(i32)]
+pub enum DeclarationStanding {
+    /// Not set.
+    Unspecified = 0,
+    /// Made on or before the date, and neither withdrawn nor superseded by then.
+    Stands = 1,
+    /// Not yet made at the date.
+    NotYetMade = 2,
+    /// Withdrawn on or before the date.
+    Withdrawn = 3,
+    /// A designation replaced, on or before the date, by a later one of the same state under the same article and
+    /// paragraph.
+    Superseded = 4,
+    /// The sources' dates straddle the date: it may or may not stand.
+    Uncertain = 5,
+    /// A withdrawal: an act, not a statement that stands.
+    NotAStatement = 6,
+}
+impl DeclarationStanding {
+    /// String value of the enum field names used in the ProtoBuf definition.
+    ///
+    /// The values are not transformed in any way and thus are considered stable
+    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    pub fn as_str_name(&self) -> &'static str {
+        match self {
+            Self::Unspecified => "DECLARATION_STANDING_UNSPECIFIED",
+            Self::Stands => "DECLARATION_STANDING_STANDS",
+            Self::NotYetMade => "DECLARATION_STANDING_NOT_YET_MADE",
+            Self::Withdrawn => "DECLARATION_STANDING_WITHDRAWN",
+            Self::Superseded => "DECLARATION_STANDING_SUPERSEDED",
+            Self::Uncertain => "DECLARATION_STANDING_UNCERTAIN",
+            Self::NotAStatement => "DECLARATION_STANDING_NOT_A_STATEMENT",
+        }
+    }
+    /// Creates an enum from field names used in the ProtoBuf definition.
+    pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
+        match value {
+            "DECLARATION_STANDING_UNSPECIFIED" => Some(Self::Unspecified),
+            "DECLARATION_STANDING_STANDS" => Some(Self::Stands),
+            "DECLARATION_STANDING_NOT_YET_MADE" => Some(Self::NotYetMade),
+            "DECLARATION_STANDING_WITHDRAWN" => Some(Self::Withdrawn),
+            "DECLARATION_STANDING_SUPERSEDED" => Some(Self::Superseded),
+            "DECLARATION_STANDING_UNCERTAIN" => Some(Self::Uncertain),
+            "DECLARATION_STANDING_NOT_A_STATEMENT" => Some(Self::NotAStatement),
+            _ => None,
+        }
+    }
+}
 /// A treaty of the Council of Europe.
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct Treaty {
@@ -1290,6 +1483,38 @@ pub mod treaty_service_client {
                 );
             self.inner.unary(req, path, codec).await
         }
+        /// Lists reservations, declarations and designations of authorities, and their withdrawals, by treaty, article,
+        /// country, kind and standing at a date: "which Parties reserved Article 6", "who is Albania's central authority
+        /// (Article 27(2)) on 2007-11-30". The record is not complete: every answer says so in `coverage_notes`.
+        pub async fn list_declarations(
+            &mut self,
+            request: impl tonic::IntoRequest<super::ListDeclarationsRequest>,
+        ) -> std::result::Result<
+            tonic::Response<super::ListDeclarationsResponse>,
+            tonic::Status,
+        > {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/coe.cybercrime.v1.TreatyService/ListDeclarations",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(
+                    GrpcMethod::new(
+                        "coe.cybercrime.v1.TreatyService",
+                        "ListDeclarations",
+                    ),
+                );
+            self.inner.unary(req, path, codec).await
+        }
     }
 }
 /// Generated server implementations.
@@ -1397,6 +1622,16 @@ pub mod treaty_service_server {
             &self,
             request: tonic::Request<super::DeleteTreatyActionRequest>,
         ) -> std::result::Result<tonic::Response<()>, tonic::Status>;
+        /// Lists reservations, declarations and designations of authorities, and their withdrawals, by treaty, article,
+        /// country, kind and standing at a date: "which Parties reserved Article 6", "who is Albania's central authority
+        /// (Article 27(2)) on 2007-11-30". The record is not complete: every answer says so in `coverage_notes`.
+        async fn list_declarations(
+            &self,
+            request: tonic::Request<super::ListDeclarationsRequest>,
+        ) -> std::result::Result<
+            tonic::Response<super::ListDeclarationsResponse>,
+            tonic::Status,
+        >;
     }
     /// Treaties (the Convention on Cybercrime, ETS 185; its Protocol on Xenophobia and Racism, ETS 189; and others),
     /// the actions states take under them, and the status of every state at any date.
@@ -1929,6 +2164,52 @@ pub mod treaty_service_server {
                     let inner = self.inner.clone();
                     let fut = async move {
                         let method = DeleteTreatyActionSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/coe.cybercrime.v1.TreatyService/ListDeclarations" => {
+                    #[allow(non_camel_case_types)]
+                    struct ListDeclarationsSvc<T: TreatyService>(pub Arc<T>);
+                    impl<
+                        T: TreatyService,
+                    > tonic::server::UnaryService<super::ListDeclarationsRequest>
+                    for ListDeclarationsSvc<T> {
+                        type Response = super::ListDeclarationsResponse;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::ListDeclarationsRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as TreatyService>::list_declarations(&inner, request)
+                                    .await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = ListDeclarationsSvc(inner);
                         let codec = tonic_prost::ProstCodec::default();
                         let mut grpc = tonic::server::Grpc::new(codec)
                             .apply_compression_config(
@@ -3158,6 +3439,11 @@ pub struct Country {
     /// The region, typed: the same as `region` (which stays filled).
     #[prost(enumeration = "Region", tag = "12")]
     pub region_enum: i32,
+    /// The reservations, declarations and designations of authorities the state made, and their withdrawals, under
+    /// every treaty, each with its standing at `as_of`. The record of them is not complete: an empty list does not
+    /// mean the state made none.
+    #[prost(message, repeated, tag = "13")]
+    pub declarations: ::prost::alloc::vec::Vec<Declaration>,
 }
 /// A state's status under one treaty.
 #[derive(Clone, PartialEq, ::prost::Message)]
@@ -5885,6 +6171,9 @@ pub enum ErrorReason {
     /// log was reset by an import or a restore): list everything again and watch from the lists' `change_sequence`.
     /// Metadata: `start_after_sequence`, `first_sequence`, `last_sequence`.
     ChangeSequenceOutOfRange = 52,
+    /// INVALID_ARGUMENT: an article the treaty does not have (ListDeclarations' `article`; ETS 185 has 48 articles,
+    /// ETS 189 16). BadRequest: the field. Metadata: `treaty`, `article`, `articles` (how many the treaty has).
+    ArticleNotInTreaty = 53,
 }
 impl ErrorReason {
     /// String value of the enum field names used in the ProtoBuf definition.
@@ -5946,6 +6235,7 @@ impl ErrorReason {
             Self::Internal => "INTERNAL",
             Self::RequestTimeout => "REQUEST_TIMEOUT",
             Self::ChangeSequenceOutOfRange => "CHANGE_SEQUENCE_OUT_OF_RANGE",
+            Self::ArticleNotInTreaty => "ARTICLE_NOT_IN_TREATY",
         }
     }
     /// Creates an enum from field names used in the ProtoBuf definition.
@@ -6006,6 +6296,7 @@ impl ErrorReason {
             "INTERNAL" => Some(Self::Internal),
             "REQUEST_TIMEOUT" => Some(Self::RequestTimeout),
             "CHANGE_SEQUENCE_OUT_OF_RANGE" => Some(Self::ChangeSequenceOutOfRange),
+            "ARTICLE_NOT_IN_TREATY" => Some(Self::ArticleNotInTreaty),
             _ => None,
         }
     }

@@ -1,5 +1,6 @@
 //! A country's page ([`core_model::CountryPage`]): its status under each treaty with its actions, the legislative
-//! assistance it received, its profile and its 24/7 point of contact.
+//! assistance it received, its profile, its 24/7 point of contact, and its reservations, declarations and
+//! designated authorities.
 
 use core_model::{CountryPage, Dataset, names};
 
@@ -80,5 +81,10 @@ pub(crate) fn country(page: &CountryPage<'_>, treaty_data: &Dataset, snapshot: &
         contact_point,
         as_of: Some(date(page.as_of)),
         note: state.note.clone().unwrap_or_default(),
+        declarations: page
+            .declarations
+            .iter()
+            .map(|(d, standing)| super::declaration::declaration(d, *standing, page.as_of))
+            .collect(),
     }
 }

@@ -5,12 +5,13 @@
 //! This module holds what every service uses (resource names, dates, citations, pages, enum names); each
 //! service's messages are in their own module: [`treaty`] (treaties, status tables, timelines, treaty actions,
 //! reported figures), [`activity`] (activities, the plan, update masks), [`country`] (a country's page),
-//! [`programme`] (the programme, studies, organisations, money), [`report`] (report formats) and [`changes`] (the
-//! change feed's events).
+//! [`programme`] (the programme, studies, organisations, money), [`report`] (report formats), [`changes`] (the
+//! change feed's events) and [`declaration`] (reservations, declarations and designated authorities).
 
 pub mod activity;
 pub mod changes;
 pub mod country;
+pub mod declaration;
 pub mod programme;
 pub mod report;
 pub mod treaty;
@@ -291,8 +292,8 @@ pub(crate) fn page_size(size: i32) -> Result<u32> {
 #[cfg(test)]
 mod typed_tests {
     use core_model::{
-        AssistanceMethod, ContactPointStatus, Measure, OrganisationKind, PartnerRole, Qualifier, Region, StepStatus,
-        Vocabulary,
+        AssistanceMethod, ContactPointStatus, DeclarationKind, Measure, OrganisationKind, PartnerRole, Qualifier,
+        Region, Standing, StepStatus, Vocabulary,
     };
 
     use super::{pb, typed, untyped};
@@ -319,5 +320,7 @@ mod typed_tests {
         all_typed::<OrganisationKind, _>("ORGANISATION_KIND_", pb::OrganisationKind::from_str_name);
         all_typed::<Measure, _>("REPORTED_MEASURE_", pb::ReportedMeasure::from_str_name);
         all_typed::<Qualifier, _>("FIGURE_QUALIFIER_", pb::FigureQualifier::from_str_name);
+        all_typed::<DeclarationKind, _>("DECLARATION_KIND_", pb::DeclarationKind::from_str_name);
+        all_typed::<Standing, _>("DECLARATION_STANDING_", pb::DeclarationStanding::from_str_name);
     }
 }

@@ -1,11 +1,12 @@
 //! TreatyService: treaties, their status tables (answered as bytes encoded once per treaty, date and snapshot
-//! version), ratification timelines, treaty actions recorded, listed, watched, read by name, corrected and withdrawn.
+//! version), ratification timelines, treaty actions recorded, listed, watched, read by name, corrected and withdrawn;
+//! reservations, declarations and designated authorities listed.
 
 use std::sync::Arc;
 
 use bytes::Bytes;
 use chrono::{Datelike, NaiveDate};
-use core_model::{Measure, TreatyNumber};
+use core_model::{ArticleParseError, ArticleRef, DeclarationQuery, Measure, ModelError, TreatyNumber};
 use prost::Message;
 use storage::{PageRequest, Resource, StorageError};
 use tonic::Request;
@@ -255,6 +256,83 @@ impl TreatyService for Services {
             let named = principal.role.is_some().then_some(principal.name.as_str());
             let slot = self.0.watchers.acquire(crate::watchers::peer_of(request.extensions()), named)?;
             Ok(watch::treaty_actions(&self.0, slot, treaty, r.after_sequence))
+        })
+        .await
+    }
+
+    async fn list_declarations(
+        &self,
+        request: Request<pb::ListDeclarationsRequest>,
+    ) -> Answer<pb::ListDeclarationsResponse> {
+        self.serve(Method::ListDeclarations, request, |_, request| async move {
+            let r = request.get_ref();
+            let treaty = (!r.treaty.is_empty()).then(|| self.treaty("treaty", &r.treaty)).transpose()?;
+            let article = match (r.article.trim(), &treaty) {
+                ("", _) => None,
+                (_, None) => {
+                    return Err(ServiceError::invalid(
+                        "article",
+                        "an article is one of a treaty's: give `treaty` too (e.g. treaties/185)",
+                    ));
+                }
+                (text, Some(t)) => {
+                    let a: ArticleRef =
+                        text.parse().map_err(|e: ArticleParseError| ServiceError::invalid("article", e.to_string()))?;
+                    if let Some(count) = t.articles.filter(|count| a.article > *count) {
+                        return Err(StorageError::from(ModelError::ArticleNotInTreaty {
+                            treaty: t.number,
+                            article: a.to_string(),
+                            articles: count,
+                        })
+                        .into());
+                    }
+                    Some(a)
+                }
+            };
+            let country = (!r.country.is_empty()).then(|| c::country_code("country", &r.country)).transpose()?;
+            if let Some(code) = &country
+                && self.0.store.snapshot().state(code).is_none()
+            {
+                return Err(StorageError::from(ModelError::UnknownState(code.clone())).into());
+            }
+            let kinds = c::declaration::kinds_from(&r.kinds)?;
+            let standing_at = c::opt_full_date("standing_at", r.standing_at.as_ref())?;
+            let records = &self.0.records;
+            let query = DeclarationQuery {
+                treaty: treaty.as_ref().map(|t| t.number),
+                article,
+                state: country,
+                kinds,
+                standing_at,
+            };
+            let found = records.declarations_matching(&query);
+            let scope = format!(
+                "declarations?{}|{}|{}|{:?}|{:?}",
+                r.treaty,
+                r.article.trim(),
+                r.country,
+                query.kinds,
+                standing_at
+            );
+            let (items, next_page_token) = page_of(&found, &scope, r.page_size, &r.page_token)?;
+            let at = standing_at.unwrap_or_else(today);
+            let mut coverage_notes = vec![c::declaration::COVERAGE_NOTE.to_owned()];
+            if let Some(code) = &query.state
+                && records.declarations_of(code).next().is_none()
+            {
+                coverage_notes.push(format!(
+                    "No statement of {} is recorded here: that does not mean it made none.",
+                    c::country_name(code)
+                ));
+            }
+            Ok(pb::ListDeclarationsResponse {
+                declarations: items
+                    .iter()
+                    .map(|d| c::declaration::declaration(d, records.declaration_standing(d, at), at))
+                    .collect(),
+                next_page_token,
+                coverage_notes,
+            })
         })
         .await
     }
