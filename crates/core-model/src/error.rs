@@ -140,6 +140,28 @@ pub enum ModelError {
         /// The convention consent's date.
         convention_date: ApproxDate,
     },
+    /// A signature or consent to a treaty open only to the Parties to another (CETS 224 Article 16(1)) by a
+    /// state that was not a Party to it at the date: its consent to the other is dated later, or the other's
+    /// record, complete through the date, holds none.
+    #[error(
+        "{state}: {kind} of treaty {treaty} {} by a state that was not a Party to treaty {convention} then ({}); only its Parties may sign or consent",
+        date.describe(),
+        consented.map_or_else(|| "the record of its consents, complete through that date, holds none".to_owned(), |c| format!("its consent is dated {c}"))
+    )]
+    NotPartyOf {
+        /// The state.
+        state: CountryCode,
+        /// The treaty.
+        treaty: TreatyNumber,
+        /// The action.
+        kind: &'static str,
+        /// Its date.
+        date: ApproxDate,
+        /// The treaty whose Parties alone may act.
+        convention: TreatyNumber,
+        /// The state's consent to it, when recorded (later than the action).
+        consented: Option<ApproxDate>,
+    },
     /// A denunciation of a treaty the state had not consented to.
     #[error("{state}: denunciation of ETS {treaty} without consent to it")]
     DenunciationWithoutConsent {
@@ -265,6 +287,7 @@ impl ModelError {
             M::Field { .. } | M::Several(_) => "INVALID_FIELD",
             M::UnknownReference { .. } => "UNKNOWN_REFERENCE",
             M::DuplicateId { .. } => "DUPLICATE_ID",
+            M::NotPartyOf { .. } => "NOT_A_PARTY_TO_CONVENTION",
         }
     }
 
@@ -291,6 +314,7 @@ impl ModelError {
         "INVALID_FIELD",
         "UNKNOWN_REFERENCE",
         "DUPLICATE_ID",
+        "NOT_A_PARTY_TO_CONVENTION",
     ];
 
     /// Whether this is a rule of the treaties (the record of a state's actions under a treaty breaks it), as
@@ -311,6 +335,7 @@ impl ModelError {
                 | M::DenunciationWithoutConsent { .. }
                 | M::EntryIntoForceMismatch { .. }
                 | M::DepositOutsideEntryIntoForce { .. }
+                | M::NotPartyOf { .. }
         )
     }
 
@@ -408,6 +433,17 @@ impl ModelError {
             }
             M::UnknownReference { kind, id } => vec![("kind", (*kind).to_owned()), ("id", id.clone())],
             M::DuplicateId { kind, id } => vec![("kind", (*kind).to_owned()), ("id", id.clone())],
+            M::NotPartyOf { state, treaty: t, kind, date, convention, consented } => {
+                let mut m = vec![
+                    country(state),
+                    treaty(t),
+                    ("action", (*kind).to_owned()),
+                    ("date", date.to_string()),
+                    ("convention", crate::names::treaty(*convention)),
+                ];
+                m.extend(consented.map(|c| ("convention_date", c.to_string())));
+                m
+            }
         }
     }
 
@@ -487,6 +523,14 @@ mod tests {
             ModelError::Several(Vec::new()),
             ModelError::UnknownReference { kind: "organisation", id: "x".into() },
             ModelError::DuplicateId { kind: "organisation", id: "x".into() },
+            ModelError::NotPartyOf {
+                state: "RS".parse().expect("a code"),
+                treaty: TreatyNumber(224),
+                kind: "ratification",
+                date: d,
+                convention: t,
+                consented: None,
+            },
         ];
         for e in &all {
             match e {
@@ -511,7 +555,8 @@ mod tests {
                 | ModelError::Field { .. }
                 | ModelError::Several(_)
                 | ModelError::UnknownReference { .. }
-                | ModelError::DuplicateId { .. } => {}
+                | ModelError::DuplicateId { .. }
+                | ModelError::NotPartyOf { .. } => {}
             }
         }
         all

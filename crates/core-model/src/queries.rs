@@ -19,6 +19,11 @@ pub struct CountryPage<'a> {
     pub as_of: NaiveDate,
     /// Each treaty the country has a status under at that date, in the dataset's order of treaties.
     pub treaties: Vec<CountryTreaty<'a>>,
+    /// The treaties the country has no recorded step under (no action of any kind, at any date), in the
+    /// dataset's order: beside `treaties`, where it stands under each convention, e.g. a party to the Budapest
+    /// Convention with nothing recorded under the UN Convention against Cybercrime. "No recorded step" is not
+    /// "no step": past a treaty's coverage the record may miss one.
+    pub treaties_without_steps: Vec<&'a Treaty>,
     /// The legislative assistance it received (every step, whatever its date).
     pub legislative_assistance: Vec<&'a LegislativeAssistance>,
     /// Its country profile, if it has one.
@@ -65,6 +70,11 @@ impl Dataset {
                         actions: self.actions_of(&state.code, treaty.number).collect(),
                     })
                 })
+                .collect(),
+            treaties_without_steps: self
+                .treaties
+                .iter()
+                .filter(|t| self.actions_of(&state.code, t.number).next().is_none())
                 .collect(),
             legislative_assistance: records.legislative_assistance.iter().filter(|a| a.country == state.code).collect(),
             profile: records.profiles.iter().find(|p| p.country == state.code),

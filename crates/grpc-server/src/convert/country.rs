@@ -80,5 +80,7 @@ pub(crate) fn country(page: &CountryPage<'_>, treaty_data: &Dataset, snapshot: &
         contact_point,
         as_of: Some(date(page.as_of)),
         note: state.note.clone().unwrap_or_default(),
+        kind: typed(state.kind, "COUNTRY_KIND_", pb::CountryKind::from_str_name),
+        treaties_without_steps: page.treaties_without_steps.iter().map(|t| treaty_name(t.number)).collect(),
     }
 }

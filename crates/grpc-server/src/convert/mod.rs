@@ -319,5 +319,6 @@ mod typed_tests {
         all_typed::<OrganisationKind, _>("ORGANISATION_KIND_", pb::OrganisationKind::from_str_name);
         all_typed::<Measure, _>("REPORTED_MEASURE_", pb::ReportedMeasure::from_str_name);
         all_typed::<Qualifier, _>("FIGURE_QUALIFIER_", pb::FigureQualifier::from_str_name);
+        all_typed::<core_model::CountryKind, _>("COUNTRY_KIND_", pb::CountryKind::from_str_name);
     }
 }
