@@ -348,7 +348,7 @@ async fn lists_page_to_their_end() {
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(de.treaty_actions.len(), 4, "Albania signed and ratified ETS 185 and ETS 189");
+    assert_eq!(de.treaty_actions.len(), 5, "Albania signed and ratified ETS 185 and ETS 189, and signed CETS 224");
 }
 
 #[tokio::test]
