@@ -3137,7 +3137,8 @@ pub struct Country {
     /// Treaties it took part in elaborating ("treaties/185"): it signs them instead of acceding.
     #[prost(string, repeated, tag = "5")]
     pub participated_in: ::prost::alloc::vec::Vec<::prost::alloc::string::String>,
-    /// Its status under each treaty at as_of (treaties under which it has none are left out).
+    /// Its status under each treaty at as_of (treaties under which it has none, and treaties not yet opened for
+    /// signature at as_of, are left out).
     #[prost(message, repeated, tag = "6")]
     pub treaty_statuses: ::prost::alloc::vec::Vec<CountryTreatyStatus>,
     /// The legislative assistance it received or is to receive.
@@ -3162,11 +3163,11 @@ pub struct Country {
     /// treaties (the UN Convention against Cybercrime) let sign and consent as such: it is not a state.
     #[prost(enumeration = "CountryKind", tag = "13")]
     pub kind: i32,
-    /// The treaties it has no recorded step under (no action at any date), e.g. \["treaties/18016"\] for a party to
-    /// the Budapest Convention with nothing recorded under the UN Convention against Cybercrime: read beside
-    /// treaty_statuses, where it stands under each. No recorded step is not no step: past a treaty's coverage the
-    /// record may miss one (and a treaty open to every state lists the country in treaty_statuses as possibly a
-    /// signatory).
+    /// The treaties opened for signature by as_of under which it has no recorded step on or before as_of (no
+    /// action of any kind), e.g. \["treaties/18016"\] for a party to the Budapest Convention with nothing recorded
+    /// under the UN Convention against Cybercrime: read beside treaty_statuses, where it stands under each. No
+    /// recorded step is not no step: past a treaty's coverage the record may miss one (and a treaty open to every
+    /// state lists the country in treaty_statuses as possibly a signatory).
     #[prost(string, repeated, tag = "14")]
     pub treaties_without_steps: ::prost::alloc::vec::Vec<::prost::alloc::string::String>,
 }
