@@ -124,7 +124,7 @@ async fn treaties_the_timeline_and_entry_into_force() {
     assert_eq!(t.computed_entry_into_force.unwrap().latest, Some(date(2004, 7, 1)));
     let all = treaties.list_treaties(api::ListTreatiesRequest::default()).await.unwrap().into_inner();
     let listed: Vec<&str> = all.treaties.iter().map(|t| t.name.as_str()).collect();
-    assert_eq!(listed, ["treaties/185", "treaties/189", "treaties/201"]);
+    assert_eq!(listed, ["treaties/185", "treaties/189", "treaties/201", "treaties/224", "treaties/18016"]);
 
     let tl = treaties
         .get_ratification_timeline(api::GetRatificationTimelineRequest {
@@ -348,7 +348,7 @@ async fn lists_page_to_their_end() {
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(de.treaty_actions.len(), 4, "Albania signed and ratified ETS 185 and ETS 189");
+    assert_eq!(de.treaty_actions.len(), 5, "Albania signed and ratified ETS 185 and ETS 189, and signed CETS 224");
 }
 
 #[tokio::test]

@@ -190,7 +190,9 @@ pub(crate) fn deposit_month(treaty: &Treaty, general_latest: NaiveDate, eif: Nai
     if eif.day() != 1 || eif <= general_latest {
         return None;
     }
-    let month = eif.checked_sub_months(Months::new(treaty.entry_into_force_rule.months + 1))?;
+    // Only a rule counted in months puts the deposit in a month.
+    let months = treaty.entry_into_force_rule.months?;
+    let month = eif.checked_sub_months(Months::new(months + 1))?;
     Some(ApproxDate::Month { year: month.year(), month: month.month() })
 }
 
@@ -244,7 +246,7 @@ impl Dataset {
                  {}. The day is in no source; the recorded date is {}.",
                 general.describe().trim_start_matches("on "),
                 rule.article,
-                rule.months,
+                rule.months.unwrap_or_default(),
                 date.describe(),
                 a.date
             );

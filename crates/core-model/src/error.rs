@@ -140,6 +140,28 @@ pub enum ModelError {
         /// The convention consent's date.
         convention_date: ApproxDate,
     },
+    /// A signature or consent to a treaty open only to the Parties to another (CETS 224 Article 16(1)) by a
+    /// state that was not a Party to it at the date: its consent to the other is dated later, or the other's
+    /// record, complete through the date, holds none.
+    #[error(
+        "{state}: {kind} of treaty {treaty} {} by a state that was not a Party to treaty {convention} then ({}); only its Parties may sign or consent",
+        date.describe(),
+        consented.map_or_else(|| "the record of its consents, complete through that date, holds none".to_owned(), |c| format!("its consent is dated {c}"))
+    )]
+    NotPartyOf {
+        /// The state.
+        state: CountryCode,
+        /// The treaty.
+        treaty: TreatyNumber,
+        /// The action.
+        kind: &'static str,
+        /// Its date.
+        date: ApproxDate,
+        /// The treaty whose Parties alone may act.
+        convention: TreatyNumber,
+        /// The state's consent to it, when recorded (later than the action).
+        consented: Option<ApproxDate>,
+    },
     /// A denunciation of a treaty the state had not consented to.
     #[error("{state}: denunciation of ETS {treaty} without consent to it")]
     DenunciationWithoutConsent {
@@ -276,6 +298,7 @@ impl ModelError {
             M::UnknownReference { .. } => "UNKNOWN_REFERENCE",
             M::DuplicateId { .. } => "DUPLICATE_ID",
             M::ArticleNotInTreaty { .. } => "ARTICLE_NOT_IN_TREATY",
+            M::NotPartyOf { .. } => "NOT_A_PARTY_TO_CONVENTION",
         }
     }
 
@@ -303,6 +326,7 @@ impl ModelError {
         "UNKNOWN_REFERENCE",
         "DUPLICATE_ID",
         "ARTICLE_NOT_IN_TREATY",
+        "NOT_A_PARTY_TO_CONVENTION",
     ];
 
     /// Whether this is a rule of the treaties (the record of a state's actions under a treaty breaks it), as
@@ -323,6 +347,7 @@ impl ModelError {
                 | M::DenunciationWithoutConsent { .. }
                 | M::EntryIntoForceMismatch { .. }
                 | M::DepositOutsideEntryIntoForce { .. }
+                | M::NotPartyOf { .. }
         )
     }
 
@@ -423,6 +448,17 @@ impl ModelError {
             M::ArticleNotInTreaty { treaty: t, article, articles } => {
                 vec![treaty(t), ("article", article.clone()), ("articles", articles.to_string())]
             }
+            M::NotPartyOf { state, treaty: t, kind, date, convention, consented } => {
+                let mut m = vec![
+                    country(state),
+                    treaty(t),
+                    ("action", (*kind).to_owned()),
+                    ("date", date.to_string()),
+                    ("convention", crate::names::treaty(*convention)),
+                ];
+                m.extend(consented.map(|c| ("convention_date", c.to_string())));
+                m
+            }
         }
     }
 
@@ -504,6 +540,14 @@ mod tests {
             ModelError::UnknownReference { kind: "organisation", id: "x".into() },
             ModelError::DuplicateId { kind: "organisation", id: "x".into() },
             ModelError::ArticleNotInTreaty { treaty: t, article: "Article 49".into(), articles: 48 },
+            ModelError::NotPartyOf {
+                state: "RS".parse().expect("a code"),
+                treaty: TreatyNumber(224),
+                kind: "ratification",
+                date: d,
+                convention: t,
+                consented: None,
+            },
         ];
         for e in &all {
             match e {
@@ -529,7 +573,8 @@ mod tests {
                 | ModelError::Several(_)
                 | ModelError::UnknownReference { .. }
                 | ModelError::DuplicateId { .. }
-                | ModelError::ArticleNotInTreaty { .. } => {}
+                | ModelError::ArticleNotInTreaty { .. }
+                | ModelError::NotPartyOf { .. } => {}
             }
         }
         all

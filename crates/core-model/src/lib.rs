@@ -53,10 +53,10 @@ pub use programme::{
 };
 pub use queries::{CountryPage, CountryTreaty, TargetValue};
 pub use source::{Citation, SourceDocument, SourceRef};
-pub use state::{CountryCode, Region, State};
+pub use state::{CountryCode, CountryKind, Region, State};
 pub use status::{Reconciliation, StateStatus, StateStatusEntry, StatusGroup, TreatyStatus, YearCount};
 pub use treaty::{
-    ActionKind, Coverage, DenunciationRule, DerivedBound, DerivedKind, Eligibility, EntryIntoForceRule, Treaty,
-    TreatyAction, TreatyNumber, TreatySeries,
+    ActionKind, Coverage, DaysAfter, DenunciationRule, DerivedBound, DerivedKind, Eligibility, EntryIntoForceRule,
+    Treaty, TreatyAction, TreatyNumber, TreatySeries,
 };
 pub use vocabulary::Vocabulary;

@@ -17,8 +17,14 @@ pub struct CountryPage<'a> {
     pub state: &'a State,
     /// The date of the page.
     pub as_of: NaiveDate,
-    /// Each treaty the country has a status under at that date, in the dataset's order of treaties.
+    /// Each treaty the country has a status under at that date, in the dataset's order of treaties (a treaty not
+    /// yet opened for signature at that date is left out).
     pub treaties: Vec<CountryTreaty<'a>>,
+    /// The treaties opened by that date under which the country has no recorded step on or before it (no
+    /// action of any kind), in the dataset's order: beside `treaties`, where it stands under each convention,
+    /// e.g. a party to the Budapest Convention with nothing recorded under the UN Convention against Cybercrime.
+    /// "No recorded step" is not "no step": past a treaty's coverage the record may miss one.
+    pub treaties_without_steps: Vec<&'a Treaty>,
     /// The legislative assistance it received (every step, whatever its date).
     pub legislative_assistance: Vec<&'a LegislativeAssistance>,
     /// Its country profile, if it has one.
@@ -61,6 +67,7 @@ impl Dataset {
             treaties: self
                 .treaties
                 .iter()
+                .filter(|treaty| treaty.opened.possibly_on_or_before(as_of))
                 .filter_map(|treaty| {
                     Some(CountryTreaty {
                         treaty,
@@ -68,6 +75,12 @@ impl Dataset {
                         actions: self.actions_of(&state.code, treaty.number).collect(),
                     })
                 })
+                .collect(),
+            treaties_without_steps: self
+                .treaties
+                .iter()
+                .filter(|t| t.opened.possibly_on_or_before(as_of))
+                .filter(|t| !self.actions_of(&state.code, t.number).any(|a| a.date.possibly_on_or_before(as_of)))
                 .collect(),
             legislative_assistance: records.legislative_assistance.iter().filter(|a| a.country == state.code).collect(),
             profile: records.profiles.iter().find(|p| p.country == state.code),

@@ -34,13 +34,25 @@ impl Dataset {
 
     /// Whether `state` may sign `treaty` (otherwise it can only accede, once invited), at a date or, with
     /// `None`, at any date. For a treaty open to the signatories of another, a signature that may be on or
-    /// before the date counts.
+    /// before the date counts; for one open to the Parties to another, a consent to it that may be on or before
+    /// the date (and not certainly denounced by then), or a recorded step under the treaty itself (which only a
+    /// Party may take).
     pub fn may_sign(&self, state: &State, treaty: &Treaty, at: Option<chrono::NaiveDate>) -> bool {
         match treaty.eligibility {
             Eligibility::MembersAndParticipants => state.coe_member || state.participated_in.contains(&treaty.number),
             Eligibility::SignatoriesOf { treaty: other } => self
                 .actions_of(&state.code, other)
                 .any(|a| a.kind == ActionKind::Signature && at.is_none_or(|day| a.date.possibly_on_or_before(day))),
+            Eligibility::PartiesOf { treaty: other } => {
+                let consented = self
+                    .actions_of(&state.code, other)
+                    .any(|a| a.kind.is_consent() && at.is_none_or(|day| a.date.possibly_on_or_before(day)));
+                let denounced = self.actions_of(&state.code, other).any(|a| {
+                    a.kind == ActionKind::Denunciation && at.is_some_and(|day| a.date.certainly_on_or_before(day))
+                });
+                (consented && !denounced) || self.actions_of(&state.code, treaty.number).next().is_some()
+            }
+            Eligibility::AllStatesAndOrganisations => true,
         }
     }
 
@@ -117,8 +129,14 @@ pub(crate) fn check_action(ds: &Dataset, a: &TreatyAction, others: &[&TreatyActi
         });
     }
 
-    let may_sign = ds.may_sign(state, treaty, None);
+    if let Eligibility::PartiesOf { treaty: convention } = treaty.eligibility {
+        check_party_of(ds, a, convention, &find)?;
+    }
+    let open_to_all = treaty.eligibility == Eligibility::AllStatesAndOrganisations;
+    let may_sign = ds.may_sign(state, treaty, None) || matches!(treaty.eligibility, Eligibility::PartiesOf { .. });
     match a.kind {
+        // Open to all: accession needs no invitation (UN Convention against Cybercrime Article 64(4)).
+        ActionKind::Accession if open_to_all => {}
         ActionKind::Signature | ActionKind::Ratification if !may_sign => {
             return Err(ModelError::MustAccede { state: a.state.clone(), treaty: a.treaty, kind: a.kind.noun() });
         }
@@ -194,6 +212,41 @@ pub(crate) fn check_action(ds: &Dataset, a: &TreatyAction, others: &[&TreatyActi
     Ok(())
 }
 
+/// For a treaty open to the Parties to `convention` (CETS 224 Article 16(1)): a signature or consent by a state
+/// that certainly was not a Party at its date. A consent to the convention recorded after the action breaks it;
+/// one not recorded at all breaks it only where the convention's record of consents is complete through the
+/// action's latest possible day (its coverage): past that, the state may have become a Party on a day no source
+/// here gives, which cannot be checked.
+fn check_party_of<'a>(
+    ds: &Dataset,
+    a: &TreatyAction,
+    convention: TreatyNumber,
+    find: &impl Fn(TreatyNumber, fn(ActionKind) -> bool) -> Option<&'a TreatyAction>,
+) -> Result<()> {
+    if !matches!(a.kind, ActionKind::Signature | ActionKind::Ratification | ActionKind::Accession) {
+        return Ok(());
+    }
+    let not_party = |consented: Option<ApproxDate>| ModelError::NotPartyOf {
+        state: a.state.clone(),
+        treaty: a.treaty,
+        kind: a.kind.noun(),
+        date: a.date,
+        convention,
+        consented,
+    };
+    match find(convention, ActionKind::is_consent) {
+        Some(c) if a.date.certainly_before(&c.date) => Err(not_party(Some(c.date))),
+        Some(_) => Ok(()),
+        None => {
+            let complete = ds
+                .treaty(convention)
+                .zip(a.date.latest())
+                .is_some_and(|(t, latest)| t.consents_recorded_through(latest));
+            if complete { Err(not_party(None)) } else { Ok(()) }
+        }
+    }
+}
+
 /// Every domain rule over a whole dataset.
 pub(crate) fn check_dataset(ds: &Dataset, v: &mut Validator) {
     const FILE: &str = "treaty-actions.toml";
@@ -216,6 +269,7 @@ pub(crate) fn check_dataset(ds: &Dataset, v: &mut Validator) {
                 ModelError::UnknownTreaty(_) => "treaty",
                 ModelError::UnknownState(_) => "state",
                 ModelError::MustAccede { .. } | ModelError::MustSign { .. } => "kind",
+                ModelError::NotPartyOf { .. } => "state",
                 _ => "date",
             };
             v.push(FILE, action_label(i, a), field, e);

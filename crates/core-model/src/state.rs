@@ -85,6 +85,23 @@ impl Region {
     }
 }
 
+/// What kind of party a country record is: a state, or a regional economic integration organisation (the
+/// European Union), which some treaties (the UN Convention against Cybercrime) let sign and consent as such.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CountryKind {
+    /// A state (or Kosovo).
+    #[default]
+    State,
+    /// A regional economic integration organisation, e.g. the European Union (`EU`).
+    Reio,
+}
+
+vocabulary!(CountryKind {
+    State => "state",
+    Reio => "reio",
+});
+
 /// A state (or Kosovo) as the system knows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -103,4 +120,12 @@ pub struct State {
     /// Free text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// A state, or a regional economic integration organisation (`kind = "reio"`: the European Union); a state
+    /// when not written.
+    #[serde(default, skip_serializing_if = "is_state")]
+    pub kind: CountryKind,
+}
+
+fn is_state(kind: &CountryKind) -> bool {
+    *kind == CountryKind::State
 }

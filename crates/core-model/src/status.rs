@@ -18,8 +18,8 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 
 use crate::{
-    ActionKind, ApproxDate, CountryCode, Dataset, DerivedBound, DerivedKind, ModelError, Result, State, Treaty,
-    TreatyAction, TreatyNumber, first_day_of_month_after,
+    ActionKind, ApproxDate, CountryCode, CountryKind, Dataset, DerivedBound, DerivedKind, ModelError, Result, State,
+    Treaty, TreatyAction, TreatyNumber,
 };
 
 /// The status of a state under a treaty.
@@ -316,11 +316,16 @@ impl Dataset {
             })
         };
         let floor = treaty.opened.earliest().unwrap_or(NaiveDate::MIN);
-        let consents: Vec<(ApproxDate, bool)> = self.consents(treaty.number).map(|a| (date(a), member(a))).collect();
+        // An organisation's consent is not counted where the rule says so (UN Convention Article 65(1)).
+        let counted = |a: &&TreatyAction| {
+            !rule.organisations_not_counted || self.state(&a.state).is_none_or(|s| s.kind != CountryKind::Reio)
+        };
+        let consents: Vec<(ApproxDate, bool)> =
+            self.consents(treaty.number).filter(counted).map(|a| (date(a), member(a))).collect();
         let earliest = threshold(consents.iter().map(|(d, m)| (d.earliest().unwrap_or(floor), *m)).collect())?;
         let latest = threshold(consents.iter().filter_map(|(d, m)| Some((d.latest()?, *m))).collect());
-        let e = first_day_of_month_after(earliest, rule.months)?;
-        let l = latest.and_then(|l| first_day_of_month_after(l, rule.months));
+        let e = rule.general_after(earliest)?;
+        let l = latest.and_then(|l| rule.general_after(l));
         Some(if l == Some(e) { ApproxDate::Day(e) } else { ApproxDate::Between { earliest: Some(e), latest: l } })
     }
 
@@ -612,10 +617,10 @@ pub(crate) fn year_bounds(year: i32) -> (NaiveDate, NaiveDate) {
 
 /// The entry into force for a state that consented on `consent`, given the treaty's own.
 pub(crate) fn state_entry_into_force(treaty: &Treaty, general: ApproxDate, consent: &ApproxDate) -> Option<ApproxDate> {
-    let months = treaty.entry_into_force_rule.months;
-    let e = consent.earliest().and_then(|d| first_day_of_month_after(d, months)).max(general.earliest());
+    let rule = &treaty.entry_into_force_rule;
+    let e = consent.earliest().and_then(|d| rule.later_after(d)).max(general.earliest());
     let l = match (consent.latest(), general.latest()) {
-        (Some(c), Some(g)) => first_day_of_month_after(c, months).map(|c| c.max(g)),
+        (Some(c), Some(g)) => rule.later_after(c).map(|c| c.max(g)),
         _ => None,
     };
     Some(match (e, l) {

@@ -137,6 +137,7 @@ pub fn states(base: &Dataset, count: usize, seed: u64) -> Vec<State> {
             coe_member: false,
             participated_in: Vec::new(),
             note: None,
+            kind: crate::CountryKind::State,
         });
     }
     states

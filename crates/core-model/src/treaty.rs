@@ -27,6 +27,11 @@ pub enum TreatySeries {
     /// Council of Europe Treaty Series (from number 194).
     #[serde(rename = "CETS")]
     Cets,
+    /// A treaty deposited with the Secretary-General of the United Nations (e.g. the UN Convention against
+    /// Cybercrime). It has no Council of Europe number: [`Treaty::number`] is the system's own key for it, and
+    /// [`Treaty::depositary_reference`] its reference in the UN's list (e.g. `XVIII-16`).
+    #[serde(rename = "UN")]
+    Un,
 }
 
 /// Who may sign a treaty; everyone else may only accede, once invited.
@@ -42,12 +47,37 @@ pub enum Eligibility {
         /// The other treaty.
         treaty: TreatyNumber,
     },
+    /// The Parties to another treaty, at the date of the action; e.g. CETS 224 Article 16(1) (open for signature
+    /// by the Parties to the Convention, which consent by signature or ratification). A state signs or consents
+    /// only while a Party ([`crate::ModelError::NotPartyOf`]); there is no accession of its own.
+    PartiesOf {
+        /// The other treaty.
+        treaty: TreatyNumber,
+    },
+    /// Every state and every regional economic integration organisation ([`crate::CountryKind::Reio`]); e.g. the
+    /// UN Convention against Cybercrime (open for signature by all States and by regional economic integration
+    /// organisations, then open for accession by them, without an invitation).
+    AllStatesAndOrganisations,
+}
+
+/// How long after the deciding consent a treaty enters into force, and after a later state's deposit for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DaysAfter {
+    /// Days after the deposit of the deciding consent (the UN Convention against Cybercrime: the 90th day).
+    pub first: u32,
+    /// Days after a later state's (or organisation's) deposit, or the treaty's own entry into force if that is
+    /// later; `None` when no source here gives the period (the treaty's own period is not assumed for it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub later: Option<u32>,
 }
 
 /// "This treaty shall enter into force on the first day of the month following the expiration of a period of
 /// `months` months after the date on which `consents` States, including at least `member_states` member
 /// States of the Council of Europe, have expressed their consent to be bound"; and for each later state, the
-/// first day of the month following `months` months after its own deposit.
+/// first day of the month following `months` months after its own deposit. A treaty of another depositary may
+/// count in days instead (`days`: "on the ninetieth day after the deposit of the fortieth instrument"). With
+/// neither `months` nor `days` the period is unknown: no entry into force is computed, none is invented.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EntryIntoForceRule {
@@ -55,10 +85,64 @@ pub struct EntryIntoForceRule {
     pub consents: u32,
     /// Of which at least this many by member states of the Council of Europe.
     pub member_states: u32,
-    /// Months after the deciding consent (or after a later state's deposit).
-    pub months: u32,
+    /// Months after the deciding consent (or after a later state's deposit): the first day of the month after.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub months: Option<u32>,
+    /// Days after the deciding consent and after a later deposit, for a rule counted in days.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub days: Option<DaysAfter>,
+    /// A regional economic integration organisation's consent is not counted towards `consents` (UN Convention
+    /// against Cybercrime Article 65(1): not "additional to those deposited by member States of that
+    /// organization").
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub organisations_not_counted: bool,
     /// The article that lays the rule down, e.g. `Article 36`.
     pub article: String,
+}
+
+impl EntryIntoForceRule {
+    /// The treaty's own entry into force when the deciding consent was deposited on `day`; `None` when the
+    /// period is unknown.
+    pub fn general_after(&self, day: NaiveDate) -> Option<NaiveDate> {
+        match (self.months, self.days) {
+            (Some(months), _) => crate::first_day_of_month_after(day, months),
+            (None, Some(days)) => day.checked_add_days(chrono::Days::new(days.first.into())),
+            (None, None) => None,
+        }
+    }
+
+    /// The entry into force for a state that consents on `day` after the treaty's own (which may be later
+    /// still); `None` when the period is unknown.
+    pub fn later_after(&self, day: NaiveDate) -> Option<NaiveDate> {
+        match (self.months, self.days) {
+            (Some(months), _) => crate::first_day_of_month_after(day, months),
+            (None, Some(days)) => day.checked_add_days(chrono::Days::new(days.later?.into())),
+            (None, None) => None,
+        }
+    }
+
+    /// The rule in a few words, e.g. `Article 36: 5 consents, at least 3 by member States, then 3 months`.
+    pub fn describe(&self) -> String {
+        let mut s = format!("{}: {} consents", self.article, self.consents);
+        if self.member_states > 0 {
+            s.push_str(&format!(", at least {} by member States", self.member_states));
+        }
+        if self.organisations_not_counted {
+            s.push_str(" (an organisation's not counted)");
+        }
+        match (self.months, self.days) {
+            (Some(m), _) => s.push_str(&format!(", then {m} months")),
+            (None, Some(d)) => {
+                s.push_str(&format!(", then the {}th day after", d.first));
+                match d.later {
+                    Some(later) => s.push_str(&format!("; for a later consent, the {later}th day after it")),
+                    None => s.push_str("; for a later consent, a period no source here gives"),
+                }
+            }
+            (None, None) => s.push_str(", then a period no source here gives"),
+        }
+        s
+    }
 }
 
 /// A treaty of the Council of Europe the system follows.
@@ -94,6 +178,10 @@ pub struct Treaty {
     /// Free text, e.g. how a bound was derived.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// For a treaty of another depositary, its reference there, e.g. `XVIII-16` (the UN Secretary-General's
+    /// list of multilateral treaties, chapter XVIII, number 16).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub depositary_reference: Option<String>,
     /// The date through which the record of the treaty's actions is known to be complete, as a sourced fact;
     /// `None`: complete through no date (a state the record does not show as having taken a step may have
     /// taken it at any date).
@@ -140,13 +228,17 @@ pub struct Coverage {
 }
 
 impl Treaty {
-    /// `ETS 185`, `CETS 201`.
+    /// `ETS 185`, `CETS 201`; for a UN treaty, `UN XVIII-16` (its depositary reference, else its number).
     pub fn label(&self) -> String {
         let series = match self.series {
             TreatySeries::Ets => "ETS",
             TreatySeries::Cets => "CETS",
+            TreatySeries::Un => "UN",
         };
-        format!("{series} {}", self.number)
+        match &self.depositary_reference {
+            Some(reference) => format!("{series} {reference}"),
+            None => format!("{series} {}", self.number),
+        }
     }
 
     /// The last day the record of its actions is complete through, if any.

@@ -333,3 +333,155 @@ fn the_whole_record_is_checked_as_a_correction_or_a_withdrawal_would_leave_it() 
     }
     assert!(corrected.treaty_rule_violations().iter().any(|e| matches!(e, ModelError::ActionBeforeOpening { .. })));
 }
+
+// CETS 224 (open to the Parties to ETS 185) and the UN Convention against Cybercrime (open to all states and
+// regional economic integration organisations).
+
+const CETS224: u32 = 224;
+const UN: u32 = 18016;
+
+#[test]
+fn a_step_under_cets_224_before_becoming_a_party_to_ets_185_is_rejected() {
+    // Benin acceded to ETS 185 on 2024-06-20 (S34): it could not sign CETS 224 in 2023.
+    let err = record(&[action("BJ", CETS224, ActionKind::Signature, "2023-01-01")]).unwrap_err();
+    assert_eq!(
+        err,
+        ModelError::NotPartyOf {
+            state: code("BJ"),
+            treaty: TreatyNumber(CETS224),
+            kind: "signature",
+            date: d("2023-01-01"),
+            convention: TreatyNumber(185),
+            consented: Some(d("2024-06-20")),
+        }
+    );
+    assert_eq!(err.reason(), "NOT_A_PARTY_TO_CONVENTION");
+    assert!(err.is_treaty_rule());
+    assert!(err.metadata().contains(&("convention", "treaties/185".to_owned())), "{:?}", err.metadata());
+    assert_eq!(
+        err.to_string(),
+        "BJ: signature of treaty 224 on 2023-01-01 by a state that was not a Party to treaty 185 then (its consent \
+         is dated 2024-06-20); only its Parties may sign or consent"
+    );
+    // After its accession it may.
+    assert_eq!(record(&[action("BJ", CETS224, ActionKind::Signature, "2024-06-21")]), Ok(()));
+}
+
+#[test]
+fn a_state_with_no_recorded_consent_to_ets_185_is_rejected_only_where_that_record_is_complete() {
+    // The Russian Federation has no recorded consent to ETS 185. Its record is complete through 2007-11-30 only,
+    // so a CETS 224 signature of 2023 cannot be checked: Russia may have become a Party on a day no source gives.
+    assert_eq!(record(&[action("RU", CETS224, ActionKind::Signature, "2023-01-01")]), Ok(()));
+    // Had a complete chart of 2025-12-31 been transcribed, the same signature would break the rule.
+    let mut ds = Dataset::bundled();
+    let ets185 = ds.treaties.iter_mut().find(|t| t.number == TreatyNumber(185)).unwrap();
+    ets185.coverage.as_mut().unwrap().complete_through = "2025-12-31".parse().unwrap();
+    let err = ds.check_new_action(&action("RU", CETS224, ActionKind::Signature, "2023-01-01")).unwrap_err();
+    assert_eq!(
+        err,
+        ModelError::NotPartyOf {
+            state: code("RU"),
+            treaty: TreatyNumber(CETS224),
+            kind: "signature",
+            date: d("2023-01-01"),
+            convention: TreatyNumber(185),
+            consented: None,
+        }
+    );
+    assert!(err.to_string().contains("the record of its consents, complete through that date, holds none"), "{err}");
+}
+
+#[test]
+fn cets_224_has_no_accession_of_its_own() {
+    let err = record(&[action("IN", CETS224, ActionKind::Accession, "2024-01-01")]).unwrap_err();
+    assert_eq!(err, ModelError::MustSign { state: code("IN"), treaty: TreatyNumber(CETS224), kind: "accession" });
+}
+
+#[test]
+fn the_un_convention_is_open_to_every_state_and_to_accession_without_invitation() {
+    // India is neither a member State nor a participant in ETS 185's elaboration: it signs the UN Convention.
+    assert_eq!(record(&[action("IN", UN, ActionKind::Signature, "2025-10-26")]), Ok(()));
+    // It may accede without an invitation (and without signing).
+    assert_eq!(record(&[action("IN", UN, ActionKind::Accession, "2027-01-15")]), Ok(()));
+    // Nothing before it was opened in Hanoi on 2025-10-25.
+    let err = record(&[action("IN", UN, ActionKind::Signature, "2025-10-24")]).unwrap_err();
+    assert_eq!(err.reason(), "ACTION_BEFORE_OPENING");
+    // A ratification still needs a signature.
+    let err = record(&[action("IN", UN, ActionKind::Ratification, "2026-05-01")]).unwrap_err();
+    assert_eq!(err.reason(), "RATIFICATION_WITHOUT_SIGNATURE");
+    // Invitations have no place under it.
+    let err = record(&[action("IN", UN, ActionKind::Invitation, "2026-05-01")]).unwrap_err();
+    assert_eq!(err.reason(), "ACCESSION_BY_ELIGIBLE_STATE");
+}
+
+#[test]
+fn the_european_union_is_an_organisation_not_a_state() {
+    let ds = Dataset::bundled();
+    let eu = ds.state(&code("EU")).unwrap();
+    assert_eq!(eu.kind, core_model::CountryKind::Reio);
+    assert!(!eu.coe_member);
+    assert_eq!(ds.states.iter().filter(|s| s.kind == core_model::CountryKind::Reio).count(), 1);
+    // It signed the UN Convention on 2025-10-25 (S42).
+    let eu_code = code("EU");
+    let signed: Vec<_> = ds.actions_of(&eu_code, TreatyNumber(UN)).collect();
+    assert_eq!(signed.len(), 1);
+    assert_eq!(signed[0].date, d("2025-10-25"));
+}
+
+#[test]
+fn the_un_convention_enters_into_force_on_the_ninetieth_day_after_the_fortieth_state_instrument() {
+    let mut ds = Dataset::bundled();
+    let un = TreatyNumber(UN);
+    // Nothing is in force on the record: no consent.
+    assert_eq!(ds.treaty_entry_into_force(un), None);
+    // The European Union ratifies first, then each other signatory one day after the other from 2026-02-01.
+    let signatories: Vec<CountryCode> = ds
+        .treaty_actions
+        .iter()
+        .filter(|a| a.treaty == un && a.kind == ActionKind::Signature)
+        .map(|a| a.state.clone())
+        .collect();
+    assert!(signatories.len() >= 41, "{}", signatories.len());
+    ds.treaty_actions.push(action("EU", UN, ActionKind::Ratification, "2026-01-15"));
+    let first: chrono::NaiveDate = "2026-02-01".parse().unwrap();
+    for (i, s) in signatories.iter().filter(|s| s.as_str() != "EU").take(40).enumerate() {
+        let day = first + chrono::Days::new(i as u64);
+        ds.treaty_actions.push(action(s.as_str(), UN, ActionKind::Ratification, &day.to_string()));
+    }
+    assert!(ds.treaty_rule_violations().is_empty(), "{:?}", ds.treaty_rule_violations());
+    // The 40th state's instrument is of 2026-03-12 (the EU's is not counted as additional to its members'): the
+    // ninetieth day after is 2026-06-10. Counting the EU's would give 2026-06-09.
+    assert_eq!(ds.treaty_entry_into_force(un), Some(d("2026-06-10")));
+    // For a later consent the period (Article 65(2)) is in no source read: on or after the treaty's own, no
+    // more precise.
+    let later = ds.state_entry_into_force(un, &d("2026-09-01")).unwrap();
+    assert_eq!((later.earliest(), later.latest()), (Some("2026-06-10".parse().unwrap()), None));
+    let rule = &ds.treaty(un).unwrap().entry_into_force_rule;
+    assert_eq!(
+        rule.describe(),
+        "Article 65(1): 40 consents (an organisation's not counted), then the 90th day after; for a later \
+         consent, a period no source here gives"
+    );
+}
+
+#[test]
+fn every_recorded_action_under_cets_224_and_the_un_convention_keeps_the_rules() {
+    let ds = Dataset::bundled();
+    for n in [CETS224, UN] {
+        let actions: Vec<_> = ds.treaty_actions.iter().filter(|a| a.treaty == TreatyNumber(n)).collect();
+        assert!(!actions.is_empty());
+        for a in actions {
+            assert!(!a.source.to_string().is_empty(), "{a:?}");
+            let others: Vec<_> = ds.treaty_actions.iter().filter(|o| o.state == a.state).collect();
+            assert_eq!(others.iter().filter(|o| o.treaty == a.treaty && o.kind == a.kind).count(), 1, "{a:?}");
+        }
+    }
+    assert!(ds.treaty_rule_violations().is_empty(), "{:?}", ds.treaty_rule_violations());
+    // 52 signatures and 3 consents of CETS 224 (S7); CETS 224's period after the fifth consent is unknown.
+    let count =
+        |n: u32, k: ActionKind| ds.treaty_actions.iter().filter(|a| a.treaty == TreatyNumber(n) && a.kind == k).count();
+    assert_eq!((count(CETS224, ActionKind::Signature), count(CETS224, ActionKind::Ratification)), (52, 3));
+    let t224 = ds.treaty(TreatyNumber(CETS224)).unwrap();
+    assert_eq!(t224.entry_into_force_rule.general_after("2026-01-01".parse().unwrap()), None);
+    assert_eq!(ds.treaty_entry_into_force(TreatyNumber(CETS224)), None);
+}

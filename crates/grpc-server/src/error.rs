@@ -352,6 +352,7 @@ fn model_code(m: &ModelError) -> Code {
         | M::DenunciationWithoutConsent { .. }
         | M::EntryIntoForceMismatch { .. }
         | M::DepositOutsideEntryIntoForce { .. }
+        | M::NotPartyOf { .. }
         | M::UnknownReference { .. } => Code::FailedPrecondition,
     }
 }

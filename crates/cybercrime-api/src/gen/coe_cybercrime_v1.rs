@@ -3418,7 +3418,8 @@ pub struct Country {
     /// Treaties it took part in elaborating ("treaties/185"): it signs them instead of acceding.
     #[prost(string, repeated, tag = "5")]
     pub participated_in: ::prost::alloc::vec::Vec<::prost::alloc::string::String>,
-    /// Its status under each treaty at as_of (treaties under which it has none are left out).
+    /// Its status under each treaty at as_of (treaties under which it has none, and treaties not yet opened for
+    /// signature at as_of, are left out).
     #[prost(message, repeated, tag = "6")]
     pub treaty_statuses: ::prost::alloc::vec::Vec<CountryTreatyStatus>,
     /// The legislative assistance it received or is to receive.
@@ -3444,6 +3445,17 @@ pub struct Country {
     /// mean the state made none.
     #[prost(message, repeated, tag = "13")]
     pub declarations: ::prost::alloc::vec::Vec<Declaration>,
+    /// A state, or a regional economic integration organisation ("countries/EU", the European Union), which some
+    /// treaties (the UN Convention against Cybercrime) let sign and consent as such: it is not a state.
+    #[prost(enumeration = "CountryKind", tag = "14")]
+    pub kind: i32,
+    /// The treaties opened for signature by as_of under which it has no recorded step on or before as_of (no
+    /// action of any kind), e.g. \["treaties/18016"\] for a party to the Budapest Convention with nothing recorded
+    /// under the UN Convention against Cybercrime: read beside treaty_statuses, where it stands under each. No
+    /// recorded step is not no step: past a treaty's coverage the record may miss one (and a treaty open to every
+    /// state lists the country in treaty_statuses as possibly a signatory).
+    #[prost(string, repeated, tag = "15")]
+    pub treaties_without_steps: ::prost::alloc::vec::Vec<::prost::alloc::string::String>,
 }
 /// A state's status under one treaty.
 #[derive(Clone, PartialEq, ::prost::Message)]
@@ -3585,6 +3597,39 @@ pub struct GetCountryRequest {
     /// The date; unset: today.
     #[prost(message, optional, tag = "2")]
     pub as_of: ::core::option::Option<super::super::super::google::r#type::Date>,
+}
+/// What kind of party a Country is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::prost::Enumeration)]
+#[repr(i32)]
+pub enum CountryKind {
+    /// Not set.
+    Unspecified = 0,
+    /// A state (or Kosovo).
+    State = 1,
+    /// A regional economic integration organisation, e.g. the European Union.
+    Reio = 2,
+}
+impl CountryKind {
+    /// String value of the enum field names used in the ProtoBuf definition.
+    ///
+    /// The values are not transformed in any way and thus are considered stable
+    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    pub fn as_str_name(&self) -> &'static str {
+        match self {
+            Self::Unspecified => "COUNTRY_KIND_UNSPECIFIED",
+            Self::State => "COUNTRY_KIND_STATE",
+            Self::Reio => "COUNTRY_KIND_REIO",
+        }
+    }
+    /// Creates an enum from field names used in the ProtoBuf definition.
+    pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
+        match value {
+            "COUNTRY_KIND_UNSPECIFIED" => Some(Self::Unspecified),
+            "COUNTRY_KIND_STATE" => Some(Self::State),
+            "COUNTRY_KIND_REIO" => Some(Self::Reio),
+            _ => None,
+        }
+    }
 }
 /// How legislative assistance was given: the typed form of AssistanceStep.method.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::prost::Enumeration)]
@@ -6174,6 +6219,12 @@ pub enum ErrorReason {
     /// INVALID_ARGUMENT: an article the treaty does not have (ListDeclarations' `article`; ETS 185 has 48 articles,
     /// ETS 189 16). BadRequest: the field. Metadata: `treaty`, `article`, `articles` (how many the treaty has).
     ArticleNotInTreaty = 53,
+    /// FAILED_PRECONDITION (a treaty rule, as above): a signature or consent to a treaty open only to the Parties to
+    /// another (CETS 224: the Parties to ETS 185) by a state that was not a Party to it at the date: its consent to
+    /// the other is dated later, or the other's record, complete through the date (its coverage), holds none. Past
+    /// that record the rule cannot be checked and is not. Metadata: `action`, `date`, `convention`, and
+    /// `convention_date` when the consent is recorded.
+    NotAPartyToConvention = 54,
 }
 impl ErrorReason {
     /// String value of the enum field names used in the ProtoBuf definition.
@@ -6236,6 +6287,7 @@ impl ErrorReason {
             Self::RequestTimeout => "REQUEST_TIMEOUT",
             Self::ChangeSequenceOutOfRange => "CHANGE_SEQUENCE_OUT_OF_RANGE",
             Self::ArticleNotInTreaty => "ARTICLE_NOT_IN_TREATY",
+            Self::NotAPartyToConvention => "NOT_A_PARTY_TO_CONVENTION",
         }
     }
     /// Creates an enum from field names used in the ProtoBuf definition.
@@ -6297,6 +6349,7 @@ impl ErrorReason {
             "REQUEST_TIMEOUT" => Some(Self::RequestTimeout),
             "CHANGE_SEQUENCE_OUT_OF_RANGE" => Some(Self::ChangeSequenceOutOfRange),
             "ARTICLE_NOT_IN_TREATY" => Some(Self::ArticleNotInTreaty),
+            "NOT_A_PARTY_TO_CONVENTION" => Some(Self::NotAPartyToConvention),
             _ => None,
         }
     }

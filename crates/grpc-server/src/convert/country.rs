@@ -86,5 +86,7 @@ pub(crate) fn country(page: &CountryPage<'_>, treaty_data: &Dataset, snapshot: &
             .iter()
             .map(|(d, standing)| super::declaration::declaration(d, *standing, page.as_of))
             .collect(),
+        kind: typed(state.kind, "COUNTRY_KIND_", pb::CountryKind::from_str_name),
+        treaties_without_steps: page.treaties_without_steps.iter().map(|t| treaty_name(t.number)).collect(),
     }
 }

@@ -322,5 +322,6 @@ mod typed_tests {
         all_typed::<Qualifier, _>("FIGURE_QUALIFIER_", pb::FigureQualifier::from_str_name);
         all_typed::<DeclarationKind, _>("DECLARATION_KIND_", pb::DeclarationKind::from_str_name);
         all_typed::<Standing, _>("DECLARATION_STANDING_", pb::DeclarationStanding::from_str_name);
+        all_typed::<core_model::CountryKind, _>("COUNTRY_KIND_", pb::CountryKind::from_str_name);
     }
 }

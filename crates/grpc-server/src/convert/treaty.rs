@@ -30,13 +30,12 @@ pub(crate) fn treaty(t: &Treaty, computed_entry_into_force: Option<ApproxDate>) 
         opened_at: t.opened_at.clone().unwrap_or_default(),
         entry_into_force: t.entry_into_force.map(date),
         computed_entry_into_force: computed_entry_into_force.as_ref().map(approx),
-        entry_into_force_rule: format!(
-            "{}: {} consents, at least {} by member States, then {} months",
-            rule.article, rule.consents, rule.member_states, rule.months
-        ),
+        entry_into_force_rule: rule.describe(),
         eligibility: match t.eligibility {
             core_model::Eligibility::MembersAndParticipants => "members-and-participants".to_owned(),
             core_model::Eligibility::SignatoriesOf { treaty } => format!("signatories-of {}", treaty_name(treaty)),
+            core_model::Eligibility::PartiesOf { treaty } => format!("parties-of {}", treaty_name(treaty)),
+            core_model::Eligibility::AllStatesAndOrganisations => "all-states-and-organisations".to_owned(),
         },
         requires_consent_to: t.requires_consent_to.map(treaty_name).unwrap_or_default(),
         sources: citations(&t.source),

@@ -680,9 +680,13 @@ impl ProgressReport {
             },
         }));
         let mut sections = vec![treaty_section(ds, ETS_185, as_of)?];
-        for t in
-            ds.treaties.iter().filter(|t| t.number != ETS_185 && ds.treaty_actions.iter().any(|a| a.treaty == t.number))
-        {
+        // A treaty with recorded actions, once it may have been opened for signature (CETS 224 and the UN
+        // Convention have no place in a report of 2007).
+        for t in ds.treaties.iter().filter(|t| {
+            t.number != ETS_185
+                && t.opened.possibly_on_or_before(as_of)
+                && ds.treaty_actions.iter().any(|a| a.treaty == t.number)
+        }) {
             sections.push(treaty_section(ds, t.number, as_of)?);
         }
         let (treaties, past_record): (Vec<TreatySection>, Vec<Option<PastRecord>>) = sections.into_iter().unzip();
