@@ -21,6 +21,7 @@
 mod chart;
 mod error;
 mod model;
+pub mod pdf;
 
 use std::str::FromStr;
 

@@ -5885,6 +5885,16 @@ pub enum ErrorReason {
     /// log was reset by an import or a restore): list everything again and watch from the lists' `change_sequence`.
     /// Metadata: `start_after_sequence`, `first_sequence`, `last_sequence`.
     ChangeSequenceOutOfRange = 52,
+    /// UNAVAILABLE: the server has no browser to print PDFs with (none found on its PATH, or the one its
+    /// --chromium or CYBERCRIME_CHROMIUM names is not an executable file); the message says which. Other formats
+    /// are served.
+    PdfPrinterMissing = 53,
+    /// DEADLINE_EXCEEDED: the PDF was not printed within the server's --pdf-timeout-secs, waiting for a place among
+    /// the prints running at once (--max-concurrent-pdfs) included; the browser was stopped. Metadata:
+    /// `timeout_secs`.
+    PdfPrintTimeout = 54,
+    /// INTERNAL: the browser failed to print the PDF; the message has the last lines it wrote.
+    PdfPrintFailed = 55,
 }
 impl ErrorReason {
     /// String value of the enum field names used in the ProtoBuf definition.
@@ -5946,6 +5956,9 @@ impl ErrorReason {
             Self::Internal => "INTERNAL",
             Self::RequestTimeout => "REQUEST_TIMEOUT",
             Self::ChangeSequenceOutOfRange => "CHANGE_SEQUENCE_OUT_OF_RANGE",
+            Self::PdfPrinterMissing => "PDF_PRINTER_MISSING",
+            Self::PdfPrintTimeout => "PDF_PRINT_TIMEOUT",
+            Self::PdfPrintFailed => "PDF_PRINT_FAILED",
         }
     }
     /// Creates an enum from field names used in the ProtoBuf definition.
@@ -6006,6 +6019,9 @@ impl ErrorReason {
             "INTERNAL" => Some(Self::Internal),
             "REQUEST_TIMEOUT" => Some(Self::RequestTimeout),
             "CHANGE_SEQUENCE_OUT_OF_RANGE" => Some(Self::ChangeSequenceOutOfRange),
+            "PDF_PRINTER_MISSING" => Some(Self::PdfPrinterMissing),
+            "PDF_PRINT_TIMEOUT" => Some(Self::PdfPrintTimeout),
+            "PDF_PRINT_FAILED" => Some(Self::PdfPrintFailed),
             _ => None,
         }
     }
