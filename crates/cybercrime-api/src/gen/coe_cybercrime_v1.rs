@@ -4835,6 +4835,12 @@ pub enum ReportFormat {
     Html = 2,
     /// JSON with the same content (application/json).
     Json = 3,
+    /// PDF on A4 (application/pdf): the HTML printed by the server's headless Chromium, with "Page N of M" on every
+    /// page, a list of contents linking to the sections and an outline (bookmarks). A server without a browser
+    /// answers UNAVAILABLE (PDF_PRINTER_MISSING); a print longer than its --pdf-timeout-secs \[20 s\] is
+    /// DEADLINE_EXCEEDED (PDF_PRINT_TIMEOUT); at most --max-concurrent-pdfs \[2\] are printed at once, a print beyond
+    /// waits for a place within the same timeout.
+    Pdf = 4,
 }
 impl ReportFormat {
     /// String value of the enum field names used in the ProtoBuf definition.
@@ -4847,6 +4853,7 @@ impl ReportFormat {
             Self::Markdown => "REPORT_FORMAT_MARKDOWN",
             Self::Html => "REPORT_FORMAT_HTML",
             Self::Json => "REPORT_FORMAT_JSON",
+            Self::Pdf => "REPORT_FORMAT_PDF",
         }
     }
     /// Creates an enum from field names used in the ProtoBuf definition.
@@ -4856,6 +4863,7 @@ impl ReportFormat {
             "REPORT_FORMAT_MARKDOWN" => Some(Self::Markdown),
             "REPORT_FORMAT_HTML" => Some(Self::Html),
             "REPORT_FORMAT_JSON" => Some(Self::Json),
+            "REPORT_FORMAT_PDF" => Some(Self::Pdf),
             _ => None,
         }
     }
@@ -4872,9 +4880,9 @@ pub mod report_service_client {
     use tonic::codegen::*;
     use tonic::codegen::http::Uri;
     /// Progress reports and country briefs, generated from the data: Markdown, self-contained HTML (inline CSS for
-    /// A4, an SVG chart of ratifications per year) or JSON with the same content. A document is streamed in chunks
-    /// of at most 1 MiB, so that a report larger than the message limit is delivered whole: concatenate the `data`
-    /// of the chunks in order. Reads are open unless the server requires a token.
+    /// A4, an SVG chart of ratifications per year), JSON with the same content, or PDF (the HTML printed on A4). A
+    /// document is streamed in chunks of at most 1 MiB, so that a report larger than the message limit is delivered
+    /// whole: concatenate the `data` of the chunks in order. Reads are open unless the server requires a token.
     ///
     /// Limits (the server's options; defaults in brackets). A report's dates run from 1949-05-05 (the Statute of the
     /// Council of Europe) to a year from today: a date outside is INVALID_ARGUMENT naming the field. A document larger
@@ -5071,9 +5079,9 @@ pub mod report_service_server {
         >;
     }
     /// Progress reports and country briefs, generated from the data: Markdown, self-contained HTML (inline CSS for
-    /// A4, an SVG chart of ratifications per year) or JSON with the same content. A document is streamed in chunks
-    /// of at most 1 MiB, so that a report larger than the message limit is delivered whole: concatenate the `data`
-    /// of the chunks in order. Reads are open unless the server requires a token.
+    /// A4, an SVG chart of ratifications per year), JSON with the same content, or PDF (the HTML printed on A4). A
+    /// document is streamed in chunks of at most 1 MiB, so that a report larger than the message limit is delivered
+    /// whole: concatenate the `data` of the chunks in order. Reads are open unless the server requires a token.
     ///
     /// Limits (the server's options; defaults in brackets). A report's dates run from 1949-05-05 (the Statute of the
     /// Council of Europe) to a year from today: a date outside is INVALID_ARGUMENT naming the field. A document larger
