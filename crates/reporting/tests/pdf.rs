@@ -101,6 +101,13 @@ fn h2_texts(html: &str) -> Vec<String> {
         .collect()
 }
 
+/// The entries of the list of contents the printer adds to `html`.
+fn printer_html_links(html: &str) -> usize {
+    let printed = reporting::pdf::for_print(html);
+    let nav = &printed[printed.find("<nav").expect("contents")..printed.find("</nav>").expect("end")];
+    nav.matches("<a href=\"#").count()
+}
+
 /// Spaces collapsed: pdftotext breaks lines where the page does.
 fn squeezed(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
@@ -150,8 +157,16 @@ fn the_2007_report_prints_on_a4_with_page_numbers_contents_and_outline() {
     assert!(all.contains(&squeezed(&report_2007().title)));
     assert!(all.contains("Add. ratif."), "the ratifications table is not printed");
 
-    // The outline (bookmarks) Chromium builds from the headings.
-    assert!(bytes.windows(9).any(|w| w == b"/Outlines"), "the PDF has no outline");
+    // The outline (bookmarks) Chromium builds from the headings: every section is an entry (ASCII titles are
+    // written as literal strings); and the list of contents' entries are links.
+    let raw = String::from_utf8_lossy(&bytes);
+    assert!(raw.contains("/Type /Outlines"), "the PDF has no outline");
+    for s in sections.iter().filter(|s| s.is_ascii() && !s.contains(['(', ')', '\\'])) {
+        assert!(raw.contains(&format!("/Title ({s})")), "the outline lacks `{s}`");
+    }
+    let entries = printer_html_links(&html);
+    assert!(entries >= sections.len(), "{entries} entries in the contents");
+    assert!(raw.matches("/Subtype /Link").count() >= entries, "the contents' entries are not links in the PDF");
 
     // Screenshots: the first two pages, and the HTML at A4's width.
     let prefix = out.join("report-2007-pdf-page");
