@@ -366,19 +366,29 @@ struct Heading {
     text: String,
 }
 
-/// `html` as it is printed: the print stylesheet and the content security policy at the end of `<head>`, an id
-/// on every `<h2>` and `<h3>` without one, and a list of contents linking to them before the first `<h2>`.
+/// `html` as it is printed: the content security policy first in `<head>` (so that it covers all that follows),
+/// the print stylesheet at the end of `<head>`, an id on every `<h2>` and `<h3>` without one, and a list of
+/// contents linking to them before the first `<h2>`.
 pub fn for_print(html: &str) -> String {
     let (html, headings) = with_heading_ids(html);
     let mut out = String::with_capacity(html.len() + PRINT_CSS.len() + 4096);
-    let head =
-        format!("<meta http-equiv=\"Content-Security-Policy\" content=\"{CSP}\">\n<style>\n{PRINT_CSS}</style>\n");
-    let (before_body, rest) = match html.find("</head>") {
+    let csp = format!("\n<meta http-equiv=\"Content-Security-Policy\" content=\"{CSP}\">\n");
+    let (head, rest) = match html.find("</head>") {
         Some(at) => html.split_at(at),
         None => ("", html.as_str()),
     };
-    out.push_str(before_body);
-    out.push_str(&head);
+    match head.find("<head>") {
+        Some(at) => {
+            out.push_str(&head[..at + "<head>".len()]);
+            out.push_str(&csp);
+            out.push_str(&head[at + "<head>".len()..]);
+        }
+        None => {
+            out.push_str(head);
+            out.push_str(&csp);
+        }
+    }
+    out.push_str(&format!("<style>\n{PRINT_CSS}</style>\n"));
     match (rest.find("<h2"), headings.is_empty()) {
         (Some(first), false) => {
             out.push_str(&rest[..first]);
@@ -529,7 +539,9 @@ mod tests {
         );
         assert_eq!(nav.matches("<ol>").count(), 3, "{nav}");
         assert!(printed.find("<nav").expect("nav") < printed.find("<h2").expect("h2"));
-        assert!(printed.find("Content-Security-Policy").expect("csp") < printed.find("</head>").expect("head"));
+        assert!(printed.starts_with("<html><head>\n<meta http-equiv=\"Content-Security-Policy\""), "{printed}");
+        assert!(printed.find("counter(pages)").expect("print css") > printed.find("<title>").expect("title"));
+        assert!(printed.find("counter(pages)").expect("print css") < printed.find("</head>").expect("head"));
         assert!(printed.contains("counter(pages)"));
     }
 

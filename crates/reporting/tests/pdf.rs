@@ -324,3 +324,61 @@ fn prints_beyond_the_limit_wait_for_a_place() {
         assert_eq!(t.join().unwrap().unwrap(), b"%PDF-1.4 fake");
     }
 }
+
+#[test]
+fn the_printed_page_loads_nothing() {
+    if !tools() {
+        return;
+    }
+    use std::{
+        net::TcpListener,
+        sync::atomic::{AtomicUsize, Ordering},
+    };
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let hits = Arc::new(AtomicUsize::new(0));
+    {
+        let hits = Arc::clone(&hits);
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                hits.fetch_add(1, Ordering::SeqCst);
+                drop(stream);
+            }
+        });
+    }
+    // Markup a document never has (its values are escaped), as if it had: an image, a stylesheet, a script.
+    let html = format!(
+        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>T</title>\
+         <link rel=\"stylesheet\" href=\"http://{addr}/style.css\"></head><body><h1>T</h1><h2>1 One</h2>\
+         <img src=\"http://{addr}/image.png\"><script src=\"http://{addr}/script.js\"></script></body></html>"
+    );
+    let bytes = Printer::new(PrinterConfig::default()).print(&html).unwrap();
+    assert!(bytes.starts_with(b"%PDF-"));
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(hits.load(Ordering::SeqCst), 0, "the printed page loaded something");
+
+    // The same page printed by the browser alone, without the printer's policy, does load them: the listener
+    // would have seen the printer's page load anything.
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("page.html");
+    std::fs::write(&page, &html).unwrap();
+    let profile = dir.path().join("profile");
+    let pdf = dir.path().join("page.pdf");
+    run(
+        "chromium",
+        &[
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            &format!("--user-data-dir={}", profile.display()),
+            &format!("--print-to-pdf={}", pdf.display()),
+            &format!("file://{}", page.display()),
+        ],
+    );
+    assert!(hits.load(Ordering::SeqCst) > 0, "the control page loaded nothing: the check above proves nothing");
+}
