@@ -78,7 +78,8 @@ pub(crate) struct ServeArgs {
     #[arg(long, env = "CYBERCRIME_CHROMIUM")]
     chromium: Option<PathBuf>,
     /// The longest a PDF may take to print, in seconds (a wait for a printer included); beyond, the browser is
-    /// killed and the request gets DEADLINE_EXCEEDED.
+    /// killed and the request gets DEADLINE_EXCEEDED. Keep it below the request timeout, which otherwise answers
+    /// first while the print goes on to this limit.
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=600))]
     pdf_timeout_secs: u64,
     /// The most PDFs printed at once (each runs a browser).
