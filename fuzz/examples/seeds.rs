@@ -216,7 +216,7 @@ fn main() {
     add("ProgrammeService/GetOrganisation", &|| {
         pb::GetOrganisationRequest { name: "organisations/itu".into() }.encode_to_vec()
     });
-    for format in [pb::ReportFormat::Markdown, pb::ReportFormat::Html, pb::ReportFormat::Json] {
+    for format in [pb::ReportFormat::Markdown, pb::ReportFormat::Html, pb::ReportFormat::Json, pb::ReportFormat::Pdf] {
         add("ReportService/GenerateProgressReport", &|| {
             pb::GenerateProgressReportRequest {
                 as_of: date(2007, 11, 30),

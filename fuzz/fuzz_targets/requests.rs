@@ -6,7 +6,8 @@
 //!
 //! The handler must answer OK or a client error (INVALID_ARGUMENT, NOT_FOUND, ALREADY_EXISTS,
 //! FAILED_PRECONDITION, ABORTED, PERMISSION_DENIED, OUT_OF_RANGE, UNAUTHENTICATED, RESOURCE_EXHAUSTED): an INTERNAL,
-//! UNKNOWN or UNAVAILABLE fails the run, as does a panic. Writes by a reader must be PERMISSION_DENIED and by an
+//! UNKNOWN or UNAVAILABLE fails the run, as does a panic (but for UNAVAILABLE PDF_PRINTER_MISSING: the harness's
+//! PDF printer has no browser, so a report asked for as PDF is refused without starting a process). Writes by a reader must be PERMISSION_DENIED and by an
 //! anonymous caller UNAUTHENTICATED, whatever the request; anything with a bad token, UNAUTHENTICATED.
 //!
 //! The store is shared by every input of a run, so writes that succeed (an admin may create, update and delete

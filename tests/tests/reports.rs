@@ -155,11 +155,23 @@ fn the_report_command_from_the_store_and_from_a_server() {
     assert!(o.status.success());
     assert!(String::from_utf8_lossy(&o.stdout).starts_with("# Philippines: country brief"));
     let o = Command::new(binary())
+        .args(["report", "country", "PH", "--format", "docx", "--store", &store])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("unknown format `docx`: use markdown, html, json or pdf"));
+    // A PDF is written to a file only (`tests/pdf_reports.rs` prints one).
+    let o = Command::new(binary())
         .args(["report", "country", "PH", "--format", "pdf", "--store", &store])
         .output()
         .unwrap();
     assert!(!o.status.success());
-    assert!(String::from_utf8_lossy(&o.stderr).contains("unknown format `pdf`: use markdown, html or json"));
+    assert!(o.stdout.is_empty());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("a PDF is not written to standard output: give -o FILE"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 }
 
 /// A store with the bundled data whose Manila workshop (an activity) and legislation study (a record) were edited

@@ -429,6 +429,7 @@ async fn start_real(
         cors_origins: Vec::new(),
         metrics_addr: None,
         status_page: false,
+        pdf: reporting::pdf::PrinterConfig::default(),
     };
     let server = tokio::spawn(grpc_server::server::serve(
         config,

@@ -168,6 +168,9 @@ impl ServiceError {
                 R::MissingTreaty(_) => "MISSING_TREATY",
                 R::TooLarge { .. } => "DOCUMENT_TOO_LARGE",
                 R::Template(_) => "INTERNAL",
+                R::PrinterMissing(_) => "PDF_PRINTER_MISSING",
+                R::PrintTimeout { .. } => "PDF_PRINT_TIMEOUT",
+                R::PrintFailed(_) => "PDF_PRINT_FAILED",
             },
         }
     }
@@ -193,6 +196,9 @@ impl ServiceError {
             "UNKNOWN_FORMAT",
             "MISSING_TREATY",
             "INTERNAL",
+            "PDF_PRINTER_MISSING",
+            "PDF_PRINT_TIMEOUT",
+            "PDF_PRINT_FAILED",
         ];
         let mut all: Vec<&str> = own.into_iter().chain(StorageError::reasons()).collect();
         all.sort_unstable();
@@ -222,7 +228,9 @@ impl ServiceError {
                 R::UnknownCountry(_) => Code::NotFound,
                 R::MissingTreaty(_) => Code::FailedPrecondition,
                 R::TooLarge { .. } => Code::ResourceExhausted,
-                R::Template(_) => Code::Internal,
+                R::Template(_) | R::PrintFailed(_) => Code::Internal,
+                R::PrinterMissing(_) => Code::Unavailable,
+                R::PrintTimeout { .. } => Code::DeadlineExceeded,
             },
             ServiceError::Storage(s) => match s {
                 StorageError::NotFound { .. } => Code::NotFound,
@@ -305,6 +313,7 @@ impl ServiceError {
                 reporting::ReportError::UnknownCountry(c) => vec![("country", format!("countries/{c}"))],
                 reporting::ReportError::MissingTreaty(t) => vec![("treaty", format!("treaties/{t}"))],
                 reporting::ReportError::TooLarge { limit } => vec![("limit_bytes", limit.to_string())],
+                reporting::ReportError::PrintTimeout { seconds, .. } => vec![("timeout_secs", seconds.to_string())],
                 _ => Vec::new(),
             },
             ServiceError::WatchExpired { last_sequence, .. } => vec![("last_sequence", last_sequence.to_string())],

@@ -112,6 +112,9 @@ pub struct ServerConfig {
     pub metrics_addr: Option<SocketAddr>,
     /// Serve the read-only status page at `/` on the gRPC port ([`crate::page`]).
     pub status_page: bool,
+    /// How reports asked for as PDF are printed: the browser (found at start; without one, PDF requests are
+    /// UNAVAILABLE and every other format is served), the timeout and how many at once.
+    pub pdf: reporting::pdf::PrinterConfig,
 }
 
 /// A server with its layers ([`Transport`]).
@@ -153,6 +156,18 @@ pub fn incoming(listener: tokio::net::TcpListener) -> tonic::transport::server::
         .with_keepalive(Some(Duration::from_secs(60)))
 }
 
+/// The PDF printer of `config`, its browser logged (or, when it has none, why PDF requests will be refused).
+fn pdf_printer(config: reporting::pdf::PrinterConfig) -> reporting::pdf::Printer {
+    let printer = reporting::pdf::Printer::new(config);
+    match (printer.browser(), printer.missing()) {
+        (Some(browser), _) => tracing::info!(browser = %browser.display(), "PDF reports printed with this browser"),
+        (None, why) => {
+            tracing::warn!(why = why.unwrap_or_default(), "PDF reports unavailable (other formats are served)")
+        }
+    }
+    printer
+}
+
 /// Opens the store and serves until `shutdown` resolves (or SIGTERM/SIGINT, when `shutdown` is the signal
 /// future). `on_ready` is called with the bound address once the health service reports SERVING.
 pub async fn serve(
@@ -174,7 +189,8 @@ pub async fn serve(
         AppState::new(store, auth, records, shutdown_rx, config.watch.max)
             .with_watch_limits(config.watch)
             .with_change_feed(config.change_feed)
-            .with_report_limits(config.reports),
+            .with_report_limits(config.reports)
+            .with_pdf_printer(pdf_printer(config.pdf.clone())),
     ));
 
     let (health, health_service) = tonic_health::server::health_reporter();

@@ -28,7 +28,7 @@ pub enum ReportError {
     #[error("unknown country `{0}`")]
     UnknownCountry(String),
     /// No such format.
-    #[error("unknown format `{0}`: use markdown, html or json")]
+    #[error("unknown format `{0}`: use markdown, html, json or pdf")]
     UnknownFormat(String),
     /// The data lacks a treaty the report needs.
     #[error("the data holds no treaty {0}")]
@@ -42,4 +42,21 @@ pub enum ReportError {
     /// A template failed (a bug).
     #[error("template error: {0}")]
     Template(String),
+    /// PDF output needs a browser, and there is none (the message says why: not found, not executable).
+    #[error("PDF output is unavailable: {0}")]
+    PrinterMissing(String),
+    /// The PDF was not printed within the printer's timeout; the browser was killed.
+    #[error(
+        "the PDF was not printed within {seconds} s (the PDF timeout){}",
+        if *waiting { ": every printer stayed busy" } else { ": the browser was stopped" }
+    )]
+    PrintTimeout {
+        /// The timeout, in seconds.
+        seconds: u64,
+        /// It ran out while waiting for a place among the prints running at once.
+        waiting: bool,
+    },
+    /// The browser failed to print the PDF (the message has the last lines it wrote).
+    #[error("printing the PDF failed: {0}")]
+    PrintFailed(String),
 }

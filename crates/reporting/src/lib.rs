@@ -8,6 +8,7 @@
 //! [`render_progress`] and [`render_brief`] write it as Markdown, as self-contained HTML (inline CSS that prints
 //! on A4, an SVG chart of ratifications per year with the cumulative line) or as JSON with the same content.
 //! Text comes from minijinja templates (`templates/`), the chart from the `svg` crate.
+//! [`pdf::Printer`] prints the HTML to PDF on A4 with a headless Chromium (page numbers, contents, outline).
 //!
 //! Data is never taken for markup: the HTML templates escape every value for HTML, the Markdown templates for
 //! Markdown ([`markdown_text`]: line breaks become spaces, control characters and bidi overrides are dropped,
@@ -21,6 +22,7 @@
 mod chart;
 mod error;
 mod model;
+pub mod pdf;
 
 use std::str::FromStr;
 

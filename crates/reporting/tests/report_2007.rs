@@ -245,7 +245,10 @@ fn bad_input_and_an_empty_period() {
         ReportError::BeforeAnyData { as_of: day("1990-12-31"), earliest: day("2001-11-23") }
     );
     assert_eq!(CountryBrief::build(&ds, "QQ", day("2007-11-30")).unwrap_err().to_string(), "unknown country `QQ`");
-    assert_eq!("pdf".parse::<Format>().unwrap_err().to_string(), "unknown format `pdf`: use markdown, html or json");
+    assert_eq!(
+        "docx".parse::<Format>().unwrap_err().to_string(),
+        "unknown format `docx`: use markdown, html, json or pdf"
+    );
     let quiet =
         ProgressReport::build(&ds, day("2010-12-31"), Period::new(day("2010-01-01"), day("2010-12-31")).unwrap())
             .unwrap();

@@ -5166,6 +5166,12 @@ pub enum ReportFormat {
     Html = 2,
     /// JSON with the same content (application/json).
     Json = 3,
+    /// PDF on A4 (application/pdf): the HTML printed by the server's headless Chromium, with "Page N of M" on every
+    /// page, a list of contents linking to the sections and an outline (bookmarks). A server without a browser
+    /// answers UNAVAILABLE (PDF_PRINTER_MISSING); a print longer than its --pdf-timeout-secs \[20 s\] is
+    /// DEADLINE_EXCEEDED (PDF_PRINT_TIMEOUT); at most --max-concurrent-pdfs \[2\] are printed at once, a print beyond
+    /// waits for a place within the same timeout.
+    Pdf = 4,
 }
 impl ReportFormat {
     /// String value of the enum field names used in the ProtoBuf definition.
@@ -5178,6 +5184,7 @@ impl ReportFormat {
             Self::Markdown => "REPORT_FORMAT_MARKDOWN",
             Self::Html => "REPORT_FORMAT_HTML",
             Self::Json => "REPORT_FORMAT_JSON",
+            Self::Pdf => "REPORT_FORMAT_PDF",
         }
     }
     /// Creates an enum from field names used in the ProtoBuf definition.
@@ -5187,6 +5194,7 @@ impl ReportFormat {
             "REPORT_FORMAT_MARKDOWN" => Some(Self::Markdown),
             "REPORT_FORMAT_HTML" => Some(Self::Html),
             "REPORT_FORMAT_JSON" => Some(Self::Json),
+            "REPORT_FORMAT_PDF" => Some(Self::Pdf),
             _ => None,
         }
     }
@@ -5203,9 +5211,9 @@ pub mod report_service_client {
     use tonic::codegen::*;
     use tonic::codegen::http::Uri;
     /// Progress reports and country briefs, generated from the data: Markdown, self-contained HTML (inline CSS for
-    /// A4, an SVG chart of ratifications per year) or JSON with the same content. A document is streamed in chunks
-    /// of at most 1 MiB, so that a report larger than the message limit is delivered whole: concatenate the `data`
-    /// of the chunks in order. Reads are open unless the server requires a token.
+    /// A4, an SVG chart of ratifications per year), JSON with the same content, or PDF (the HTML printed on A4). A
+    /// document is streamed in chunks of at most 1 MiB, so that a report larger than the message limit is delivered
+    /// whole: concatenate the `data` of the chunks in order. Reads are open unless the server requires a token.
     ///
     /// Limits (the server's options; defaults in brackets). A report's dates run from 1949-05-05 (the Statute of the
     /// Council of Europe) to a year from today: a date outside is INVALID_ARGUMENT naming the field. A document larger
@@ -5402,9 +5410,9 @@ pub mod report_service_server {
         >;
     }
     /// Progress reports and country briefs, generated from the data: Markdown, self-contained HTML (inline CSS for
-    /// A4, an SVG chart of ratifications per year) or JSON with the same content. A document is streamed in chunks
-    /// of at most 1 MiB, so that a report larger than the message limit is delivered whole: concatenate the `data`
-    /// of the chunks in order. Reads are open unless the server requires a token.
+    /// A4, an SVG chart of ratifications per year), JSON with the same content, or PDF (the HTML printed on A4). A
+    /// document is streamed in chunks of at most 1 MiB, so that a report larger than the message limit is delivered
+    /// whole: concatenate the `data` of the chunks in order. Reads are open unless the server requires a token.
     ///
     /// Limits (the server's options; defaults in brackets). A report's dates run from 1949-05-05 (the Statute of the
     /// Council of Europe) to a year from today: a date outside is INVALID_ARGUMENT naming the field. A document larger
@@ -6225,6 +6233,16 @@ pub enum ErrorReason {
     /// that record the rule cannot be checked and is not. Metadata: `action`, `date`, `convention`, and
     /// `convention_date` when the consent is recorded.
     NotAPartyToConvention = 54,
+    /// UNAVAILABLE: the server has no browser to print PDFs with (none found on its PATH, or the one its
+    /// --chromium or CYBERCRIME_CHROMIUM names is not an executable file); the message says which. Other formats
+    /// are served.
+    PdfPrinterMissing = 55,
+    /// DEADLINE_EXCEEDED: the PDF was not printed within the server's --pdf-timeout-secs, waiting for a place among
+    /// the prints running at once (--max-concurrent-pdfs) included; the browser was stopped. Metadata:
+    /// `timeout_secs`.
+    PdfPrintTimeout = 56,
+    /// INTERNAL: the browser failed to print the PDF; the message has the last lines it wrote.
+    PdfPrintFailed = 57,
 }
 impl ErrorReason {
     /// String value of the enum field names used in the ProtoBuf definition.
@@ -6288,6 +6306,9 @@ impl ErrorReason {
             Self::ChangeSequenceOutOfRange => "CHANGE_SEQUENCE_OUT_OF_RANGE",
             Self::ArticleNotInTreaty => "ARTICLE_NOT_IN_TREATY",
             Self::NotAPartyToConvention => "NOT_A_PARTY_TO_CONVENTION",
+            Self::PdfPrinterMissing => "PDF_PRINTER_MISSING",
+            Self::PdfPrintTimeout => "PDF_PRINT_TIMEOUT",
+            Self::PdfPrintFailed => "PDF_PRINT_FAILED",
         }
     }
     /// Creates an enum from field names used in the ProtoBuf definition.
@@ -6350,6 +6371,9 @@ impl ErrorReason {
             "CHANGE_SEQUENCE_OUT_OF_RANGE" => Some(Self::ChangeSequenceOutOfRange),
             "ARTICLE_NOT_IN_TREATY" => Some(Self::ArticleNotInTreaty),
             "NOT_A_PARTY_TO_CONVENTION" => Some(Self::NotAPartyToConvention),
+            "PDF_PRINTER_MISSING" => Some(Self::PdfPrinterMissing),
+            "PDF_PRINT_TIMEOUT" => Some(Self::PdfPrintTimeout),
+            "PDF_PRINT_FAILED" => Some(Self::PdfPrintFailed),
             _ => None,
         }
     }

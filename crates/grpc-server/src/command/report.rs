@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Subcommand;
+use reporting::pdf::Output;
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum ReportCommand {
@@ -36,12 +37,19 @@ pub(crate) enum ReportCommand {
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct ReportOut {
-    /// markdown, html or json.
+    /// markdown, html, json or pdf (a PDF needs -o FILE, and a Chromium: --chromium, or the server's).
     #[arg(long, default_value = "markdown")]
     format: String,
-    /// The file to write; default: standard output.
+    /// The file to write (replaced whole, never left half-written); default: standard output.
     #[arg(short, long)]
     output: Option<PathBuf>,
+    /// The browser (a Chromium) that prints a PDF here (not with --server, where the server prints it);
+    /// default: chromium, chromium-browser or google-chrome on PATH.
+    #[arg(long, env = "CYBERCRIME_CHROMIUM")]
+    chromium: Option<PathBuf>,
+    /// The longest a PDF may take to print here, in seconds; beyond, the browser is killed.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pdf_timeout_secs: u64,
     /// The store to read (ignored with --server).
     #[arg(long, env = "CYBERCRIME_STORE", default_value = "sqlite://cybercrime.sqlite")]
     store: String,
@@ -123,8 +131,13 @@ pub(crate) async fn report(command: ReportCommand) -> anyhow::Result<()> {
     let out = match &command {
         ReportCommand::Progress { out, .. } | ReportCommand::Country { out, .. } => out,
     };
-    let format: reporting::Format = out.format.parse()?;
-    let body = if let Some(server) = &out.server {
+    let output: Output = out.format.parse()?;
+    anyhow::ensure!(
+        output != Output::Pdf || out.output.is_some(),
+        "a PDF is not written to standard output: give -o FILE"
+    );
+    let format = output.written_as();
+    let body: Vec<u8> = if let Some(server) = &out.server {
         let token = out.token()?;
         let mut client = pb::report_service_client::ReportServiceClient::new(out.channel(server).await?);
         let mut metadata = tonic::metadata::MetadataMap::new();
@@ -139,7 +152,7 @@ pub(crate) async fn report(command: ReportCommand) -> anyhow::Result<()> {
             *request.metadata_mut() = metadata.clone();
             request
         }
-        let pb_format = grpc_server::convert::report::format(format) as i32;
+        let pb_format = grpc_server::convert::report::format(output) as i32;
         let mut stream = match &command {
             ReportCommand::Progress { as_of, from, to, .. } => client
                 .generate_progress_report(request(
@@ -174,7 +187,12 @@ pub(crate) async fn report(command: ReportCommand) -> anyhow::Result<()> {
             );
             bytes.extend_from_slice(&chunk.data);
         }
-        String::from_utf8(bytes).context("the server sent a document that is not UTF-8")?
+        if output == Output::Pdf {
+            anyhow::ensure!(bytes.starts_with(b"%PDF-"), "the server sent a document that is not a PDF");
+            bytes
+        } else {
+            String::from_utf8(bytes).context("the server sent a document that is not UTF-8")?.into_bytes()
+        }
     } else {
         super::store::refuse_missing(&out.store, out.create)?;
         let store = storage::open(&out.store).await?;
@@ -182,7 +200,7 @@ pub(crate) async fn report(command: ReportCommand) -> anyhow::Result<()> {
         // The stored records that cannot be read are left out of the dataset: the document names them.
         let unreadable: Vec<(String, String)> =
             store.find_unreadable().await?.into_iter().map(|u| (u.resource, u.reason)).collect();
-        match &command {
+        let text = match &command {
             ReportCommand::Progress { as_of, from, to, .. } => {
                 let as_of = as_of.unwrap_or(today);
                 let period = reporting::Period::new(*from, to.unwrap_or(as_of))?;
@@ -194,13 +212,45 @@ pub(crate) async fn report(command: ReportCommand) -> anyhow::Result<()> {
                     reporting::CountryBrief::build(&dataset, code, as_of.unwrap_or(today))?.with_unreadable(unreadable);
                 reporting::render_brief(&brief, format)?.body
             }
+        };
+        if output == Output::Pdf {
+            let printer = reporting::pdf::Printer::new(reporting::pdf::PrinterConfig {
+                browser: out.chromium.clone(),
+                timeout: std::time::Duration::from_secs(out.pdf_timeout_secs),
+                max_concurrent: 1,
+            });
+            tokio::task::spawn_blocking(move || printer.print(&text)).await??
+        } else {
+            text.into_bytes()
         }
     };
     match &out.output {
-        Some(path) => std::fs::write(path, body).with_context(|| format!("cannot write {}", path.display()))?,
+        Some(path) => write_atomically(path, &body)?,
         // Standard output is often a terminal: no control characters (escape sequences) nor bidi overrides from
         // the data reach it. A file gets the document as generated.
-        None => print!("{}", reporting::printable(&body)),
+        None => print!("{}", reporting::printable(&String::from_utf8_lossy(&body))),
     }
+    Ok(())
+}
+
+/// Writes `bytes` to a temporary file beside `path`, flushed to disk, then renamed over `path`: a reader (or a
+/// crash) sees the old file or the whole new one, never part of it.
+fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => std::path::Path::new("."),
+    };
+    let cannot = || format!("cannot write {}", path.display());
+    let mut file = tempfile::Builder::new().prefix(".cybercrime-report-").tempfile_in(dir).with_context(cannot)?;
+    file.write_all(bytes).with_context(cannot)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // A report is no secret: readable as any file the user writes (the temporary file is 0600).
+        file.as_file().set_permissions(std::fs::Permissions::from_mode(0o644)).with_context(cannot)?;
+    }
+    file.as_file().sync_all().with_context(cannot)?;
+    file.persist(path).map_err(|e| e.error).with_context(cannot)?;
     Ok(())
 }

@@ -73,6 +73,18 @@ pub(crate) struct ServeArgs {
     /// The longest a report stream may stay open, read or not, in seconds.
     #[arg(long, default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     max_report_stream_secs: u64,
+    /// The browser (a Chromium) that prints reports asked for as PDF; default: chromium, chromium-browser or
+    /// google-chrome on PATH. Without one, PDF requests get UNAVAILABLE; other formats are served.
+    #[arg(long, env = "CYBERCRIME_CHROMIUM")]
+    chromium: Option<PathBuf>,
+    /// The longest a PDF may take to print, in seconds (a wait for a printer included); beyond, the browser is
+    /// killed and the request gets DEADLINE_EXCEEDED. Keep it below the request timeout, which otherwise answers
+    /// first while the print goes on to this limit.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pdf_timeout_secs: u64,
+    /// The most PDFs printed at once (each runs a browser).
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=16))]
+    max_concurrent_pdfs: u64,
     /// The most watch streams open on one connection.
     #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     max_watchers_per_connection: u64,
@@ -197,6 +209,11 @@ pub(crate) async fn serve(args: ServeArgs, explain: bool) -> anyhow::Result<()> 
         cors_origins: args.cors_origins,
         metrics_addr: args.metrics_addr,
         status_page: !args.no_status_page,
+        pdf: reporting::pdf::PrinterConfig {
+            browser: args.chromium,
+            timeout: Duration::from_secs(args.pdf_timeout_secs),
+            max_concurrent: args.max_concurrent_pdfs as usize,
+        },
     };
     tracing::info!(file_limit = ?nofile, max_connections, "connections");
     let served = grpc_server::server::serve(config, grpc_server::server::shutdown_signal(), |addr| {

@@ -70,6 +70,9 @@ pub struct AppState {
     reports: ReportLimits,
     /// One permit per report being generated.
     report_permits: Arc<tokio::sync::Semaphore>,
+    /// Prints reports asked for as PDF (REPORT_FORMAT_PDF); by default none, which refuses them
+    /// ([`AppState::with_pdf_printer`]).
+    pub(crate) printer: reporting::pdf::Printer,
     /// One place per open watch stream (bounded in all, per connection and per principal): each holds at most
     /// 16 undelivered events, so watchers, fast or stuck, hold a bounded amount of memory in all.
     pub(crate) watchers: Arc<Watchers>,
@@ -102,6 +105,7 @@ impl AppState {
             costly_walks: Arc::new(tokio::sync::Semaphore::new(1)),
             reports: ReportLimits::default(),
             report_permits: Arc::new(tokio::sync::Semaphore::new(ReportLimits::default().max_concurrent)),
+            printer: reporting::pdf::Printer::none("this server is not set up to print PDFs"),
             change_feed: ChangeFeedLimits::default(),
         }
     }
@@ -110,6 +114,12 @@ impl AppState {
     pub fn with_report_limits(mut self, limits: ReportLimits) -> Self {
         self.report_permits = Arc::new(tokio::sync::Semaphore::new(limits.max_concurrent.max(1)));
         self.reports = limits;
+        self
+    }
+
+    /// The same, printing PDFs with this printer.
+    pub fn with_pdf_printer(mut self, printer: reporting::pdf::Printer) -> Self {
+        self.printer = printer;
         self
     }
 

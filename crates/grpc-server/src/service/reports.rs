@@ -120,8 +120,7 @@ impl Drop for Chunks {
 }
 
 impl Chunks {
-    fn new(doc: reporting::Document, method: &'static str, limits: &ReportLimits) -> Chunks {
-        let body = Bytes::from(doc.body);
+    fn new(media_type: &'static str, body: Bytes, method: &'static str, limits: &ReportLimits) -> Chunks {
         let len = body.len();
         let progress = Arc::new(Mutex::new(Progress { doc: Some(body), ended: None, last_taken: Instant::now() }));
         let watchdog = tokio::spawn(watch_report_stream(
@@ -130,7 +129,7 @@ impl Chunks {
             limits.send_timeout,
             limits.max_stream_duration,
         ));
-        Chunks { progress, media_type: doc.media_type, len, offset: 0, index: 0, finished: false, watchdog }
+        Chunks { progress, media_type, len, offset: 0, index: 0, finished: false, watchdog }
     }
 }
 
@@ -226,11 +225,19 @@ impl Services {
     }
 
     /// Generates a document with `build` off the request workers (`spawn_blocking`), once a place among the
-    /// reports being generated is free (waiting [`ReportLimits::queue_wait`] at most), and streams it.
+    /// reports being generated is free (waiting [`ReportLimits::queue_wait`] at most), and streams it. `build`
+    /// writes the document in the format it is given: for a PDF, HTML, which the server's printer then prints
+    /// in the same place (within [`ReportLimits::max_document_bytes`] too).
     async fn generate(
         &self,
         method: &'static str,
-        build: impl FnOnce(&core_model::Dataset, Vec<(String, String)>, usize) -> Result<reporting::Document>
+        output: reporting::pdf::Output,
+        build: impl FnOnce(
+            &core_model::Dataset,
+            Vec<(String, String)>,
+            reporting::Format,
+            usize,
+        ) -> Result<reporting::Document>
         + Send
         + 'static,
     ) -> Result<ReportStream> {
@@ -243,9 +250,18 @@ impl Services {
                 }
             };
         let (ds, unreadable) = self.dataset().await?;
-        let doc = tokio::task::spawn_blocking(move || {
+        let printer = self.0.printer.clone();
+        let body = tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            build(&ds, unreadable, limits.max_document_bytes)
+            let doc = build(&ds, unreadable, output.written_as(), limits.max_document_bytes)?;
+            if output != reporting::pdf::Output::Pdf {
+                return Ok(Bytes::from(doc.body));
+            }
+            let pdf = printer.print(&doc.body)?;
+            if pdf.len() > limits.max_document_bytes {
+                return Err(ServiceError::DocumentTooLarge { limit: limits.max_document_bytes });
+            }
+            Ok(Bytes::from(pdf))
         })
         .await
         .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
@@ -255,7 +271,7 @@ impl Services {
             }
             other => other,
         })?;
-        Ok(Box::pin(Chunks::new(doc, method, &limits)))
+        Ok(Box::pin(Chunks::new(output.media_type(), body, method, &limits)))
     }
 }
 
@@ -283,7 +299,7 @@ impl ReportService for Services {
             let end =
                 report_day("period_end", c::opt_full_date("period_end", r.period_end.as_ref())?.unwrap_or(as_of))?;
             let period = reporting::Period::new(start, end)?;
-            self.generate(method.name(), move |ds, unreadable, limit| {
+            self.generate(method.name(), format, move |ds, unreadable, format, limit| {
                 let report = reporting::ProgressReport::build(ds, as_of, period)?.with_unreadable(unreadable);
                 Ok(reporting::render_progress_within(&report, format, limit)?)
             })
@@ -299,7 +315,7 @@ impl ReportService for Services {
             let format = convert::format_from(r.format)?;
             let code = c::country_code("country", &r.country)?;
             let as_of = report_day("as_of", c::opt_full_date("as_of", r.as_of.as_ref())?.unwrap_or_else(today))?;
-            self.generate(method.name(), move |ds, unreadable, limit| {
+            self.generate(method.name(), format, move |ds, unreadable, format, limit| {
                 let brief = reporting::CountryBrief::build(ds, code.as_str(), as_of)
                     .map_err(|e| match e {
                         reporting::ReportError::UnknownCountry(_) => ServiceError::NotFound(c::country_name(&code)),
@@ -320,13 +336,15 @@ mod tests {
 
     use super::*;
 
-    fn document(len: usize) -> reporting::Document {
-        reporting::Document { media_type: "text/markdown; charset=utf-8", body: "x".repeat(len) }
+    const MARKDOWN: &str = "text/markdown; charset=utf-8";
+
+    fn document(len: usize) -> Bytes {
+        Bytes::from("x".repeat(len))
     }
 
     #[tokio::test]
     async fn chunks_are_slices_of_one_buffer_made_when_asked_for() {
-        let mut chunks = Chunks::new(document(3 * REPORT_CHUNK + 10), "test", &ReportLimits::default());
+        let mut chunks = Chunks::new(MARKDOWN, document(3 * REPORT_CHUNK + 10), "test", &ReportLimits::default());
         let start = lock(&chunks.progress).doc.as_ref().map(|b| b.as_ptr() as usize).expect("the document");
         let mut n = 0;
         while let Some(chunk) = chunks.next().await {
@@ -343,7 +361,7 @@ mod tests {
     #[tokio::test]
     async fn a_stream_whose_chunk_is_not_taken_in_time_is_ended() {
         let limits = ReportLimits { send_timeout: Duration::from_millis(100), ..Default::default() };
-        let mut chunks = Chunks::new(document(2 * REPORT_CHUNK), "test", &limits);
+        let mut chunks = Chunks::new(MARKDOWN, document(2 * REPORT_CHUNK), "test", &limits);
         assert!(chunks.next().await.expect("a chunk").is_ok());
         tokio::time::sleep(Duration::from_millis(400)).await;
         assert!(lock(&chunks.progress).doc.is_none(), "the document is dropped while the stream is not polled");
