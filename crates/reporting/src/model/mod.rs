@@ -61,6 +61,8 @@ pub struct ActivityLine {
     pub date: String,
     /// Where.
     pub place: String,
+    /// Its short title (the results of each output name activities by it).
+    pub title: String,
     /// What.
     pub description: String,
     /// Its status (IATI name).
@@ -78,6 +80,7 @@ fn activity_line(a: &Activity) -> ActivityLine {
         id: a.id.clone(),
         date: words::activity_date(a),
         place: a.place.text.clone(),
+        title: a.title.clone(),
         description,
         status: a.status.as_str().to_owned(),
         tentative: a.tentative,

@@ -179,6 +179,10 @@ const MONTH_NAMES: [&str; 12] = [
 /// year marked as a misprint, with the year it must be: "1-2 April 2007 [sic: 2008]" in a text about a
 /// conference of 1-2 April 2008. Other dates of the text are left as they are.
 pub fn mark_misprints(text: &str, first: NaiveDate, last: NaiveDate) -> String {
+    // Only a text naming a year outside the record's can hold such a misprint.
+    if four_digit_numbers(text).iter().all(|y| (first.year()..=last.year()).contains(y)) {
+        return text.to_owned();
+    }
     let within = |y: i32, m: u32| {
         let start = (first.year(), first.month());
         let end = (last.year(), last.month());
