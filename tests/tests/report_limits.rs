@@ -485,10 +485,7 @@ async fn markdown_reports_keep_data_inert_and_the_report_command_prints_no_contr
     assert!(!progress_md.contains("javascript:x"));
     assert!(row.ends_with(" |") && row.contains("\\| forged \\| row \\|"), "{row}");
     let row = progress_md.lines().find(|l| l.contains("Forged by CR")).expect("the imported activity's row");
-    assert!(
-        row.starts_with("| 23–24 Apr 2007 | Manila \\#\\# Place heading | Workshop\\]0;pwned"),
-        "{row}"
-    );
+    assert!(row.starts_with("| 23–24 Apr 2007 | Manila \\#\\# Place heading | Workshop\\]0;pwned"), "{row}");
     assert!(row.ends_with("\\<script\\>alert(3)\\</script\\>  |"), "{row}");
 
     // HTML stays escaped.
