@@ -115,10 +115,28 @@ pub struct OutputLine {
     pub text: String,
     /// Indicator targets and values.
     pub targets: Vec<TargetLine>,
-    /// The activities of the period that served this output.
-    pub activities: Vec<ActivityLine>,
+    /// How many activities of the period served this output.
+    pub activities_count: usize,
+    /// The first [`MAX_SERVED_LISTED`] of them, by date (all are in the list of activities).
+    pub activities: Vec<ServedLine>,
     /// The studies of the period that serve this output (their titles).
     pub studies: Vec<String>,
+}
+
+/// The most activities a result names under its output; the others are counted (all are in the list of activities).
+pub const MAX_SERVED_LISTED: usize = 40;
+
+/// An activity named under the output it served: its date, place and short title.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServedLine {
+    /// Its id.
+    pub id: String,
+    /// The date, written the one way.
+    pub date: String,
+    /// Where.
+    pub place: String,
+    /// Its short title.
+    pub title: String,
 }
 
 /// Advice on draft laws given to one country (section 3.1 of the report).
@@ -806,6 +824,8 @@ impl ProgressReport {
             })
             .collect();
 
+        // Each activity of the period as every section lists it, written once.
+        let lines: Vec<ActivityLine> = done.iter().map(|a| activity_line(a)).collect();
         // Cooperation with countries and regions: each activity under the countries it served (up to three), or
         // under their region (more), or "Several countries" (more, of several regions); the venue is its place.
         let mut by_country: BTreeMap<String, CountryCooperation> = BTreeMap::new();
@@ -816,7 +836,7 @@ impl ProgressReport {
                 assistance: Vec::new(),
             })
         }
-        for a in &done {
+        for (i, a) in done.iter().enumerate() {
             let headings: Vec<String> = match a.countries.len() {
                 0 => a.place.region.map(|r| r.label().to_owned()).into_iter().collect(),
                 1..=3 => a.countries.iter().map(|c| name_of(ds, c)).collect(),
@@ -831,11 +851,11 @@ impl ProgressReport {
                     }
                 }
             };
+            let mut headings = headings;
+            headings.sort();
+            headings.dedup();
             for h in headings {
-                let entry = under(&mut by_country, h);
-                if !entry.activities.iter().any(|x| x.id == a.id) {
-                    entry.activities.push(activity_line(a));
-                }
+                under(&mut by_country, h).activities.push(lines[i].clone());
             }
         }
         for la in &ds.legislative_assistance {
@@ -922,10 +942,18 @@ impl ProgressReport {
                             countries: v.countries.iter().map(|c| name_of(ds, c)).collect(),
                         })
                         .collect(),
+                    activities_count: done.iter().filter(|a| a.outputs.contains(&o.number)).count(),
                     activities: done
                         .iter()
-                        .filter(|a| a.outputs.contains(&o.number))
-                        .map(|a| activity_line(a))
+                        .zip(&lines)
+                        .filter(|(a, _)| a.outputs.contains(&o.number))
+                        .take(MAX_SERVED_LISTED)
+                        .map(|(_, l)| ServedLine {
+                            id: l.id.clone(),
+                            date: l.date.clone(),
+                            place: l.place.clone(),
+                            title: l.title.clone(),
+                        })
                         .collect(),
                     studies: studies
                         .iter()
@@ -1044,7 +1072,7 @@ impl ProgressReport {
             outputs,
             funding,
             empty_period: done.is_empty(),
-            activities: done.iter().map(|a| activity_line(a)).collect(),
+            activities: lines,
             countries: by_country.into_values().collect(),
             organisations,
             studies: studies
