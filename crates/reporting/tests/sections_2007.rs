@@ -580,3 +580,26 @@ fn a_report_of_2022_to_2025_has_no_activities_and_the_treaty_status() {
     assert_eq!(ets185.years.last().map(|y| y.year), Some(2025));
     assert!(md.contains("**What the record cannot know at this report's date (31 Dec 2025):**"));
 }
+
+#[test]
+fn a_cited_document_the_record_does_not_describe_is_listed_as_such() {
+    let mut ds = Dataset::bundled();
+    let mut a =
+        ds.activities.iter().find(|a| a.id == "2007-10-25-makati-legislators-experts-workshop").cloned().unwrap();
+    a.id = "cites-my-notes".into();
+    a.source = "my-notes §1".parse().unwrap();
+    ds.activities.push(a);
+    let r = ProgressReport::build_on(
+        &ds,
+        day("2007-11-30"),
+        Period::new(day("2006-09-01"), day("2007-11-30")).unwrap(),
+        day("2026-12-04"),
+    )
+    .unwrap();
+    let md = markdown(&r);
+    assert!(
+        md_section(&md, "## 5 Sources")
+            .contains("- my-notes: a document this record does not describe (it is not in its list of sources)")
+    );
+    assert!(r.sources.iter().any(|s| s.id == "report-2007-11"));
+}

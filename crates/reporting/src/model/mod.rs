@@ -519,15 +519,27 @@ fn coverage(ds: &Dataset, treaties: &[TreatySection], period: Period) -> Vec<Str
     out
 }
 
-/// The documents cited, with their full references, in the order of `sources.toml`.
+/// The documents cited, with their full references, in the order of `sources.toml`; then any cited document it
+/// does not describe.
 fn sources(ds: &Dataset, cited: &[&SourceRef]) -> Vec<SourceLine> {
     let ids: std::collections::BTreeSet<&str> =
         cited.iter().flat_map(|r| r.0.iter().map(|c| c.document.as_str())).collect();
-    ds.sources
+    let mut out: Vec<SourceLine> = ds
+        .sources
         .iter()
         .filter(|s| ids.contains(s.id.as_str()))
         .map(|s| SourceLine { id: s.id.clone(), title: s.title.clone(), note: s.note.clone() })
-        .collect()
+        .collect();
+    // A citation of a document the record does not describe (a record written before writes were checked) is
+    // still listed, as such.
+    for id in ids.iter().filter(|id| !ds.sources.iter().any(|s| s.id == **id)) {
+        out.push(SourceLine {
+            id: (*id).to_owned(),
+            title: "a document this record does not describe (it is not in its list of sources)".to_owned(),
+            note: None,
+        });
+    }
+    out
 }
 
 fn is_zero(n: &usize) -> bool {
