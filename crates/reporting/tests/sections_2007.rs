@@ -579,6 +579,11 @@ fn a_report_of_2022_to_2025_has_no_activities_and_the_treaty_status() {
     assert!(!md.contains("the report states 21"));
     assert_eq!(ets185.years.last().map(|y| y.year), Some(2025));
     assert!(md.contains("**What the record cannot know at this report's date (31 Dec 2025):**"));
+    // Nothing of the 2007 plan is proposed in 2025.
+    assert!(
+        md_section(&md, "### 4.2 Activities proposed after 31 Dec 2025")
+            .contains("No activity is proposed. The record holds plans up to 30 Jun 2008.")
+    );
 }
 
 #[test]

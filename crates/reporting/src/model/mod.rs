@@ -388,6 +388,8 @@ pub struct ProgressReport {
     pub proposed: Vec<ActivityLine>,
     /// The heading of the proposed activities: the plan's title when they belong to one.
     pub proposed_title: String,
+    /// The last day of the last plan the record holds, written the one way ("30 Jun 2008"), if any.
+    pub plans_until: Option<String>,
     /// Cooperation with donors: the contributions of the period's years.
     pub donors: Vec<FundingLine>,
     /// How the period's activities were funded: each funding source with the number of activities it funded.
@@ -782,12 +784,18 @@ impl ProgressReport {
                 .and_then(|p| ds.plans.iter().find(|x| &x.id == p))
                 .is_some_and(|p| p.period_end.latest().is_some_and(|e| e > as_of))
         };
+        let plans_until = ds.plans.iter().filter_map(|p| p.period_end.latest()).max();
         let mut proposed: Vec<&Activity> = ds
             .activities
             .iter()
             .filter(|a| matches!(a.status, ActivityStatus::Pipeline | ActivityStatus::Implementation))
             .filter(|a| match a.end_or_start() {
-                Some(d) => d.latest().is_none_or(|l| l > as_of),
+                // An activity with no last day is ahead only while the record still speaks of plans: up to the end
+                // of the last plan it holds (a report of 2025 does not propose what a report of 2007 planned).
+                Some(d) => match d.latest() {
+                    Some(l) => l > as_of,
+                    None => plans_until.is_some_and(|e| e > as_of),
+                },
                 None => plan_after(a),
             })
             .collect();
@@ -1101,6 +1109,7 @@ impl ProgressReport {
             treaties,
             proposed: proposed.iter().map(|a| activity_line(a)).collect(),
             proposed_title,
+            plans_until: plans_until.map(words::day),
             priorities,
             donors,
             funded_by,
