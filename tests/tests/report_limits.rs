@@ -470,21 +470,22 @@ async fn markdown_reports_keep_data_inert_and_the_report_command_prints_no_contr
             );
             assert!(!l.starts_with("| forged"), "{name}: a forged table row: {line}");
         }
-        // The link is shown as text: its brackets are escaped.
+        // The link is shown as text: its brackets are escaped. The only links are the contents' own, to the
+        // report's headings (`](#`).
         assert!(md.contains("\\[click me\\](javascript:alert(2))"), "{name}\n{md}");
-        let links = md.match_indices("](").filter(|(i, _)| !md[..*i].ends_with('\\')).count();
-        assert_eq!(links, 0, "{name}: an active link\n{md}");
+        let links = md.match_indices("](").filter(|(i, _)| !md[..*i].ends_with('\\') && !md[i + 2..].starts_with('#'));
+        assert_eq!(links.count(), 0, "{name}: an active link\n{md}");
     }
     // In the progress report the activity is one row of the table, whole.
     // In the progress report each activity is one row of the table, whole.
+    // Its date is written from its start and end, the one way every date is (the date text, whose year is the
+    // start's, is not shown), so the hostile date text never reaches the document.
     let row = progress_md.lines().find(|l| l.contains("D\\<script")).expect("the activity's row");
-    assert!(row.starts_with("| May 2007 \\[tbc\\](javascript:x) | Manila \\<b\\>bold\\</b\\> | D\\<script"), "{row}");
+    assert!(row.starts_with("| May 2007 | Manila \\<b\\>bold\\</b\\> | D\\<script"), "{row}");
+    assert!(!progress_md.contains("javascript:x"));
     assert!(row.ends_with(" |") && row.contains("\\| forged \\| row \\|"), "{row}");
     let row = progress_md.lines().find(|l| l.contains("Forged by CR")).expect("the imported activity's row");
-    assert!(
-        row.starts_with("| May 2007  \\# Date heading | Manila \\#\\# Place heading | Workshop\\]0;pwned"),
-        "{row}"
-    );
+    assert!(row.starts_with("| 23–24 Apr 2007 | Manila \\#\\# Place heading | Workshop\\]0;pwned"), "{row}");
     assert!(row.ends_with("\\<script\\>alert(3)\\</script\\>  |"), "{row}");
 
     // HTML stays escaped.

@@ -30,9 +30,10 @@ use minijinja::{AutoEscape, Environment, Value, context};
 
 pub use error::{ReportError, Result};
 pub use model::{
-    ActivityLine, AdviceLine, BriefTreaty, CountryBrief, CountryCooperation, FundingLine, MAX_UNREADABLE_NAMED,
-    OrganisationCooperation, OutputLine, PastRecord, Period, PriorityYear, ProgressReport, StatusColumn, StudyLine,
-    TargetLine, TreatySection, UncertainGroup, UnreadableLine, YearLine,
+    ActivityLine, AdviceLine, BriefTreaty, CountryBrief, CountryCooperation, FundingLine, Heading, MAX_SERVED_LISTED,
+    MAX_UNREADABLE_NAMED, OrganisationCooperation, OutputLine, PastRecord, Period, PriorityYear, ProgressReport,
+    ServedLine, SourceLine, StatusColumn, StudyLine, TargetLine, TreatySection, UncertainGroup, UnreadableLine,
+    YearLine, words,
 };
 
 /// The formats of a document.

@@ -56,7 +56,7 @@ fn at_the_reports_date_the_convention_is_within_its_record() {
     assert!(!md.contains("The record of ETS 185 is complete through"), "{md}");
     assert!(json["treaties"][0]["columns"].as_array().unwrap().iter().all(|c| c["uncertain"] == serde_json::json!([])));
     // The Protocol's banner, in every format, near the top: the model's own words.
-    let note = protocol.record_note.unwrap();
+    let note = reporting::words::days_in_words(&protocol.record_note.unwrap());
     for (format, text) in [("markdown", &md), ("html", &html)] {
         let at = text.find(&note).unwrap_or_else(|| panic!("{format}: {note}\n{text}"));
         assert!(at < text.find("1 Background").unwrap(), "{format}: before the report's first section");
@@ -101,19 +101,19 @@ fn past_the_record_every_format_says_where_it_ends_and_whose_status_is_unknown()
     let (md, html, json) = formats(&r);
 
     let banner_md = &md[..md.find("## 1 Background").unwrap()];
-    assert!(banner_md.contains("**What the record cannot know at this report's date (2026-12-01):**"), "{banner_md}");
-    assert!(banner_md.contains("The record of ETS 185 is complete through 2007-11-30 (report-2007-11 §3.1)"));
-    assert!(banner_md.contains(&format!("The status of these {} states at 2026-12-01 is unknown: ", unknown.len())));
-    let banner_html = &html[..html.find("<h2>1 Background</h2>").unwrap()];
-    assert!(banner_html.contains("The record of ETS 185 is complete through 2007-11-30 (report-2007-11 §3.1)"));
-    assert!(banner_html.contains(&format!("The status of these {} states at 2026-12-01 is unknown: ", unknown.len())));
+    assert!(banner_md.contains("**What the record cannot know at this report's date (1 Dec 2026):**"), "{banner_md}");
+    assert!(banner_md.contains("The record of ETS 185 is complete through 30 Nov 2007 (report-2007-11 §3.1)"));
+    assert!(banner_md.contains(&format!("The status of these {} states at 1 Dec 2026 is unknown: ", unknown.len())));
+    let banner_html = &html[..html.find("<h2 id=\"s1\">1 Background</h2>").unwrap()];
+    assert!(banner_html.contains("The record of ETS 185 is complete through 30 Nov 2007 (report-2007-11 §3.1)"));
+    assert!(banner_html.contains(&format!("The status of these {} states at 1 Dec 2026 is unknown: ", unknown.len())));
     let ets185 = &json["past_record"][0];
     assert_eq!((ets185["treaty"].as_str(), ets185["complete_through"].as_str()), (Some("ETS 185"), Some("2007-11-30")));
     let listed: Vec<&str> = ets185["unknown"].as_array().unwrap().iter().map(|n| n.as_str().unwrap()).collect();
     assert_eq!(listed.len(), unknown.len());
     for e in &unknown {
         assert!(listed.contains(&e.name.as_str()), "JSON lists {}", e.name);
-        let line_md = banner_md.lines().find(|l| l.contains("(ETS 185)")).unwrap();
+        let line_md = banner_md.lines().find(|l| l.contains("(ETS 185): The record")).unwrap();
         assert!(line_md.contains(&e.name), "Markdown lists {}", e.name);
         assert!(banner_html.contains(&html_name(&e.name)), "HTML lists {}", e.name);
     }
@@ -130,8 +130,8 @@ fn past_the_record_every_format_says_where_it_ends_and_whose_status_is_unknown()
 
     // The years that run past the record are said to.
     assert!(md.contains(
-        "From 2007 on, the years run past the record of ETS 185 (complete through 2007-11-30): their upper figures \
-         count every state that may have consented without the record showing it."
+        "From 2007 on, the years run past the day the record of ETS 185 is complete through (30 Nov 2007): the \
+         higher figure of a year counts every state that may have ratified without a source here showing it."
     ));
 }
 
@@ -143,11 +143,13 @@ fn uncertain_states_are_shown_apart_with_why_in_words() {
         assert!(!uncertain.is_empty(), "{as_of}");
         let r = report(as_of);
         let (md, html, json) = formats(&r);
-        let table = &md[md.find("### Status of signatures and ratifications of the Convention").unwrap()..];
-        let table = &table[..table.find("### Ratifications of the Protocol").unwrap()];
+        let table = &md[md.find("#### Status of signatures and ratifications of the Convention").unwrap()..];
+        let table = &table[..table.find("#### Ratifications of the Protocol").unwrap()];
         for e in &uncertain {
             let possibly = e.possibly.expect("an uncertain state has a furthest status it may have reached");
-            let reason = e.reason.as_deref().expect("and a reason");
+            // The model's reason, its days written as the report writes days.
+            let reason = &reporting::words::days_in_words(e.reason.as_deref().expect("and a reason"));
+            let reason = reason.as_str();
             // In Markdown: under "Uncertain, shown apart", on a line naming it, with the reason in words.
             let line = table
                 .lines()
@@ -179,7 +181,7 @@ fn uncertain_states_are_shown_apart_with_why_in_words() {
     // The issue's example: Costa Rica and Mexico at 2004-06-30 are uncertain, may be invited, and say why.
     let md = render_progress(&report("2004-06-30"), Format::Markdown).unwrap().body;
     assert!(md.contains(
-        "- Costa Rica, Mexico: may be invited to accede — invited to accede on or before 2007-11-30; the day is in no \
+        "- Costa Rica, Mexico: may be invited to accede — invited to accede on or before 30 Nov 2007; the day is in no \
          source"
     ));
 }

@@ -55,14 +55,17 @@ fn with_none_the_documents_are_unchanged() {
     // through no date, `past_record.rs`), then the first section.
     let md = render_progress(&report, Format::Markdown).unwrap().body;
     assert!(
-        md.contains("activities from 2006-09-01 to 2007-11-30\n\n**What the record cannot know at this report's date"),
+        md.contains(
+            "the first and the last day it can be.\n\n**What the record cannot know at this report's date (30 Nov \
+             2007):**"
+        ),
         "{md}"
     );
     let md = render_brief(&brief, Format::Markdown).unwrap().body;
     let at = md.find("\n\n## Treaties\n").expect("the treaties");
     assert!(md[..at].rsplit('\n').next().unwrap().starts_with("As at 2007-11-30"), "{md}");
     let html = render_progress(&report, Format::Html).unwrap().body;
-    assert!(html.contains("2007-11-30</p>\n\n<div class=\"past-record\">"), "{html}");
+    assert!(html.contains("last day it can be.</p></div>\n\n<div class=\"past-record\">"), "{html}");
 }
 
 #[test]

@@ -9,9 +9,10 @@
 
 use std::collections::BTreeMap;
 
+use chrono::Datelike;
 use chrono::NaiveDate;
 use core_model::{
-    Activity, ActivityStatus, ApproxDate, AssistanceMethod, CountryCode, Dataset, Measure, StateStatus,
+    Activity, ActivityStatus, ApproxDate, AssistanceMethod, CountryCode, Dataset, Measure, SourceRef, StateStatus,
     StateStatusEntry, StepStatus, Treaty, TreatyNumber,
 };
 use serde::Serialize;
@@ -19,6 +20,7 @@ use serde::Serialize;
 use crate::{ReportError, Result};
 
 mod brief;
+pub mod words;
 
 pub use brief::{BriefTreaty, CountryBrief};
 
@@ -54,10 +56,13 @@ impl Period {
 pub struct ActivityLine {
     /// Its id.
     pub id: String,
-    /// The date as the source writes it (or its canonical form).
+    /// The date, written the one way every document writes dates (a source's misprint shown `[sic]` before the
+    /// correction).
     pub date: String,
     /// Where.
     pub place: String,
+    /// Its short title (the results of each output name activities by it).
+    pub title: String,
     /// What.
     pub description: String,
     /// Its status (IATI name).
@@ -67,22 +72,16 @@ pub struct ActivityLine {
 }
 
 fn activity_line(a: &Activity) -> ActivityLine {
-    let date = if a.date_text.is_empty() {
-        match (a.start, a.end) {
-            (Some(s), Some(e)) => format!("{s} – {e}"),
-            // Bounds the source gives no day within, in words: "between 2006-09-01 and 2007-11-30".
-            (Some(s), None) if s.precision() == core_model::DatePrecision::Bounded => s.describe(),
-            (Some(s), None) => s.to_string(),
-            _ => "undated".to_owned(),
-        }
-    } else {
-        a.date_text.clone()
+    let description = match (a.start.and_then(|d| d.earliest()), a.end_or_start().and_then(|d| d.latest())) {
+        (Some(first), Some(last)) => words::mark_misprints(&a.description, first, last),
+        _ => a.description.clone(),
     };
     ActivityLine {
         id: a.id.clone(),
-        date,
+        date: words::activity_date(a),
         place: a.place.text.clone(),
-        description: a.description.clone(),
+        title: a.title.clone(),
+        description,
         status: a.status.as_str().to_owned(),
         tentative: a.tentative,
     }
@@ -116,6 +115,28 @@ pub struct OutputLine {
     pub text: String,
     /// Indicator targets and values.
     pub targets: Vec<TargetLine>,
+    /// How many activities of the period served this output.
+    pub activities_count: usize,
+    /// The first [`MAX_SERVED_LISTED`] of them, by date (all are in the list of activities).
+    pub activities: Vec<ServedLine>,
+    /// The studies of the period that serve this output (their titles).
+    pub studies: Vec<String>,
+}
+
+/// The most activities a result names under its output; the others are counted (all are in the list of activities).
+pub const MAX_SERVED_LISTED: usize = 40;
+
+/// An activity named under the output it served: its date, place and short title.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServedLine {
+    /// Its id.
+    pub id: String,
+    /// The date, written the one way.
+    pub date: String,
+    /// Where.
+    pub place: String,
+    /// Its short title.
+    pub title: String,
 }
 
 /// Advice on draft laws given to one country (section 3.1 of the report).
@@ -127,10 +148,11 @@ pub struct AdviceLine {
     pub steps: Vec<String>,
 }
 
-/// Cooperation with one country in the period.
+/// Cooperation with one country in the period, or with a region or several countries (an activity that served
+/// more than three countries).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CountryCooperation {
-    /// The country's name.
+    /// The country's name, the region's ("Arab region"), or "Several countries".
     pub country: String,
     /// Its activities in the period.
     pub activities: Vec<ActivityLine>,
@@ -145,6 +167,8 @@ pub struct OrganisationCooperation {
     pub title: String,
     /// The organisations.
     pub organisations: Vec<String>,
+    /// When: the record's date, else the dates of the activities it tells of, else "undated".
+    pub dates: String,
     /// What was done.
     pub summary: String,
 }
@@ -255,6 +279,8 @@ pub struct TreatySection {
     pub past_record: bool,
     /// The first year of `years` that runs past the record, if any.
     pub first_year_past_record: Option<i32>,
+    /// `complete_through` written as a day, or "no day".
+    pub complete_through_text: String,
 }
 
 /// The priorities set for one year, as "the way ahead" lists them.
@@ -317,6 +343,16 @@ pub struct ProgressReport {
     pub as_of: NaiveDate,
     /// The period its activities cover.
     pub period: Period,
+    /// The day it was generated.
+    pub generated: NaiveDate,
+    /// The header's dates, written the one way: "as_of", "period", "generated".
+    pub dates: BTreeMap<&'static str, String>,
+    /// What the record covers, in sentences: how far each treaty's record is complete, which activities it holds.
+    pub coverage: Vec<String>,
+    /// What a date marked † means, said once.
+    pub bound_footnote: String,
+    /// The headings of the report, in order, for its table of contents.
+    pub contents: Vec<Heading>,
     /// How many stored records could not be read and are left out of the report (absent from the JSON when
     /// none).
     #[serde(skip_serializing_if = "is_zero")]
@@ -350,8 +386,162 @@ pub struct ProgressReport {
     pub treaties: Vec<TreatySection>,
     /// Activities proposed after the report's date.
     pub proposed: Vec<ActivityLine>,
+    /// The heading of the proposed activities: the plan's title when they belong to one.
+    pub proposed_title: String,
+    /// The last day of the last plan the record holds, written the one way ("30 Jun 2008"), if any.
+    pub plans_until: Option<String>,
+    /// Cooperation with donors: the contributions of the period's years.
+    pub donors: Vec<FundingLine>,
+    /// How the period's activities were funded: each funding source with the number of activities it funded.
+    pub funded_by: Vec<FundingLine>,
+    /// Every document the report cites, with its full reference.
+    pub sources: Vec<SourceLine>,
     /// The priorities set for the report's year and the years after it.
     pub priorities: Vec<PriorityYear>,
+}
+
+/// A heading of the report, for its table of contents.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Heading {
+    /// "2.1".
+    pub number: String,
+    /// "List of activities".
+    pub title: String,
+    /// The anchor the HTML gives it: "s2-1".
+    pub anchor: String,
+    /// The anchor Markdown renderers give it: "21-list-of-activities".
+    pub md_anchor: String,
+    /// 1 for a section, 2 for a subsection.
+    pub level: u8,
+}
+
+/// A document the report cites.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SourceLine {
+    /// Its id, as citations name it: "report-2007-11".
+    pub id: String,
+    /// Its full reference.
+    pub title: String,
+    /// Its address, the date it shows, its weaknesses (when recorded).
+    pub note: Option<String>,
+}
+
+/// The report's headings, in order.
+fn contents(outputs: &[OutputLine], priorities: &[PriorityYear], proposed_title: &str) -> Vec<Heading> {
+    let h = |number: &str, title: String| Heading {
+        number: number.to_owned(),
+        anchor: format!("s{}", number.replace('.', "-")),
+        md_anchor: format!("{number} {title}")
+            .to_lowercase()
+            .chars()
+            .filter(|c| c.is_alphanumeric() || *c == ' ' || *c == '-')
+            .map(|c| if c == ' ' { '-' } else { c })
+            .collect(),
+        level: if number.contains('.') { 2 } else { 1 },
+        title,
+    };
+    let mut out = vec![
+        h("1", "Background".to_owned()),
+        h("2", "Activities".to_owned()),
+        h("2.1", "List of activities".to_owned()),
+        h("2.2", "Cooperation with countries and regions".to_owned()),
+        h("2.3", "Cooperation with other organisations".to_owned()),
+        h("2.4", "Studies".to_owned()),
+        h("3", "Results".to_owned()),
+    ];
+    out.extend(outputs.iter().map(|o| h(&format!("3.{}", o.number), format!("Output {}: {}", o.number, o.title))));
+    out.extend([
+        h("4", "The way ahead".to_owned()),
+        h(
+            "4.1",
+            match priorities {
+                [one] => format!("Priorities in {}", one.year),
+                _ => "Priorities".to_owned(),
+            },
+        ),
+        h("4.2", proposed_title.to_owned()),
+        h("4.3", "Cooperation with donors".to_owned()),
+        h("5", "Sources".to_owned()),
+    ]);
+    out
+}
+
+/// What the record covers, for the report's header.
+fn coverage(ds: &Dataset, treaties: &[TreatySection], period: Period) -> Vec<String> {
+    let mut out = Vec::new();
+    for t in treaties {
+        let kinds = ds
+            .treaties
+            .iter()
+            .find(|x| x.label() == t.label)
+            .and_then(|x| x.coverage.as_ref())
+            .filter(|c| !c.kinds.is_empty())
+            .map(|c| format!(" for its {} only", kinds_words(&c.kinds)))
+            .unwrap_or_default();
+        out.push(match t.complete_through {
+            Some(d) => format!(
+                "{} ({}): the record of signatures and ratifications is complete through {}{kinds}; steps after that \
+                 day are recorded only where a source gives them.",
+                t.title,
+                t.label,
+                words::day(d)
+            ),
+            None => format!(
+                "{} ({}): no source says through which day the record of its signatures and ratifications is \
+                 complete.",
+                t.title, t.label
+            ),
+        });
+    }
+    let done: Vec<&Activity> = ds.activities.iter().filter(|a| a.status == ActivityStatus::Completed).collect();
+    let first = done.iter().filter_map(|a| a.start.and_then(|d| d.earliest())).min();
+    let last = done.iter().filter_map(|a| a.end_or_start().and_then(|d| d.latest())).max();
+    let planned = ds
+        .activities
+        .iter()
+        .filter(|a| a.status != ActivityStatus::Completed)
+        .filter_map(|a| a.end_or_start().and_then(|d| d.latest()))
+        .max();
+    if let (Some(first), Some(last)) = (first, last) {
+        let mut s = format!(
+            "Activities: the record holds {} done, from {} to {}",
+            done.len(),
+            words::day(first),
+            words::day(last)
+        );
+        if let Some(p) = planned {
+            s.push_str(&format!(", and {} planned, up to {}", ds.activities.len() - done.len(), words::day(p)));
+        }
+        s.push('.');
+        if period.start > last {
+            s.push_str(" This report's period begins after the last activity recorded, so it lists none.");
+        }
+        out.push(s);
+    }
+    out
+}
+
+/// The documents cited, with their full references, in the order of `sources.toml`; then any cited document it
+/// does not describe.
+fn sources(ds: &Dataset, cited: &[&SourceRef]) -> Vec<SourceLine> {
+    let ids: std::collections::BTreeSet<&str> =
+        cited.iter().flat_map(|r| r.0.iter().map(|c| c.document.as_str())).collect();
+    let mut out: Vec<SourceLine> = ds
+        .sources
+        .iter()
+        .filter(|s| ids.contains(s.id.as_str()))
+        .map(|s| SourceLine { id: s.id.clone(), title: s.title.clone(), note: s.note.clone() })
+        .collect();
+    // A citation of a document the record does not describe (a record written before writes were checked) is
+    // still listed, as such.
+    for id in ids.iter().filter(|id| !ds.sources.iter().any(|s| s.id == **id)) {
+        out.push(SourceLine {
+            id: (*id).to_owned(),
+            title: "a document this record does not describe (it is not in its list of sources)".to_owned(),
+            note: None,
+        });
+    }
+    out
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -377,10 +567,7 @@ fn step_text(s: &core_model::AssistanceStep) -> String {
         AssistanceMethod::Meetings => "meetings",
         AssistanceMethod::FollowUp => "follow-up",
     };
-    let when = s
-        .date
-        .map(|d| format!(" ({})", d.describe().trim_start_matches("on ").trim_start_matches("in ")))
-        .unwrap_or_default();
+    let when = s.date.map(|d| format!(" ({})", words::event(d))).unwrap_or_default();
     let status = match s.status {
         StepStatus::Done => "",
         StepStatus::Underway => " — under way",
@@ -430,6 +617,7 @@ fn uncertain_groups<'a>(entries: impl IntoIterator<Item = &'a StateStatusEntry>)
     let mut groups: Vec<UncertainGroup> = Vec::new();
     for e in entries.into_iter().filter(|e| e.uncertain) {
         let (possibly, reason) = possibly_and_reason(e);
+        let reason = words::days_in_words(&reason);
         match groups.iter_mut().find(|g| g.possibly == possibly && g.reason == reason) {
             Some(g) => g.states.push(e.name.clone()),
             None => groups.push(UncertainGroup { possibly, reason, states: vec![e.name.clone()] }),
@@ -508,7 +696,7 @@ fn treaty_section(ds: &Dataset, number: TreatyNumber, as_of: NaiveDate) -> Resul
                 count: g.states.len(),
                 certain: g.certain(),
                 reported: shown.map(|f| f.value),
-                reported_as_of: shown.filter(|f| f.as_of != ApproxDate::Day(as_of)).map(|f| f.as_of.to_string()),
+                reported_as_of: shown.filter(|f| f.as_of != ApproxDate::Day(as_of)).map(|f| words::date(f.as_of)),
                 states: g.states.iter().filter(|e| !e.uncertain).map(|e| e.name.clone()).collect(),
                 uncertain: uncertain_groups(&g.states),
             }
@@ -555,7 +743,7 @@ fn treaty_section(ds: &Dataset, number: TreatyNumber, as_of: NaiveDate) -> Resul
             treaty: treaty.label(),
             title: treaty.short_title.clone(),
             complete_through: status.complete_through,
-            note: status.record_note.clone().unwrap_or_else(|| record_sentence(treaty, as_of)),
+            note: words::days_in_words(&status.record_note.clone().unwrap_or_else(|| record_sentence(treaty, as_of))),
             unknown: unknown.iter().map(|e| e.name.clone()).collect(),
         }
     });
@@ -568,117 +756,276 @@ fn treaty_section(ds: &Dataset, number: TreatyNumber, as_of: NaiveDate) -> Resul
         consistent_with_reported: rec.consistent,
         undated: rec.undated.iter().map(|c| name_of(ds, c)).collect(),
         complete_through: status.complete_through,
+        complete_through_text: status.complete_through.map_or_else(|| "no day".to_owned(), words::day),
         past_record: status.past_record,
     };
     Ok((section, past))
 }
 
 impl ProgressReport {
-    /// Builds the report of `period`, status as at `as_of`, from a whole dataset.
+    /// Builds the report of `period`, status as at `as_of`, from a whole dataset, generated today (UTC).
     pub fn build(ds: &Dataset, as_of: NaiveDate, period: Period) -> Result<ProgressReport> {
+        ProgressReport::build_on(ds, as_of, period, chrono::Utc::now().date_naive())
+    }
+
+    /// Builds the report of `period`, status as at `as_of`, from a whole dataset, generated on `generated`.
+    pub fn build_on(ds: &Dataset, as_of: NaiveDate, period: Period, generated: NaiveDate) -> Result<ProgressReport> {
         if let Some(earliest) = earliest_fact(ds).filter(|e| as_of < *e) {
             return Err(ReportError::BeforeAnyData { as_of, earliest });
         }
+        let mut cited: Vec<&SourceRef> = Vec::new();
         let mut done: Vec<&Activity> =
             ds.activities.iter().filter(|a| a.status == ActivityStatus::Completed && period.overlaps(a)).collect();
         done.sort_by_key(by_date);
+        cited.extend(done.iter().map(|a| &a.source));
         let plan_after = |a: &Activity| {
             a.plan
                 .as_ref()
                 .and_then(|p| ds.plans.iter().find(|x| &x.id == p))
                 .is_some_and(|p| p.period_end.latest().is_some_and(|e| e > as_of))
         };
+        let plans_until = ds.plans.iter().filter_map(|p| p.period_end.latest()).max();
         let mut proposed: Vec<&Activity> = ds
             .activities
             .iter()
             .filter(|a| matches!(a.status, ActivityStatus::Pipeline | ActivityStatus::Implementation))
             .filter(|a| match a.end_or_start() {
-                Some(d) => d.latest().is_none_or(|l| l > as_of),
+                // An activity with no last day is ahead only while the record still speaks of plans: up to the end
+                // of the last plan it holds (a report of 2025 does not propose what a report of 2007 planned).
+                Some(d) => match d.latest() {
+                    Some(l) => l > as_of,
+                    None => plans_until.is_some_and(|e| e > as_of),
+                },
                 None => plan_after(a),
             })
             .collect();
         proposed.sort_by_key(by_date);
-
-        let advised = ds.countries_advised(as_of);
-        let advice = advised
+        cited.extend(proposed.iter().map(|a| &a.source));
+        let mut plans: Vec<&core_model::Plan> = proposed
             .iter()
-            .map(|c| {
-                let steps: Vec<String> = ds
-                    .legislative_assistance
-                    .iter()
-                    .filter(|a| &a.country == c)
-                    .flat_map(|a| &a.steps)
-                    .filter(|s| s.date.is_none_or(|d| d.possibly_on_or_before(as_of)))
-                    .map(step_text)
-                    .collect();
-                AdviceLine { country: name_of(ds, c), steps }
-            })
+            .filter_map(|a| a.plan.as_ref().and_then(|p| ds.plans.iter().find(|x| &x.id == p)))
             .collect();
+        plans.dedup_by_key(|p| p.id.clone());
+        let proposed_title = match plans.as_slice() {
+            [plan] => {
+                cited.push(&plan.source);
+                plan.title.clone()
+            }
+            _ => format!("Activities proposed after {}", words::day(as_of)),
+        };
 
         let in_period = |d: &Option<ApproxDate>| {
             d.is_some_and(|d| {
                 d.earliest().is_none_or(|e| e <= period.end) && d.latest().is_none_or(|l| l >= period.start)
             })
         };
-        let mut by_country: BTreeMap<String, CountryCooperation> = BTreeMap::new();
-        for a in &done {
-            for c in a.countries.iter().chain(a.place.country.as_ref()) {
-                let entry = by_country.entry(name_of(ds, c)).or_insert_with(|| CountryCooperation {
-                    country: name_of(ds, c),
-                    activities: Vec::new(),
-                    assistance: Vec::new(),
-                });
-                if !entry.activities.iter().any(|x| x.id == a.id) {
-                    entry.activities.push(activity_line(a));
+        // Specific advice on draft laws (Output 1): the steps taken by the report's date that the period may hold.
+        let advice: Vec<AdviceLine> = ds
+            .countries_advised(as_of)
+            .iter()
+            .filter_map(|c| {
+                let mut steps = Vec::new();
+                for la in ds.legislative_assistance.iter().filter(|a| &a.country == c) {
+                    let shown: Vec<String> = la
+                        .steps
+                        .iter()
+                        .filter(|s| {
+                            s.date.is_none_or(|d| d.possibly_on_or_before(as_of) && in_period(&Some(d)))
+                                && s.status != StepStatus::Planned
+                        })
+                        .map(step_text)
+                        .collect();
+                    if !shown.is_empty() {
+                        cited.push(&la.source);
+                        steps.extend(shown);
+                    }
                 }
+                (!steps.is_empty()).then(|| AdviceLine { country: name_of(ds, c), steps })
+            })
+            .collect();
+
+        // Each activity of the period as every section lists it, written once.
+        let lines: Vec<ActivityLine> = done.iter().map(|a| activity_line(a)).collect();
+        // Cooperation with countries and regions: each activity under the countries it served (up to three), or
+        // under their region (more), or "Several countries" (more, of several regions); the venue is its place.
+        let mut by_country: BTreeMap<String, CountryCooperation> = BTreeMap::new();
+        fn under(map: &mut BTreeMap<String, CountryCooperation>, name: String) -> &mut CountryCooperation {
+            map.entry(name.clone()).or_insert_with(|| CountryCooperation {
+                country: name,
+                activities: Vec::new(),
+                assistance: Vec::new(),
+            })
+        }
+        for (i, a) in done.iter().enumerate() {
+            let headings: Vec<String> = match a.countries.len() {
+                0 => a.place.region.map(|r| r.label().to_owned()).into_iter().collect(),
+                1..=3 => a.countries.iter().map(|c| name_of(ds, c)).collect(),
+                _ => {
+                    let mut regions: Vec<core_model::Region> =
+                        a.countries.iter().filter_map(|c| ds.state(c).map(|s| s.region)).collect();
+                    regions.sort_by_key(|r| r.label());
+                    regions.dedup();
+                    match regions.as_slice() {
+                        [one] => vec![one.label().to_owned()],
+                        _ => vec!["Several countries".to_owned()],
+                    }
+                }
+            };
+            let mut headings = headings;
+            headings.sort();
+            headings.dedup();
+            for h in headings {
+                under(&mut by_country, h).activities.push(lines[i].clone());
             }
         }
         for la in &ds.legislative_assistance {
-            for s in la.steps.iter().filter(|s| in_period(&s.date) && s.status == StepStatus::Done) {
-                let name = name_of(ds, &la.country);
-                by_country
-                    .entry(name.clone())
-                    .or_insert_with(|| CountryCooperation {
-                        country: name,
-                        activities: Vec::new(),
-                        assistance: Vec::new(),
-                    })
-                    .assistance
-                    .push(step_text(s));
+            let steps: Vec<String> = la
+                .steps
+                .iter()
+                .filter(|s| in_period(&s.date) && s.status != StepStatus::Planned)
+                .map(step_text)
+                .collect();
+            if !steps.is_empty() {
+                cited.push(&la.source);
+                under(&mut by_country, name_of(ds, &la.country)).assistance.extend(steps);
             }
         }
 
         let org_name =
             |id: &str| ds.organisations.iter().find(|o| o.id == id).map_or_else(|| id.to_owned(), |o| o.name.clone());
+        let activity = |id: &str| ds.activities.iter().find(|a| a.id == id);
+        // A narrative belongs to the period of its date, else of the activities it tells of; with neither, it is
+        // shown as undated.
+        let organisations: Vec<OrganisationCooperation> = ds
+            .cooperation
+            .iter()
+            .filter(|c| match (&c.date, c.activities.is_empty()) {
+                (Some(_), _) => in_period(&c.date),
+                (None, false) => c.activities.iter().filter_map(|id| activity(id)).any(|a| period.overlaps(a)),
+                (None, true) => true,
+            })
+            .map(|c| {
+                cited.push(&c.source);
+                let dates = match c.date {
+                    Some(d) => words::event(d),
+                    None if c.activities.is_empty() => "undated".to_owned(),
+                    None => c
+                        .activities
+                        .iter()
+                        .filter_map(|id| activity(id))
+                        .map(|a| words::span(a.start, a.end))
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                };
+                let summary = match c.date.and_then(|d| Some((d.earliest()?, d.latest()?))) {
+                    Some((first, last)) => words::mark_misprints(&c.summary, first, last),
+                    None => c.summary.clone(),
+                };
+                OrganisationCooperation {
+                    title: c.title.clone(),
+                    organisations: c.organisations.iter().map(|o| org_name(o)).collect(),
+                    dates,
+                    summary,
+                }
+            })
+            .collect();
+
+        let studies: Vec<&core_model::Study> = ds
+            .studies
+            .iter()
+            .filter(|s| {
+                s.launched.earliest().is_none_or(|e| e <= period.end)
+                    && s.due.latest().is_none_or(|l| l >= period.start)
+            })
+            .collect();
+        cited.extend(studies.iter().map(|s| &s.source));
+
+        cited.push(&ds.objective.source);
         let outputs = ds
             .outputs
             .iter()
-            .map(|o| OutputLine {
-                number: o.number,
-                title: o.title.clone(),
-                text: o.text.clone(),
-                targets: o
-                    .indicators
-                    .iter()
-                    .flat_map(|i| ds.indicator_values(i, as_of))
-                    .map(|v| TargetLine {
-                        label: v.target.label.clone(),
-                        target: v.target.value,
-                        value: v.countries.len(),
-                        countries: v.countries.iter().map(|c| name_of(ds, c)).collect(),
-                    })
-                    .collect(),
+            .map(|o| {
+                cited.push(&o.source);
+                cited.extend(o.indicators.iter().map(|i| &i.source));
+                OutputLine {
+                    number: o.number,
+                    title: o.title.clone(),
+                    text: o.text.clone(),
+                    targets: o
+                        .indicators
+                        .iter()
+                        .flat_map(|i| ds.indicator_values(i, as_of))
+                        .map(|v| TargetLine {
+                            label: v.target.label.clone(),
+                            target: v.target.value,
+                            value: v.countries.len(),
+                            countries: v.countries.iter().map(|c| name_of(ds, c)).collect(),
+                        })
+                        .collect(),
+                    activities_count: done.iter().filter(|a| a.outputs.contains(&o.number)).count(),
+                    activities: done
+                        .iter()
+                        .zip(&lines)
+                        .filter(|(a, _)| a.outputs.contains(&o.number))
+                        .take(MAX_SERVED_LISTED)
+                        .map(|(_, l)| ServedLine {
+                            id: l.id.clone(),
+                            date: l.date.clone(),
+                            place: l.place.clone(),
+                            title: l.title.clone(),
+                        })
+                        .collect(),
+                    studies: studies
+                        .iter()
+                        .filter(|s| s.outputs.contains(&o.number))
+                        .map(|s| s.title.clone())
+                        .collect(),
+                }
             })
             .collect();
-        let mut funding: Vec<FundingLine> =
-            ds.budget.iter().map(|b| FundingLine { label: b.label.clone(), amount: money(&b.amount) }).collect();
-        funding.extend(ds.contributions.iter().map(|c| FundingLine {
+        let mut funding: Vec<FundingLine> = ds
+            .budget
+            .iter()
+            .map(|b| {
+                cited.push(&b.source);
+                FundingLine { label: b.label.clone(), amount: money(&b.amount) }
+            })
+            .collect();
+        let contribution = |c: &core_model::Contribution| FundingLine {
             label: format!("{} ({})", org_name(&c.donor), c.period),
             amount: match &c.original_amount {
                 Some(o) => format!("{} ({})", money(&c.amount), money(o)),
                 None => money(&c.amount),
             },
-        }));
+        };
+        funding.extend(ds.contributions.iter().map(contribution));
+        cited.extend(ds.contributions.iter().map(|c| &c.source));
+        // Cooperation with donors: the contributions whose years the period shares.
+        let (first_year, last_year) = (period.start.year(), period.end.year());
+        let donors: Vec<FundingLine> = ds
+            .contributions
+            .iter()
+            .filter(|c| {
+                let ys = words::four_digit_numbers(&c.period);
+                match (ys.iter().min(), ys.iter().max()) {
+                    (Some(lo), Some(hi)) => *lo <= last_year && *hi >= first_year,
+                    _ => true,
+                }
+            })
+            .map(contribution)
+            .collect();
+        let mut funded_by: Vec<FundingLine> = Vec::new();
+        for f in &ds.funding_sources {
+            let n = done.iter().filter(|a| a.funding.contains(&f.id)).count();
+            if n > 0 {
+                cited.push(&f.source);
+                funded_by.push(FundingLine {
+                    label: f.name.clone(),
+                    amount: format!("{n} {}", if n == 1 { "activity" } else { "activities" }),
+                });
+            }
+        }
+
         let mut sections = vec![treaty_section(ds, ETS_185, as_of)?];
         // A treaty with recorded actions, once it may have been opened for signature (CETS 224 and the UN
         // Convention have no place in a report of 2007).
@@ -689,51 +1036,88 @@ impl ProgressReport {
         }) {
             sections.push(treaty_section(ds, t.number, as_of)?);
         }
+        let shown: Vec<TreatyNumber> = ds
+            .treaties
+            .iter()
+            .filter(|t| sections.iter().any(|(s, _)| s.label == t.label()))
+            .map(|t| t.number)
+            .collect();
+        for t in ds.treaties.iter().filter(|t| shown.contains(&t.number)) {
+            cited.push(&t.source);
+            cited.extend(t.coverage.iter().map(|c| &c.source));
+        }
+        cited.extend(
+            ds.treaty_actions
+                .iter()
+                .filter(|a| shown.contains(&a.treaty) && a.date.possibly_on_or_before(as_of))
+                .map(|a| &a.source),
+        );
+        cited.extend(
+            ds.reported_figures
+                .iter()
+                .filter(|f| f.treaty.is_some_and(|t| shown.contains(&t)) && f.as_of.certainly_on_or_before(as_of))
+                .map(|f| &f.source),
+        );
         let (treaties, past_record): (Vec<TreatySection>, Vec<Option<PastRecord>>) = sections.into_iter().unzip();
+
+        let priorities = {
+            let mut years: Vec<PriorityYear> = Vec::new();
+            for p in ds.priorities.iter().filter(|p| p.year >= as_of.year()) {
+                cited.push(&p.source);
+                let text = match p.date.and_then(|d| Some((d.earliest()?, d.latest()?))) {
+                    Some((first, last)) => words::mark_misprints(&p.text, first, last),
+                    None => p.text.clone(),
+                };
+                match years.iter_mut().find(|y| y.year == p.year) {
+                    Some(y) => y.priorities.push(text),
+                    None => years.push(PriorityYear { year: p.year, priorities: vec![text] }),
+                }
+            }
+            years.sort_by_key(|y| y.year);
+            years
+        };
+
+        let outputs: Vec<OutputLine> = outputs;
+        let contents = contents(&outputs, &priorities, &proposed_title);
+        let mut dates = BTreeMap::new();
+        dates.insert("as_of", words::day(as_of));
+        dates.insert("period", words::span(Some(ApproxDate::Day(period.start)), Some(ApproxDate::Day(period.end))));
+        dates.insert("generated", words::day(generated));
         Ok(ProgressReport {
             title: "Project on Cybercrime: progress report".to_owned(),
             as_of,
             period,
+            generated,
+            dates,
+            coverage: coverage(ds, &treaties, period),
+            bound_footnote: words::BOUND_FOOTNOTE.to_owned(),
+            contents,
             objective: ds.objective.text.clone(),
             outputs,
             funding,
             empty_period: done.is_empty(),
-            activities: done.iter().map(|a| activity_line(a)).collect(),
+            activities: lines,
             countries: by_country.into_values().collect(),
-            organisations: ds
-                .cooperation
-                .iter()
-                .map(|c| OrganisationCooperation {
-                    title: c.title.clone(),
-                    organisations: c.organisations.iter().map(|o| org_name(o)).collect(),
-                    summary: c.summary.clone(),
-                })
-                .collect(),
-            studies: ds
-                .studies
+            organisations,
+            studies: studies
                 .iter()
                 .map(|s| StudyLine {
                     title: s.title.clone(),
                     question: s.question.clone(),
                     by: s.by.clone(),
-                    launched: s.launched.describe().trim_start_matches("in ").to_owned(),
-                    due: s.due.describe().to_owned(),
+                    launched: words::date(s.launched),
+                    due: words::date(s.due),
                 })
                 .collect(),
             advice,
             treaties,
             proposed: proposed.iter().map(|a| activity_line(a)).collect(),
-            priorities: {
-                let mut years: Vec<PriorityYear> = Vec::new();
-                for p in ds.priorities.iter().filter(|p| p.year >= chrono::Datelike::year(&as_of)) {
-                    match years.iter_mut().find(|y| y.year == p.year) {
-                        Some(y) => y.priorities.push(p.text.clone()),
-                        None => years.push(PriorityYear { year: p.year, priorities: vec![p.text.clone()] }),
-                    }
-                }
-                years.sort_by_key(|y| y.year);
-                years
-            },
+            proposed_title,
+            plans_until: plans_until.map(words::day),
+            priorities,
+            donors,
+            funded_by,
+            sources: sources(ds, &cited),
             unreadable_count: 0,
             unreadable: Vec::new(),
             past_record: past_record.into_iter().flatten().collect(),
