@@ -1,13 +1,13 @@
 //! Reservations, declarations and designated authorities end to end (issue 18): the real binary and a real tonic
 //! client ask "which Parties reserved Article X" and "who is a state's central authority (Article 27(2)) on a
 //! date"; a withdrawal ends a reservation from its date; a country's page carries its statements; bad requests get
-//! the right code, reason and field; every answer says the record is not complete. And the same question through
-//! grpcurl.
+//! the right code, reason and field; every answer says the record is not complete. The same question through
+//! grpcurl; and an export made before `declarations.toml` existed imports through the binary.
 
 use std::process::Command;
 
 use api::{country_service_client::CountryServiceClient, treaty_service_client::TreatyServiceClient};
-use e2e_tests::{TestServer, api, bad_request, date, grpcurl};
+use e2e_tests::{TestServer, api, bad_request, binary, date, grpcurl};
 use tonic::{Code, transport::Channel};
 use tonic_types::StatusExt;
 
@@ -206,4 +206,37 @@ fn grpcurl_asks_which_parties_reserved_article_29() {
     assert!(text.contains(r#""country": "countries/AT""#), "{text}");
     assert!(text.contains(r#""displayName": "Article 29(4)""#), "{text}");
     assert!(text.contains("not complete"), "{text}");
+}
+
+#[tokio::test]
+async fn an_export_without_the_declarations_file_imports_and_serves_none() {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let cli = |args: &[&str]| {
+        let out = Command::new(binary()).args(args).output().expect("cybercrime runs");
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    let source = format!("sqlite://{}", dir.path().join("source.sqlite").display());
+    cli(&["import", "--store", &source, "../data"]);
+    let export = dir.path().join("export");
+    cli(&["export", "--store", &source, export.to_str().expect("path")]);
+    assert!(std::fs::read_to_string(export.join("declarations.toml")).unwrap().contains("LV-185-withdrawal-22"));
+    // As an export written before the file existed: no file, and no etag of a declaration beside the others.
+    std::fs::remove_file(export.join("declarations.toml")).unwrap();
+    let versions = std::fs::read_to_string(export.join("versions.toml")).unwrap();
+    assert!(versions.contains("\"declaration/LV-185-reservation-22\" = "), "{versions}");
+    let older: Vec<&str> = versions.lines().filter(|l| !l.starts_with("\"declaration/")).collect();
+    std::fs::write(export.join("versions.toml"), older.join("\n") + "\n").unwrap();
+    let store = format!("sqlite://{}", dir.path().join("old.sqlite").display());
+    cli(&["import", "--store", &store, export.to_str().expect("path")]);
+
+    let server = TestServer::builder().store(&store).start();
+    let mut treaties = TreatyServiceClient::new(server.channel().await);
+    let none = list(&mut treaties, api::ListDeclarationsRequest::default()).await;
+    assert!(none.declarations.is_empty());
+    assert!(none.coverage_notes[0].contains("not complete"));
+    // The rest of the record is there.
+    let al = treaties
+        .get_treaty_action(api::GetTreatyActionRequest { name: "treaties/185/actions/AL-ratification".into() })
+        .await;
+    assert!(al.is_ok(), "{al:?}");
 }
