@@ -42,9 +42,14 @@ async fn which_parties_reserved_an_article_and_who_is_a_central_authority() {
     let server = TestServer::start();
     let mut treaties = TreatyServiceClient::new(server.channel().await);
 
-    // Which Parties reserved Article 6? Andorra (Article 6(3), 2016, the Dutch treaty database).
+    // Which Parties reserved Article 6? Andorra (Article 6(3), 2016, the Dutch treaty database) and Norway (its
+    // Octopus page; dated between its signature and its deposit in 2006). On 2007-11-30, Norway alone.
     let six = list(&mut treaties, reservations_of("Article 6", None)).await;
-    assert_eq!(countries(&six), ["countries/AD"]);
+    assert_eq!(countries(&six), ["countries/AD", "countries/NO"]);
+    let in_2007 = list(&mut treaties, reservations_of("Article 6", Some((2007, 11, 30)))).await;
+    assert_eq!(countries(&in_2007), ["countries/NO"]);
+    let in_2005 = list(&mut treaties, reservations_of("Article 6", Some((2005, 1, 1)))).await;
+    assert_eq!(in_2005.declarations[0].standing, api::DeclarationStanding::Uncertain as i32);
     let ad = &six.declarations[0];
     assert_eq!(ad.name, "treaties/185/declarations/AD-185-reservation-6");
     assert_eq!(ad.kind, api::DeclarationKind::Reservation as i32);
@@ -101,13 +106,16 @@ async fn which_parties_reserved_an_article_and_who_is_a_central_authority() {
     assert!(list(&mut treaties, central("AL", (2006, 6, 18))).await.declarations.is_empty());
     let at = list(&mut treaties, central("AT", (2026, 3, 1))).await;
     assert!(at.declarations[0].authority.contains("Federal Ministry of Justice"), "{at:?}");
-    // A state with no statement recorded: an empty answer that says it does not mean none was made.
+    // Norway's central authority since 2026: none recorded (only its reservations are), and the answer says that
+    // does not mean it designated none. A state with no statement at all recorded is named as such.
     let no = list(&mut treaties, central("NO", (2026, 3, 1))).await;
     assert!(no.declarations.is_empty());
+    assert!(no.coverage_notes.iter().any(|n| n.contains("No recorded statement matches")), "{:?}", no.coverage_notes);
+    let fr = list(&mut treaties, central("FR", (2026, 3, 1))).await;
     assert!(
-        no.coverage_notes.iter().any(|n| n.contains("No statement of countries/NO is recorded")),
+        fr.coverage_notes.iter().any(|n| n.contains("No statement of countries/FR is recorded")),
         "{:?}",
-        no.coverage_notes
+        fr.coverage_notes
     );
 
     // Pages: one at a time, in the record's order, the token carrying the filter.

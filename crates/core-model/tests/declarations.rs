@@ -53,16 +53,25 @@ fn which_parties_reserved_an_article() {
             },
         )
     };
-    assert_eq!(reserved("Article 6", None), ["AD"]);
-    assert_eq!(reserved("Article 29", None), ["AT"]);
+    assert_eq!(reserved("Article 6", None), ["AD", "NO"]);
+    assert_eq!(reserved("Article 29", None), ["AT", "NO"]);
+    // Norway's, dated only between its signature and its deposit in 2006 (Article 42), may stand in 2005 and
+    // stands from 2007; Andorra's did not yet exist in 2007.
+    assert_eq!(reserved("Article 6", Some("2005-01-01")), ["NO"]);
+    assert_eq!(reserved("Article 6", Some("2007-11-30")), ["NO"]);
+    let no = ds.declaration("NO-185-reservation-6").unwrap();
+    assert_eq!(ds.declaration_standing(no, day("2005-01-01")), Standing::Uncertain);
+    assert_eq!(ds.declaration_standing(no, day("2007-01-01")), Standing::Stands);
     // Latvia's reservation to Article 22 stood from its deposit until its withdrawal of 2 December 2011 (S14).
     assert_eq!(reserved("Article 22", None), ["LV"]);
     assert_eq!(reserved("Article 22", Some("2007-02-13")), Vec::<String>::new());
     assert_eq!(reserved("Article 22", Some("2007-02-14")), ["LV"]);
     assert_eq!(reserved("Article 22", Some("2011-12-01")), ["LV"]);
     assert_eq!(reserved("Article 22", Some("2011-12-02")), Vec::<String>::new());
-    // A paragraph the reservation does not name finds nothing.
+    // A paragraph no reservation names finds nothing; Norway's names no paragraph, so only Andorra's is found
+    // under 6(3).
     assert_eq!(reserved("Article 6(1)", None), Vec::<String>::new());
+    assert_eq!(reserved("Article 6(3)", None), ["AD"]);
 }
 
 #[test]
@@ -220,7 +229,7 @@ articles = ["Article 2a"]
 date = "2006-06-19"
 summary = "s"
 source = "S14""#,
-            "declarations.toml: declaration #17 (x8): field `articles[0]`: `Article 2a` is not an article: the article is not a number from 1 (write e.g. `Article 24(7)`, `Article 6`, `24(7)`)",
+            "declarations.toml: declaration #20 (x8): field `articles[0]`: `Article 2a` is not an article: the article is not a number from 1 (write e.g. `Article 24(7)`, `Article 6`, `24(7)`)",
         ),
         (
             r#"id = "x9"
