@@ -104,6 +104,10 @@ async fn which_parties_reserved_an_article_and_who_is_a_central_authority() {
     assert_eq!(al.declarations[0].standing_at, Some(date(2007, 11, 30)));
     assert_eq!(al.declarations[0].date.as_ref().unwrap().latest, Some(date(2006, 6, 19)));
     assert!(list(&mut treaties, central("AL", (2006, 6, 18))).await.declarations.is_empty());
+    let fi = list(&mut treaties, central("FI", (2007, 6, 30))).await;
+    assert_eq!(fi.declarations[0].authority, "Ministry of Justice, Eteläesplanadi 10, FIN-00130 Helsinki");
+    let fi_early = list(&mut treaties, central("FI", (2007, 6, 15))).await;
+    assert_eq!(fi_early.declarations[0].standing, api::DeclarationStanding::Uncertain as i32);
     let at = list(&mut treaties, central("AT", (2026, 3, 1))).await;
     assert!(at.declarations[0].authority.contains("Federal Ministry of Justice"), "{at:?}");
     // Norway's central authority since 2026: none recorded (only its reservations are), and the answer says that

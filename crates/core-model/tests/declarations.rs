@@ -72,6 +72,8 @@ fn which_parties_reserved_an_article() {
     // under 6(3).
     assert_eq!(reserved("Article 6(1)", None), Vec::<String>::new());
     assert_eq!(reserved("Article 6(3)", None), ["AD"]);
+    // Finland's two reservations under Article 14(3) and Norway's under Article 14.
+    assert_eq!(reserved("Article 14", None), ["FI", "NO"]);
 }
 
 #[test]
@@ -107,6 +109,11 @@ fn a_central_authority_at_a_date() {
     };
     assert_eq!(central("AL", "2007-11-30"), ["Ministry of Justice, Tirana"]);
     assert_eq!(central("AL", "2006-06-18"), Vec::<String>::new());
+    // Finland's was made between 14 and 22 June 2007 (WIPO Lex, Finlex 61/2007).
+    assert_eq!(central("FI", "2007-06-30"), ["Ministry of Justice, Eteläesplanadi 10, FIN-00130 Helsinki"]);
+    let fi = ds.declaration("FI-185-authority-27").unwrap();
+    assert_eq!(ds.declaration_standing(fi, day("2007-06-15")), Standing::Uncertain);
+    assert_eq!(ds.declaration_standing(fi, day("2007-06-13")), Standing::NotYetMade);
     assert!(central("AT", "2012-06-13")[0].contains("Federal Ministry of Justice"));
     // Malta's was deposited on 12 or 13 April 2012 (S17): on the 12th it may stand, so it is listed.
     let mt = ds.declaration("MT-185-authority-27").unwrap();
@@ -229,7 +236,7 @@ articles = ["Article 2a"]
 date = "2006-06-19"
 summary = "s"
 source = "S14""#,
-            "declarations.toml: declaration #20 (x8): field `articles[0]`: `Article 2a` is not an article: the article is not a number from 1 (write e.g. `Article 24(7)`, `Article 6`, `24(7)`)",
+            "declarations.toml: declaration #{N} (x8): field `articles[0]`: `Article 2a` is not an article: the article is not a number from 1 (write e.g. `Article 24(7)`, `Article 6`, `24(7)`)",
         ),
         (
             r#"id = "x9"
@@ -254,7 +261,10 @@ source = "S14""#,
             "declarations.toml: declaration AL-185-authority-24: field `state`: unknown state `ZZ`",
         ),
     ];
+    // The record's place in the file: after the bundled ones.
+    let n = Dataset::bundled().declarations.len() + 1;
     for (record, expected) in cases {
+        let expected = &expected.replace("{N}", &n.to_string());
         let errors =
             parse(&with_appended("declarations.toml", &format!("[[declaration]]\n{record}\n"))).expect_err(expected);
         assert!(errors.iter().any(|e| e == expected), "expected {expected}\ngot {errors:#?}");
