@@ -72,6 +72,23 @@ fn which_parties_reserved_an_article() {
     // under 6(3).
     assert_eq!(reserved("Article 6(1)", None), Vec::<String>::new());
     assert_eq!(reserved("Article 6(3)", None), ["AD"]);
+    // Under the Protocol, ETS 189: Denmark's (WIPO Lex), made at its ratification of 2005-06-21.
+    let protocol = |a: &str, at: &str| {
+        states(
+            &ds,
+            &DeclarationQuery {
+                treaty: Some(TreatyNumber(189)),
+                article: Some(article(a)),
+                kinds: vec![DeclarationKind::Reservation],
+                standing_at: Some(day(at)),
+                ..Default::default()
+            },
+        )
+    };
+    assert_eq!(protocol("Article 3", "2007-11-30"), ["DK"]);
+    assert_eq!(protocol("Article 3(3)", "2007-11-30"), ["DK"]);
+    assert_eq!(protocol("Article 3", "2005-06-20"), Vec::<String>::new());
+    assert_eq!(protocol("Article 4", "2007-11-30"), Vec::<String>::new());
     // Finland's two reservations under Article 14(3) and Norway's under Article 14.
     assert_eq!(reserved("Article 14", None), ["FI", "NO"]);
 }
