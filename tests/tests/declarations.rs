@@ -2,12 +2,13 @@
 //! client ask "which Parties reserved Article X" and "who is a state's central authority (Article 27(2)) on a
 //! date"; a withdrawal ends a reservation from its date; a country's page carries its statements; bad requests get
 //! the right code, reason and field; every answer says the record is not complete. The same question through
-//! grpcurl; and an export made before `declarations.toml` existed imports through the binary.
+//! grpcurl; an export made before `declarations.toml` existed imports through the binary; and a denunciation
+//! recorded through the API ends a party's status when it takes effect (ETS 185 Article 47), not on its notification.
 
 use std::process::Command;
 
 use api::{country_service_client::CountryServiceClient, treaty_service_client::TreatyServiceClient};
-use e2e_tests::{TestServer, api, bad_request, binary, date, grpcurl};
+use e2e_tests::{TestServer, api, bad_request, binary, builders::ratification, date, grpcurl, with_token};
 use tonic::{Code, transport::Channel};
 use tonic_types::StatusExt;
 
@@ -251,4 +252,55 @@ async fn an_export_without_the_declarations_file_imports_and_serves_none() {
         .get_treaty_action(api::GetTreatyActionRequest { name: "treaties/185/actions/AL-ratification".into() })
         .await;
     assert!(al.is_ok(), "{al:?}");
+}
+
+#[tokio::test]
+async fn a_recorded_denunciation_ends_the_party_when_it_takes_effect() {
+    let server = TestServer::start();
+    let channel = server.channel().await;
+    let mut treaties = TreatyServiceClient::new(channel.clone());
+    let countries = CountryServiceClient::new(channel);
+    // A synthetic denunciation by Albania, notified on 2026-01-15: under Article 47(2) it takes effect on the first
+    // day of the month following three months after, 2026-05-01.
+    let denunciation = api::TreatyAction {
+        kind: api::ActionKind::Denunciation as i32,
+        note: "synthetic: a test of Article 47".into(),
+        ..ratification("countries/AL", "2026-01-15")
+    };
+    treaties
+        .record_treaty_action(with_token(
+            api::RecordTreatyActionRequest { treaty_action: Some(denunciation), request_id: String::new() },
+            "editor-token",
+        ))
+        .await
+        .expect("a party may denounce");
+    let status_on = |(y, m, d)| {
+        let mut countries = countries.clone();
+        async move {
+            let al = countries
+                .get_country(api::GetCountryRequest { name: "countries/AL".into(), as_of: Some(date(y, m, d)) })
+                .await
+                .unwrap()
+                .into_inner();
+            let t = al.treaty_statuses.iter().find(|t| t.treaty == "treaties/185").expect("ETS 185");
+            (t.status, t.entry.as_ref().is_some_and(|e| e.uncertain))
+        }
+    };
+    let party = api::StateStatus::Party as i32;
+    assert_eq!(status_on((2026, 1, 15)).await, (party, false));
+    assert_eq!(status_on((2026, 4, 30)).await, (party, false));
+    let after = status_on((2026, 5, 1)).await;
+    assert_ne!(after.0, party, "still a party after the denunciation took effect");
+    // The status table agrees.
+    let table = treaties
+        .get_treaty_status(api::GetTreatyStatusRequest {
+            name: "treaties/185".into(),
+            as_of: Some(date(2026, 5, 1)),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let group = table.groups.iter().find(|g| g.states.iter().any(|e| e.country == "countries/AL")).unwrap();
+    assert_ne!(group.status, party);
 }
