@@ -126,6 +126,12 @@ fn a_central_authority_at_a_date() {
     };
     assert_eq!(central("AL", "2007-11-30"), ["Ministry of Justice, Tirana"]);
     assert_eq!(central("AL", "2006-06-18"), Vec::<String>::new());
+    // The Netherlands' is dated only between its signature and its deposit (Article 27(2)(c), Finlex): certain after
+    // the deposit, possible before it.
+    assert!(central("NL", "2007-11-30")[0].starts_with("Landelijk Parket"));
+    let nl = ds.declaration("NL-185-authority-27").unwrap();
+    assert_eq!(ds.declaration_standing(nl, day("2006-01-01")), Standing::Uncertain);
+    assert_eq!(ds.declaration_standing(nl, day("2006-11-16")), Standing::Stands);
     // Finland's was made between 14 and 22 June 2007 (WIPO Lex, Finlex 61/2007).
     assert_eq!(central("FI", "2007-06-30"), ["Ministry of Justice, Eteläesplanadi 10, FIN-00130 Helsinki"]);
     let fi = ds.declaration("FI-185-authority-27").unwrap();
