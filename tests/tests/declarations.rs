@@ -304,3 +304,21 @@ async fn a_recorded_denunciation_ends_the_party_when_it_takes_effect() {
     let group = table.groups.iter().find(|g| g.states.iter().any(|e| e.country == "countries/AL")).unwrap();
     assert_ne!(group.status, party);
 }
+
+/// The README's ListDeclarations block, run as written (only the address replaced).
+#[test]
+fn the_readme_block_runs_as_written() {
+    let Some(bin) = grpcurl() else { return };
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).expect("README.md");
+    let marker = "<!-- tested: grpcurl-declarations -->\n```sh\n";
+    let at = readme.find(marker).expect("the README's grpcurl-declarations block") + marker.len();
+    let block = &readme[at..at + readme[at..].find("\n```\n").expect("a closed block")];
+    let server = TestServer::start();
+    let script = block.replace("127.0.0.1:50051", &server.addr);
+    let path = format!("{}:{}", bin.parent().expect("folder").display(), std::env::var("PATH").unwrap_or_default());
+    let out = Command::new("bash").args(["-euo", "pipefail", "-c", &script]).env("PATH", path).output().expect("bash");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains(r#""authority": "Ministry of Justice, Tirana""#), "{text}");
+    assert!(text.contains("DECLARATION_STANDING_STANDS"), "{text}");
+}
