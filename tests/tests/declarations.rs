@@ -1,13 +1,14 @@
 //! Reservations, declarations and designated authorities end to end (issue 18): the real binary and a real tonic
 //! client ask "which Parties reserved Article X" and "who is a state's central authority (Article 27(2)) on a
 //! date"; a withdrawal ends a reservation from its date; a country's page carries its statements; bad requests get
-//! the right code, reason and field; every answer says the record is not complete. And the same question through
-//! grpcurl.
+//! the right code, reason and field; every answer says the record is not complete. The same question through
+//! grpcurl; an export made before `declarations.toml` existed imports through the binary; and a denunciation
+//! recorded through the API ends a party's status when it takes effect (ETS 185 Article 47), not on its notification.
 
 use std::process::Command;
 
 use api::{country_service_client::CountryServiceClient, treaty_service_client::TreatyServiceClient};
-use e2e_tests::{TestServer, api, bad_request, date, grpcurl};
+use e2e_tests::{TestServer, api, bad_request, binary, builders::ratification, date, grpcurl, with_token};
 use tonic::{Code, transport::Channel};
 use tonic_types::StatusExt;
 
@@ -42,9 +43,14 @@ async fn which_parties_reserved_an_article_and_who_is_a_central_authority() {
     let server = TestServer::start();
     let mut treaties = TreatyServiceClient::new(server.channel().await);
 
-    // Which Parties reserved Article 6? Andorra (Article 6(3), 2016, the Dutch treaty database).
+    // Which Parties reserved Article 6? Andorra (Article 6(3), 2016, the Dutch treaty database) and Norway (its
+    // Octopus page; dated between its signature and its deposit in 2006). On 2007-11-30, Norway alone.
     let six = list(&mut treaties, reservations_of("Article 6", None)).await;
-    assert_eq!(countries(&six), ["countries/AD"]);
+    assert_eq!(countries(&six), ["countries/AD", "countries/NO"]);
+    let in_2007 = list(&mut treaties, reservations_of("Article 6", Some((2007, 11, 30)))).await;
+    assert_eq!(countries(&in_2007), ["countries/NO"]);
+    let in_2005 = list(&mut treaties, reservations_of("Article 6", Some((2005, 1, 1)))).await;
+    assert_eq!(in_2005.declarations[0].standing, api::DeclarationStanding::Uncertain as i32);
     let ad = &six.declarations[0];
     assert_eq!(ad.name, "treaties/185/declarations/AD-185-reservation-6");
     assert_eq!(ad.kind, api::DeclarationKind::Reservation as i32);
@@ -99,15 +105,22 @@ async fn which_parties_reserved_an_article_and_who_is_a_central_authority() {
     assert_eq!(al.declarations[0].standing_at, Some(date(2007, 11, 30)));
     assert_eq!(al.declarations[0].date.as_ref().unwrap().latest, Some(date(2006, 6, 19)));
     assert!(list(&mut treaties, central("AL", (2006, 6, 18))).await.declarations.is_empty());
+    let fi = list(&mut treaties, central("FI", (2007, 6, 30))).await;
+    assert_eq!(fi.declarations[0].authority, "Ministry of Justice, Eteläesplanadi 10, FIN-00130 Helsinki");
+    let fi_early = list(&mut treaties, central("FI", (2007, 6, 15))).await;
+    assert_eq!(fi_early.declarations[0].standing, api::DeclarationStanding::Uncertain as i32);
     let at = list(&mut treaties, central("AT", (2026, 3, 1))).await;
     assert!(at.declarations[0].authority.contains("Federal Ministry of Justice"), "{at:?}");
-    // A state with no statement recorded: an empty answer that says it does not mean none was made.
+    // Norway's central authority since 2026: none recorded (only its reservations are), and the answer says that
+    // does not mean it designated none. A state with no statement at all recorded is named as such.
     let no = list(&mut treaties, central("NO", (2026, 3, 1))).await;
     assert!(no.declarations.is_empty());
+    assert!(no.coverage_notes.iter().any(|n| n.contains("No recorded statement matches")), "{:?}", no.coverage_notes);
+    let fr = list(&mut treaties, central("FR", (2026, 3, 1))).await;
     assert!(
-        no.coverage_notes.iter().any(|n| n.contains("No statement of countries/NO is recorded")),
+        fr.coverage_notes.iter().any(|n| n.contains("No statement of countries/FR is recorded")),
         "{:?}",
-        no.coverage_notes
+        fr.coverage_notes
     );
 
     // Pages: one at a time, in the record's order, the token carrying the filter.
@@ -206,4 +219,106 @@ fn grpcurl_asks_which_parties_reserved_article_29() {
     assert!(text.contains(r#""country": "countries/AT""#), "{text}");
     assert!(text.contains(r#""displayName": "Article 29(4)""#), "{text}");
     assert!(text.contains("not complete"), "{text}");
+}
+
+#[tokio::test]
+async fn an_export_without_the_declarations_file_imports_and_serves_none() {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let cli = |args: &[&str]| {
+        let out = Command::new(binary()).args(args).output().expect("cybercrime runs");
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    let source = format!("sqlite://{}", dir.path().join("source.sqlite").display());
+    cli(&["import", "--store", &source, "../data"]);
+    let export = dir.path().join("export");
+    cli(&["export", "--store", &source, export.to_str().expect("path")]);
+    assert!(std::fs::read_to_string(export.join("declarations.toml")).unwrap().contains("LV-185-withdrawal-22"));
+    // As an export written before the file existed: no file, and no etag of a declaration beside the others.
+    std::fs::remove_file(export.join("declarations.toml")).unwrap();
+    let versions = std::fs::read_to_string(export.join("versions.toml")).unwrap();
+    assert!(versions.contains("\"declaration/LV-185-reservation-22\" = "), "{versions}");
+    let older: Vec<&str> = versions.lines().filter(|l| !l.starts_with("\"declaration/")).collect();
+    std::fs::write(export.join("versions.toml"), older.join("\n") + "\n").unwrap();
+    let store = format!("sqlite://{}", dir.path().join("old.sqlite").display());
+    cli(&["import", "--store", &store, export.to_str().expect("path")]);
+
+    let server = TestServer::builder().store(&store).start();
+    let mut treaties = TreatyServiceClient::new(server.channel().await);
+    let none = list(&mut treaties, api::ListDeclarationsRequest::default()).await;
+    assert!(none.declarations.is_empty());
+    assert!(none.coverage_notes[0].contains("not complete"));
+    // The rest of the record is there.
+    let al = treaties
+        .get_treaty_action(api::GetTreatyActionRequest { name: "treaties/185/actions/AL-ratification".into() })
+        .await;
+    assert!(al.is_ok(), "{al:?}");
+}
+
+#[tokio::test]
+async fn a_recorded_denunciation_ends_the_party_when_it_takes_effect() {
+    let server = TestServer::start();
+    let channel = server.channel().await;
+    let mut treaties = TreatyServiceClient::new(channel.clone());
+    let countries = CountryServiceClient::new(channel);
+    // A synthetic denunciation by Albania, notified on 2026-01-15: under Article 47(2) it takes effect on the first
+    // day of the month following three months after, 2026-05-01.
+    let denunciation = api::TreatyAction {
+        kind: api::ActionKind::Denunciation as i32,
+        note: "synthetic: a test of Article 47".into(),
+        ..ratification("countries/AL", "2026-01-15")
+    };
+    treaties
+        .record_treaty_action(with_token(
+            api::RecordTreatyActionRequest { treaty_action: Some(denunciation), request_id: String::new() },
+            "editor-token",
+        ))
+        .await
+        .expect("a party may denounce");
+    let status_on = |(y, m, d)| {
+        let mut countries = countries.clone();
+        async move {
+            let al = countries
+                .get_country(api::GetCountryRequest { name: "countries/AL".into(), as_of: Some(date(y, m, d)) })
+                .await
+                .unwrap()
+                .into_inner();
+            let t = al.treaty_statuses.iter().find(|t| t.treaty == "treaties/185").expect("ETS 185");
+            (t.status, t.entry.as_ref().is_some_and(|e| e.uncertain))
+        }
+    };
+    let party = api::StateStatus::Party as i32;
+    assert_eq!(status_on((2026, 1, 15)).await, (party, false));
+    assert_eq!(status_on((2026, 4, 30)).await, (party, false));
+    let after = status_on((2026, 5, 1)).await;
+    assert_ne!(after.0, party, "still a party after the denunciation took effect");
+    // The status table agrees.
+    let table = treaties
+        .get_treaty_status(api::GetTreatyStatusRequest {
+            name: "treaties/185".into(),
+            as_of: Some(date(2026, 5, 1)),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let group = table.groups.iter().find(|g| g.states.iter().any(|e| e.country == "countries/AL")).unwrap();
+    assert_ne!(group.status, party);
+}
+
+/// The README's ListDeclarations block, run as written (only the address replaced).
+#[test]
+fn the_readme_block_runs_as_written() {
+    let Some(bin) = grpcurl() else { return };
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).expect("README.md");
+    let marker = "<!-- tested: grpcurl-declarations -->\n```sh\n";
+    let at = readme.find(marker).expect("the README's grpcurl-declarations block") + marker.len();
+    let block = &readme[at..at + readme[at..].find("\n```\n").expect("a closed block")];
+    let server = TestServer::start();
+    let script = block.replace("127.0.0.1:50051", &server.addr);
+    let path = format!("{}:{}", bin.parent().expect("folder").display(), std::env::var("PATH").unwrap_or_default());
+    let out = Command::new("bash").args(["-euo", "pipefail", "-c", &script]).env("PATH", path).output().expect("bash");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains(r#""authority": "Ministry of Justice, Tirana""#), "{text}");
+    assert!(text.contains("DECLARATION_STANDING_STANDS"), "{text}");
 }

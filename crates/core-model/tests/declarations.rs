@@ -53,16 +53,44 @@ fn which_parties_reserved_an_article() {
             },
         )
     };
-    assert_eq!(reserved("Article 6", None), ["AD"]);
-    assert_eq!(reserved("Article 29", None), ["AT"]);
+    assert_eq!(reserved("Article 6", None), ["AD", "NO"]);
+    assert_eq!(reserved("Article 29", None), ["AT", "NO"]);
+    // Norway's, dated only between its signature and its deposit in 2006 (Article 42), may stand in 2005 and
+    // stands from 2007; Andorra's did not yet exist in 2007.
+    assert_eq!(reserved("Article 6", Some("2005-01-01")), ["NO"]);
+    assert_eq!(reserved("Article 6", Some("2007-11-30")), ["NO"]);
+    let no = ds.declaration("NO-185-reservation-6").unwrap();
+    assert_eq!(ds.declaration_standing(no, day("2005-01-01")), Standing::Uncertain);
+    assert_eq!(ds.declaration_standing(no, day("2007-01-01")), Standing::Stands);
     // Latvia's reservation to Article 22 stood from its deposit until its withdrawal of 2 December 2011 (S14).
     assert_eq!(reserved("Article 22", None), ["LV"]);
     assert_eq!(reserved("Article 22", Some("2007-02-13")), Vec::<String>::new());
     assert_eq!(reserved("Article 22", Some("2007-02-14")), ["LV"]);
     assert_eq!(reserved("Article 22", Some("2011-12-01")), ["LV"]);
     assert_eq!(reserved("Article 22", Some("2011-12-02")), Vec::<String>::new());
-    // A paragraph the reservation does not name finds nothing.
+    // A paragraph no reservation names finds nothing; Norway's names no paragraph, so only Andorra's is found
+    // under 6(3).
     assert_eq!(reserved("Article 6(1)", None), Vec::<String>::new());
+    assert_eq!(reserved("Article 6(3)", None), ["AD"]);
+    // Under the Protocol, ETS 189: Denmark's (WIPO Lex), made at its ratification of 2005-06-21.
+    let protocol = |a: &str, at: &str| {
+        states(
+            &ds,
+            &DeclarationQuery {
+                treaty: Some(TreatyNumber(189)),
+                article: Some(article(a)),
+                kinds: vec![DeclarationKind::Reservation],
+                standing_at: Some(day(at)),
+                ..Default::default()
+            },
+        )
+    };
+    assert_eq!(protocol("Article 3", "2007-11-30"), ["DK"]);
+    assert_eq!(protocol("Article 3(3)", "2007-11-30"), ["DK"]);
+    assert_eq!(protocol("Article 3", "2005-06-20"), Vec::<String>::new());
+    assert_eq!(protocol("Article 4", "2007-11-30"), Vec::<String>::new());
+    // Finland's two reservations under Article 14(3) and Norway's under Article 14.
+    assert_eq!(reserved("Article 14", None), ["FI", "NO"]);
 }
 
 #[test]
@@ -98,6 +126,17 @@ fn a_central_authority_at_a_date() {
     };
     assert_eq!(central("AL", "2007-11-30"), ["Ministry of Justice, Tirana"]);
     assert_eq!(central("AL", "2006-06-18"), Vec::<String>::new());
+    // The Netherlands' is dated only between its signature and its deposit (Article 27(2)(c), Finlex): certain after
+    // the deposit, possible before it.
+    assert!(central("NL", "2007-11-30")[0].starts_with("Landelijk Parket"));
+    let nl = ds.declaration("NL-185-authority-27").unwrap();
+    assert_eq!(ds.declaration_standing(nl, day("2006-01-01")), Standing::Uncertain);
+    assert_eq!(ds.declaration_standing(nl, day("2006-11-16")), Standing::Stands);
+    // Finland's was made between 14 and 22 June 2007 (WIPO Lex, Finlex 61/2007).
+    assert_eq!(central("FI", "2007-06-30"), ["Ministry of Justice, Eteläesplanadi 10, FIN-00130 Helsinki"]);
+    let fi = ds.declaration("FI-185-authority-27").unwrap();
+    assert_eq!(ds.declaration_standing(fi, day("2007-06-15")), Standing::Uncertain);
+    assert_eq!(ds.declaration_standing(fi, day("2007-06-13")), Standing::NotYetMade);
     assert!(central("AT", "2012-06-13")[0].contains("Federal Ministry of Justice"));
     // Malta's was deposited on 12 or 13 April 2012 (S17): on the 12th it may stand, so it is listed.
     let mt = ds.declaration("MT-185-authority-27").unwrap();
@@ -220,7 +259,7 @@ articles = ["Article 2a"]
 date = "2006-06-19"
 summary = "s"
 source = "S14""#,
-            "declarations.toml: declaration #17 (x8): field `articles[0]`: `Article 2a` is not an article: the article is not a number from 1 (write e.g. `Article 24(7)`, `Article 6`, `24(7)`)",
+            "declarations.toml: declaration #{N} (x8): field `articles[0]`: `Article 2a` is not an article: the article is not a number from 1 (write e.g. `Article 24(7)`, `Article 6`, `24(7)`)",
         ),
         (
             r#"id = "x9"
@@ -245,7 +284,10 @@ source = "S14""#,
             "declarations.toml: declaration AL-185-authority-24: field `state`: unknown state `ZZ`",
         ),
     ];
+    // The record's place in the file: after the bundled ones.
+    let n = Dataset::bundled().declarations.len() + 1;
     for (record, expected) in cases {
+        let expected = &expected.replace("{N}", &n.to_string());
         let errors =
             parse(&with_appended("declarations.toml", &format!("[[declaration]]\n{record}\n"))).expect_err(expected);
         assert!(errors.iter().any(|e| e == expected), "expected {expected}\ngot {errors:#?}");

@@ -358,7 +358,7 @@ pub struct ListDeclarationsRequest {
 /// Response of ListDeclarations.
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct ListDeclarationsResponse {
-    /// The statements, in the order of the record (by state, then as their sources list them).
+    /// The statements, in the order of the record (by the states' codes, each state's as its sources list them).
     #[prost(message, repeated, tag = "1")]
     pub declarations: ::prost::alloc::vec::Vec<Declaration>,
     /// The token of the next page; empty on the last page.

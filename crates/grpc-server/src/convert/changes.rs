@@ -32,6 +32,7 @@ pub(crate) fn change_event(change: &LoggedChange) -> pb::ChangeEvent {
             core_model::names::organisation(&o.id),
             Some(Body::Organisation(super::programme::organisation(o, &version(change, ())))),
         ),
+        Some(ChangedRecord::Record(Record::Declaration(d))) => (core_model::names::declaration(d.treaty, &d.id), None),
         Some(ChangedRecord::Record(r)) => (format!("{}/{}", r.kind().as_str(), r.id()), None),
     };
     pb::ChangeEvent {

@@ -9,9 +9,9 @@ use crate::{error::ServiceError, pb::coe::cybercrime::v1 as pb};
 
 /// What every answer about declarations says of the record's coverage.
 pub(crate) const COVERAGE_NOTE: &str = "The record of reservations, declarations and designations of authorities \
-     is not complete: it holds the statements of the sources read (the opening parts of the Council of Europe's \
-     and the Dutch treaty database's lists for ETS 185, and the Portuguese gazette's notices), not every statement \
-     a state made. A state or article with no statement here may well have some.";
+     is not complete: it holds the statements of the sources read (the opening parts of the Council of Europe's and \
+     the Dutch treaty database's lists for ETS 185, national gazettes' notices for a few states), not every \
+     statement a state made. A state or article with no statement here may well have some.";
 
 /// One statement, with its standing at `at`.
 pub(crate) fn declaration(d: &Declaration, standing: Standing, at: NaiveDate) -> pb::Declaration {

@@ -324,6 +324,10 @@ impl TreatyService for Services {
                     "No statement of {} is recorded here: that does not mean it made none.",
                     c::country_name(code)
                 ));
+            } else if found.is_empty() {
+                coverage_notes.push(
+                    "No recorded statement matches the request: that does not mean no state made one.".to_owned(),
+                );
             }
             Ok(pb::ListDeclarationsResponse {
                 declarations: items
