@@ -63,7 +63,29 @@ impl Dataset {
         if let Some(first) = others.iter().find(|o| o.treaty == action.treaty && same_kind(o.kind, action.kind)) {
             return Err(duplicate(action, first));
         }
-        check_action(self, action, &others)
+        check_action(self, action, &others)?;
+        // A consent that comes after a step the state already took under a treaty open only to the Parties to
+        // this one (a CETS 224 signature recorded past ETS 185's record) would leave that step taken by a
+        // non-Party.
+        if action.kind.is_consent() {
+            for o in &others {
+                let Some(t) = self.treaty(o.treaty) else { continue };
+                if t.eligibility == (Eligibility::PartiesOf { treaty: action.treaty })
+                    && matches!(o.kind, ActionKind::Signature | ActionKind::Ratification | ActionKind::Accession)
+                    && o.date.certainly_before(&action.date)
+                {
+                    return Err(ModelError::NotPartyOf {
+                        state: o.state.clone(),
+                        treaty: o.treaty,
+                        kind: o.kind.noun(),
+                        date: o.date,
+                        convention: action.treaty,
+                        consented: Some(action.date),
+                    });
+                }
+            }
+        }
+        Ok(())
     }
 }
 

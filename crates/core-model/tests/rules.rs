@@ -485,3 +485,35 @@ fn every_recorded_action_under_cets_224_and_the_un_convention_keeps_the_rules() 
     assert_eq!(t224.entry_into_force_rule.general_after("2026-01-01".parse().unwrap()), None);
     assert_eq!(ds.treaty_entry_into_force(TreatyNumber(CETS224)), None);
 }
+
+#[test]
+fn a_consent_to_ets_185_after_a_recorded_cets_224_signature_is_rejected() {
+    // Sierra Leone signed CETS 224 on 2024-06-20 (S7, S34); no consent of it to ETS 185 is recorded (its record
+    // is complete through 2007-11-30 only). A consent dated after that signature would make it a signature by a
+    // non-Party.
+    let err = record(&[action("SL", 185, ActionKind::Accession, "2025-01-01")]);
+    // (Sierra Leone may not sign ETS 185: its consent is an accession, which needs an invitation first.)
+    assert_eq!(err.unwrap_err().reason(), "ACCESSION_WITHOUT_INVITATION");
+    let err = record(&[
+        action("SL", 185, ActionKind::Invitation, "2020-01-01"),
+        action("SL", 185, ActionKind::Accession, "2025-01-01"),
+    ])
+    .unwrap_err();
+    assert_eq!(
+        err,
+        ModelError::NotPartyOf {
+            state: code("SL"),
+            treaty: TreatyNumber(CETS224),
+            kind: "signature",
+            date: d("2024-06-20"),
+            convention: TreatyNumber(185),
+            consented: Some(d("2025-01-01")),
+        }
+    );
+    // Dated on or before the signature, it is recorded.
+    let ok = record(&[
+        action("SL", 185, ActionKind::Invitation, "2020-01-01"),
+        action("SL", 185, ActionKind::Accession, "2021-01-01"),
+    ]);
+    assert_eq!(ok, Ok(()));
+}
