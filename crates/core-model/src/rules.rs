@@ -157,7 +157,7 @@ pub(crate) fn check_action(ds: &Dataset, a: &TreatyAction, others: &[&TreatyActi
     let open_to_all = treaty.eligibility == Eligibility::AllStatesAndOrganisations;
     let may_sign = ds.may_sign(state, treaty, None) || matches!(treaty.eligibility, Eligibility::PartiesOf { .. });
     match a.kind {
-        // Open to all: accession needs no invitation (UN Convention against Cybercrime Article 64(4)).
+        // Open to all: accession needs no invitation (the UN Convention against Cybercrime, S42: article 64).
         ActionKind::Accession if open_to_all => {}
         ActionKind::Signature | ActionKind::Ratification if !may_sign => {
             return Err(ModelError::MustAccede { state: a.state.clone(), treaty: a.treaty, kind: a.kind.noun() });
@@ -234,7 +234,7 @@ pub(crate) fn check_action(ds: &Dataset, a: &TreatyAction, others: &[&TreatyActi
     Ok(())
 }
 
-/// For a treaty open to the Parties to `convention` (CETS 224 Article 16(1)): a signature or consent by a state
+/// For a treaty open to the Parties to `convention` (CETS 224): a signature or consent by a state
 /// that certainly was not a Party at its date. A consent to the convention recorded after the action breaks it;
 /// one not recorded at all breaks it only where the convention's record of consents is complete through the
 /// action's latest possible day (its coverage): past that, the state may have become a Party on a day no source
