@@ -140,7 +140,7 @@ pub enum ModelError {
         /// The convention consent's date.
         convention_date: ApproxDate,
     },
-    /// A signature or consent to a treaty open only to the Parties to another (CETS 224 Article 16(1)) by a
+    /// A signature or consent to a treaty open only to the Parties to another (CETS 224) by a
     /// state that was not a Party to it at the date: its consent to the other is dated later, or the other's
     /// record, complete through the date, holds none.
     #[error(

@@ -63,7 +63,29 @@ impl Dataset {
         if let Some(first) = others.iter().find(|o| o.treaty == action.treaty && same_kind(o.kind, action.kind)) {
             return Err(duplicate(action, first));
         }
-        check_action(self, action, &others)
+        check_action(self, action, &others)?;
+        // A consent that comes after a step the state already took under a treaty open only to the Parties to
+        // this one (a CETS 224 signature recorded past ETS 185's record) would leave that step taken by a
+        // non-Party.
+        if action.kind.is_consent() {
+            for o in &others {
+                let Some(t) = self.treaty(o.treaty) else { continue };
+                if t.eligibility == (Eligibility::PartiesOf { treaty: action.treaty })
+                    && matches!(o.kind, ActionKind::Signature | ActionKind::Ratification | ActionKind::Accession)
+                    && o.date.certainly_before(&action.date)
+                {
+                    return Err(ModelError::NotPartyOf {
+                        state: o.state.clone(),
+                        treaty: o.treaty,
+                        kind: o.kind.noun(),
+                        date: o.date,
+                        convention: action.treaty,
+                        consented: Some(action.date),
+                    });
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -135,7 +157,7 @@ pub(crate) fn check_action(ds: &Dataset, a: &TreatyAction, others: &[&TreatyActi
     let open_to_all = treaty.eligibility == Eligibility::AllStatesAndOrganisations;
     let may_sign = ds.may_sign(state, treaty, None) || matches!(treaty.eligibility, Eligibility::PartiesOf { .. });
     match a.kind {
-        // Open to all: accession needs no invitation (UN Convention against Cybercrime Article 64(4)).
+        // Open to all: accession needs no invitation (the UN Convention against Cybercrime, S42: article 64).
         ActionKind::Accession if open_to_all => {}
         ActionKind::Signature | ActionKind::Ratification if !may_sign => {
             return Err(ModelError::MustAccede { state: a.state.clone(), treaty: a.treaty, kind: a.kind.noun() });
@@ -212,7 +234,7 @@ pub(crate) fn check_action(ds: &Dataset, a: &TreatyAction, others: &[&TreatyActi
     Ok(())
 }
 
-/// For a treaty open to the Parties to `convention` (CETS 224 Article 16(1)): a signature or consent by a state
+/// For a treaty open to the Parties to `convention` (CETS 224): a signature or consent by a state
 /// that certainly was not a Party at its date. A consent to the convention recorded after the action breaks it;
 /// one not recorded at all breaks it only where the convention's record of consents is complete through the
 /// action's latest possible day (its coverage): past that, the state may have become a Party on a day no source

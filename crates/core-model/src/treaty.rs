@@ -47,7 +47,7 @@ pub enum Eligibility {
         /// The other treaty.
         treaty: TreatyNumber,
     },
-    /// The Parties to another treaty, at the date of the action; e.g. CETS 224 Article 16(1) (open for signature
+    /// The Parties to another treaty, at the date of the action; e.g. CETS 224 (open for signature
     /// by the Parties to the Convention, which consent by signature or ratification). A state signs or consents
     /// only while a Party ([`crate::ModelError::NotPartyOf`]); there is no accession of its own.
     PartiesOf {

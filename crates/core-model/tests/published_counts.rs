@@ -163,7 +163,7 @@ fn cets224_published_counts_are_rebuilt() {
 }
 
 /// The UN Convention's published count (72 signatories, S42) cannot be rebuilt: the depositary's list was read
-/// only up to Ireland, and a news report names a few more. The record holds 42; the other 30 are unnamed here.
+/// only up to Ireland, and two news reports name 24 more. The record holds 54; the other 18 are unnamed here.
 #[test]
 fn un_convention_published_count_is_shown_beside_the_record() {
     let ds = Dataset::bundled();

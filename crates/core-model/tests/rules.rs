@@ -485,3 +485,68 @@ fn every_recorded_action_under_cets_224_and_the_un_convention_keeps_the_rules() 
     assert_eq!(t224.entry_into_force_rule.general_after("2026-01-01".parse().unwrap()), None);
     assert_eq!(ds.treaty_entry_into_force(TreatyNumber(CETS224)), None);
 }
+
+#[test]
+fn a_consent_to_ets_185_after_a_recorded_cets_224_signature_is_rejected() {
+    // Sierra Leone signed CETS 224 on 2024-06-20 (S7, S34); no consent of it to ETS 185 is recorded (its record
+    // is complete through 2007-11-30 only). A consent dated after that signature would make it a signature by a
+    // non-Party.
+    let err = record(&[action("SL", 185, ActionKind::Accession, "2025-01-01")]);
+    // (Sierra Leone may not sign ETS 185: its consent is an accession, which needs an invitation first.)
+    assert_eq!(err.unwrap_err().reason(), "ACCESSION_WITHOUT_INVITATION");
+    let err = record(&[
+        action("SL", 185, ActionKind::Invitation, "2020-01-01"),
+        action("SL", 185, ActionKind::Accession, "2025-01-01"),
+    ])
+    .unwrap_err();
+    assert_eq!(
+        err,
+        ModelError::NotPartyOf {
+            state: code("SL"),
+            treaty: TreatyNumber(CETS224),
+            kind: "signature",
+            date: d("2024-06-20"),
+            convention: TreatyNumber(185),
+            consented: Some(d("2025-01-01")),
+        }
+    );
+    // Dated on or before the signature, it is recorded.
+    let ok = record(&[
+        action("SL", 185, ActionKind::Invitation, "2020-01-01"),
+        action("SL", 185, ActionKind::Accession, "2021-01-01"),
+    ]);
+    assert_eq!(ok, Ok(()));
+}
+
+#[test]
+fn an_entry_into_force_rule_counts_in_months_in_days_or_not_at_all() {
+    use core_model::{DaysAfter, EntryIntoForceRule};
+    let day = |s: &str| s.parse::<chrono::NaiveDate>().unwrap();
+    let rule = |months, days| EntryIntoForceRule {
+        consents: 5,
+        member_states: 0,
+        months,
+        days,
+        organisations_not_counted: false,
+        article: "Article X".to_owned(),
+    };
+    // ETS 185's kind: the first day of the month after three months, for the treaty and for a later state.
+    let months = rule(Some(3), None);
+    assert_eq!(months.general_after(day("2004-03-18")), Some(day("2004-07-01")));
+    assert_eq!(months.later_after(day("2006-11-16")), Some(day("2007-03-01")));
+    assert_eq!(months.describe(), "Article X: 5 consents, then 3 months");
+    // Counted in days: the ninetieth day after, and the thirtieth for a later consent.
+    let days = rule(None, Some(DaysAfter { first: 90, later: Some(30) }));
+    assert_eq!(days.general_after(day("2026-03-12")), Some(day("2026-06-10")));
+    assert_eq!(days.later_after(day("2026-12-31")), Some(day("2027-01-30")));
+    assert_eq!(
+        days.describe(),
+        "Article X: 5 consents, then the 90th day after; for a later consent, the 30th day after it"
+    );
+    // A later period no source gives, or no period at all: nothing is computed, nothing invented.
+    let first_only = rule(None, Some(DaysAfter { first: 90, later: None }));
+    assert_eq!(first_only.later_after(day("2026-12-31")), None);
+    let unknown = rule(None, None);
+    assert_eq!((unknown.general_after(day("2026-01-01")), unknown.later_after(day("2026-01-01"))), (None, None));
+    assert_eq!(unknown.describe(), "Article X: 5 consents, then a period no source here gives");
+}

@@ -16,7 +16,8 @@ use std::{fmt, str::FromStr};
 /// One resource name of the contract.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ResourceName {
-    /// `treaties/{number}`, the CETS number (e.g. `treaties/185`).
+    /// `treaties/{number}`, the CETS number (e.g. `treaties/185`), or for a treaty of another depositary the
+    /// system's own key (`treaties/18016`, the UN Convention against Cybercrime, UN XVIII-16).
     Treaty(u32),
     /// `countries/{code}`, ISO 3166-1 alpha-2 (e.g. `countries/PH`; Kosovo is `countries/XK`).
     Country(String),

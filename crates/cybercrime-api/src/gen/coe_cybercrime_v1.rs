@@ -461,13 +461,14 @@ impl DeclarationStanding {
         }
     }
 }
-/// A treaty of the Council of Europe.
+/// A treaty of the Council of Europe, or of another depositary (the UN Convention against Cybercrime).
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct Treaty {
-    /// Resource name: "treaties/{number}", e.g. "treaties/185".
+    /// Resource name: "treaties/{number}", e.g. "treaties/185"; for a treaty of another depositary the number is
+    /// the system's own key: "treaties/18016" is the UN Convention against Cybercrime (UN XVIII-16).
     #[prost(string, tag = "1")]
     pub name: ::prost::alloc::string::String,
-    /// "ETS 185", "CETS 201".
+    /// "ETS 185", "CETS 201"; "UN XVIII-16" for the UN Convention (its reference in the UN's list).
     #[prost(string, tag = "2")]
     pub display_name: ::prost::alloc::string::String,
     /// Full title.
@@ -491,10 +492,14 @@ pub struct Treaty {
     /// only within bounds).
     #[prost(message, optional, tag = "8")]
     pub computed_entry_into_force: ::core::option::Option<ApproxDate>,
-    /// The rule, e.g. "Article 36: 5 consents, at least 3 by member States, then 3 months".
+    /// The rule, e.g. "Article 36: 5 consents, at least 3 by member States, then 3 months"; a rule counted in days
+    /// reads "Article 65(1): 40 consents (an organisation's not counted), then the 90th day after; ...", and one
+    /// whose period no source gives says so (no entry into force is then computed).
     #[prost(string, tag = "9")]
     pub entry_into_force_rule: ::prost::alloc::string::String,
-    /// Who may sign: "members-and-participants" or "signatories-of treaties/185".
+    /// Who may sign: "members-and-participants", "signatories-of treaties/185", "parties-of treaties/185" (CETS
+    /// 224: only a Party to ETS 185 signs or consents) or "all-states-and-organisations" (the UN Convention: any
+    /// state or regional economic integration organisation signs, and accedes without an invitation).
     #[prost(string, tag = "10")]
     pub eligibility: ::prost::alloc::string::String,
     /// The treaty a state must consent to first (a protocol's convention), e.g. "treaties/185"; empty if none.
