@@ -368,7 +368,8 @@ struct Heading {
 
 /// `html` as it is printed: the content security policy first in `<head>` (so that it covers all that follows),
 /// the print stylesheet at the end of `<head>`, an id on every `<h2>` and `<h3>` without one, and a list of
-/// contents linking to them before the first `<h2>`.
+/// contents linking to them before the first `<h2>`, unless the document has its own (a `<nav>`, as the progress
+/// report has): then the printed page would list its contents twice.
 pub fn for_print(html: &str) -> String {
     let (html, headings) = with_heading_ids(html);
     let mut out = String::with_capacity(html.len() + PRINT_CSS.len() + 4096);
@@ -389,7 +390,8 @@ pub fn for_print(html: &str) -> String {
         }
     }
     out.push_str(&format!("<style>\n{PRINT_CSS}</style>\n"));
-    match (rest.find("<h2"), headings.is_empty()) {
+    let has_own_contents = rest.contains("<nav");
+    match (rest.find("<h2"), headings.is_empty() || has_own_contents) {
         (Some(first), false) => {
             out.push_str(&rest[..first]);
             out.push_str(&contents(&headings));
@@ -543,6 +545,16 @@ mod tests {
         assert!(printed.find("counter(pages)").expect("print css") > printed.find("<title>").expect("title"));
         assert!(printed.find("counter(pages)").expect("print css") < printed.find("</head>").expect("head"));
         assert!(printed.contains("counter(pages)"));
+    }
+
+    #[test]
+    fn a_document_with_its_own_list_of_contents_gets_no_second_one() {
+        let html = "<html><head></head><body><nav class=\"contents\"><h2>Contents</h2><ul><li><a href=\"#b\">1 B</a>\
+                    </li></ul></nav><h2 id=\"b\">1 B</h2><h2>2 C</h2></body></html>";
+        let printed = for_print(html);
+        assert_eq!(printed.matches("<nav").count(), 1, "{printed}");
+        assert!(!printed.contains("class=\"toc\""), "{printed}");
+        assert!(printed.contains("<h2 id=\"section-3\">2 C</h2>"), "ids are still given: {printed}");
     }
 
     #[test]
