@@ -106,6 +106,19 @@ fn main() {
     add("TreatyService/ListTreatyActions", &|| {
         pb::ListTreatyActionsRequest { country: "countries/AL".into(), ..Default::default() }.encode_to_vec()
     });
+    add("TreatyService/ListDeclarations", &|| {
+        pb::ListDeclarationsRequest { treaty: "treaties/185".into(), article: "Article 6".into(), ..Default::default() }
+            .encode_to_vec()
+    });
+    add("TreatyService/ListDeclarations", &|| {
+        pb::ListDeclarationsRequest {
+            country: "countries/LV".into(),
+            standing_at: Some(Date { year: 2012, month: 1, day: 1 }),
+            page_size: 2,
+            ..Default::default()
+        }
+        .encode_to_vec()
+    });
     for a in &actions {
         let a = a.clone();
         add("TreatyService/RecordTreatyAction", &|| {
