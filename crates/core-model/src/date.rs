@@ -181,22 +181,24 @@ pub fn first_day_of_month_after(day: NaiveDate, months: u32) -> Option<NaiveDate
     first.checked_add_months(Months::new(months + 1))
 }
 
+/// The months' names in English, January first.
+pub const MONTH_NAMES: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
 fn month_name(month: u32) -> &'static str {
-    const NAMES: [&str; 12] = [
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ];
-    NAMES.get(month.wrapping_sub(1) as usize).copied().unwrap_or("?")
+    MONTH_NAMES.get(month.wrapping_sub(1) as usize).copied().unwrap_or("?")
 }
 
 impl fmt::Display for ApproxDate {

@@ -39,7 +39,7 @@ pub use activity::{
     Activity, ActivityKind, ActivityPrecision, ActivityStatus, OUTPUTS, Partner, PartnerRole, Place, Plan,
 };
 pub use dataset::{Dataset, DatasetError, DatasetErrors, FILES, OPTIONAL_FILES};
-pub use date::{ApproxDate, DateParseError, DatePrecision, first_day_of_month_after, last_day_of_month};
+pub use date::{ApproxDate, DateParseError, DatePrecision, MONTH_NAMES, first_day_of_month_after, last_day_of_month};
 pub use declaration::{ArticleParseError, ArticleRef, Declaration, DeclarationKind, DeclarationQuery, Standing};
 pub use error::{ModelError, Result};
 pub use filter::{

@@ -7,7 +7,7 @@
 //! with [`BOUND_MARK`]; a document explains the mark once ([`BOUND_FOOTNOTE`]).
 
 use chrono::{Datelike, NaiveDate};
-use core_model::{Activity, ApproxDate, last_day_of_month};
+use core_model::{Activity, ApproxDate, MONTH_NAMES, last_day_of_month};
 
 /// The mark after a date known only within bounds.
 pub const BOUND_MARK: &str = "†";
@@ -159,21 +159,6 @@ pub fn activity_date(a: &Activity) -> String {
     };
     if misprinted { format!("{text} [sic]: {written}") } else { written }
 }
-
-const MONTH_NAMES: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
 
 /// `text` with each "Month YYYY" whose month falls in the record's dates (`first` to `last`) only under another
 /// year marked as a misprint, with the year it must be: "1-2 April 2007 [sic: 2008]" in a text about a
