@@ -74,14 +74,14 @@ async fn reports_past_the_record_over_grpc_in_every_format() {
             .unwrap()
             .into_inner();
         let text = collect(stream).await;
-        assert!(text.contains("The record of ETS 185 is complete through 2007-11-30"), "{format:?}: {text}");
+        assert!(text.contains("The record of ETS 185 is complete through 30 Nov 2007"), "{format:?}: {text}");
         if format == api::ReportFormat::Json {
             let json: serde_json::Value = serde_json::from_str(&text).unwrap();
             assert_eq!(json["past_record"][0]["unknown"], serde_json::json!(["Poland"]));
             assert_eq!(json["treaties"][0]["possibly"], "a party");
         } else {
-            assert!(text.contains("The status of Poland at 2026-12-01 is unknown."), "{format:?}");
-            assert!(text.contains("Uncertain: may be a party — the record of ETS 185 is complete through 2007-11-30"));
+            assert!(text.contains("The status of Poland at 1 Dec 2026 is unknown."), "{format:?}");
+            assert!(text.contains("Uncertain: may be a party — the record of ETS 185 is complete through 30 Nov 2007"));
         }
     }
 }

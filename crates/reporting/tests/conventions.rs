@@ -22,7 +22,7 @@ fn a_brief_shows_both_conventions_side_by_side() {
     assert_eq!(of(&fr, "ETS 185").status, "Ratified");
     let un = of(&fr, "UN XVIII-16");
     assert_eq!(un.status, "Signed");
-    assert_eq!(un.actions, ["Signature on 2025-10-25 (S42)"]);
+    assert_eq!(un.actions, ["Signature: 25 Oct 2025 (S42)"]);
     // Germany: nothing recorded under the UN Convention; the brief says it may have signed, and why.
     let de = CountryBrief::build(&ds, "DE", day("2025-11-16")).unwrap();
     let un = of(&de, "UN XVIII-16");

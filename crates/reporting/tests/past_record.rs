@@ -211,21 +211,21 @@ fn a_country_brief_past_the_record() {
     let at = CountryBrief::build(ds(), "IE", as_of).unwrap();
     let md = render_brief(&at, Format::Markdown).unwrap().body;
     let top = &md[..md.find("## Treaties").unwrap()];
-    assert!(top.contains("**What the record cannot know at this brief's date (2026-12-01):**"), "{md}");
+    assert!(top.contains("**What the record cannot know at this brief's date (1 Dec 2026):**"), "{md}");
     assert!(top.contains(
-        "- Convention on Cybercrime (ETS 185): The record of ETS 185 is complete through 2007-11-30 (report-2007-11 \
-         §3.1); 2026-12-01 is after it, so a step taken since may be in no source here. The status of Ireland at \
-         2026-12-01 is unknown."
+        "- Convention on Cybercrime (ETS 185): The record of ETS 185 is complete through 30 Nov 2007 (report-2007-11 \
+         §3.1); 1 Dec 2026 is after it, so a step taken since may be in no source here. The status of Ireland at 1 \
+         Dec 2026 is unknown."
     ));
     let entry =
         ds().state_status(ds().treaty(ETS185).unwrap(), ds().state(&"IE".parse().unwrap()).unwrap(), as_of).unwrap();
     assert!(md.contains(&format!(
         "### Convention on Cybercrime (ETS 185): Signed (uncertain)\n\n- Uncertain: may be a party — {}\n",
-        entry.reason.unwrap()
+        reporting::words::days_in_words(&entry.reason.unwrap())
     )));
     let html = render_brief(&at, Format::Html).unwrap().body;
-    assert!(html.contains("The record of ETS 185 is complete through 2007-11-30"));
-    assert!(html.contains("The status of Ireland at 2026-12-01 is unknown."));
+    assert!(html.contains("The record of ETS 185 is complete through 30 Nov 2007"));
+    assert!(html.contains("The status of Ireland at 1 Dec 2026 is unknown."));
     assert!(html.contains("<li class=\"uncertain\">Uncertain: may be a party — "));
     let json: serde_json::Value = serde_json::from_str(&render_brief(&at, Format::Json).unwrap().body).unwrap();
     assert_eq!(json["past_record"][0]["complete_through"], "2007-11-30");
@@ -241,7 +241,7 @@ fn a_country_brief_past_the_record() {
     assert!(md.contains("### Convention on Cybercrime (ETS 185): Ratified\n"), "{md}");
     let line = md.lines().find(|l| l.starts_with("- Convention on Cybercrime (ETS 185): ")).unwrap();
     assert!(
-        line.contains("complete through 2007-11-30") && line.ends_with("No status in this brief depends on it."),
+        line.contains("complete through 30 Nov 2007") && line.ends_with("No status in this brief depends on it."),
         "{line}"
     );
 

@@ -231,15 +231,23 @@ fn a_country_brief() {
     let md = render_brief(&b, Format::Markdown).unwrap().body;
     assert!(md.starts_with("# Philippines: country brief"));
     assert!(md.contains("### Convention on Cybercrime (ETS 185): Request for accession"));
-    assert!(md.contains("- Accession request in September 2007 (report-2007-11 §2.2.9)"));
+    assert!(md.contains("- Accession request: Sep 2007 (report-2007-11 §2.2.9)"), "{md}");
     assert!(md.contains("Legislators and Experts Workshop on Cybercrime"));
     let al = CountryBrief::build(&Dataset::bundled(), "AL", day("2007-11-30")).unwrap();
     let md = render_brief(&al, Format::Markdown).unwrap().body;
-    assert!(md.contains("- Ratification on 2002-06-20 (CoE-2015)"), "{md}");
-    assert!(md.contains("- In force for Albania from 2004-07-01"));
-    assert!(md.contains("underway (as at 2007-03-19..2007-03-21, report-2007-11 §2.2.14)"), "{md}");
+    assert!(md.contains("- Ratification: 20 Jun 2002 (CoE-2015)"), "{md}");
+    assert!(md.contains("- In force for Albania from 1 Jul 2004"), "{md}");
+    assert!(md.contains("underway (as at 19–21 Mar 2007†, report-2007-11 §2.2.14)"), "{md}");
+    // A date known only within bounds is marked, and the mark explained once; no ISO day is left.
+    assert_eq!(md.matches(reporting::words::BOUND_FOOTNOTE).count(), 1, "{md}");
+    let iso_day =
+        |w: &[u8]| w[4] == b'-' && w[7] == b'-' && w[..4].iter().chain(&w[5..7]).chain(&w[8..]).all(u8::is_ascii_digit);
+    assert!(!md.as_bytes().windows(10).any(iso_day), "{md}");
     let html = render_brief(&al, Format::Html).unwrap().body;
     assert!(html.contains("<h1>Albania: country brief</h1>"));
+    assert!(
+        html.contains("None recorded: no source read names one for Albania by this date.") || md.contains("(as at ")
+    );
 }
 
 #[test]

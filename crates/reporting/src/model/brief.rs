@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::{
     ActivityLine, PastRecord, UnreadableLine, activity_line, by_date, capitalise, earliest_fact, is_zero,
-    possibly_and_reason, record_sentence, step_text, unreadable_lines,
+    possibly_and_reason, record_sentence, step_text, unreadable_lines, words,
 };
 use crate::{ReportError, Result};
 
@@ -50,6 +50,11 @@ pub struct CountryBrief {
     pub coe_member: bool,
     /// The brief's date.
     pub as_of: NaiveDate,
+    /// The brief's date written as every document writes a day ("30 Nov 2007").
+    pub as_of_text: String,
+    /// The footnote explaining the mark of a date known only within bounds, when the brief shows one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bound_footnote: Option<String>,
     /// How many stored records could not be read and are left out of the brief (absent from the JSON when none).
     #[serde(skip_serializing_if = "is_zero")]
     pub unreadable_count: usize,
@@ -92,7 +97,7 @@ impl CountryBrief {
                 treaty: t.treaty.label(),
                 title: t.treaty.short_title.clone(),
                 complete_through: t.treaty.complete_through(),
-                note: record_sentence(t.treaty, as_of),
+                note: words::days_in_words(&record_sentence(t.treaty, as_of)),
                 unknown: if t.entry.uncertain { vec![state.name.clone()] } else { Vec::new() },
             })
             .collect();
@@ -103,7 +108,7 @@ impl CountryBrief {
                 let e = &t.entry;
                 let (possibly, reason) = if e.uncertain {
                     let (p, r) = possibly_and_reason(e);
-                    (Some(p), Some(r))
+                    (Some(p), Some(words::days_in_words(&r)))
                 } else {
                     (None, None)
                 };
@@ -122,17 +127,21 @@ impl CountryBrief {
                         .filter(|a| a.date.possibly_on_or_before(as_of))
                         .map(|a| {
                             let recorded =
-                                format!("{} {} ({})", capitalise(a.kind.noun()), a.date.describe(), a.source);
+                                format!("{}: {} ({})", capitalise(a.kind.noun()), words::date(a.date), a.source);
                             // A consent's date narrowed by what other facts imply is the one every status uses:
                             // the brief gives it beside the recorded one, with how it was derived.
                             let span = |d: &ApproxDate| (d.earliest(), d.latest());
                             match ds.derived_bound(a).filter(|d| span(&d.date) != span(&a.date)) {
-                                Some(d) => format!("{recorded}; narrowed {}: {}", d.date.describe(), d.note),
+                                Some(d) => format!(
+                                    "{recorded}; narrowed to {}: {}",
+                                    words::date(d.date),
+                                    words::days_in_words(&d.note)
+                                ),
                                 None => recorded,
                             }
                         })
                         .collect(),
-                    entry_into_force: e.entry_into_force.map(|d| d.describe().trim_start_matches("on ").to_owned()),
+                    entry_into_force: e.entry_into_force.map(words::date),
                 }
             })
             .collect();
@@ -144,7 +153,7 @@ impl CountryBrief {
         let mut activities: Vec<&Activity> = ds.activities.iter().filter(|a| a.concerns(&state.code)).collect();
         activities.sort_by_key(by_date);
         let profile = page.profile.map(|p| {
-            let part = |label: &str, d: &Option<ApproxDate>| d.map(|d| format!("{label} {}", d.describe()));
+            let part = |label: &str, d: &Option<ApproxDate>| d.map(|d| format!("{label} {}", words::date(d)));
             [part("prepared", &p.prepared), part("published", &p.published), part("reviewed", &p.reviewed)]
                 .into_iter()
                 .flatten()
@@ -152,13 +161,15 @@ impl CountryBrief {
                 .join("; ")
         });
         let contact_point =
-            page.contact_point.map(|c| format!("{} (as at {}, {})", c.status.as_str(), c.as_at, c.source));
-        Ok(CountryBrief {
+            page.contact_point.map(|c| format!("{} (as at {}, {})", c.status.as_str(), words::date(c.as_at), c.source));
+        let mut brief = CountryBrief {
             code: state.code.to_string(),
             name: state.name.clone(),
             region: state.region.label().to_owned(),
             coe_member: state.coe_member,
             as_of,
+            as_of_text: words::day(as_of),
+            bound_footnote: None,
             treaties,
             assistance,
             activities: activities.iter().map(|a| activity_line(a)).collect(),
@@ -167,7 +178,13 @@ impl CountryBrief {
             unreadable_count: 0,
             unreadable: Vec::new(),
             past_record,
-        })
+        };
+        // The mark of bounds is explained once, where the brief shows one.
+        let shown = serde_json::to_string(&brief).unwrap_or_default();
+        if shown.contains(words::BOUND_MARK) {
+            brief.bound_footnote = Some(words::BOUND_FOOTNOTE.to_owned());
+        }
+        Ok(brief)
     }
 
     /// The brief naming the stored records that could not be read (resource name, reason), which the dataset it
