@@ -155,6 +155,9 @@ fn the_2007_report_prints_on_a4_with_page_numbers_contents_and_outline() {
         // And the section itself, past the contents.
         assert!(all.matches(&s).count() >= 2, "the section `{s}` is not printed");
     }
+    // A table that runs over pages repeats its header row (its <thead>): the list of activities of §2.1 does.
+    let with_header = per_page.iter().filter(|p| squeezed(p).contains("Date Place Description")).count();
+    assert!(with_header >= 3, "the activities' header on {with_header} pages");
     assert!(all.contains(&squeezed(&report_2007().title)));
     assert!(all.contains("Add. ratif."), "the ratifications table is not printed");
 
