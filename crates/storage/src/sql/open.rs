@@ -326,11 +326,17 @@ impl SqlStore {
         self.inner.pool.close().await;
         if self.inner.backend == Backend::Sqlite && self.inner.location != ":memory:" {
             // sqlx's SQLite connections close on threads of their own, after the pool's close returns: the last
-            // one to close removes the `-wal` and `-shm` files. Wait for that, a little.
+            // one to close removes the `-wal` and `-shm` files. Wait for that: on a loaded machine (a CI run's
+            // parallel tests) it once took more than the 3 s this waited before, leaving both files behind.
             let wal = format!("{}-wal", self.inner.location);
-            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
-            while std::path::Path::new(&wal).exists() && std::time::Instant::now() < deadline {
+            let shm = format!("{}-shm", self.inner.location);
+            let gone = || !std::path::Path::new(&wal).exists() && !std::path::Path::new(&shm).exists();
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+            while !gone() && std::time::Instant::now() < deadline {
                 tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+            if !gone() {
+                tracing::warn!(store = %self.inner.location, "the write-ahead log files are still there 15 s after closing");
             }
         }
         result
