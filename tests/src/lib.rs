@@ -270,6 +270,32 @@ pub fn grpcurl() -> Option<PathBuf> {
     }
 }
 
+/// `target/artefacts/`, where tests keep what a person may open afterwards (screenshots, PDFs).
+pub fn artefacts() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable");
+    // target/debug/deps/<test> -> target/artefacts
+    let dir = exe.ancestors().nth(3).expect("target folder").join("artefacts");
+    std::fs::create_dir_all(&dir).expect("artefacts folder");
+    dir
+}
+
+/// The program `name` on PATH, or `None`: the test then skips with a loud message, and under CI it fails
+/// (`install` says how scripts/test installs it).
+pub fn tool(name: &str, install: &str) -> Option<PathBuf> {
+    let found = std::env::var_os("PATH")
+        .and_then(|path| std::env::split_paths(&path).map(|d| d.join(name)).find(|p| p.is_file()));
+    if found.is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{name} is missing: scripts/test installs it (apt-get install {install})"
+        );
+        eprintln!(
+            "\n!!!!!!!! SKIPPED: {name} is not installed (apt-get install {install}). Under CI this test FAILS. !!!!!!!!\n"
+        );
+    }
+    found
+}
+
 /// The BadRequest field violations of an error status, as (field, description).
 pub fn bad_request(status: &tonic::Status) -> Vec<(String, String)> {
     use tonic_types::StatusExt;

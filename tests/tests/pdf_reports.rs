@@ -7,40 +7,15 @@
 #![allow(clippy::print_stderr)]
 
 use std::{
-    path::{Path, PathBuf},
+    path::Path,
     process::Command,
     time::{Duration, Instant},
 };
 
 use api::report_service_client::ReportServiceClient;
-use e2e_tests::{TestServer, api, binary, date};
+use e2e_tests::{TestServer, api, artefacts, binary, date, tool};
 use tonic::Code;
 use tonic_types::StatusExt;
-
-/// The tool on PATH, or `None` (the test then skips loudly; under CI it fails).
-fn tool(name: &str, install: &str) -> Option<PathBuf> {
-    let found = std::env::var_os("PATH")
-        .and_then(|path| std::env::split_paths(&path).map(|d| d.join(name)).find(|p| p.is_file()));
-    if found.is_none() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "{name} is missing: scripts/test installs it (apt-get install {install})"
-        );
-        eprintln!(
-            "\n!!!!!!!! SKIPPED: {name} is not installed (apt-get install {install}). Under CI this test FAILS. !!!!!!!!\n"
-        );
-    }
-    found
-}
-
-/// `target/artefacts/`, where the PDFs and their first pages are kept.
-fn artefacts() -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable");
-    // target/debug/deps/<test> -> target/artefacts
-    let dir = exe.ancestors().nth(3).expect("target folder").join("artefacts");
-    std::fs::create_dir_all(&dir).expect("artefacts folder");
-    dir
-}
 
 fn run(program: &str, args: &[&str]) -> String {
     let out = Command::new(program).args(args).output().unwrap_or_else(|e| panic!("{program}: {e}"));

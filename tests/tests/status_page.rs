@@ -13,13 +13,14 @@
 use std::{
     io::{Read, Write},
     net::TcpStream,
-    path::{Path, PathBuf},
+    path::Path,
     process::Command,
 };
 
 use e2e_tests::{
     TestServer, api,
     api::{country_service_client::CountryServiceClient, treaty_service_client::TreatyServiceClient},
+    artefacts,
     builders::ETS185_ON_2007_11_30,
     date,
 };
@@ -199,15 +200,6 @@ fn browse(browser: &str, profile: &Path, args: &[String], url: &str) -> String {
         .expect("run chromium");
     assert!(out.status.success(), "chromium failed: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// `target/artefacts/`, where the screenshots are kept.
-fn artefacts() -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable");
-    // target/debug/deps/<test> -> target/artefacts
-    let dir = exe.ancestors().nth(3).expect("target folder").join("artefacts");
-    std::fs::create_dir_all(&dir).expect("artefacts folder");
-    dir
 }
 
 /// The text of an HTML fragment: tags dropped, entities of the few kinds the DOM writes decoded, spaces collapsed.
