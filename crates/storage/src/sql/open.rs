@@ -305,8 +305,8 @@ impl SqlStore {
 impl SqlStore {
     /// Closes the store at a clean shutdown: waits for the writer to finish the group it is committing (later
     /// writes fail as the store is closed), folds SQLite's write-ahead log into the database file
-    /// (`PRAGMA wal_checkpoint(TRUNCATE)`), and closes the pool, whose last connection removes the `-wal` and
-    /// `-shm` files: the store is then its one file.
+    /// (`PRAGMA wal_checkpoint(TRUNCATE)`), closes the pool and every connection, and makes sure the last one
+    /// removed the `-wal` and `-shm` files: the store is then its one file.
     pub async fn close(&self) -> Result<()> {
         let _writing = self.inner.write_lock.lock().await;
         let result = if self.inner.backend == Backend::Sqlite && self.inner.location != ":memory:" {
@@ -323,23 +323,76 @@ impl SqlStore {
         } else {
             Ok(())
         };
-        self.inner.pool.close().await;
+        self.close_pool().await;
         if self.inner.backend == Backend::Sqlite && self.inner.location != ":memory:" {
-            // sqlx's SQLite connections close on threads of their own, after the pool's close returns: the last
-            // one to close removes the `-wal` and `-shm` files. Wait for that: on a loaded machine (a CI run's
-            // parallel tests) it once took more than the 3 s this waited before, leaving both files behind.
-            let wal = format!("{}-wal", self.inner.location);
-            let shm = format!("{}-shm", self.inner.location);
-            let gone = || !std::path::Path::new(&wal).exists() && !std::path::Path::new(&shm).exists();
-            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
-            while !gone() && std::time::Instant::now() < deadline {
+            // The last connection to close removes the `-wal` and `-shm` files, if it can lock the database
+            // alone as it closes. Two connections closing at once on their own threads (an aborted task's and
+            // the pool's) can each find the other still there, and then both leave the files behind, though no
+            // connection is open any more. One connection of our own, opened and closed alone, then removes them.
+            // (A connection whose opening was abandoned is closed by its thread a moment after the pool
+            // counts it gone: if that one is last, it removes them.)
+            if !self.wal_files_gone()
+                && let Err(e) = self.close_alone().await
+            {
+                tracing::warn!(store = %self.inner.location, error = %e, "could not fold the write-ahead log in");
+            }
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+            while !self.wal_files_gone() && std::time::Instant::now() < deadline {
                 tokio::time::sleep(std::time::Duration::from_millis(10)).await;
             }
-            if !gone() {
-                tracing::warn!(store = %self.inner.location, "the write-ahead log files are still there 15 s after closing");
+            if !self.wal_files_gone() {
+                tracing::warn!(
+                    store = %self.inner.location,
+                    "the write-ahead log files are still there after closing (is another process using the store?)"
+                );
             }
         }
         result
+    }
+}
+
+impl SqlStore {
+    /// Whether the store's `-wal` and `-shm` files are gone.
+    fn wal_files_gone(&self) -> bool {
+        let gone = |suffix: &str| !std::path::Path::new(&format!("{}{suffix}", self.inner.location)).exists();
+        gone("-wal") && gone("-shm")
+    }
+
+    /// Opens one connection to the store, outside the (closed) pool, makes it read the write-ahead log and
+    /// closes it: the only connection, it folds the log into the database and removes the `-wal` and `-shm`
+    /// files as it closes.
+    async fn close_alone(&self) -> std::result::Result<(), sqlx::Error> {
+        use sqlx::{ConnectOptions, Connection};
+        let mut conn = self.inner.pool.connect_options().connect().await?;
+        let checkpoint = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&mut conn).await;
+        conn.close().await?;
+        checkpoint.map(drop)
+    }
+
+    /// Closes the pool and every connection it holds, however late one comes back to it.
+    ///
+    /// sqlx 0.8's `Pool::close` can return with a connection still open: a connection handed back just before
+    /// the pool is marked closed is first tested (a ping to its SQLite thread, which waits behind any statement
+    /// still running there, such as an aborted task's), and only then put among the idle ones, after the close
+    /// has taken the last of them. It then stays open, and a SQLite store keeps its `-wal` and `-shm` files
+    /// after the process ends (`tests/faults.rs` reproduces it under load). So the pool is closed again until no
+    /// connection is left: each close takes the idle ones, and none is handed back to an open pool any more.
+    async fn close_pool(&self) {
+        let pool = &self.inner.pool;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        pool.close().await;
+        while pool.size() > 0 {
+            if std::time::Instant::now() >= deadline {
+                tracing::warn!(
+                    store = %self.inner.location,
+                    connections = pool.size(),
+                    "connections of the store still open 15 s after closing it"
+                );
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            pool.close().await;
+        }
     }
 }
 
