@@ -1,51 +1,50 @@
-//! The load benchmark: a tonic client with many connections and concurrent requests, which checks every
-//! response's gRPC status (errors never count as throughput), run in one invocation against a trivial echo
-//! service built with the same tonic settings (the transport's limit on this machine) and against the real
-//! server's methods, interleaved echo, method, echo, method. It prints requests per second, p50/p99/p99.9 latency
-//! and the ratio to the echo service, as a table and as JSON.
+//! The load benchmark: the service against the bare transport, on this machine, in one run.
+//!
+//! Every server runs in a process of its own, as it would deployed:
+//! - **bare**: a tonic server with tonic's default settings (`Server::builder()`), whose one method answers
+//!   pre-built bytes of the size asked (a tiny answer for the transport's limit, or the size of a method's
+//!   answer for the limit at that size);
+//! - **configured**: the same method behind the service's own transport settings and layers
+//!   (`server::configured_builder`): the gap between the two is what the settings cost;
+//! - **cybercrime**: the `cybercrime serve` binary of the same build, on a SQLite store of the 2007 data plus
+//!   synthetic activities, with its access log on (to a file), metrics on, and a tokens file loaded.
+//!
+//! Two clients drive them, interleaved round by round (bare, configured, bare of the method's size, method):
+//! this harness's tonic client (8 connections, 64 callers; it checks every answer's gRPC status, so errors never
+//! count as throughput, and gives p50/p99/p99.9), and h2load (one thread, which leaves more of the cores to the
+//! servers; it sees only HTTP statuses, so the server's metrics are read before and after to count gRPC errors).
+//! Then: each target method at a fixed rate (`--rate`, 20,000 per second) for its p99; 1,000 idle connections
+//! held (`--idle-connections`) while the load runs again (memory per connection, latency with and without); the
+//! cost of twice the activities; start-up time and idle memory.
 //!
 //! ```sh
-//! cargo run --release -p grpc-server --example load                 # the full run (100,000 activities)
-//! cargo run -p grpc-server --example load -- --smoke                # a tiny run, as CI does
+//! bash scripts/bench-load                                # the full run, release build (installs h2load)
+//! cargo run -p grpc-server --example load -- --smoke     # a tiny run, as CI does
 //! ```
-//! Options: `--seconds S` per round (default 5), `--requests N` at most per round (default 1000000),
-//! `--concurrency C` (64), `--connections K` (8),
-//! `--activities M` synthetic activities in the store (100000), `--json PATH` (load.json),
-//! `--only A,B` only the scenarios whose name contains A or B, `--no-doubling` without the second store of twice
-//! the activities.
+//! Options: `--seconds S` per round (default 4), `--requests N` at most per round (default 1000000),
+//! `--concurrency C` (64), `--connections K` (8), `--activities M` synthetic activities in the store (100000),
+//! `--rate R` requests per second of the fixed-rate rounds (20000), `--idle-connections I` (1000), `--json PATH`
+//! (load.json), `--only A,B` only the scenarios whose name contains A or B, `--no-doubling` without the second
+//! store of twice the activities, `--no-h2load` without h2load (used when it is on the PATH, or `--h2load PATH`).
 
 #![allow(clippy::print_stdout, clippy::print_stderr, missing_docs)]
 
 use std::{
+    collections::HashMap,
     future::Future,
+    io::{BufRead, Read, Write},
     net::SocketAddr,
+    path::{Path, PathBuf},
     pin::Pin,
-    sync::Arc,
+    sync::{Arc, RwLock},
+    task::{Context, Poll},
     time::{Duration, Instant},
 };
 
-// The contract's messages and clients from the client crate; the echo service is the server crate's own.
+use bytes::Bytes;
+// The contract's messages from the client crate.
 use cybercrime_api::{coe::cybercrime::v1 as api, google::r#type::Date};
-use grpc_server::pb::coe::cybercrime::bench::v1::{
-    EchoMessage,
-    echo_client::EchoClient,
-    echo_server::{Echo, EchoServer},
-};
 use tonic::{Request, Response, Status, transport::Channel};
-
-#[derive(Debug, Default)]
-struct EchoService;
-
-#[tonic::async_trait]
-impl Echo for EchoService {
-    async fn echo(&self, request: Request<EchoMessage>) -> Result<Response<EchoMessage>, Status> {
-        let m = request.into_inner();
-        match usize::try_from(m.answer_size) {
-            Ok(n) if n > 0 => Ok(Response::new(EchoMessage { payload: vec![0; n], answer_size: 0 })),
-            _ => Ok(Response::new(m)),
-        }
-    }
-}
 
 struct Options {
     seconds: f64,
@@ -53,47 +52,226 @@ struct Options {
     concurrency: usize,
     connections: usize,
     activities: usize,
+    rate: usize,
+    idle_connections: usize,
     json: String,
     /// Only the scenarios whose name contains one of these (all when empty).
     only: Vec<String>,
     /// Skip the measurement at twice the activities.
     no_doubling: bool,
+    /// h2load, when it is to be used.
+    h2load: Option<PathBuf>,
+    /// The tiny run CI does: h2load sends `requests` requests instead of running for `seconds`.
+    smoke: bool,
 }
 
 fn options() -> Options {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let get = |name: &str, default: usize| {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(default)
-    };
+    let value = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
+    let get = |name: &str, default: usize| value(name).and_then(|v| v.parse().ok()).unwrap_or(default);
     let smoke = args.iter().any(|a| a == "--smoke");
+    let h2load = if args.iter().any(|a| a == "--no-h2load") {
+        None
+    } else {
+        value("--h2load").map(PathBuf::from).or_else(|| {
+            std::env::var_os("PATH")
+                .and_then(|paths| std::env::split_paths(&paths).map(|p| p.join("h2load")).find(|p| p.is_file()))
+        })
+    };
     Options {
-        seconds: get("--seconds", if smoke { 1 } else { 5 }) as f64,
+        seconds: get("--seconds", if smoke { 1 } else { 4 }) as f64,
         requests: get("--requests", if smoke { 200 } else { 1_000_000 }),
         concurrency: get("--concurrency", if smoke { 8 } else { 64 }),
         connections: get("--connections", if smoke { 2 } else { 8 }),
         activities: get("--activities", if smoke { 500 } else { 100_000 }),
-        json: args
-            .iter()
-            .position(|a| a == "--json")
-            .and_then(|i| args.get(i + 1))
-            .cloned()
-            .unwrap_or_else(|| "load.json".into()),
-        only: args
-            .iter()
-            .position(|a| a == "--only")
-            .and_then(|i| args.get(i + 1))
-            .map(|v| v.split(',').map(str::to_owned).collect())
-            .unwrap_or_default(),
+        rate: get("--rate", if smoke { 200 } else { 20_000 }),
+        idle_connections: get("--idle-connections", if smoke { 20 } else { 1000 }),
+        json: value("--json").unwrap_or_else(|| "load.json".into()),
+        only: value("--only").map(|v| v.split(',').map(str::to_owned).collect()).unwrap_or_default(),
         no_doubling: args.iter().any(|a| a == "--no-doubling"),
+        h2load,
+        smoke,
     }
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// The baselines: one method answering pre-built bytes, served bare or with the service's settings.
+
+/// The baselines' method. Its request is the answer's size (8 bytes, little-endian); its answer, that many
+/// bytes, built once per size and then sent as they are (as the service sends its kept answers).
+const BARE_PATH: &str = "/coe.cybercrime.bench.v1.Bare/Answer";
+/// The size of a hello-world answer ("Hello, world!" in a message: 15 bytes).
+const TINY: usize = 15;
+
+#[derive(Clone, Default)]
+struct Bare {
+    answers: Arc<RwLock<HashMap<u64, Bytes>>>,
+}
+
+impl tonic::server::NamedService for Bare {
+    const NAME: &'static str = "coe.cybercrime.bench.v1.Bare";
+}
+
+impl tonic::server::UnaryService<Bytes> for Bare {
+    type Response = Bytes;
+    type Future = std::future::Ready<Result<Response<Bytes>, Status>>;
+
+    fn call(&mut self, request: Request<Bytes>) -> Self::Future {
+        let Ok(size) = <[u8; 8]>::try_from(&request.get_ref()[..]).map(u64::from_le_bytes) else {
+            return std::future::ready(Err(Status::invalid_argument("the request is the answer's size (8 bytes)")));
+        };
+        let known = self.answers.read().expect("answers").get(&size).cloned();
+        let answer = known.unwrap_or_else(|| {
+            let built = Bytes::from(vec![b'x'; usize::try_from(size).unwrap_or(0).min(4 << 20)]);
+            self.answers.write().expect("answers").insert(size, built.clone());
+            built
+        });
+        std::future::ready(Ok(Response::new(answer)))
+    }
+}
+
+impl<B> tower::Service<http::Request<B>> for Bare
+where
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>> + Send + 'static,
+{
+    type Response = http::Response<tonic::body::Body>;
+    type Error = std::convert::Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+        let method = self.clone();
+        Box::pin(async move { Ok(tonic::server::Grpc::new(Raw).unary(method, request).await) })
+    }
+}
+
+/// The body of a request to the baselines' method for an answer of `size` bytes.
+fn bare_body(size: usize) -> Bytes {
+    Bytes::copy_from_slice(&(size as u64).to_le_bytes())
+}
+
+/// `load --serve bare|configured`: serves the baselines' method on a free port of 127.0.0.1, its address as the
+/// first line of stdout, until killed.
+fn serve_baseline(kind: &str) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        println!("serving on {}", listener.local_addr()?);
+        std::io::stdout().flush()?;
+        match kind {
+            // tonic's defaults, and its own listener settings (TCP_NODELAY, as `Server::serve` sets).
+            "bare" => {
+                tonic::transport::Server::builder()
+                    .add_service(Bare::default())
+                    .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true)))
+                    .await?;
+            }
+            // The service's transport: its settings and layers, and its listener.
+            "configured" => {
+                grpc_server::server::configured_builder(Duration::from_secs(30))
+                    .add_service(Bare::default())
+                    .serve_with_incoming(grpc_server::server::incoming(listener))
+                    .await?;
+            }
+            other => anyhow::bail!("--serve {other}: bare or configured"),
+        }
+        Ok(())
+    })
+}
+
+/// A server in a process of its own, killed when dropped.
+struct Process {
+    child: std::process::Child,
+    addr: SocketAddr,
+    /// Its metrics endpoint (the service only).
+    metrics: Option<SocketAddr>,
+    /// Its log (the service only).
+    log: Option<PathBuf>,
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Process {
+    /// Starts `program args`, and reads its address from the first line of its stdout (`... serving on ADDR`).
+    fn start(name: &str, mut command: std::process::Command, log: Option<PathBuf>) -> anyhow::Result<Process> {
+        command.stdout(std::process::Stdio::piped());
+        match &log {
+            Some(path) => command.stderr(std::fs::File::create(path)?),
+            None => command.stderr(std::process::Stdio::inherit()),
+        };
+        let mut child = command.spawn()?;
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line)?;
+        let addr = line
+            .trim()
+            .rsplit(' ')
+            .next()
+            .and_then(|a| a.parse().ok())
+            .ok_or_else(|| anyhow::anyhow!("{name}: unexpected first line {line:?}"))?;
+        let mut process = Process { child, addr, metrics: None, log };
+        if let Some(log) = &process.log {
+            // The metrics address, from the log's `serving` line.
+            let text = std::fs::read_to_string(log)?;
+            process.metrics = text
+                .lines()
+                .find(|l| l.contains("serving"))
+                .and_then(|l| l.split("metrics_addr=").nth(1))
+                .and_then(|rest| rest.split_whitespace().next())
+                .and_then(|a| a.parse().ok());
+        }
+        Ok(process)
+    }
+
+    fn baseline(kind: &str) -> anyhow::Result<Process> {
+        let mut command = std::process::Command::new(std::env::current_exe()?);
+        command.args(["--serve", kind]);
+        Process::start(kind, command, None)
+    }
+
+    /// Resident memory, in KiB.
+    fn rss_kib(&self) -> u64 {
+        std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default()
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// Calls answered with a code other than OK so far, from the metrics endpoint (0 without one).
+    fn not_ok(&self) -> u64 {
+        let Some(addr) = self.metrics else { return 0 };
+        let mut text = String::new();
+        if let Ok(mut stream) = std::net::TcpStream::connect(addr) {
+            let _ = stream.write_all(b"GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n");
+            let _ = stream.read_to_string(&mut text);
+        }
+        text.lines()
+            .filter(|l| l.starts_with("cybercrime_requests_total{") && !l.contains("code=\"OK\""))
+            .filter_map(|l| l.rsplit(' ').next().and_then(|v| v.parse::<f64>().ok()))
+            .sum::<f64>() as u64
+    }
+
+    /// Lines of its log so far.
+    fn log_lines(&self) -> usize {
+        self.log.as_ref().and_then(|p| std::fs::read(p).ok()).map_or(0, |b| b.iter().filter(|&&c| c == b'\n').count())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The harness's client.
+
 /// One measured round.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 struct Round {
     ok: usize,
     errors: usize,
@@ -103,7 +281,7 @@ struct Round {
 
 impl Round {
     fn rps(&self) -> f64 {
-        self.ok as f64 / self.seconds
+        if self.seconds == 0.0 { 0.0 } else { self.ok as f64 / self.seconds }
     }
 
     fn percentile(&self, p: f64) -> f64 {
@@ -120,19 +298,41 @@ type Call = Arc<dyn Fn(Channel, usize) -> Pin<Box<dyn Future<Output = Result<(),
 /// Requests issued so far, by every round of this run.
 static ISSUED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
+/// A closed-loop round: `concurrency` callers, each calling again as soon as it has its answer.
 async fn round(channels: &[Channel], opts: &Options, call: &Call) -> Round {
+    paced_round(channels, opts.concurrency, None, opts.seconds, opts.requests, call).await
+}
+
+/// A round of `callers` callers, each calling as soon as it has its answer or, with a `rate`, at its share of
+/// that rate (a caller whose answer comes late calls again at once; latency is counted from the call).
+async fn paced_round(
+    channels: &[Channel],
+    callers: usize,
+    rate: Option<usize>,
+    seconds: f64,
+    requests: usize,
+    call: &Call,
+) -> Round {
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let started = Instant::now();
-    let deadline = started + Duration::from_secs_f64(opts.seconds);
+    let deadline = started + Duration::from_secs_f64(seconds);
+    let interval = rate.map(|r| Duration::from_secs_f64(callers as f64 / r.max(1) as f64));
     let mut tasks = Vec::new();
-    for worker in 0..opts.concurrency {
+    for worker in 0..callers {
         let channel = channels[worker % channels.len()].clone();
-        let (next, call, total) = (next.clone(), call.clone(), opts.requests);
+        let (next, call) = (next.clone(), call.clone());
         tasks.push(tokio::spawn(async move {
             let (mut ok, mut errors, mut lat) = (0, 0, Vec::new());
+            // Callers at a rate start spread over one interval.
+            let mut due =
+                interval.map(|i| tokio::time::Instant::from_std(started) + i.mul_f64(worker as f64 / callers as f64));
             loop {
+                if let (Some(at), Some(interval)) = (due.as_mut(), interval) {
+                    tokio::time::sleep_until(*at).await;
+                    *at += interval;
+                }
                 let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                if n >= total || Instant::now() >= deadline {
+                if n >= requests || Instant::now() >= deadline {
                     break;
                 }
                 // Numbered across all rounds, so that writes never repeat a name of an earlier round.
@@ -149,7 +349,7 @@ async fn round(channels: &[Channel], opts: &Options, call: &Call) -> Round {
             (ok, errors, lat)
         }));
     }
-    let mut r = Round { ok: 0, errors: 0, seconds: 0.0, latencies_us: Vec::new() };
+    let mut r = Round::default();
     for t in tasks {
         let (ok, errors, lat) = t.await.expect("worker");
         r.ok += ok;
@@ -161,12 +361,12 @@ async fn round(channels: &[Channel], opts: &Options, call: &Call) -> Round {
     r
 }
 
-async fn channels(addr: SocketAddr, n: usize) -> Vec<Channel> {
+async fn channels(addr: SocketAddr, n: usize) -> anyhow::Result<Vec<Channel>> {
     let mut out = Vec::new();
     for _ in 0..n {
-        out.push(Channel::from_shared(format!("http://{addr}")).expect("uri").connect().await.expect("connect"));
+        out.push(Channel::from_shared(format!("http://{addr}"))?.connect().await?);
     }
-    out
+    Ok(out)
 }
 
 fn date(y: i32, m: i32, d: i32) -> Date {
@@ -253,7 +453,7 @@ fn scenarios() -> Vec<Scenario> {
     use prost::Message;
     vec![
         Scenario {
-            name: "GetTreatyStatus",
+            name: "GetTreatyStatus (185 at 2007-11-30)",
             path: "/coe.cybercrime.v1.TreatyService/GetTreatyStatus",
             body: |_| {
                 encoded(&api::GetTreatyStatusRequest {
@@ -267,6 +467,34 @@ fn scenarios() -> Vec<Scenario> {
                 let s = api::TreatyStatus::decode(b)?;
                 let parties = s.groups.iter().find(|g| g.status == api::StateStatus::Party as i32).map(|g| g.count);
                 anyhow::ensure!(parties == Some(21), "{parties:?} parties (the report says 21)");
+                Ok(())
+            },
+        },
+        Scenario {
+            name: "GetTreatyStatus (185 past the record, 2025-12-31)",
+            path: "/coe.cybercrime.v1.TreatyService/GetTreatyStatus",
+            body: |_| {
+                encoded(&api::GetTreatyStatusRequest {
+                    name: "treaties/185".into(),
+                    as_of: Some(date(2025, 12, 31)),
+                    ..Default::default()
+                })
+            },
+            token: None,
+            check: |b| {
+                let s = api::TreatyStatus::decode(b)?;
+                anyhow::ensure!(s.past_record, "a status past the record's coverage says so");
+                Ok(())
+            },
+        },
+        Scenario {
+            name: "GetTreatyStatus (185 today)",
+            path: "/coe.cybercrime.v1.TreatyService/GetTreatyStatus",
+            body: |_| encoded(&api::GetTreatyStatusRequest { name: "treaties/185".into(), ..Default::default() }),
+            token: None,
+            check: |b| {
+                let s = api::TreatyStatus::decode(b)?;
+                anyhow::ensure!(s.past_record && !s.groups.is_empty(), "today's status, past the record");
                 Ok(())
             },
         },
@@ -340,34 +568,6 @@ fn scenarios() -> Vec<Scenario> {
     ]
 }
 
-/// A scenario's call: its encoded request, its status checked.
-fn call_of(s: &Scenario) -> Call {
-    let (path, body, token) = (s.path, s.body, s.token);
-    Arc::new(move |ch, n| Box::pin(async move { unary(ch, path, body(n), token).await.map(|_| ()) }))
-}
-
-/// Rounds of `a` and `b`, interleaved a, b, a, b; the better round of each, with the errors of every round.
-async fn interleaved(opts: &Options, a: (&[Channel], &Call), b: (&[Channel], &Call)) -> (Round, Round) {
-    let (mut best_a, mut best_b): (Option<Round>, Option<Round>) = (None, None);
-    let (mut errors_a, mut errors_b) = (0, 0);
-    for _ in 0..2 {
-        let ra = round(a.0, opts, a.1).await;
-        let rb = round(b.0, opts, b.1).await;
-        errors_a += ra.errors;
-        errors_b += rb.errors;
-        if best_a.as_ref().is_none_or(|x| ra.rps() > x.rps()) {
-            best_a = Some(ra);
-        }
-        if best_b.as_ref().is_none_or(|x| rb.rps() > x.rps()) {
-            best_b = Some(rb);
-        }
-    }
-    let (mut best_a, mut best_b) = (best_a.expect("round"), best_b.expect("round"));
-    best_a.errors = errors_a;
-    best_b.errors = errors_b;
-    (best_a, best_b)
-}
-
 /// Calls a scenario's method once (with a request number no round uses) and checks its decoded answer; its
 /// size in bytes.
 async fn check_first(ch: Channel, s: &Scenario) -> anyhow::Result<usize> {
@@ -376,71 +576,154 @@ async fn check_first(ch: Channel, s: &Scenario) -> anyhow::Result<usize> {
     Ok(answer.len())
 }
 
-/// The echo service answering `size` bytes: the transport's limit for answers of that size.
-fn sized_echo(size: usize) -> Call {
-    let body = encoded(&EchoMessage { payload: Vec::new(), answer_size: i32::try_from(size).unwrap_or(i32::MAX) });
-    Arc::new(move |ch, _| {
-        let body = body.clone();
-        Box::pin(async move { unary(ch, "/coe.cybercrime.bench.v1.Echo/Echo", body, None).await.map(|_| ()) })
-    })
+/// What a round calls: a server, one of its methods and its request.
+#[derive(Clone)]
+struct Load {
+    channels: Vec<Channel>,
+    addr: SocketAddr,
+    path: &'static str,
+    body: Arc<dyn Fn(usize) -> Bytes + Send + Sync>,
+    token: Option<&'static str>,
 }
 
-/// A store of the 2007 data plus `activities` synthetic ones (loaded with import), and the real server on it, in
-/// this process: its address, what stops it, and its task.
-async fn start_real(
-    dir: &std::path::Path,
-    name: &str,
-    activities: usize,
-    tokens: &std::path::Path,
-) -> anyhow::Result<(SocketAddr, tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<anyhow::Result<()>>)> {
-    let url = format!("sqlite://{}", dir.join(format!("{name}.sqlite")).display());
-    {
-        let store =
-            storage::SqlStore::open(&url, storage::OpenOptions { load_bundled_if_empty: false, ..Default::default() })
-                .await?;
-        let mut ds = core_model::Dataset::bundled();
-        let synthetic = core_model::synthetic::activities(&ds, activities, 2007);
-        ds.activities.extend(synthetic);
-        let t = Instant::now();
-        use storage::Store;
-        store.import(&storage::WriteContext::by("load"), &ds).await?;
-        eprintln!("store {name}: {} activities imported in {:.1?}", ds.activities.len(), t.elapsed());
+impl Load {
+    fn bare(server: &(Process, Vec<Channel>), size: usize) -> Load {
+        let body = bare_body(size);
+        Load {
+            channels: server.1.clone(),
+            addr: server.0.addr,
+            path: BARE_PATH,
+            body: Arc::new(move |_| body.clone()),
+            token: None,
+        }
     }
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
-    let config = grpc_server::server::ServerConfig {
-        addr: "127.0.0.1:0".parse()?,
-        store_url: url,
-        tokens: Some(tokens.to_owned()),
-        require_token_for_reads: false,
-        tls: None,
-        request_timeout: Duration::from_secs(30),
-        shutdown_grace: Duration::from_secs(2),
-        health_interval: Duration::from_secs(1),
-        reports: grpc_server::service::ReportLimits::default(),
-        watch: grpc_server::watchers::WatchLimits::only(1024),
-        change_feed: grpc_server::service::ChangeFeedLimits::default(),
-        connections: grpc_server::connections::ConnectionLimits {
-            max_connections: 4096,
-            handshake_timeout: Duration::from_secs(5),
-        },
-        keepalive_interval: Duration::from_secs(30),
-        keepalive_timeout: Duration::from_secs(10),
-        cors_origins: Vec::new(),
-        metrics_addr: None,
-        status_page: false,
-        pdf: reporting::pdf::PrinterConfig::default(),
+
+    fn method(server: &(Process, Vec<Channel>), s: &Scenario) -> Load {
+        let body = s.body;
+        Load {
+            channels: server.1.clone(),
+            addr: server.0.addr,
+            path: s.path,
+            body: Arc::new(body),
+            token: s.token,
+        }
+    }
+
+    fn call(&self) -> Call {
+        let (path, body, token) = (self.path, self.body.clone(), self.token);
+        Arc::new(move |ch, n| {
+            let request = body(n);
+            Box::pin(async move { unary(ch, path, request, token).await.map(|_| ()) })
+        })
+    }
+}
+
+/// Rounds of each load in turn (a, b, c, a, b, c); the better round of each, with the errors of every round.
+async fn interleaved(opts: &Options, loads: &[&Load]) -> Vec<Round> {
+    let calls: Vec<Call> = loads.iter().map(|l| l.call()).collect();
+    let mut best: Vec<Option<Round>> = vec![None; loads.len()];
+    let mut errors = vec![0; loads.len()];
+    for _ in 0..2 {
+        for (i, load) in loads.iter().enumerate() {
+            let r = round(&load.channels, opts, &calls[i]).await;
+            errors[i] += r.errors;
+            if best[i].as_ref().is_none_or(|b| r.rps() > b.rps()) {
+                best[i] = Some(r);
+            }
+        }
+    }
+    best.into_iter()
+        .zip(errors)
+        .map(|(r, e)| {
+            let mut r = r.expect("a round");
+            r.errors = e;
+            r
+        })
+        .collect()
+}
+
+/// One h2load run.
+#[derive(Debug, Clone, Default)]
+struct H2Round {
+    rps: f64,
+    succeeded: u64,
+    /// Requests h2load counted as failed or errored (HTTP), plus answers the server counted as not OK (gRPC).
+    errors: u64,
+    mean_ms: f64,
+}
+
+/// h2load against `load` for the round's seconds: 8 connections (`--connections`) of 10 streams each, one
+/// thread. It checks HTTP statuses only: when the server has metrics, the calls it answered with another code
+/// than OK during the run are counted as errors too.
+fn h2load(h2load: &Path, dir: &Path, opts: &Options, load: &Load, server: &Process) -> anyhow::Result<H2Round> {
+    let message = (load.body)(usize::MAX);
+    let mut framed = vec![0u8];
+    framed.extend_from_slice(&u32::try_from(message.len())?.to_be_bytes());
+    framed.extend_from_slice(&message);
+    let file = dir.join("h2load-body.bin");
+    std::fs::write(&file, framed)?;
+    let before = server.not_ok();
+    let mut command = std::process::Command::new(h2load);
+    command.args(["-c", &opts.connections.to_string(), "-m", "10", "-t", "1"]);
+    if opts.smoke {
+        command.args(["-n", &opts.requests.to_string()]);
+    } else {
+        command.args(["-D", &format!("{}", opts.seconds.ceil().max(1.0) as u64)]);
+    }
+    command.args(["-H", "content-type: application/grpc", "-H", "te: trailers"]);
+    if let Some(token) = load.token {
+        command.args(["-H", &format!("authorization: Bearer {token}")]);
+    }
+    command.arg("-d").arg(&file).arg(format!("http://{}{}", load.addr, load.path));
+    let out = command.output()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    anyhow::ensure!(out.status.success(), "h2load failed: {text}{}", String::from_utf8_lossy(&out.stderr));
+    let after = server.not_ok();
+    let number = |line: &str, before: &str| -> Option<f64> {
+        line.split(before).next()?.rsplit([' ', ',']).find(|w| !w.is_empty())?.trim_end_matches(',').parse().ok()
     };
-    let server = tokio::spawn(grpc_server::server::serve(
-        config,
-        async {
-            let _ = stopped.await;
-        },
-        move |a| {
-            let _ = ready_tx.send(a);
-        },
-    ));
-    Ok((ready_rx.await?, stop, server))
+    let mut r = H2Round::default();
+    for line in text.lines() {
+        if line.starts_with("finished in") {
+            r.rps = number(line, " req/s").unwrap_or(0.0);
+        } else if line.starts_with("requests:") {
+            r.succeeded = number(line, " succeeded").unwrap_or(0.0) as u64;
+            r.errors = (number(line, " failed").unwrap_or(0.0) + number(line, " errored").unwrap_or(0.0)) as u64;
+        } else if let Some(rest) = line.strip_prefix("time for request:") {
+            let mean = rest.split_whitespace().nth(2).unwrap_or("");
+            r.mean_ms = if let Some(us) = mean.strip_suffix("us") {
+                us.parse::<f64>().unwrap_or(0.0) / 1000.0
+            } else if let Some(ms) = mean.strip_suffix("ms") {
+                ms.parse().unwrap_or(0.0)
+            } else {
+                mean.trim_end_matches('s').parse::<f64>().unwrap_or(0.0) * 1000.0
+            };
+        }
+    }
+    anyhow::ensure!(r.succeeded > 0, "h2load: nothing succeeded: {text}");
+    r.errors += after.saturating_sub(before);
+    Ok(r)
+}
+
+/// h2load runs of each load in turn, twice; the better of each, with the errors of both.
+async fn h2load_interleaved(
+    bin: &Path,
+    dir: &Path,
+    opts: &Options,
+    loads: &[(&Load, &Process)],
+) -> anyhow::Result<Vec<H2Round>> {
+    let mut best: Vec<H2Round> = vec![H2Round::default(); loads.len()];
+    for _ in 0..2 {
+        for (i, (load, server)) in loads.iter().enumerate() {
+            let r = tokio::task::block_in_place(|| h2load(bin, dir, opts, load, server))?;
+            let errors = best[i].errors + r.errors;
+            if r.rps > best[i].rps {
+                best[i] = r;
+            }
+            best[i].errors = errors;
+        }
+    }
+    Ok(best)
 }
 
 /// The mixed load: of every ten requests, one durable write (CreateActivity), three status tables, three
@@ -465,10 +748,10 @@ fn mixed_call() -> Call {
 async fn watchers(
     addr: SocketAddr,
     n: usize,
-) -> (Arc<std::sync::atomic::AtomicUsize>, Vec<tokio::task::JoinHandle<()>>) {
+) -> anyhow::Result<(Arc<std::sync::atomic::AtomicUsize>, Vec<tokio::task::JoinHandle<()>>)> {
     let events = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let mut tasks = Vec::new();
-    for ch in channels(addr, n).await {
+    for ch in channels(addr, n).await? {
         let events = events.clone();
         tasks.push(tokio::spawn(async move {
             let Ok(stream) = api::treaty_service_client::TreatyServiceClient::new(ch)
@@ -483,18 +766,14 @@ async fn watchers(
             }
         }));
     }
-    (events, tasks)
+    Ok((events, tasks))
 }
 
 /// Start-up of the `cybercrime` binary of the same build (to SERVING, as its first stdout line says), on a new
 /// store (which loads the 2007 data) and again on that store; and its resident memory after a second idle.
 fn startup_and_memory(dir: &std::path::Path) -> anyhow::Result<(f64, f64, u64)> {
     use std::io::BufRead;
-    let exe = std::env::current_exe()?;
-    let bin = exe.parent().and_then(|p| p.parent()).map(|p| p.join("cybercrime")).filter(|p| p.exists());
-    let Some(bin) = bin else {
-        anyhow::bail!("build the cybercrime binary of this profile first (cargo build --bins)")
-    };
+    let bin = cybercrime_binary()?;
     let store = format!("sqlite://{}", dir.join("startup.sqlite").display());
     let start = || -> anyhow::Result<(f64, std::process::Child)> {
         let t = Instant::now();
@@ -525,11 +804,79 @@ fn startup_and_memory(dir: &std::path::Path) -> anyhow::Result<(f64, f64, u64)> 
     Ok((first, again, rss_kib))
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+/// The service: a SQLite store of the 2007 data plus `activities` synthetic ones (loaded with import, in this
+/// process), then the `cybercrime serve` binary of this build on it, as deployed: its access log on (level info,
+/// to a file), metrics on, the tokens file loaded.
+async fn start_service(dir: &Path, name: &str, activities: usize, tokens: &Path) -> anyhow::Result<Process> {
+    let url = format!("sqlite://{}", dir.join(format!("{name}.sqlite")).display());
+    {
+        let store =
+            storage::SqlStore::open(&url, storage::OpenOptions { load_bundled_if_empty: false, ..Default::default() })
+                .await?;
+        let mut ds = core_model::Dataset::bundled();
+        let synthetic = core_model::synthetic::activities(&ds, activities, 2007);
+        ds.activities.extend(synthetic);
+        let t = Instant::now();
+        use storage::Store;
+        store.import(&storage::WriteContext::by("load"), &ds).await?;
+        store.close().await?;
+        eprintln!("store {name}: {} activities imported in {:.1?}", ds.activities.len(), t.elapsed());
+    }
+    let mut command = std::process::Command::new(cybercrime_binary()?);
+    command
+        .args(["serve", "--addr", "127.0.0.1:0", "--store", &url, "--metrics-addr", "127.0.0.1:0"])
+        .arg("--tokens")
+        .arg(tokens)
+        .args(["--max-watchers", "1024"])
+        .env_remove("RUST_LOG");
+    let process = Process::start(name, command, Some(dir.join(format!("{name}.log"))))?;
+    anyhow::ensure!(process.metrics.is_some(), "{name}: no metrics address in its log");
+    Ok(process)
+}
+
+/// The `cybercrime` binary of the same build (`target/<profile>/cybercrime`, beside `examples/`).
+fn cybercrime_binary() -> anyhow::Result<PathBuf> {
+    let exe = std::env::current_exe()?;
+    exe.parent()
+        .and_then(|p| p.parent())
+        .map(|p| p.join("cybercrime"))
+        .filter(|p| p.exists())
+        .ok_or_else(|| anyhow::anyhow!("build the cybercrime binary of this profile first (cargo build --bins)"))
+}
+
+fn json_round(r: &Round) -> String {
+    format!(
+        "{{\"rps\":{:.1},\"p50_ms\":{:.3},\"p99_ms\":{:.3},\"p999_ms\":{:.3},\"errors\":{}}}",
+        r.rps(),
+        r.percentile(0.5),
+        r.percentile(0.99),
+        r.percentile(0.999),
+        r.errors
+    )
+}
+
+fn json_h2(r: &H2Round) -> String {
+    format!("{{\"rps\":{:.1},\"mean_ms\":{:.3},\"errors\":{}}}", r.rps, r.mean_ms, r.errors)
+}
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--serve") {
+        return serve_baseline(args.get(i + 1).map_or("", String::as_str));
+    }
+    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(run())
+}
+
+/// The targets of BENCHMARKS.md, checked in the summary (never failing the run: figures move with the machine).
+const TARGETS: [(&str, &str, f64); 3] = [
+    ("GetCountry", "tiny", 0.85),
+    ("GetTreatyStatus (185 at 2007-11-30)", "sized", 0.85),
+    ("ListActivities (page 50, filtered)", "sized", 0.5),
+];
+
+async fn run() -> anyhow::Result<()> {
     let opts = options();
     let dir = tempfile::tempdir()?;
-
     let tokens = dir.path().join("tokens.toml");
     std::fs::write(
         &tokens,
@@ -538,169 +885,318 @@ async fn main() -> anyhow::Result<()> {
             grpc_server::auth::hash_token("load-editor")
         ),
     )?;
-    let (real, stop, server) = start_real(dir.path(), "load", opts.activities, &tokens).await?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&tokens, std::fs::Permissions::from_mode(0o600))?;
+    }
+    match &opts.h2load {
+        Some(bin) => eprintln!("h2load: {}", bin.display()),
+        None => eprintln!("h2load: not used (not on the PATH, or --no-h2load); scripts/bench-load installs it"),
+    }
 
-    // The echo service, with the same settings.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let echo_addr = listener.local_addr()?;
-    let echo = tokio::spawn(
-        grpc_server::server::configured_builder(Duration::from_secs(30))
-            .add_service(EchoServer::new(EchoService))
-            .serve_with_incoming(grpc_server::server::incoming(listener)),
-    );
-    let echo_channels = channels(echo_addr, opts.connections).await;
-    let real_channels = channels(real, opts.connections).await;
-    // The same client path as the methods: an encoded body, the answer's status checked, not decoded.
-    let echo_body = encoded(&EchoMessage { payload: vec![0; 64], answer_size: 0 });
-    EchoClient::new(echo_channels[0].clone()).echo(EchoMessage { payload: vec![0; 64], answer_size: 0 }).await?;
-    let echo_call: Call = Arc::new(move |ch, _| {
-        let body = echo_body.clone();
-        Box::pin(async move { unary(ch, "/coe.cybercrime.bench.v1.Echo/Echo", body, None).await.map(|_| ()) })
-    });
+    let with_channels = |p: Process| async {
+        let c = channels(p.addr, opts.connections).await?;
+        anyhow::Ok((p, c))
+    };
+    let service = with_channels(start_service(dir.path(), "load", opts.activities, &tokens).await?).await?;
+    let bare = with_channels(Process::baseline("bare")?).await?;
+    let configured = with_channels(Process::baseline("configured")?).await?;
+    let bare_tiny = Load::bare(&bare, TINY);
+    let configured_tiny = Load::bare(&configured, TINY);
 
-    // Interleaved: echo, method, echo, method; the better round of each counts.
     let selected = |name: &str| opts.only.is_empty() || opts.only.iter().any(|o| name.contains(o.as_str()));
-    let mut rows = Vec::new();
-    let mut sizes: Vec<(&str, usize, Round)> = Vec::new();
+    let mut served_by_harness = 0usize;
+    let mut failed = 0u64;
+    let mut rows_json = Vec::new();
+    let mut summary: Vec<(String, f64, f64)> = Vec::new();
+    println!(
+        "\n{:<44} {:>7} {:>9} {:>7} {:>7} {:>8} {:>7} {:>7} {:>7} {:>6}",
+        "harness client (8 conn., 64 callers)",
+        "bytes",
+        "req/s",
+        "p50 ms",
+        "p99 ms",
+        "p99.9 ms",
+        "÷ bare",
+        "÷ b.size",
+        "÷ conf.",
+        "errors"
+    );
+    let mut h2_lines = Vec::new();
     for s in scenarios() {
-        let name = s.name;
-        if !selected(name) {
+        if !selected(s.name) {
             continue;
         }
-        let size = check_first(real_channels[0].clone(), &s).await?;
-        let (e, m) = interleaved(&opts, (&echo_channels, &echo_call), (&real_channels, &call_of(&s))).await;
-        // Large answers cost the transport more: the echo service answering as many bytes, interleaved too.
-        let (sized, _) = interleaved(&opts, (&echo_channels, &sized_echo(size)), (&real_channels, &call_of(&s))).await;
-        sizes.push((name, size, sized));
-        rows.push((name, e, m));
-    }
-    let mixed = "Mixed: 10% writes, 16 watchers";
-    if selected(mixed) {
-        let (events, watching) = watchers(real, 16).await;
-        let (e, m) = interleaved(&opts, (&echo_channels, &echo_call), (&real_channels, &mixed_call())).await;
-        for w in &watching {
-            anyhow::ensure!(!w.is_finished(), "a watcher ended during the mixed load");
-        }
-        eprintln!("mixed: the watchers received {} events", events.load(std::sync::atomic::Ordering::Relaxed));
-        for w in watching {
-            w.abort();
-        }
-        rows.push((mixed, e, m));
-    }
-
-    // Doubling the activities: the same methods against a second server whose store holds twice as many,
-    // interleaved; the cost ratio is the time per request at 2M over the time at M.
-    let mut doubling = Vec::new();
-    if !opts.no_doubling {
-        let (double, stop_double, double_server) =
-            start_real(dir.path(), "double", 2 * opts.activities, &tokens).await?;
-        let double_channels = channels(double, opts.connections).await;
-        for s in scenarios() {
-            if !["GetTreatyStatus", "ListActivities"].iter().any(|n| s.name.starts_with(n)) || !selected(s.name) {
-                continue;
-            }
-            let call = call_of(&s);
-            let (m, m2) = interleaved(&opts, (&real_channels, &call), (&double_channels, &call)).await;
-            doubling.push((s.name, m, m2));
-        }
-        let _ = stop_double.send(());
-        let _ = double_server.await;
-    }
-
-    println!(
-        "\n{:<38} {:>10} {:>8} {:>8} {:>9} {:>8} {:>7}",
-        "method", "req/s", "p50 ms", "p99 ms", "p99.9 ms", "errors", "÷ echo"
-    );
-    let mut json = Vec::new();
-    for (name, e, m) in &rows {
-        let ratio = m.rps() / e.rps();
+        let size = check_first(service.1[0].clone(), &s).await?;
+        let method = Load::method(&service, &s);
+        let bare_sized = Load::bare(&bare, size);
+        let r = interleaved(&opts, &[&bare_tiny, &configured_tiny, &bare_sized, &method]).await;
+        let (b, c, bs, m) = (&r[0], &r[1], &r[2], &r[3]);
+        served_by_harness += m.ok;
+        failed += r.iter().map(|x| x.errors as u64).sum::<u64>();
         println!(
-            "{:<38} {:>10.0} {:>8.2} {:>8.2} {:>9.2} {:>8} {:>7.2}",
-            name,
+            "{:<44} {:>7} {:>9.0} {:>7.2} {:>7.2} {:>8.2} {:>7.2} {:>8.2} {:>7.2} {:>6}",
+            s.name,
+            size,
             m.rps(),
             m.percentile(0.5),
             m.percentile(0.99),
             m.percentile(0.999),
-            m.errors,
-            ratio
+            m.rps() / b.rps(),
+            m.rps() / bs.rps(),
+            m.rps() / c.rps(),
+            m.errors
         );
         println!(
-            "{:<38} {:>10.0} {:>8.2} {:>8.2} {:>9.2} {:>8}",
-            "  echo (same round)",
-            e.rps(),
-            e.percentile(0.5),
-            e.percentile(0.99),
-            e.percentile(0.999),
-            e.errors
+            "{:<44} {:>7} {:>9.0}  bare {:.0}, bare of its size {:.0}, configured {:.0} (configured ÷ bare {:.2})",
+            "  baselines in the same rounds",
+            "",
+            "",
+            b.rps(),
+            bs.rps(),
+            c.rps(),
+            c.rps() / b.rps()
         );
-        json.push(format!(
-            "{{\"method\":{:?},\"rps\":{:.1},\"p50_ms\":{:.3},\"p99_ms\":{:.3},\"p999_ms\":{:.3},\"errors\":{},\"echo_rps\":{:.1},\"ratio_to_echo\":{:.3}}}",
-            name, m.rps(), m.percentile(0.5), m.percentile(0.99), m.percentile(0.999), m.errors, e.rps(), ratio
-        ));
+        let mut row = format!(
+            "{{\"method\":{:?},\"answer_bytes\":{size},\"harness\":{{\"method\":{},\"bare\":{},\"bare_sized\":{},\"configured\":{}}}",
+            s.name,
+            json_round(m),
+            json_round(b),
+            json_round(bs),
+            json_round(c)
+        );
+        let mut h2 = None;
+        // h2load repeats one request body: not for writes, whose every request must be new.
+        if let Some(bin) = opts.h2load.as_deref().filter(|_| s.token.is_none()) {
+            let r = h2load_interleaved(
+                bin,
+                dir.path(),
+                &opts,
+                &[
+                    (&bare_tiny, &bare.0),
+                    (&configured_tiny, &configured.0),
+                    (&bare_sized, &bare.0),
+                    (&method, &service.0),
+                ],
+            )
+            .await?;
+            failed += r.iter().map(|x| x.errors).sum::<u64>();
+            h2_lines.push(format!(
+                "{:<44} {:>7} {:>9.0} {:>8.2} {:>7.2} {:>8.2} {:>7.2} {:>6}   bare {:.0}, bare of its size {:.0}, configured {:.0}",
+                s.name,
+                size,
+                r[3].rps,
+                r[3].mean_ms,
+                r[3].rps / r[0].rps,
+                r[3].rps / r[2].rps,
+                r[3].rps / r[1].rps,
+                r[3].errors,
+                r[0].rps,
+                r[2].rps,
+                r[1].rps
+            ));
+            row += &format!(
+                ",\"h2load\":{{\"method\":{},\"bare\":{},\"bare_sized\":{},\"configured\":{}}}",
+                json_h2(&r[3]),
+                json_h2(&r[0]),
+                json_h2(&r[2]),
+                json_h2(&r[1])
+            );
+            h2 = Some((r[3].rps / r[0].rps, r[3].rps / r[2].rps));
+        }
+        rows_json.push(row + "}");
+        summary.push((s.name.to_owned(), m.rps() / b.rps(), m.rps() / bs.rps()));
+        if let Some((tiny, sized)) = h2 {
+            summary.push((format!("{} (h2load)", s.name), tiny, sized));
+        }
     }
-    println!(
-        "\n{:<38} {:>12} {:>16} {:>16}",
-        "against an echo of the same size", "answer bytes", "sized echo req/s", "÷ sized echo"
-    );
-    let mut sized_json = Vec::new();
-    for (name, size, sized) in &sizes {
-        let Some((_, _, m)) = rows.iter().find(|(n, _, _)| n == name) else { continue };
-        let ratio = m.rps() / sized.rps();
-        println!("{:<38} {:>12} {:>16.0} {:>16.2}", name, size, sized.rps(), ratio);
-        sized_json.push(format!(
-            "{{\"method\":{:?},\"answer_bytes\":{},\"sized_echo_rps\":{:.1},\"ratio_to_sized_echo\":{:.3},\"errors\":{}}}",
-            name, size, sized.rps(), ratio, sized.errors
-        ));
-    }
-    let mut doubling_json = Vec::new();
-    if !doubling.is_empty() {
+    if !h2_lines.is_empty() {
         println!(
-            "\n{:<38} {:>12} {:>12} {:>12}",
-            "at twice the activities",
-            format!("req/s at {}", opts.activities),
-            format!("at {}", 2 * opts.activities),
-            "cost ratio"
+            "\n{:<44} {:>7} {:>9} {:>8} {:>7} {:>8} {:>7} {:>6}",
+            "h2load (8 conn. × 10 streams, 1 thread)",
+            "bytes",
+            "req/s",
+            "mean ms",
+            "÷ bare",
+            "÷ b.size",
+            "÷ conf.",
+            "errors"
         );
+        for line in &h2_lines {
+            println!("{line}");
+        }
     }
-    for (name, m, m2) in &doubling {
-        let cost = m.rps() / m2.rps();
-        println!("{:<38} {:>12.0} {:>12.0} {:>12.2}", name, m.rps(), m2.rps(), cost);
-        doubling_json.push(format!(
-            "{{\"method\":{:?},\"rps\":{:.1},\"rps_at_double\":{:.1},\"cost_ratio\":{:.3},\"errors\":{}}}",
+
+    // The mixed load, with watchers, against the bare server's tiny answer.
+    let mixed = "Mixed: 10% writes, 16 watchers";
+    let mut mixed_json = String::from("null");
+    if selected(mixed) {
+        let (events, watching) = watchers(service.0.addr, 16).await?;
+        let calls = [(&bare_tiny.channels, bare_tiny.call()), (&service.1, mixed_call())];
+        let mut best = [Round::default(), Round::default()];
+        for _ in 0..2 {
+            for (i, (channels, call)) in calls.iter().enumerate() {
+                let r = round(channels, &opts, call).await;
+                failed += r.errors as u64;
+                if r.rps() > best[i].rps() {
+                    best[i] = r;
+                }
+            }
+        }
+        for w in &watching {
+            anyhow::ensure!(!w.is_finished(), "a watcher ended during the mixed load");
+        }
+        served_by_harness += best[1].ok;
+        println!(
+            "\n{mixed}: {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, ÷ bare {:.2}; the watchers received {} events",
+            best[1].rps(),
+            best[1].percentile(0.5),
+            best[1].percentile(0.99),
+            best[1].rps() / best[0].rps(),
+            events.load(std::sync::atomic::Ordering::Relaxed)
+        );
+        mixed_json = format!("{{\"mixed\":{},\"bare\":{}}}", json_round(&best[1]), json_round(&best[0]));
+        for w in watching {
+            w.abort();
+        }
+    }
+
+    // At a fixed rate: the p99 of each target method, and of the bare server at the same rate.
+    // Callers of about 100 calls per second each.
+    let callers = (opts.rate / 100).clamp(1, 256);
+    println!("\nat {} requests per second ({callers} callers, {} s):", opts.rate, opts.seconds);
+    let mut rate_json = Vec::new();
+    let paced = |load: &Load| {
+        let (load, rate, seconds) = (load.clone(), opts.rate, opts.seconds);
+        async move { paced_round(&load.channels, callers, Some(rate), seconds, usize::MAX, &load.call()).await }
+    };
+    let at_rate = |name: &str, r: &Round| {
+        println!(
+            "  {:<42} {:>9.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  p99.9 {:>6.2} ms  errors {}",
             name,
-            m.rps(),
-            m2.rps(),
-            cost,
-            m.errors + m2.errors
-        ));
+            r.rps(),
+            r.percentile(0.5),
+            r.percentile(0.99),
+            r.percentile(0.999),
+            r.errors
+        );
+    };
+    let r = paced(&bare_tiny).await;
+    at_rate("bare (tiny answer)", &r);
+    rate_json.push(format!("{{\"method\":\"bare\",\"round\":{}}}", json_round(&r)));
+    let targets: Vec<Scenario> = scenarios().into_iter().filter(|s| TARGETS.iter().any(|t| t.0 == s.name)).collect();
+    for s in targets.iter().filter(|s| selected(s.name)) {
+        let r = paced(&Load::method(&service, s)).await;
+        failed += r.errors as u64;
+        served_by_harness += r.ok;
+        at_rate(s.name, &r);
+        rate_json.push(format!("{{\"method\":{:?},\"round\":{}}}", s.name, json_round(&r)));
     }
+
+    // Idle connections held while the load runs: the server's memory per connection, and latency with them.
+    let country = scenarios().into_iter().find(|s| s.name == "GetCountry").expect("GetCountry");
+    let country_load = Load::method(&service, &country);
+    let without = round(&country_load.channels, &opts, &country_load.call()).await;
+    let without_paced = paced(&country_load).await;
+    let rss_before = service.0.rss_kib();
+    let idle = channels(service.0.addr, opts.idle_connections).await?;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let rss_after = service.0.rss_kib();
+    let with = round(&country_load.channels, &opts, &country_load.call()).await;
+    let with_paced = paced(&country_load).await;
+    served_by_harness += without.ok + with.ok + without_paced.ok + with_paced.ok;
+    failed += (without.errors + with.errors + without_paced.errors + with_paced.errors) as u64;
+    let per_connection = (rss_after.saturating_sub(rss_before)) as f64 / opts.idle_connections.max(1) as f64;
+    println!(
+        "\n{} idle connections: the server's resident memory {:.1} → {:.1} MiB ({:.1} KiB per connection)",
+        opts.idle_connections,
+        rss_before as f64 / 1024.0,
+        rss_after as f64 / 1024.0,
+        per_connection
+    );
+    println!(
+        "  GetCountry without them: {:.0} req/s, p99 {:.2} ms; at {}/s p99 {:.2} ms",
+        without.rps(),
+        without.percentile(0.99),
+        opts.rate,
+        without_paced.percentile(0.99)
+    );
+    println!(
+        "  GetCountry with them:    {:.0} req/s, p99 {:.2} ms; at {}/s p99 {:.2} ms",
+        with.rps(),
+        with.percentile(0.99),
+        opts.rate,
+        with_paced.percentile(0.99)
+    );
+    let idle_json = format!(
+        "{{\"connections\":{},\"rss_before_kib\":{rss_before},\"rss_after_kib\":{rss_after},\"kib_per_connection\":{per_connection:.2},\"without\":{},\"with\":{},\"without_at_rate\":{},\"with_at_rate\":{}}}",
+        opts.idle_connections,
+        json_round(&without),
+        json_round(&with),
+        json_round(&without_paced),
+        json_round(&with_paced)
+    );
+    drop(idle);
+
+    // Twice the activities: a second service on a store of twice as many, interleaved with the first.
+    let mut doubling_json = Vec::new();
+    if !opts.no_doubling {
+        let double = with_channels(start_service(dir.path(), "double", 2 * opts.activities, &tokens).await?).await?;
+        println!("\nat twice the activities (req/s at {} → at {}):", opts.activities, 2 * opts.activities);
+        for s in scenarios() {
+            if !["GetTreatyStatus (185 at 2007", "ListActivities"].iter().any(|n| s.name.starts_with(n))
+                || !selected(s.name)
+            {
+                continue;
+            }
+            let r = interleaved(&opts, &[&Load::method(&service, &s), &Load::method(&double, &s)]).await;
+            failed += (r[0].errors + r[1].errors) as u64;
+            let cost = r[0].rps() / r[1].rps();
+            println!("  {:<42} {:>9.0} → {:>9.0}  cost ratio {:.2}", s.name, r[0].rps(), r[1].rps(), cost);
+            doubling_json.push(format!(
+                "{{\"method\":{:?},\"rps\":{:.1},\"rps_at_double\":{:.1},\"cost_ratio\":{cost:.3}}}",
+                s.name,
+                r[0].rps(),
+                r[1].rps()
+            ));
+        }
+    }
+
+    // The access log was on: a line per call the harness made, at least.
+    let log_lines = service.0.log_lines();
+    println!("\nthe service's access log: {log_lines} lines for at least {served_by_harness} calls answered");
+    anyhow::ensure!(log_lines >= served_by_harness, "the access log is not on ({log_lines} lines)");
+
+    let (first_ms, again_ms, rss_kib) = startup_and_memory(dir.path())?;
+    println!(
+        "start-up to SERVING: {first_ms:.0} ms on a new store (loading the 2007 data), {again_ms:.0} ms on an existing one"
+    );
+    println!("resident memory after 1 s idle: {:.1} MiB", rss_kib as f64 / 1024.0);
+
+    println!("\ntargets (ratios in this run):");
+    for (name, against, target) in TARGETS {
+        for (row, tiny, sized) in summary.iter().filter(|(n, _, _)| n.starts_with(name)) {
+            let got = if against == "tiny" { *tiny } else { *sized };
+            let what = if against == "tiny" { "the bare server's tiny answer" } else { "the bare server of its size" };
+            let verdict = if got >= target { "met" } else { "NOT met" };
+            println!("  {row:<52} {got:.2} of {what} (target {target}): {verdict}");
+        }
+    }
+
     let text = format!(
-        "{{\"seconds_per_round\":{},\"concurrency\":{},\"connections\":{},\"activities\":{},\"results\":[{}],\"same_size\":[{}],\"doubling\":[{}]}}\n",
+        "{{\"seconds_per_round\":{},\"concurrency\":{},\"connections\":{},\"activities\":{},\"rate\":{},\"results\":[{}],\"mixed\":{mixed_json},\"at_rate\":[{}],\"idle\":{idle_json},\"doubling\":[{}],\"startup_new_store_ms\":{first_ms:.1},\"startup_existing_store_ms\":{again_ms:.1},\"idle_rss_kib\":{rss_kib}}}\n",
         opts.seconds,
         opts.concurrency,
         opts.connections,
         opts.activities,
-        json.join(","),
-        sized_json.join(","),
+        opts.rate,
+        rows_json.join(","),
+        rate_json.join(","),
         doubling_json.join(",")
     );
-    let (first_ms, again_ms, rss_kib) = startup_and_memory(dir.path())?;
-    println!(
-        "\nstart-up to SERVING: {first_ms:.0} ms on a new store (loading the 2007 data), {again_ms:.0} ms on an existing one"
-    );
-    println!("resident memory after 1 s idle: {:.1} MiB", rss_kib as f64 / 1024.0);
-    let text = text.trim_end().trim_end_matches('}').to_owned()
-        + &format!(
-            ",\"startup_new_store_ms\":{first_ms:.1},\"startup_existing_store_ms\":{again_ms:.1},\"idle_rss_kib\":{rss_kib}}}\n"
-        );
     std::fs::write(&opts.json, text)?;
     println!("\nJSON written to {}", opts.json);
-    let failed: usize = rows.iter().map(|(_, e, m)| e.errors + m.errors).sum::<usize>()
-        + doubling.iter().map(|(_, m, m2)| m.errors + m2.errors).sum::<usize>()
-        + sizes.iter().map(|(_, _, s)| s.errors).sum::<usize>();
-    let _ = stop.send(());
-    let _ = server.await;
-    echo.abort();
     if failed > 0 {
         anyhow::bail!("{failed} requests failed");
     }
