@@ -104,6 +104,16 @@ enum Command {
     },
 }
 
+/// The log's writing thread, until the end of `main`: dropped, it writes every line still queued.
+static LOG_WRITER: std::sync::Mutex<Option<tracing_appender::non_blocking::WorkerGuard>> = std::sync::Mutex::new(None);
+
+/// Writes every log line still queued (at the end of `main`, before its own last words).
+fn flush_log() {
+    if let Ok(mut kept) = LOG_WRITER.lock() {
+        drop(kept.take());
+    }
+}
+
 pub(crate) fn init_logging(format: &str) {
     // Without an exporter, nothing can fail.
     let _ = init_logging_with(format, None);
@@ -114,8 +124,18 @@ pub(crate) fn init_logging(format: &str) {
 pub(crate) fn init_logging_with(format: &str, otlp: Option<&str>) -> anyhow::Result<Option<grpc_server::otlp::Export>> {
     use tracing_subscriber::{Layer, layer::SubscriberExt, util::SubscriberInitExt};
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    // Lines are written by a thread of their own, through a buffer it flushes whenever it has written all it was
+    // given: a request's worker thread only queues its access log line (it waits only when 128,000 lines are
+    // queued: none is dropped), instead of taking stderr's lock and making a write per line (BENCHMARKS.md).
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .thread_name("cybercrime-log")
+        .finish(std::io::BufWriter::with_capacity(64 * 1024, std::io::stderr()));
+    if let Ok(mut kept) = LOG_WRITER.lock() {
+        *kept = Some(guard);
+    }
     // Colours only on a terminal: a log written to a file or a pipe holds no escape sequences.
-    let log = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let log = tracing_subscriber::fmt::layer().with_writer(writer);
     let log = if format == "json" {
         log.json().with_ansi(false).boxed()
     } else {
@@ -299,7 +319,10 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli)) {
+    let result = runtime.block_on(run(cli));
+    drop(runtime);
+    flush_log();
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("cybercrime: {e:#}");

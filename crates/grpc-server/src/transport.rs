@@ -230,18 +230,49 @@ pub fn parse_traceparent(text: &str) -> Option<(String, String, bool)> {
     valid.then(|| (trace_id.to_owned(), parent_id.to_owned(), sampled))
 }
 
-/// `N` random bytes in lowercase hexadecimal (not all zero).
+/// `N` random bytes in lowercase hexadecimal (not all zero), for trace and span ids. They come from a generator
+/// per thread (splitmix64) seeded once by the system's randomness: W3C Trace Context asks for ids random and
+/// unique, not secret, and a request then pays no system call and no allocation but its string's.
 fn random_hex<const N: usize>() -> String {
-    let mut bytes = [0u8; N];
-    if getrandom::getrandom(&mut bytes).is_err() || bytes.iter().all(|b| *b == 0) {
-        // No randomness from the system (never seen on Linux): ids from the clock, still unique enough to tell
-        // log lines apart.
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-        for (i, b) in nanos.as_nanos().to_le_bytes().iter().cycle().take(N).enumerate() {
-            bytes[i] = *b | 1;
-        }
+    use std::cell::Cell;
+    thread_local! {
+        static STATE: Cell<u64> = Cell::new(seed());
     }
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut bytes = [0u8; N];
+    STATE.with(|state| {
+        for chunk in bytes.chunks_mut(8) {
+            let mut z = state.get().wrapping_add(0x9E37_79B9_7F4A_7C15);
+            state.set(z);
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^= z >> 31;
+            chunk.copy_from_slice(&z.to_le_bytes()[..chunk.len()]);
+        }
+    });
+    if bytes.iter().all(|b| *b == 0) {
+        bytes[N - 1] = 1;
+    }
+    let mut out = String::with_capacity(2 * N);
+    for b in bytes {
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 15)]));
+    }
+    out
+}
+
+/// A seed for a thread's id generator: the system's randomness or, without it (never seen on Linux), the clock and
+/// the thread, still distinct enough to tell log lines apart.
+fn seed() -> u64 {
+    let mut bytes = [0u8; 8];
+    if getrandom::getrandom(&mut bytes).is_ok() && bytes.iter().any(|b| *b != 0) {
+        return u64::from_le_bytes(bytes);
+    }
+    use std::hash::{BuildHasher, Hash, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    std::time::SystemTime::now().hash(&mut h);
+    std::thread::current().id().hash(&mut h);
+    h.finish()
 }
 
 /// The access log's level: 0 off, 1 error .. 5 trace.
@@ -328,6 +359,19 @@ mod tests {
         assert_eq!(c.trace_id, "4bf92f3577b34da6a3ce929d0e0e4736");
         assert_eq!(c.parent_id.as_deref(), Some("00f067aa0ba902b7"));
         assert_ne!(c.span_id, "00f067aa0ba902b7", "the request's span is its own");
+    }
+
+    #[test]
+    fn ids_are_lowercase_hex_and_distinct_across_threads() {
+        let ids: Vec<String> = (0..4)
+            .map(|_| std::thread::spawn(|| (0..2000).map(|_| random_hex::<16>()).collect::<Vec<_>>()))
+            .flat_map(|t| t.join().unwrap())
+            .collect();
+        assert!(
+            ids.iter().all(|id| id.len() == 32 && id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+        );
+        let distinct: std::collections::HashSet<&String> = ids.iter().collect();
+        assert_eq!(distinct.len(), ids.len(), "every id differs, across threads too");
     }
 
     #[test]
