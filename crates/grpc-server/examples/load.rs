@@ -600,13 +600,7 @@ impl Load {
 
     fn method(server: &(Process, Vec<Channel>), s: &Scenario) -> Load {
         let body = s.body;
-        Load {
-            channels: server.1.clone(),
-            addr: server.0.addr,
-            path: s.path,
-            body: Arc::new(body),
-            token: s.token,
-        }
+        Load { channels: server.1.clone(), addr: server.0.addr, path: s.path, body: Arc::new(body), token: s.token }
     }
 
     fn call(&self) -> Call {
