@@ -24,6 +24,7 @@ pub mod connections;
 pub mod convert;
 mod encoded;
 pub mod error;
+pub mod log_writer;
 mod memo;
 pub mod method;
 pub mod metrics;

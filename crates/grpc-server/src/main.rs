@@ -105,7 +105,7 @@ enum Command {
 }
 
 /// The log's writing thread, until the end of `main`: dropped, it writes every line still queued.
-static LOG_WRITER: std::sync::Mutex<Option<tracing_appender::non_blocking::WorkerGuard>> = std::sync::Mutex::new(None);
+static LOG_WRITER: std::sync::Mutex<Option<grpc_server::log_writer::LogFlush>> = std::sync::Mutex::new(None);
 
 /// Writes every log line still queued (at the end of `main`, before its own last words).
 fn flush_log() {
@@ -124,17 +124,12 @@ pub(crate) fn init_logging(format: &str) {
 pub(crate) fn init_logging_with(format: &str, otlp: Option<&str>) -> anyhow::Result<Option<grpc_server::otlp::Export>> {
     use tracing_subscriber::{Layer, layer::SubscriberExt, util::SubscriberInitExt};
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
-    // Lines are written by a thread of their own, through a buffer it flushes whenever it has written all it was
-    // given: a request's worker thread only queues its access log line (it waits only when 16,384 lines are
-    // queued: none is dropped), instead of taking stderr's lock and making a write per line (BENCHMARKS.md). The
-    // queue's slots are allocated at start: 16,384 of them (tracing-appender's default of 128,000 took 4 MiB).
-    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
-        .lossy(false)
-        .buffered_lines_limit(16_384)
-        .thread_name("cybercrime-log")
-        .finish(std::io::BufWriter::with_capacity(64 * 1024, std::io::stderr()));
+    // Lines are appended to a buffer that a thread of its own writes out in batches (`log_writer`): a request's
+    // worker thread neither takes stderr's lock nor makes a system call for its access log line, and none is
+    // dropped.
+    let (writer, flush) = grpc_server::log_writer::batched(std::io::stderr())?;
     if let Ok(mut kept) = LOG_WRITER.lock() {
-        *kept = Some(guard);
+        *kept = Some(flush);
     }
     // Colours only on a terminal: a log written to a file or a pipe holds no escape sequences.
     let log = tracing_subscriber::fmt::layer().with_writer(writer);
