@@ -154,7 +154,7 @@ fn bare_body(size: usize) -> Bytes {
     Bytes::copy_from_slice(&(size as u64).to_le_bytes())
 }
 
-/// `load --serve bare|configured`: serves the baselines' method on a free port of 127.0.0.1, its address as the
+/// `load --serve bare|configured|settings`: serves the baselines' method on a free port of 127.0.0.1, its address as the
 /// first line of stdout, until killed.
 fn serve_baseline(kind: &str) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
@@ -177,7 +177,14 @@ fn serve_baseline(kind: &str) -> anyhow::Result<()> {
                     .serve_with_incoming(grpc_server::server::incoming(listener))
                     .await?;
             }
-            other => anyhow::bail!("--serve {other}: bare or configured"),
+            // The service's settings without its layers (`--serve settings`, for pricing the two apart by hand).
+            "settings" => {
+                grpc_server::server::configured_settings()
+                    .add_service(Bare::default())
+                    .serve_with_incoming(grpc_server::server::incoming(listener))
+                    .await?;
+            }
+            other => anyhow::bail!("--serve {other}: bare, configured or settings"),
         }
         Ok(())
     })
@@ -219,14 +226,21 @@ impl Process {
             .ok_or_else(|| anyhow::anyhow!("{name}: unexpected first line {line:?}"))?;
         let mut process = Process { child, addr, metrics: None, log };
         if let Some(log) = &process.log {
-            // The metrics address, from the log's `serving` line.
-            let text = std::fs::read_to_string(log)?;
-            process.metrics = text
-                .lines()
-                .find(|l| l.contains("serving"))
-                .and_then(|l| l.split("metrics_addr=").nth(1))
-                .and_then(|rest| rest.split_whitespace().next())
-                .and_then(|a| a.parse().ok());
+            // The metrics address, from the log's `serving` line (out before the address on stdout; looked for a
+            // few seconds all the same).
+            let started = Instant::now();
+            while process.metrics.is_none() && started.elapsed() < Duration::from_secs(5) {
+                let text = std::fs::read_to_string(log)?;
+                process.metrics = text
+                    .lines()
+                    .find(|l| l.contains("serving"))
+                    .and_then(|l| l.split("metrics_addr=").nth(1))
+                    .and_then(|rest| rest.split_whitespace().next())
+                    .and_then(|a| a.parse().ok());
+                if process.metrics.is_none() {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            }
         }
         Ok(process)
     }

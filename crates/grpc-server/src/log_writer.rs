@@ -23,6 +23,8 @@ pub const MAX_BUFFERED: usize = 8 << 20;
 #[derive(Debug, Default)]
 struct State {
     buffer: Vec<u8>,
+    /// The writing thread is writing a batch it took.
+    writing: bool,
     closed: bool,
 }
 
@@ -31,7 +33,7 @@ struct Shared {
     state: Mutex<State>,
     /// A line was written to an empty buffer, or the log closes.
     wake: Condvar,
-    /// The buffer was taken: writers waiting for room may go on.
+    /// The buffer was taken, or a batch written: writers waiting for room, and [`LogFlush::sync`], may go on.
     drained: Condvar,
 }
 
@@ -79,13 +81,35 @@ fn write_batches<W: Write>(shared: &Shared, mut out: W) {
             state = shared.lock();
         }
         std::mem::swap(&mut state.buffer, &mut batch);
+        state.writing = true;
         drop(state);
         shared.drained.notify_all();
         // A log that cannot be written has nowhere to say so: the lines are lost, the server goes on.
         let _ = out.write_all(&batch).and_then(|()| out.flush());
+        shared.lock().writing = false;
+        shared.drained.notify_all();
         batch.clear();
         if batch.capacity() > 1 << 20 {
             batch.shrink_to(64 * 1024);
+        }
+    }
+}
+
+impl LogFlush {
+    /// Waits (at most `within`) until every line written so far is out: before the server tells on stdout that
+    /// it serves, so that a reader of both finds the log's start-up lines there.
+    pub fn sync(&self, within: Duration) {
+        let deadline = std::time::Instant::now() + within;
+        let mut state = self.shared.lock();
+        if !state.buffer.is_empty() {
+            self.shared.wake.notify_one();
+        }
+        while (!state.buffer.is_empty() || state.writing) && !state.closed {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return;
+            }
+            state = self.shared.drained.wait_timeout(state, left).unwrap_or_else(std::sync::PoisonError::into_inner).0;
         }
     }
 }
@@ -175,6 +199,17 @@ mod tests {
             next[w] += 1;
         }
         assert_eq!(next, [20_000; 4]);
+    }
+
+    #[test]
+    fn sync_returns_once_every_line_is_out() {
+        let out = Out::default();
+        let (log, flush) = batched(out.clone()).unwrap();
+        for i in 0..1000 {
+            (&log).write_all(format!("{i}\n").as_bytes()).unwrap();
+        }
+        flush.sync(Duration::from_secs(10));
+        assert_eq!(String::from_utf8(out.0.lock().unwrap().clone()).unwrap().lines().count(), 1000);
     }
 
     #[test]

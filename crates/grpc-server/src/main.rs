@@ -114,6 +114,15 @@ fn flush_log() {
     }
 }
 
+/// Waits until every log line written so far is out (at most a second).
+pub(crate) fn sync_log() {
+    if let Ok(kept) = LOG_WRITER.lock()
+        && let Some(flush) = kept.as_ref()
+    {
+        flush.sync(std::time::Duration::from_secs(1));
+    }
+}
+
 pub(crate) fn init_logging(format: &str) {
     // Without an exporter, nothing can fail.
     let _ = init_logging_with(format, None);

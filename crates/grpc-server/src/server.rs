@@ -131,6 +131,11 @@ pub fn configured_builder(request_timeout: Duration) -> Layered {
 /// grpc-web; hyper bounds its request heads and, with tonic's timer, waits 30 s at most for one), and `transport`'s
 /// layers, among them the request timeout (tonic's own would answer CANCELLED).
 pub fn configured_with(transport: Transport) -> Layered {
+    configured_settings().layer(transport)
+}
+
+/// The settings of [`configured_with`] without its layers (the load benchmark prices the two apart).
+pub fn configured_settings() -> Server {
     Server::builder()
         .accept_http1(true)
         .concurrency_limit_per_connection(256)
@@ -144,7 +149,6 @@ pub fn configured_with(transport: Transport) -> Layered {
         .tcp_nodelay(true)
         .http2_max_header_list_size(Some(16 * 1024))
         .max_connection_age(Duration::from_secs(3600))
-        .layer(transport)
 }
 
 /// Connections from a bound listener, with the TCP settings `configured_builder` cannot apply to a listener it

@@ -217,7 +217,9 @@ pub(crate) async fn serve(args: ServeArgs, explain: bool) -> anyhow::Result<()> 
     };
     tracing::info!(file_limit = ?nofile, max_connections, "connections");
     let served = grpc_server::server::serve(config, grpc_server::server::shutdown_signal(), |addr| {
-        // The first line on stdout is the address: tests and scripts read it.
+        // The first line on stdout is the address: tests and scripts read it, and find every log line written
+        // until then (the `serving` line with the metrics address among them) already on stderr.
+        crate::sync_log();
         println!("cybercrime: serving on {addr}");
         if explain {
             println!(
