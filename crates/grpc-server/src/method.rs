@@ -41,6 +41,11 @@ macro_rules! methods {
                 }
             }
 
+            /// Its place in [`Method::ALL`] (for tables indexed by method).
+            pub fn index(self) -> usize {
+                self as usize
+            }
+
             /// Its name, e.g. `GetTreatyStatus`.
             pub fn name(self) -> &'static str {
                 match self {

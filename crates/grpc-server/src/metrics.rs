@@ -19,7 +19,15 @@
 //! it. Health checks, reflection, and what tonic refuses before any handler (an unknown method, load shedding) are
 //! not counted.
 
-use std::{convert::Infallible, net::SocketAddr, time::Duration};
+use std::{
+    convert::Infallible,
+    net::SocketAddr,
+    sync::{
+        LazyLock, OnceLock,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
+};
 
 use anyhow::Context;
 use http_body_util::Full;
@@ -31,15 +39,55 @@ const SECONDS: [f64; 14] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1
 /// The buckets of the group-commit sizes, in writes.
 const WRITES: [f64; 9] = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0];
 
-/// A call answered: counted by method and code, its latency in the method's histogram.
-pub(crate) fn request_done(method: &'static str, code: tonic::Code, latency: Duration) {
-    metrics::counter!("cybercrime_requests_total", "method" => method, "code" => code_name(code)).increment(1);
-    metrics::histogram!("cybercrime_request_duration_seconds", "method" => method).record(latency.as_secs_f64());
+/// Whether [`install`] installed the recorder: until then the per-request metrics are not recorded (there is
+/// nothing to record them), and their handles are not kept (they would be the facade's no-op handles).
+static INSTALLED: AtomicBool = AtomicBool::new(false);
+
+/// The handles of the per-request metrics, registered once each: the facade's macros look a metric up by its
+/// name and labels on every call (an allocation, a hash and a lock), a handle is an atomic. They are taken only
+/// once the recorder is installed ([`INSTALLED`]), so never the no-op ones.
+#[derive(Debug, Default)]
+struct MethodMetrics {
+    /// `cybercrime_requests_total` by code (`tonic::Code`'s value, 0..=16).
+    requests: [OnceLock<metrics::Counter>; 17],
+    /// `cybercrime_request_duration_seconds`.
+    latency: OnceLock<metrics::Histogram>,
+}
+
+/// [`MethodMetrics`] per method of [`Method::ALL`](crate::method::Method::ALL), then one for calls of no known
+/// method (`unknown`).
+static BY_METHOD: LazyLock<Vec<MethodMetrics>> =
+    LazyLock::new(|| (0..=crate::method::Method::ALL.len()).map(|_| MethodMetrics::default()).collect());
+
+/// A call of `method` (`None`: of no known method, labelled `unknown`) answered: counted by method and code, its
+/// latency in the method's histogram.
+pub(crate) fn request_done(method: Option<crate::method::Method>, code: tonic::Code, latency: Duration) {
+    if !INSTALLED.load(Ordering::Relaxed) {
+        return;
+    }
+    let (name, kept) = match method {
+        Some(m) => (m.name(), &BY_METHOD[m.index()]),
+        None => ("unknown", &BY_METHOD[crate::method::Method::ALL.len()]),
+    };
+    let counter = kept.requests[code_index(code)]
+        .get_or_init(|| metrics::counter!("cybercrime_requests_total", "method" => name, "code" => code_name(code)));
+    counter.increment(1);
+    let histogram =
+        kept.latency.get_or_init(|| metrics::histogram!("cybercrime_request_duration_seconds", "method" => name));
+    histogram.record(latency.as_secs_f64());
+}
+
+/// A code's place among the 17 (its value).
+fn code_index(code: tonic::Code) -> usize {
+    usize::try_from(i32::from(code)).unwrap_or(2).min(16)
 }
 
 /// The number of requests being answered changed by `delta` (+1 as one starts, -1 as it is answered).
 pub(crate) fn in_flight(delta: f64) {
-    metrics::gauge!("cybercrime_requests_in_flight").increment(delta);
+    static GAUGE: OnceLock<metrics::Gauge> = OnceLock::new();
+    if INSTALLED.load(Ordering::Relaxed) {
+        GAUGE.get_or_init(|| metrics::gauge!("cybercrime_requests_in_flight")).increment(delta);
+    }
 }
 
 /// The number of open watch streams is now `n`.
@@ -84,6 +132,7 @@ pub async fn install(addr: SocketAddr, mut shutdown: tokio::sync::watch::Receive
         .set_buckets_for_metric(Matcher::Full("cybercrime_group_commit_writes".into()), &WRITES)?
         .install_recorder()
         .context("cannot install the metrics recorder")?;
+    INSTALLED.store(true, Ordering::Relaxed);
     describe();
     open_watch_streams(0);
     let listener =
@@ -161,4 +210,18 @@ async fn scrape(
         Response::builder().status(StatusCode::NOT_FOUND).body(Full::new(bytes::Bytes::from_static(b"not found\n")))
     };
     Ok(response.unwrap_or_else(|_| Response::new(Full::new(bytes::Bytes::new()))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_code_has_a_place_of_its_own_among_the_handles() {
+        let codes = (0..=16).map(tonic::Code::from_i32);
+        let places: std::collections::BTreeSet<usize> = codes.clone().map(code_index).collect();
+        assert_eq!(places, (0..17).collect(), "17 codes, 17 places");
+        assert!(codes.map(code_name).all(|n| !n.is_empty()));
+        assert_eq!(code_index(tonic::Code::Unauthenticated), 16);
+    }
 }

@@ -134,9 +134,10 @@ where
 
     fn call(&mut self, request: http::Request<Body>) -> Self::Future {
         let trace = TraceContext::of(request.headers());
-        let path = request.uri().path().to_owned();
+        // The URI's clone shares its bytes (no copy): the path is needed only if the request times out.
+        let uri = request.uri().clone();
         let span = if crate::otlp::enabled() {
-            crate::otlp::request_span(&path, &trace)
+            crate::otlp::request_span(uri.path(), &trace)
         } else {
             tracing::info_span!("request", trace_id = %trace.trace_id, span_id = %trace.span_id)
         };
@@ -149,7 +150,7 @@ where
                     Ok(answer) => answer,
                     Err(_) => {
                         // The handler was dropped before it logged its call: the line is written here.
-                        let method = crate::method::Method::of_path(&path).map_or("unknown", |m| m.name());
+                        let method = crate::method::Method::of_path(uri.path());
                         let status = Status::from(ServiceError::RequestTimeout { timeout });
                         access_log(method, status.code(), timeout, "unknown");
                         Ok(status.into_http())
@@ -293,8 +294,9 @@ pub fn set_access_log_level(level: Option<tracing::Level>) {
 
 /// One call answered: its access log line (target `cybercrime::request`, within the request's span, so with its
 /// trace and span ids) and its metrics.
-pub(crate) fn access_log(method: &'static str, code: tonic::Code, latency: Duration, principal: &str) {
+pub(crate) fn access_log(method: Option<crate::method::Method>, code: tonic::Code, latency: Duration, principal: &str) {
     crate::metrics::request_done(method, code, latency);
+    let method = method.map_or("unknown", crate::method::Method::name);
     let latency_ms = latency.as_secs_f64() * 1000.0;
     macro_rules! line {
         ($level:expr) => {

@@ -172,7 +172,7 @@ impl Services {
     where
         F: Future<Output = Result<T>>,
     {
-        let mut call = Call::start(method.name());
+        let mut call = Call::start(method);
         let result = async {
             let principal = self.0.auth.check(method.role(), request.metadata())?;
             call.principal.clone_from(&principal.name);
@@ -185,20 +185,20 @@ impl Services {
 
 /// One request being served: logged once, when it ends.
 struct Call {
-    method: &'static str,
+    method: Method,
     started: Instant,
     principal: String,
 }
 
 impl Call {
-    fn start(method: &'static str) -> Call {
+    fn start(method: Method) -> Call {
         Call { method, started: Instant::now(), principal: "anonymous".to_owned() }
     }
 
     fn finish<T>(self, result: Result<T>) -> Answer<T> {
         let result = result.map(Response::new).map_err(Status::from);
         let code = result.as_ref().map_or_else(|s| s.code(), |_| tonic::Code::Ok);
-        crate::transport::access_log(self.method, code, self.started.elapsed(), &self.principal);
+        crate::transport::access_log(Some(self.method), code, self.started.elapsed(), &self.principal);
         result
     }
 }
