@@ -380,6 +380,25 @@ async fn cors_allows_the_configured_origins_only_and_exposes_the_grpc_headers() 
     for h in ["grpc-status", "grpc-message", "grpc-status-details-bin"] {
         assert!(exposed.contains(h), "{h} exposed: {exposed}");
     }
+    let vary: Vec<&str> = parts.headers.get_all("vary").iter().map(|v| v.to_str().unwrap()).collect();
+    assert!(vary.iter().any(|v| v.to_lowercase().contains("origin")), "the answer varies by origin: {vary:?}");
+    // The same call without an Origin (not a browser's: gRPC clients send none) passes CORS by: its answer carries
+    // no CORS header at all.
+    let request = web_request(
+        &server.addr,
+        "/coe.cybercrime.v1.TreatyService/GetTreaty",
+        "application/grpc-web+proto",
+        frame(&api::GetTreatyRequest { name: "treaties/185".into() }),
+    );
+    let (parts, _, trailers) = web_call(&mut h1, request).await;
+    assert!(trailers.contains("grpc-status:0"), "{trailers}");
+    let cors: Vec<&str> = parts
+        .headers
+        .keys()
+        .map(http::HeaderName::as_str)
+        .filter(|k| k.starts_with("access-control-") || *k == "vary")
+        .collect();
+    assert!(cors.is_empty(), "no CORS header without an Origin: {cors:?}");
 
     // Without --cors-origin, no origin is allowed.
     let closed = TestServer::start();

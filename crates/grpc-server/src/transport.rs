@@ -6,7 +6,9 @@
 //!    (`serve --cors-origin`, repeatable; `*` for any) are allowed; with none, no cross-origin call is allowed and
 //!    a browser can call the API only from a page the server's own origin serves. Preflights (`OPTIONS`) are
 //!    answered here; the gRPC headers a client reads (`grpc-status`, `grpc-message`, `grpc-status-details-bin`)
-//!    are exposed.
+//!    are exposed. Only requests with an `Origin` header pass through it ([`BrowserCors`]): a browser sends one
+//!    with every cross-origin request and every `POST`, and gRPC clients send none, so their answers carry no
+//!    CORS headers (three `vary` values on every answer, priced in BENCHMARKS.md).
 //! 2. **grpc-web** (tonic-web): `application/grpc-web(+proto)` and `application/grpc-web-text` (base64) requests,
 //!    over HTTP/1.1 or HTTP/2, translated to gRPC and their answers back; native gRPC passes untouched.
 //! 3. **[`Requests`]**: the request's trace context (a W3C `traceparent` header's trace id, or a new one, and a
@@ -63,13 +65,52 @@ impl Transport {
     }
 }
 
-impl<S> Layer<S> for Transport {
-    type Service = crate::page::Page<Cors<tonic_web::GrpcWebService<Requests<S>>>>;
+impl<S: Clone> Layer<S> for Transport {
+    type Service = crate::page::Page<BrowserCors<tonic_web::GrpcWebService<Requests<S>>>>;
 
     fn layer(&self, inner: S) -> Self::Service {
         let requests = Requests { inner, timeout: self.request_timeout };
-        let grpc = self.cors.layer(tonic_web::GrpcWebLayer::new().layer(requests));
+        let web = tonic_web::GrpcWebLayer::new().layer(requests);
+        let grpc = BrowserCors { cors: self.cors.layer(web.clone()), inner: web };
         crate::page::PageLayer::new(self.status_page).layer(grpc)
+    }
+}
+
+/// CORS ([`Transport`]'s step 1) for the requests that carry an `Origin` header; others pass straight on.
+///
+/// A browser sends `Origin` with every cross-origin request (preflights included) and with every `POST`, which
+/// every gRPC and grpc-web call is, so no browser call bypasses CORS. A request without one is not a browser's
+/// and CORS has nothing to say to it; its answer does not vary by origin either (it is never cached: every call
+/// is a `POST`), so it needs no `vary` header.
+#[derive(Debug, Clone)]
+pub struct BrowserCors<S> {
+    cors: Cors<S>,
+    inner: S,
+}
+
+impl<S> Service<http::Request<Body>> for BrowserCors<S>
+where
+    S: Service<http::Request<Body>, Response = http::Response<Body>> + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Send + 'static,
+{
+    type Response = http::Response<Body>;
+    type Error = S::Error;
+    type Future = BoxFuture<http::Response<Body>, S::Error>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        match self.cors.poll_ready(cx) {
+            Poll::Ready(Ok(())) => self.inner.poll_ready(cx),
+            other => other,
+        }
+    }
+
+    fn call(&mut self, request: http::Request<Body>) -> Self::Future {
+        if request.headers().contains_key(http::header::ORIGIN) {
+            Box::pin(self.cors.call(request))
+        } else {
+            Box::pin(self.inner.call(request))
+        }
     }
 }
 
