@@ -15,6 +15,19 @@ impl CountryCode {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// Its place among the 676 codes of two capital letters (`AA` 0, `AB` 1 .. `ZZ` 675), for tables indexed
+    /// by country.
+    pub fn index(&self) -> usize {
+        // Two capital letters, as parsing ensures; clamped all the same, so that a table lookup cannot go out
+        // of bounds.
+        let letter = |b: u8| usize::from(b.saturating_sub(b'A')).min(25);
+        let b = self.0.as_bytes();
+        letter(b[0]) * 26 + letter(b[1])
+    }
+
+    /// How many places [`CountryCode::index`] gives.
+    pub const PLACES: usize = 26 * 26;
 }
 
 impl fmt::Display for CountryCode {

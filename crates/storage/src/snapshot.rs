@@ -26,6 +26,9 @@ pub struct Snapshot {
     versions: Vec<ActionVersion>,
     /// The position in the store's audit log this snapshot reflects.
     version: i64,
+    /// Each state's place in `dataset.states` plus one, at its code's [`CountryCode::index`] (0: no state): a
+    /// state is found without a walk of the states (a filter on `region` asks for every activity's).
+    by_code: Box<[u16]>,
 }
 
 impl Snapshot {
@@ -44,7 +47,12 @@ impl Snapshot {
             dataset.treaty_actions.push(action);
             versions.push(v);
         }
-        Snapshot { dataset, seqs, versions, version }
+        let mut by_code = vec![0u16; CountryCode::PLACES].into_boxed_slice();
+        for (i, state) in dataset.states.iter().enumerate().rev() {
+            // The first of two states of one code wins, as a walk of the states would find it.
+            by_code[state.code.index()] = u16::try_from(i + 1).unwrap_or(0);
+        }
+        Snapshot { dataset, seqs, versions, version, by_code }
     }
 
     /// The snapshot with one more action, reflecting the audit log up to `version`.
@@ -102,11 +110,38 @@ impl Snapshot {
 
     /// One state.
     pub fn state(&self, code: &CountryCode) -> Option<&State> {
-        self.dataset.state(code)
+        match self.by_code[code.index()] {
+            0 => None,
+            place => self.dataset.states.get(usize::from(place) - 1).filter(|s| &s.code == code),
+        }
     }
 
     /// A state's actions under every treaty, in the order they were recorded.
     pub fn history(&self, code: &CountryCode) -> Vec<&TreatyAction> {
         self.dataset.treaty_actions.iter().filter(|a| &a.state == code).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_state_is_found_by_its_code_as_a_walk_of_the_states_finds_it() {
+        let d = Dataset::bundled();
+        let snapshot = Snapshot::new(d.treaties.clone(), d.states.clone(), Vec::new(), 1);
+        assert!(d.states.len() > 40, "the bundled states");
+        for state in &d.states {
+            assert_eq!(snapshot.state(&state.code), d.state(&state.code), "{}", state.code);
+        }
+        // Every code of two capital letters: the ones held, and only those, are found.
+        for a in b'A'..=b'Z' {
+            for b in b'A'..=b'Z' {
+                let code: CountryCode = String::from_utf8(vec![a, b]).unwrap().parse().unwrap();
+                assert_eq!(snapshot.state(&code).map(|s| &s.code), d.state(&code).map(|s| &s.code), "{code}");
+            }
+        }
+        let places: std::collections::BTreeSet<usize> = d.states.iter().map(|s| s.code.index()).collect();
+        assert_eq!(places.len(), d.states.len(), "one place per code");
     }
 }
