@@ -61,7 +61,7 @@ struct Kept {
 #[derive(Debug)]
 pub(crate) struct EncodedActivities {
     /// By the activity's id; an entry answers for the version with its etag that is the same shared value.
-    kept: Mutex<(HashMap<String, Kept>, usize)>,
+    kept: Mutex<(HashMap<String, Kept, foldhash::fast::RandomState>, usize)>,
     capacity: usize,
     /// At most this many bytes of encodings are kept (with the count, a bound on the memory the cache holds
     /// whatever the activities' sizes).
@@ -70,7 +70,7 @@ pub(crate) struct EncodedActivities {
 
 impl EncodedActivities {
     pub(crate) fn new(capacity: usize, max_bytes: usize) -> Self {
-        EncodedActivities { kept: Mutex::new((HashMap::new(), 0)), capacity, max_bytes }
+        EncodedActivities { kept: Mutex::new((HashMap::default(), 0)), capacity, max_bytes }
     }
 
     /// Each item's encoded message, made by `message` the first time it is seen.

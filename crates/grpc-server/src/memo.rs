@@ -15,7 +15,8 @@ use std::{
 /// A bounded map from a question to its answer and the snapshot version the answer holds for.
 #[derive(Debug)]
 pub(crate) struct Memo<K, V> {
-    entries: Mutex<HashMap<K, (i64, Arc<V>)>>,
+    /// Looked up on every request: hashed with foldhash (seeded per process) rather than SipHash.
+    entries: Mutex<HashMap<K, (i64, Arc<V>), foldhash::fast::RandomState>>,
     capacity: usize,
 }
 
@@ -23,7 +24,7 @@ impl<K: Eq + Hash + Clone, V> Memo<K, V> {
     /// A memo of at most `capacity` answers; when full it starts again empty (questions are few: a treaty or a
     /// country at a date, most of them at today's date).
     pub(crate) fn new(capacity: usize) -> Self {
-        Memo { entries: Mutex::new(HashMap::new()), capacity }
+        Memo { entries: Mutex::new(HashMap::default()), capacity }
     }
 
     /// The answer to `key` at snapshot `version`, computed by `compute` if none is kept for that version.
@@ -54,7 +55,7 @@ impl<K: Eq + Hash + Clone, V> Memo<K, V> {
         Ok(answer)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<K, (i64, Arc<V>)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<K, (i64, Arc<V>), foldhash::fast::RandomState>> {
         // A panic while holding the lock leaves a map that is still consistent (inserts are single calls).
         self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
