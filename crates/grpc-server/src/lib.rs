@@ -19,6 +19,7 @@
 //! - [`metrics`]: what is measured, and the Prometheus text served on `serve --metrics-addr`.
 //! - [`otlp`]: the optional export of request spans to an OpenTelemetry collector (`serve --otlp-endpoint`).
 
+pub mod access_line;
 pub mod auth;
 pub mod connections;
 pub mod convert;

@@ -131,6 +131,7 @@ pub(crate) fn init_logging(format: &str) {
 /// The log on stderr (text or JSON; `RUST_LOG` filters it, `info` by default), and with `otlp` (a collector's URL)
 /// the export of spans there; returns the exporter, to flush at the end. Called within the runtime.
 pub(crate) fn init_logging_with(format: &str, otlp: Option<&str>) -> anyhow::Result<Option<grpc_server::otlp::Export>> {
+    use grpc_server::access_line;
     use tracing_subscriber::{Layer, layer::SubscriberExt, util::SubscriberInitExt};
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
     // Lines are appended to a buffer that a thread of its own writes out in batches (`log_writer`): a request's
@@ -141,12 +142,14 @@ pub(crate) fn init_logging_with(format: &str, otlp: Option<&str>) -> anyhow::Res
         *kept = Some(flush);
     }
     // Colours only on a terminal: a log written to a file or a pipe holds no escape sequences.
-    let log = tracing_subscriber::fmt::layer().with_writer(writer);
-    let log = if format == "json" {
-        log.json().with_ansi(false).boxed()
-    } else {
-        log.with_ansi(std::io::stderr().is_terminal()).boxed()
-    };
+    let log = tracing_subscriber::fmt::layer().with_writer(writer.clone());
+    let ansi = format != "json" && std::io::stderr().is_terminal();
+    let log = if format == "json" { log.json().with_ansi(false).boxed() } else { log.with_ansi(ansi).boxed() };
+    // The access lines, written directly in the same format (`access_line`), unless coloured or exported.
+    if otlp.is_none() && !ansi {
+        let format = if format == "json" { access_line::Format::Json } else { access_line::Format::Text };
+        grpc_server::access_line::write_directly(writer, format);
+    }
     let (otel, export) = match otlp {
         Some(endpoint) => {
             let (layer, export) = grpc_server::otlp::layer(endpoint)?;

@@ -185,22 +185,31 @@ where
         let answer = self.inner.call(request);
         let timeout = self.timeout;
         Box::pin(
-            async move {
-                let _in_flight = InFlight::start();
-                match tokio::time::timeout(timeout, answer).await {
-                    Ok(answer) => answer,
-                    Err(_) => {
-                        // The handler was dropped before it logged its call: the line is written here.
-                        let method = crate::method::Method::of_path(uri.path());
-                        let status = Status::from(ServiceError::RequestTimeout { timeout });
-                        access_log(method, status.code(), timeout, "unknown");
-                        Ok(status.into_http())
+            TRACE.scope(
+                trace,
+                async move {
+                    let _in_flight = InFlight::start();
+                    match tokio::time::timeout(timeout, answer).await {
+                        Ok(answer) => answer,
+                        Err(_) => {
+                            // The handler was dropped before it logged its call: the line is written here.
+                            let method = crate::method::Method::of_path(uri.path());
+                            let status = Status::from(ServiceError::RequestTimeout { timeout });
+                            access_log(method, status.code(), timeout, "unknown");
+                            Ok(status.into_http())
+                        }
                     }
                 }
-            }
-            .instrument(span),
+                .instrument(span),
+            ),
         )
     }
+}
+
+tokio::task_local! {
+    /// The trace context of the request being answered (set by [`Requests`] around its answer): the access line
+    /// written directly ([`crate::access_line`]) takes its ids from here rather than from the `tracing` span.
+    static TRACE: TraceContext;
 }
 
 /// One request counted in the in-flight gauge until it is answered (or dropped).
@@ -339,16 +348,26 @@ pub(crate) fn access_log(method: Option<crate::method::Method>, code: tonic::Cod
     crate::metrics::request_done(method, code, latency);
     let method = method.map_or("unknown", crate::method::Method::name);
     let latency_ms = latency.as_secs_f64() * 1000.0;
+    // Written directly when the server set that up (the same line, for less: `crate::access_line`), else
+    // through `tracing`; either way only if the level and `RUST_LOG` let it through.
     macro_rules! line {
         ($level:expr) => {
-            tracing::event!(
-                target: "cybercrime::request",
-                $level,
-                method,
-                code = ?code,
-                latency_ms,
-                principal = %principal
-            )
+            match crate::access_line::direct() {
+                Some(direct) => {
+                    if tracing::enabled!(target: "cybercrime::request", $level) {
+                        let line = crate::access_line::Line { level: $level, method, code, latency_ms, principal };
+                        let _ = TRACE.try_with(|trace| direct.write(&line, Some(trace))).map_err(|_| direct.write(&line, None));
+                    }
+                }
+                None => tracing::event!(
+                    target: "cybercrime::request",
+                    $level,
+                    method,
+                    code = ?code,
+                    latency_ms,
+                    principal = %principal
+                ),
+            }
         };
     }
     match ACCESS_LOG_LEVEL.load(Ordering::Relaxed) {

@@ -1,0 +1,224 @@
+//! The access log's line written directly: the same bytes `tracing`'s formatter writes for it, without
+//! `tracing`'s field visitors.
+//!
+//! Every answered call has one access line (`transport::access_log`). Through `tracing` it cost about a
+//! tenth of the server's time under load (its fields visited and formatted one by one through `fmt`, the
+//! request's span looked up for its ids; BENCHMARKS.md, run of 2026-12-04). When the log is plain text or JSON
+//! without colours and no OTLP export is on, the server installs a [`Direct`] writer ([`write_directly`]) and
+//! the line is put together here from the call's values and the request's trace context (a task-local value
+//! set by `transport::Requests`), and handed to the log's writer in one piece. Otherwise (a terminal's colours,
+//! OTLP, tests without the binary's set-up) the line goes through `tracing` as before. Either way the level and
+//! `RUST_LOG` decide whether it is written (`tracing::enabled!`).
+//!
+//! Invariant: a direct line is the line `tracing`'s formatter would write (text: `Format::default()` without
+//! ANSI; JSON: `Format::json()`), timestamps apart. The tests hold the two against each other.
+
+use std::{fmt::Write as _, io::Write as _, sync::OnceLock};
+
+use crate::{log_writer::BatchedLog, transport::TraceContext};
+
+/// The log's format, for the direct line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// `tracing_subscriber::fmt`'s default (full) text format, without ANSI colours.
+    Text,
+    /// `tracing_subscriber::fmt`'s JSON format.
+    Json,
+}
+
+/// Where direct lines go, and in what format.
+#[derive(Debug)]
+pub(crate) struct Direct {
+    log: BatchedLog,
+    format: Format,
+}
+
+static DIRECT: OnceLock<Direct> = OnceLock::new();
+
+/// From now on, access lines are written directly to `log` in `format` (once per process; later calls are
+/// ignored). Only for a log `tracing` formats in that format, without colours and without OTLP export.
+pub fn write_directly(log: BatchedLog, format: Format) {
+    let _ = DIRECT.set(Direct { log, format });
+}
+
+/// The direct writer, if [`write_directly`] installed one.
+pub(crate) fn direct() -> Option<&'static Direct> {
+    DIRECT.get()
+}
+
+/// The values of one access line.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Line<'a> {
+    pub(crate) level: tracing::Level,
+    pub(crate) method: &'a str,
+    pub(crate) code: tonic::Code,
+    pub(crate) latency_ms: f64,
+    pub(crate) principal: &'a str,
+}
+
+impl Direct {
+    /// Writes `line`, within the request of `trace` (if any), timestamped now.
+    pub(crate) fn write(&self, line: &Line<'_>, trace: Option<&TraceContext>) {
+        let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+        let text = match self.format {
+            Format::Text => text(&now, line, trace),
+            Format::Json => json(&now, line, trace),
+        };
+        // A log that cannot be written has nowhere to say so (as `tracing`'s writer does).
+        let _ = (&self.log).write_all(text.as_bytes());
+    }
+}
+
+/// The line as `tracing_subscriber::fmt`'s default format writes it without ANSI:
+/// `TIME LEVEL request{trace_id=.. span_id=..}: cybercrime::request: method="M" code=C latency_ms=L principal=P`.
+fn text(now: &str, line: &Line<'_>, trace: Option<&TraceContext>) -> String {
+    let mut out = String::with_capacity(200);
+    let _ = write!(out, "{now} {:>5} ", line.level.as_str());
+    if let Some(t) = trace {
+        let _ = write!(out, "request{{trace_id={} span_id={}}}: ", t.trace_id, t.span_id);
+    }
+    let _ = writeln!(
+        out,
+        "cybercrime::request: method={:?} code={:?} latency_ms={:?} principal={}",
+        line.method, line.code, line.latency_ms, line.principal
+    );
+    out
+}
+
+/// The line as `tracing_subscriber::fmt`'s JSON format writes it: timestamp, level, fields, target, the
+/// request's span and the list of spans.
+fn json(now: &str, line: &Line<'_>, trace: Option<&TraceContext>) -> String {
+    let s = |v: &str| serde_json::Value::from(v).to_string();
+    let mut out = String::with_capacity(400);
+    let _ = write!(
+        out,
+        "{{\"timestamp\":{},\"level\":{},\"fields\":{{\"method\":{},\"code\":{},\"latency_ms\":{},\"principal\":{}}},\
+         \"target\":\"cybercrime::request\"",
+        s(now),
+        s(line.level.as_str()),
+        s(line.method),
+        s(&format!("{:?}", line.code)),
+        serde_json::Value::from(line.latency_ms),
+        s(line.principal),
+    );
+    if let Some(t) = trace {
+        let span = format!("{{\"span_id\":{},\"trace_id\":{},\"name\":\"request\"}}", s(&t.span_id), s(&t.trace_id));
+        let _ = write!(out, ",\"span\":{span},\"spans\":[{span}]");
+    }
+    out.push_str("}\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use tracing_subscriber::{Layer as _, layer::SubscriberExt};
+
+    use super::*;
+
+    /// What a `tracing` formatter wrote.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
+        type Writer = Captured;
+
+        fn make_writer(&'a self) -> Captured {
+            self.clone()
+        }
+    }
+
+    fn trace() -> TraceContext {
+        TraceContext {
+            trace_id: "4bf92f3577b34da6a3ce929d0e0e4736".into(),
+            span_id: "00f067aa0ba902b7".into(),
+            parent_id: None,
+            sampled: true,
+        }
+    }
+
+    /// The line `tracing` writes for `line` in `format`, in the request span of `trace` (if any), as the server
+    /// logs it (the same span and event as `transport`'s).
+    fn through_tracing(format: Format, line: &Line<'_>, trace: Option<&TraceContext>) -> String {
+        let out = Captured::default();
+        let layer = tracing_subscriber::fmt::layer().with_writer(out.clone()).with_ansi(false);
+        let subscriber = match format {
+            Format::Text => tracing_subscriber::registry().with(layer.boxed()),
+            Format::Json => tracing_subscriber::registry().with(layer.json().boxed()),
+        };
+        tracing::subscriber::with_default(subscriber, || {
+            let span = trace.map(|t| tracing::info_span!("request", trace_id = %t.trace_id, span_id = %t.span_id));
+            let _entered = span.as_ref().map(tracing::Span::enter);
+            let (method, code, latency_ms, principal) = (line.method, line.code, line.latency_ms, line.principal);
+            tracing::event!(
+                target: "cybercrime::request",
+                tracing::Level::WARN,
+                method,
+                code = ?code,
+                latency_ms,
+                principal = %principal
+            );
+        });
+        String::from_utf8(out.0.lock().unwrap().clone()).unwrap()
+    }
+
+    fn lines() -> Vec<Line<'static>> {
+        let line = |method, code, latency_ms, principal| Line {
+            level: tracing::Level::WARN,
+            method,
+            code,
+            latency_ms,
+            principal,
+        };
+        vec![
+            line("GetCountry", tonic::Code::Ok, 0.709269, "anonymous"),
+            line("GetTreaty", tonic::Code::NotFound, 12.0, "editor@coe"),
+            line("unknown", tonic::Code::DeadlineExceeded, 1.5e-7, "a \"quoted\" name\\"),
+        ]
+    }
+
+    #[test]
+    fn a_direct_text_line_is_the_line_tracing_writes() {
+        for line in lines() {
+            for trace in [Some(trace()), None] {
+                let expected = through_tracing(Format::Text, &line, trace.as_ref());
+                // The timestamp is the first word.
+                let (now, rest) = expected.split_once(' ').unwrap();
+                assert_eq!(text(now, &line, trace.as_ref()), format!("{now} {rest}"));
+            }
+        }
+    }
+
+    #[test]
+    fn a_direct_json_line_is_the_line_tracing_writes() {
+        for line in lines() {
+            for trace in [Some(trace()), None] {
+                let expected = through_tracing(Format::Json, &line, trace.as_ref());
+                let value: serde_json::Value = serde_json::from_str(&expected).unwrap();
+                let now = value["timestamp"].as_str().unwrap();
+                let direct = json(now, &line, trace.as_ref());
+                assert!(direct.ends_with('\n') && expected.ends_with('\n'));
+                assert_eq!(direct, expected, "byte for byte");
+            }
+        }
+    }
+
+    #[test]
+    fn the_timestamp_has_the_form_tracing_gives_it() {
+        let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+        assert_eq!(now.len(), "2026-12-04T19:15:19.061312Z".len(), "{now}");
+        assert!(now.ends_with('Z') && now.as_bytes()[10] == b'T', "{now}");
+    }
+}
