@@ -161,20 +161,10 @@ async fn no_status_page_leaves_get_requests_to_the_grpc_router() {
     assert!(!body.contains("<!doctype html>"));
 }
 
-fn chromium() -> Option<&'static str> {
-    let found = ["chromium", "chromium-browser", "google-chrome"]
-        .into_iter()
-        .find(|b| Command::new(b).arg("--version").output().is_ok_and(|o| o.status.success()));
-    if found.is_none() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "chromium is missing: scripts/test installs it (apt-get install chromium)"
-        );
-        eprintln!(
-            "\n!!!!!!!! SKIPPED: chromium is not installed (apt-get install chromium). Under CI this test FAILS. !!!!!!!!\n"
-        );
-    }
-    found
+/// Headless Chromium, as the other browser tests find it (`e2e_tests::tool`: on PATH, or the test skips loudly
+/// and fails under CI).
+fn chromium() -> Option<String> {
+    e2e_tests::tool("chromium", "chromium").map(|p| p.display().to_string())
 }
 
 /// Runs headless Chromium on `url` with `args` (e.g. `--dump-dom`), letting the page's calls finish within a
@@ -237,7 +227,7 @@ async fn chromium_renders_the_status_table_of_30_november_2007_and_a_country_pag
 
     // ETS 185 on 2007-11-30: the report's counts, computed, with the report's own figures beside them.
     let url = format!("{base}/?treaty=185&date=2007-11-30");
-    let dom = browse(browser, &dir.path().join("p1"), &["--dump-dom".into()], &url);
+    let dom = browse(&browser, &dir.path().join("p1"), &["--dump-dom".into()], &url);
     assert!(dom.contains(r#"data-ready="true""#), "the page did not finish: {dom}");
     assert!(!dom.contains(r#"id="error" class="error" role="alert">"#) || dom.contains("alert\" hidden"), "{dom}");
     let text = text_of(&dom);
@@ -256,15 +246,19 @@ async fn chromium_renders_the_status_table_of_30_november_2007_and_a_country_pag
     assert!(text.contains("Albania") && text.contains("United States of America") && text.contains("Philippines"));
     assert!(text.contains("is complete through 2007-11-30; the date asked for is within it"), "{text}");
     browse(
-        browser,
+        &browser,
         &dir.path().join("p2"),
         &[format!("--screenshot={}", artefacts().join("status-page-2007-11-30.png").display())],
         &url,
     );
 
     // Past the record: said prominently, and the uncertain entries marked in plain words.
-    let dom =
-        browse(browser, &dir.path().join("p3"), &["--dump-dom".into()], &format!("{base}/?treaty=185&date=2010-06-30"));
+    let dom = browse(
+        &browser,
+        &dir.path().join("p3"),
+        &["--dump-dom".into()],
+        &format!("{base}/?treaty=185&date=2010-06-30"),
+    );
     let text = text_of(&dom);
     assert!(text.contains("The date asked for is past the record"), "{text}");
     assert!(dom.contains(r#"class="coverage past""#));
@@ -277,7 +271,7 @@ async fn chromium_renders_the_status_table_of_30_november_2007_and_a_country_pag
         .unwrap()
         .into_inner();
     let url = format!("{base}/?country=PH&cdate=2007-11-30");
-    let dom = browse(browser, &dir.path().join("p4"), &["--dump-dom".into()], &url);
+    let dom = browse(&browser, &dir.path().join("p4"), &["--dump-dom".into()], &url);
     let text = text_of(&dom);
     assert!(text.contains("Philippines at 2007-11-30"), "{text}");
     let actions: Vec<&api::TreatyAction> = ph.treaty_statuses.iter().flat_map(|t| &t.actions).collect();
@@ -293,7 +287,7 @@ async fn chromium_renders_the_status_table_of_30_november_2007_and_a_country_pag
     assert!(text.contains("Legislative assistance") && text.contains(&ph.legislative_assistance[0].subject), "{text}");
     assert!(text.contains("24/7 point of contact"), "{text}");
     browse(
-        browser,
+        &browser,
         &dir.path().join("p5"),
         &[format!("--screenshot={}", artefacts().join("status-page-country-PH.png").display())],
         &url,
@@ -501,7 +495,7 @@ fn a_reader_picks_a_date_and_a_country_with_a_token_pasted_in_chromium() {
     let Some(browser) = chromium() else { return };
     // Reads need a token: the page asks for one, keeps it in memory, and then answers.
     let server = TestServer::builder().require_token_for_reads().start();
-    let mut page = Devtools::open(browser, &format!("http://{}/", server.addr));
+    let mut page = Devtools::open(&browser, &format!("http://{}/", server.addr));
     page.wait_for("document.body?.dataset.ready === 'true'");
     page.wait_for("!document.getElementById('error').hidden");
     let error = page.eval("document.getElementById('error').innerText");
