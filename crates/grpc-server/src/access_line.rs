@@ -4,7 +4,7 @@
 //! Every answered call has one access line (`transport::access_log`). Through `tracing` it cost about a
 //! tenth of the server's time under load (its fields visited and formatted one by one through `fmt`, the
 //! request's span looked up for its ids; BENCHMARKS.md, run of 2026-12-04). When the log is plain text or JSON
-//! without colours and no OTLP export is on, the server installs a [`Direct`] writer ([`write_directly`]) and
+//! without colours and no OTLP export is on, the server installs a direct writer ([`write_directly`]) and
 //! the line is put together here from the call's values and the request's trace context (a task-local value
 //! set by `transport::Requests`), and handed to the log's writer in one piece. Otherwise (a terminal's colours,
 //! OTLP, tests without the binary's set-up) the line goes through `tracing` as before. Either way the level and
