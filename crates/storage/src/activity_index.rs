@@ -82,15 +82,20 @@ fn comparisons(e: &Expr) -> u64 {
     }
 }
 
+/// Activities by `seq`.
+type BySeq = BTreeMap<i64, Arc<Versioned<Activity>>>;
+
 /// No activity.
-static NONE: std::collections::BTreeSet<i64> = std::collections::BTreeSet::new();
+static NONE: BySeq = BTreeMap::new();
 
 /// Every activity by `seq`, the `seq` of each id, and postings.
 #[derive(Debug, Default)]
 pub(crate) struct ActivityIndex {
-    by_seq: BTreeMap<i64, Arc<Versioned<Activity>>>,
+    by_seq: BySeq,
     seq_of: HashMap<String, i64>,
-    postings: HashMap<Key, std::collections::BTreeSet<i64>>,
+    /// For each value, the activities that have it, by `seq`: the shared values themselves, so that a walk of a
+    /// posting list needs no look-up in `by_seq` per candidate.
+    postings: HashMap<Key, BySeq>,
     /// The audit log's last `seq` this index has taken into account.
     pub(crate) audit_seq: i64,
 }
@@ -114,11 +119,12 @@ impl ActivityIndex {
     /// Sets the activity at `seq` (replacing what the index held for its id, at whatever `seq`).
     pub(crate) fn put(&mut self, seq: i64, versioned: Versioned<Activity>) {
         self.remove(&versioned.record.id);
-        for key in Key::all_of(&versioned.record) {
-            self.postings.entry(key).or_default().insert(seq);
+        let shared = Arc::new(versioned);
+        for key in Key::all_of(&shared.record) {
+            self.postings.entry(key).or_default().insert(seq, shared.clone());
         }
-        self.seq_of.insert(versioned.record.id.clone(), seq);
-        self.by_seq.insert(seq, Arc::new(versioned));
+        self.seq_of.insert(shared.record.id.clone(), seq);
+        self.by_seq.insert(seq, shared);
     }
 
     /// Forgets the activity `id` (deleted).
@@ -137,7 +143,7 @@ impl ActivityIndex {
 
     /// The activities an expression can match at most, when a comparison it requires has postings: the
     /// smallest such set.
-    fn candidates(&self, e: &Expr) -> Option<&std::collections::BTreeSet<i64>> {
+    fn candidates(&self, e: &Expr) -> Option<&BySeq> {
         match e {
             Expr::Cmp(c) => Key::required_by(c).map(|k| self.postings.get(&k).unwrap_or(&NONE)),
             Expr::And(a, b) => match (self.candidates(a), self.candidates(b)) {
@@ -180,7 +186,7 @@ impl ActivityIndex {
         let range = (Bound::Excluded(after), Bound::Unbounded);
         let walk: Box<dyn Iterator<Item = (&i64, &Arc<Versioned<Activity>>)>> =
             match filter.expr.as_ref().and_then(|e| self.candidates(e)) {
-                Some(seqs) => Box::new(seqs.range(range).filter_map(|seq| self.by_seq.get_key_value(seq))),
+                Some(postings) => Box::new(postings.range(range)),
                 None => Box::new(self.by_seq.range(range)),
             };
         let mut walk = walk.peekable();
@@ -306,7 +312,10 @@ mod tests {
             assert_eq!(got, expected, "{text}");
         }
         assert!(index.postings.values().all(|s| !s.is_empty()));
-        assert!(index.postings.values().flatten().all(|seq| index.by_seq.contains_key(seq)), "no stale posting");
+        assert!(
+            index.postings.values().flatten().all(|(seq, v)| index.by_seq.get(seq).is_some_and(|w| Arc::ptr_eq(v, w))),
+            "no stale posting: each holds the version by_seq holds"
+        );
     }
 
     #[test]
