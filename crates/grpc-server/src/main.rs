@@ -308,6 +308,11 @@ fn serve_hint(error: &clap::Error, args: &[String]) -> Option<String> {
     known.then(|| format!("cybercrime serve {}", args[1..].iter().map(quote).collect::<Vec<_>>().join(" ")))
 }
 
+/// mimalloc rather than glibc's malloc: a request allocates and frees a few dozen small blocks across the
+/// runtime's threads, where glibc's arenas spent a tenth of the server's time under load (BENCHMARKS.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
