@@ -143,13 +143,26 @@ pub(crate) fn init_logging_with(format: &str, otlp: Option<&str>) -> anyhow::Res
     }
     // Colours only on a terminal: a log written to a file or a pipe holds no escape sequences.
     let log = tracing_subscriber::fmt::layer().with_writer(writer.clone());
-    let ansi = format != "json" && std::io::stderr().is_terminal();
-    let log = if format == "json" { log.json().with_ansi(false).boxed() } else { log.with_ansi(ansi).boxed() };
-    // The access lines, written directly in the same format (`access_line`), unless coloured or exported.
-    if otlp.is_none() && !ansi {
-        let format = if format == "json" { access_line::Format::Json } else { access_line::Format::Text };
-        grpc_server::access_line::write_directly(writer, format);
-    }
+    let json = format == "json";
+    let ansi = !json && std::io::stderr().is_terminal();
+    // The access lines written directly in the same format, and requests without a `tracing` span (their lines
+    // take the request's ids from `access_line::InRequest`), unless the log is coloured or exported, or
+    // `RUST_LOG` filters on spans (`[span{field}]`: it needs the request's span).
+    let span_directives = std::env::var("RUST_LOG").is_ok_and(|v| v.contains('['));
+    let log = if otlp.is_none() && !ansi && !span_directives {
+        let format = if json { access_line::Format::Json } else { access_line::Format::Text };
+        access_line::write_directly(writer, format);
+        let fmt = tracing_subscriber::fmt::format();
+        if json {
+            log.json().event_format(access_line::InRequest::new(fmt.json(), format)).with_ansi(false).boxed()
+        } else {
+            log.event_format(access_line::InRequest::new(fmt, format)).with_ansi(false).boxed()
+        }
+    } else if json {
+        log.json().with_ansi(false).boxed()
+    } else {
+        log.with_ansi(ansi).boxed()
+    };
     let (otel, export) = match otlp {
         Some(endpoint) => {
             let (layer, export) = grpc_server::otlp::layer(endpoint)?;

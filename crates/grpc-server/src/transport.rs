@@ -12,8 +12,9 @@
 //! 2. **grpc-web** (tonic-web): `application/grpc-web(+proto)` and `application/grpc-web-text` (base64) requests,
 //!    over HTTP/1.1 or HTTP/2, translated to gRPC and their answers back; native gRPC passes untouched.
 //! 3. **[`Requests`]**: the request's trace context (a W3C `traceparent` header's trace id, or a new one, and a
-//!    span id of its own; with OTLP export, [`crate::otlp`]'s span) in a span that every log line of the request
-//!    carries (the access log's line too); the in-flight gauge; and the server's request timeout, answered
+//!    span id of its own; with OTLP export, [`crate::otlp`]'s span), which every log line of the request carries
+//!    (the access log's line too): in a task-local value that the log's format reads ([`crate::access_line`]),
+//!    and in a `tracing` span when the log is coloured or exported; the in-flight gauge; and the server's request timeout, answered
 //!    DEADLINE_EXCEEDED (ErrorInfo reason `REQUEST_TIMEOUT`), not tonic's CANCELLED. tonic's own limits
 //!    (concurrency per connection with load shedding, the client's `grpc-timeout`) sit outside these layers and
 //!    apply to HTTP/1.1 connections as well.
@@ -177,33 +178,50 @@ where
         let trace = TraceContext::of(request.headers());
         // The URI's clone shares its bytes (no copy): the path is needed only if the request times out.
         let uri = request.uri().clone();
+        // A `tracing` span only when the log needs one: with the access line written directly, the log's lines
+        // take the request's ids from the task-local value instead (`access_line::InRequest`).
         let span = if crate::otlp::enabled() {
-            crate::otlp::request_span(uri.path(), &trace)
+            Some(crate::otlp::request_span(uri.path(), &trace))
+        } else if crate::access_line::direct().is_some() {
+            None
         } else {
-            tracing::info_span!("request", trace_id = %trace.trace_id, span_id = %trace.span_id)
+            Some(tracing::info_span!("request", trace_id = %trace.trace_id, span_id = %trace.span_id))
         };
         let answer = self.inner.call(request);
         let timeout = self.timeout;
-        Box::pin(
-            TRACE.scope(
-                trace,
-                async move {
-                    let _in_flight = InFlight::start();
-                    match tokio::time::timeout(timeout, answer).await {
-                        Ok(answer) => answer,
-                        Err(_) => {
-                            // The handler was dropped before it logged its call: the line is written here.
-                            let method = crate::method::Method::of_path(uri.path());
-                            let status = Status::from(ServiceError::RequestTimeout { timeout });
-                            access_log(method, status.code(), timeout, "unknown");
-                            Ok(status.into_http())
-                        }
-                    }
+        let answer = async move {
+            let _in_flight = InFlight::start();
+            match tokio::time::timeout(timeout, answer).await {
+                Ok(answer) => answer,
+                Err(_) => {
+                    // The handler was dropped before it logged its call: the line is written here.
+                    let method = crate::method::Method::of_path(uri.path());
+                    let status = Status::from(ServiceError::RequestTimeout { timeout });
+                    access_log(method, status.code(), timeout, "unknown");
+                    Ok(status.into_http())
                 }
-                .instrument(span),
-            ),
-        )
+            }
+        };
+        match span {
+            Some(span) => Box::pin(TRACE.scope(trace, answer.instrument(span))),
+            None => Box::pin(TRACE.scope(trace, answer)),
+        }
     }
+}
+
+/// `f` of the trace context of the request being answered (`None` outside a request).
+pub(crate) fn with_trace<R>(f: impl FnOnce(Option<&TraceContext>) -> R) -> R {
+    let mut f = Some(f);
+    if let Ok(r) = TRACE.try_with(|trace| f.take().expect("called once")(Some(trace))) {
+        return r;
+    }
+    f.take().expect("not called: no request")(None)
+}
+
+/// `f` as if within a request of `trace` (for tests of the log's lines).
+#[cfg(test)]
+pub(crate) fn within<R>(trace: TraceContext, f: impl FnOnce() -> R) -> R {
+    TRACE.sync_scope(trace, f)
 }
 
 tokio::task_local! {
@@ -357,9 +375,7 @@ pub(crate) fn access_log(method: Option<crate::method::Method>, code: tonic::Cod
                     if tracing::enabled!(target: "cybercrime::request", $level) {
                         let line = crate::access_line::Line { level: $level, method, code, latency_ms, principal };
                         // Outside a request (none of the server's calls is), the line has no trace.
-                        if TRACE.try_with(|trace| direct.write(&line, Some(trace))).is_err() {
-                            direct.write(&line, None);
-                        }
+                        with_trace(|trace| direct.write(&line, trace));
                     }
                 }
                 None => tracing::event!(
