@@ -21,11 +21,7 @@
 //! bash scripts/bench-load                                # the full run, release build (installs h2load)
 //! cargo run -p grpc-server --example load -- --smoke     # a tiny run, as CI does
 //! ```
-//! Options: `--seconds S` per round (default 4), `--requests N` at most per round (default 1000000),
-//! `--concurrency C` (64), `--connections K` (8), `--activities M` synthetic activities in the store (100000),
-//! `--rate R` requests per second of the fixed-rate rounds (20000), `--idle-connections I` (1000), `--json PATH`
-//! (load.json), `--only A,B` only the scenarios whose name contains A or B, `--no-doubling` without the second
-//! store of twice the activities, `--no-h2load` without h2load (used when it is on the PATH, or `--h2load PATH`).
+//! Options: `load --help` (an unknown option is refused).
 
 #![allow(clippy::print_stdout, clippy::print_stderr, missing_docs)]
 
@@ -65,8 +61,60 @@ struct Options {
     smoke: bool,
 }
 
-fn options() -> Options {
+/// The options that take a value, and whether it is a number.
+const VALUED: [(&str, bool); 10] = [
+    ("--seconds", true),
+    ("--requests", true),
+    ("--concurrency", true),
+    ("--connections", true),
+    ("--activities", true),
+    ("--rate", true),
+    ("--idle-connections", true),
+    ("--json", false),
+    ("--only", false),
+    ("--h2load", false),
+];
+/// The options without a value.
+const SWITCHES: [&str; 3] = ["--smoke", "--no-doubling", "--no-h2load"];
+
+const USAGE: &str = "load: the service against the bare transport (BENCHMARKS.md)
+
+usage: load [options]            (bash scripts/bench-load: release build, h2load installed)
+       load --serve bare|configured|settings   (one baseline server, its address on stdout)
+
+  --smoke                 the tiny run CI does
+  --seconds S             per round (default 4)
+  --requests N            at most per round (default 1000000)
+  --concurrency C         the harness's callers (64)
+  --connections K         (8)
+  --activities M          synthetic activities in the store (100000)
+  --rate R                requests per second of the fixed-rate rounds (20000)
+  --idle-connections I    held while GetCountry runs again (1000)
+  --json PATH             where the figures go (load.json)
+  --only A,B              only the scenarios whose name contains A or B
+  --no-doubling           without the store of twice the activities
+  --no-h2load             without h2load (else used when on the PATH)
+  --h2load PATH           this h2load";
+
+/// The options of the command line (`None`: `--help` was asked, the usage is printed); an unknown option, or one
+/// without its value or with a value that is not a number where one is needed, is an error.
+fn options() -> anyhow::Result<Option<Options>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut i = 0;
+    while let Some(arg) = args.get(i) {
+        if arg == "--help" || arg == "-h" {
+            println!("{USAGE}");
+            return Ok(None);
+        }
+        if let Some((_, number)) = VALUED.iter().find(|(name, _)| name == arg) {
+            let value = args.get(i + 1).ok_or_else(|| anyhow::anyhow!("{arg} needs a value (see --help)"))?;
+            anyhow::ensure!(!number || value.parse::<usize>().is_ok(), "{arg} {value}: not a whole number");
+            i += 2;
+        } else {
+            anyhow::ensure!(SWITCHES.contains(&arg.as_str()), "unknown option {arg} (see --help)");
+            i += 1;
+        }
+    }
     let value = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
     let get = |name: &str, default: usize| value(name).and_then(|v| v.parse().ok()).unwrap_or(default);
     let smoke = args.iter().any(|a| a == "--smoke");
@@ -78,7 +126,7 @@ fn options() -> Options {
                 .and_then(|paths| std::env::split_paths(&paths).map(|p| p.join("h2load")).find(|p| p.is_file()))
         })
     };
-    Options {
+    Ok(Some(Options {
         seconds: get("--seconds", if smoke { 1 } else { 4 }) as f64,
         requests: get("--requests", if smoke { 200 } else { 1_000_000 }),
         concurrency: get("--concurrency", if smoke { 8 } else { 64 }),
@@ -91,7 +139,7 @@ fn options() -> Options {
         no_doubling: args.iter().any(|a| a == "--no-doubling"),
         h2load,
         smoke,
-    }
+    }))
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -886,7 +934,7 @@ const TARGETS: [(&str, &str, f64); 3] = [
 ];
 
 async fn run() -> anyhow::Result<()> {
-    let opts = options();
+    let Some(opts) = options()? else { return Ok(()) };
     let dir = tempfile::tempdir()?;
     let tokens = dir.path().join("tokens.toml");
     std::fs::write(
