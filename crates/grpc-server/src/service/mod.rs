@@ -269,4 +269,11 @@ impl Services {
         let n = c::treaty_number(field, name)?;
         self.0.store.snapshot().treaty(n).cloned().ok_or_else(|| ServiceError::NotFound(c::treaty_name(n)))
     }
+
+    /// The number of the treaty named `name` (a request's field `field`), if `snapshot` holds it: the treaty's
+    /// record is not copied.
+    fn treaty_number(&self, snapshot: &storage::Snapshot, field: &str, name: &str) -> Result<TreatyNumber> {
+        let n = c::treaty_number(field, name)?;
+        snapshot.treaty(n).map(|t| t.number).ok_or_else(|| ServiceError::NotFound(c::treaty_name(n)))
+    }
 }

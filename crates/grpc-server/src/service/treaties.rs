@@ -41,13 +41,13 @@ impl Services {
         self.serve(Method::GetTreatyStatus, request, |_, request| async move {
             let r = request.get_ref();
             let as_of = c::opt_full_date("as_of", r.as_of.as_ref())?.unwrap_or_else(today);
-            let t = self.treaty("name", &r.name)?;
-            let compact = convert::compact_view("view", r.view)?;
             let snapshot = self.0.store.snapshot();
-            let key = (t.number, as_of, compact);
+            let number = self.treaty_number(&snapshot, "name", &r.name)?;
+            let compact = convert::compact_view("view", r.view)?;
+            let key = (number, as_of, compact);
             let answer = self.0.treaty_statuses.get_or_compute(&key, snapshot.version(), || {
-                let status = self.treaty_data(&snapshot).treaty_status(t.number, as_of).map_err(StorageError::from)?;
-                let mut message = convert::treaty_status(t.number, as_of, &status, self.reported_by(t.number, as_of));
+                let status = self.treaty_data(&snapshot).treaty_status(number, as_of).map_err(StorageError::from)?;
+                let mut message = convert::treaty_status(number, as_of, &status, self.reported_by(number, as_of));
                 if compact {
                     convert::compact(&mut message);
                 }
@@ -155,7 +155,7 @@ impl TreatyService for Services {
         self.serve(Method::ListTreatyActions, request, |_, request| async move {
             let r = request.get_ref();
             let treaty =
-                (!r.treaty.is_empty()).then(|| self.treaty("treaty", &r.treaty).map(|t| t.number)).transpose()?;
+                (!r.treaty.is_empty()).then(|| self.treaty_number(&self.0.store.snapshot(), "treaty", &r.treaty)).transpose()?;
             let country = (!r.country.is_empty()).then(|| c::country_code("country", &r.country)).transpose()?;
             if let Some(code) = &country
                 && self.0.store.snapshot().state(code).is_none()
@@ -245,8 +245,9 @@ impl TreatyService for Services {
     ) -> Answer<Self::WatchTreatyActionsStream> {
         self.serve(Method::WatchTreatyActions, request, |principal, request| async move {
             let r = request.get_ref();
-            let treaty: Option<TreatyNumber> =
-                (!r.treaty.is_empty()).then(|| self.treaty("treaty", &r.treaty).map(|t| t.number)).transpose()?;
+            let treaty: Option<TreatyNumber> = (!r.treaty.is_empty())
+                .then(|| self.treaty_number(&self.0.store.snapshot(), "treaty", &r.treaty))
+                .transpose()?;
             if r.after_sequence < 0 {
                 return Err(ServiceError::invalid(
                     "after_sequence",
