@@ -91,12 +91,40 @@ fn text(now: &str, line: &Line<'_>, trace: Option<&TraceContext>) -> String {
         text_span(&mut out, t);
         out.push(' ');
     }
-    let _ = writeln!(
-        out,
-        "cybercrime::request: method={:?} code={:?} latency_ms={:?} principal={}",
-        line.method, line.code, line.latency_ms, line.principal
-    );
+    // `method` is quoted as its `Debug` would quote it (a method's name has nothing to escape), `code` is its
+    // `Debug` name: pushed as they are, which `fmt` would spend a tenth of the line's time on.
+    out.push_str("cybercrime::request: method=\"");
+    out.push_str(line.method);
+    out.push_str("\" code=");
+    out.push_str(code_name(line.code));
+    let _ = write!(out, " latency_ms={:?} principal=", line.latency_ms);
+    out.push_str(line.principal);
+    out.push('\n');
     out
+}
+
+/// A code's name as its `Debug` writes it.
+fn code_name(code: tonic::Code) -> &'static str {
+    use tonic::Code::*;
+    match code {
+        Ok => "Ok",
+        Cancelled => "Cancelled",
+        Unknown => "Unknown",
+        InvalidArgument => "InvalidArgument",
+        DeadlineExceeded => "DeadlineExceeded",
+        NotFound => "NotFound",
+        AlreadyExists => "AlreadyExists",
+        PermissionDenied => "PermissionDenied",
+        ResourceExhausted => "ResourceExhausted",
+        FailedPrecondition => "FailedPrecondition",
+        Aborted => "Aborted",
+        OutOfRange => "OutOfRange",
+        Unimplemented => "Unimplemented",
+        Internal => "Internal",
+        Unavailable => "Unavailable",
+        DataLoss => "DataLoss",
+        Unauthenticated => "Unauthenticated",
+    }
 }
 
 /// The line as `tracing_subscriber::fmt`'s JSON format writes it: timestamp, level, fields, target, the
@@ -111,7 +139,7 @@ fn json(now: &str, line: &Line<'_>, trace: Option<&TraceContext>) -> String {
         s(now),
         s(line.level.as_str()),
         s(line.method),
-        s(&format!("{:?}", line.code)),
+        s(code_name(line.code)),
         serde_json::Value::from(line.latency_ms),
         s(line.principal),
     );
@@ -370,6 +398,17 @@ mod tests {
             // Outside a request, the line is left as it is.
             assert_eq!(handler_line(format, &["storage"], true), handler_line(format, &["storage"], false));
             assert!(!handler_line(format, &[], true).contains("request{"), "no request, no request span");
+        }
+    }
+
+    #[test]
+    fn a_codes_name_is_its_debug_and_a_methods_name_needs_no_escape() {
+        for n in 0..=16 {
+            let code = tonic::Code::from_i32(n);
+            assert_eq!(code_name(code), format!("{code:?}"));
+        }
+        for method in crate::method::Method::ALL.iter().map(|m| m.name()).chain(["unknown"]) {
+            assert_eq!(format!("{method:?}"), format!("\"{method}\""));
         }
     }
 
