@@ -231,7 +231,7 @@ impl ActivityService for Services {
                 return Err(ServiceError::invalid("period_end", format!("{end} is before period_start {start}")));
             }
             // Dated activities that may fall within the period (or undated ones, sorted out below).
-            let filter = self.parse_filter(&r.filter)?.and_may_fall_within(start, end);
+            let filter = (*self.parse_filter(&r.filter)?).clone().and_may_fall_within(start, end);
             let mut found = Vec::new();
             let mut req = PageRequest::first(PageRequest::MAX_SIZE);
             loop {

@@ -64,6 +64,9 @@ pub struct AppState {
     /// version: what treaty answers are computed from (a consent's bound derived from a reported series needs
     /// the series).
     treaty_data: Memo<(), core_model::Dataset>,
+    /// Filters already parsed, per text (a filter's meaning does not depend on the snapshot: the version is
+    /// always 0). Only filters that parse are kept.
+    filters: Memo<String, Filter>,
     /// Activities already encoded, per version.
     activities: EncodedActivities,
     /// What a report may cost ([`ReportLimits`]).
@@ -100,6 +103,7 @@ impl AppState {
             treaty_statuses: Memo::new(1024),
             countries: Memo::new(4096),
             treaty_data: Memo::new(1),
+            filters: Memo::new(1024),
             activities: EncodedActivities::new(20_000, 64 << 20),
             watchers: Watchers::new(WatchLimits::only(max_watchers)),
             costly_walks: Arc::new(tokio::sync::Semaphore::new(1)),
@@ -252,8 +256,11 @@ impl Services {
     /// The activity filter of a request's field `filter`; a country it names that is not in the record
     /// (`country = "countries/XX"`) is refused, naming the filter and the value, rather than answered with an
     /// empty page.
-    fn parse_filter(&self, text: &str) -> Result<Filter> {
-        let filter = Filter::parse(text).map_err(|e| ServiceError::invalid("filter", e.to_string()))?;
+    fn parse_filter(&self, text: &str) -> Result<Arc<Filter>> {
+        // Clients repeat their filters (a list's pages, a dashboard's refresh): each text is parsed once.
+        let filter = self.0.filters.get_or_compute(&text.to_owned(), 0, || {
+            Filter::parse(text).map_err(|e| ServiceError::invalid("filter", e.to_string()))
+        })?;
         let snapshot = self.0.store.snapshot();
         if let Some(unknown) = filter.countries().into_iter().find(|code| snapshot.state(code).is_none()) {
             return Err(ServiceError::invalid(
