@@ -15,7 +15,7 @@ use std::{
     collections::HashMap,
     convert::Infallible,
     marker::PhantomData,
-    sync::{Arc, Mutex},
+    sync::{Arc, RwLock},
     task::{Context, Poll},
 };
 
@@ -61,7 +61,9 @@ struct Kept {
 #[derive(Debug)]
 pub(crate) struct EncodedActivities {
     /// By the activity's id; an entry answers for the version with its etag that is the same shared value.
-    kept: Mutex<(HashMap<String, Kept, foldhash::fast::RandomState>, usize)>,
+    /// Read-locked for a page whose every activity is kept (the common case: callers never wait for each other);
+    /// write-locked only to add what is missing.
+    kept: RwLock<(HashMap<String, Kept, foldhash::fast::RandomState>, usize)>,
     capacity: usize,
     /// At most this many bytes of encodings are kept (with the count, a bound on the memory the cache holds
     /// whatever the activities' sizes).
@@ -70,7 +72,7 @@ pub(crate) struct EncodedActivities {
 
 impl EncodedActivities {
     pub(crate) fn new(capacity: usize, max_bytes: usize) -> Self {
-        EncodedActivities { kept: Mutex::new((HashMap::default(), 0)), capacity, max_bytes }
+        EncodedActivities { kept: RwLock::new((HashMap::default(), 0)), capacity, max_bytes }
     }
 
     /// Each item's encoded message, made by `message` the first time it is seen.
@@ -79,17 +81,25 @@ impl EncodedActivities {
         items: &[Arc<Versioned<Activity>>],
         message: impl Fn(&Versioned<Activity>) -> pb::Activity,
     ) -> Vec<Bytes> {
-        let mut guard = self.kept.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let kept_for = |kept: &HashMap<String, Kept, _>, item: &Arc<Versioned<Activity>>| {
+            kept.get(item.record.id.as_str())
+                .filter(|k| k.etag == item.etag && Arc::ptr_eq(&k.version, item))
+                .map(|k| k.bytes.clone())
+        };
+        {
+            let guard = self.kept.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if let Some(all) = items.iter().map(|item| kept_for(&guard.0, item)).collect() {
+                return all;
+            }
+        }
+        let mut guard = self.kept.write().unwrap_or_else(std::sync::PoisonError::into_inner);
         let (kept, bytes_kept) = &mut *guard;
         items
             .iter()
             .map(|item| {
                 let id = item.record.id.as_str();
-                if let Some(k) = kept.get(id)
-                    && k.etag == item.etag
-                    && Arc::ptr_eq(&k.version, item)
-                {
-                    return k.bytes.clone();
+                if let Some(bytes) = kept_for(kept, item) {
+                    return bytes;
                 }
                 let bytes = Bytes::from(message(item).encode_to_vec());
                 if let Some(old) = kept.remove(id) {
