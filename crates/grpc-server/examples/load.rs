@@ -1121,7 +1121,8 @@ async fn run() -> anyhow::Result<()> {
         }
     }
 
-    // At a fixed rate: the p99 of each target method, and of the bare server at the same rate.
+    // At a fixed rate: the p99 of each target method, and of the bare server at the same rate (tiny, and
+    // answering as many bytes as the method).
     // Callers of about 100 calls per second each.
     let callers = (opts.rate / 100).clamp(1, 256);
     println!("\nat {} requests per second ({callers} callers, {} s):", opts.rate, opts.seconds);
@@ -1147,6 +1148,11 @@ async fn run() -> anyhow::Result<()> {
     rate_json.push(format!("{{\"method\":\"bare\",\"round\":{}}}", json_round(&r)));
     let targets: Vec<Scenario> = scenarios().into_iter().filter(|s| TARGETS.iter().any(|t| t.0 == s.name)).collect();
     for s in targets.iter().filter(|s| selected(s.name)) {
+        // The bare server answering as many bytes at the same rate: the transport's own latency at this size.
+        let size = check_first(service.1[0].clone(), s).await?;
+        let r = paced(&Load::bare(&bare, size)).await;
+        at_rate(&format!("bare, {size} bytes"), &r);
+        rate_json.push(format!("{{\"method\":\"bare\",\"answer_bytes\":{size},\"round\":{}}}", json_round(&r)));
         let r = paced(&Load::method(&service, s)).await;
         failed += r.errors as u64;
         served_by_harness += r.ok;
