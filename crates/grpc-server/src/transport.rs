@@ -14,10 +14,10 @@
 //! 3. **[`Requests`]**: the request's trace context (a W3C `traceparent` header's trace id, or a new one, and a
 //!    span id of its own; with OTLP export, [`crate::otlp`]'s span), which every log line of the request carries
 //!    (the access log's line too): in a task-local value that the log's format reads ([`crate::access_line`]),
-//!    and in a `tracing` span when the log is coloured or exported; the in-flight gauge; and the server's request timeout, answered
-//!    DEADLINE_EXCEEDED (ErrorInfo reason `REQUEST_TIMEOUT`), not tonic's CANCELLED. tonic's own limits
-//!    (concurrency per connection with load shedding, the client's `grpc-timeout`) sit outside these layers and
-//!    apply to HTTP/1.1 connections as well.
+//!    and in a `tracing` span when the log is coloured or exported or `RUST_LOG` filters on spans; the in-flight
+//!    gauge; and the server's request timeout, answered DEADLINE_EXCEEDED (ErrorInfo reason `REQUEST_TIMEOUT`),
+//!    not tonic's CANCELLED. tonic's own limits (concurrency per connection with load shedding, the client's
+//!    `grpc-timeout`) sit outside these layers and apply to HTTP/1.1 connections as well.
 //!
 //! The access log (one line per call, target `cybercrime::request`, written by `access_log`) is emitted at the
 //! level `serve --access-log-level` sets (default `info`; `off` for none).
