@@ -50,6 +50,7 @@ pub struct ServerBuilder {
     require_token_for_reads: bool,
     store_url: Option<String>,
     extra: Vec<String>,
+    log_filter: Option<String>,
 }
 
 impl ServerBuilder {
@@ -62,6 +63,12 @@ impl ServerBuilder {
     /// More arguments to `cybercrime serve`.
     pub fn args(mut self, args: &[&str]) -> Self {
         self.extra.extend(args.iter().map(|a| (*a).to_owned()));
+        self
+    }
+
+    /// The log's filter (`RUST_LOG`; `info` unless set).
+    pub fn log_filter(mut self, filter: &str) -> Self {
+        self.log_filter = Some(filter.to_owned());
         self
     }
 
@@ -89,7 +96,7 @@ impl ServerBuilder {
         cmd.args(["serve", "--addr", "127.0.0.1:0", "--create", "--store", &store, "--tokens"])
             .arg(&tokens)
             .args(&self.extra)
-            .env("RUST_LOG", "info")
+            .env("RUST_LOG", self.log_filter.as_deref().unwrap_or("info"))
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         if self.require_token_for_reads {

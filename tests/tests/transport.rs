@@ -642,6 +642,20 @@ async fn a_traceparent_is_carried_into_every_log_line_of_its_request() {
 }
 
 #[tokio::test]
+async fn a_span_directive_in_rust_log_filters_on_the_requests_span() {
+    // Requests have a `tracing` span only when the log needs one: a span directive needs it. Here info lines are
+    // written only within a request's span (the access lines), none outside (the start-up's).
+    let server = TestServer::builder().log_filter("warn,[request]=info").start();
+    let mut treaties = api::treaty_service_client::TreatyServiceClient::new(server.channel().await);
+    treaties.get_treaty(api::GetTreatyRequest { name: "treaties/185".into() }).await.unwrap();
+    let log = log_when(&server, |log| !access_lines(log).is_empty()).await;
+    let access = access_lines(&log);
+    assert_eq!(access.len(), 1, "the call's access line, within its span:\n{log}");
+    assert!(access[0].contains(" INFO request{trace_id="), "{log}");
+    assert!(log.lines().filter(|l| l.contains(" INFO ")).all(|l| l.contains("request{")), "{log}");
+}
+
+#[tokio::test]
 async fn the_log_has_no_terminal_escapes_and_the_access_log_has_its_own_level() {
     let server = TestServer::builder().args(&["--access-log-level", "warn"]).start();
     let mut treaties = api::treaty_service_client::TreatyServiceClient::new(server.channel().await);
