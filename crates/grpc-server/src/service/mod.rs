@@ -273,14 +273,18 @@ impl Services {
 
     /// The treaty named `name` (a request's field `field`), from the snapshot.
     fn treaty(&self, field: &str, name: &str) -> Result<core_model::Treaty> {
-        let n = c::treaty_number(field, name)?;
-        self.0.store.snapshot().treaty(n).cloned().ok_or_else(|| ServiceError::NotFound(c::treaty_name(n)))
+        treaty_in(&self.0.store.snapshot(), field, name).cloned()
     }
 
     /// The number of the treaty named `name` (a request's field `field`), if `snapshot` holds it: the treaty's
     /// record is not copied.
     fn treaty_number(&self, snapshot: &storage::Snapshot, field: &str, name: &str) -> Result<TreatyNumber> {
-        let n = c::treaty_number(field, name)?;
-        snapshot.treaty(n).map(|t| t.number).ok_or_else(|| ServiceError::NotFound(c::treaty_name(n)))
+        treaty_in(snapshot, field, name).map(|t| t.number)
     }
+}
+
+/// The treaty named `name` (a request's field `field`) in `snapshot`: NOT_FOUND when it holds none of that number.
+fn treaty_in<'a>(snapshot: &'a storage::Snapshot, field: &str, name: &str) -> Result<&'a core_model::Treaty> {
+    let n = c::treaty_number(field, name)?;
+    snapshot.treaty(n).ok_or_else(|| ServiceError::NotFound(c::treaty_name(n)))
 }
