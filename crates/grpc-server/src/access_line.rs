@@ -145,8 +145,7 @@ fn json(now: &str, line: &Line<'_>, trace: Option<&TraceContext>) -> String {
         s(line.principal),
     );
     if let Some(t) = trace {
-        let span = json_span(t);
-        let _ = write!(out, ",\"span\":{span},\"spans\":[{span}]");
+        push_json_spans(&mut out, t);
     }
     out.push_str("}\n");
     out
@@ -161,6 +160,12 @@ fn text_span(out: &mut String, t: &TraceContext) {
 fn json_span(t: &TraceContext) -> String {
     let s = |v: &str| serde_json::Value::from(v).to_string();
     format!("{{\"span_id\":{},\"trace_id\":{},\"name\":\"request\"}}", s(&t.span_id), s(&t.trace_id))
+}
+
+/// The keys the JSON format adds to a line within the request's span and no other: `,"span":..,"spans":[..]`.
+fn push_json_spans(out: &mut String, t: &TraceContext) {
+    let span = json_span(t);
+    let _ = write!(out, ",\"span\":{span},\"spans\":[{span}]");
 }
 
 /// The log's event format when requests have no `tracing` span (see [the module](self)): within a request, the
@@ -223,15 +228,16 @@ fn put_in(format: Format, line: &str, trace: &TraceContext, in_spans: bool) -> S
         // `{..,"target":"..."[,"span":{..},"spans":[{..},..]]}`: the request's span first in the list (a quote
         // within a value is escaped, so the last `,"spans":[` is the list's), or both keys added at the end.
         Format::Json => {
-            let span = json_span(trace);
             const LIST: &str = ",\"spans\":[";
             match (in_spans, line.rfind(LIST), line.strip_suffix("}\n")) {
                 (true, Some(i), _) => {
                     let i = i + LIST.len();
-                    let _ = write!(out, "{}{span},{}", &line[..i], &line[i..]);
+                    let _ = write!(out, "{}{},{}", &line[..i], json_span(trace), &line[i..]);
                 }
                 (false, _, Some(head)) => {
-                    let _ = writeln!(out, "{head},\"span\":{span},\"spans\":[{span}]}}");
+                    out.push_str(head);
+                    push_json_spans(&mut out, trace);
+                    out.push_str("}\n");
                 }
                 _ => return line.to_owned(),
             }
@@ -281,16 +287,24 @@ mod tests {
         }
     }
 
+    /// A log writing to `out` in `format` without ANSI, with the request's span put in by [`InRequest`] when
+    /// `put_in` (as the server sets it up when it writes access lines directly).
+    fn subscriber(format: Format, put_in: bool, out: &Captured) -> impl tracing::Subscriber + Send + Sync {
+        let layer = tracing_subscriber::fmt::layer().with_writer(out.clone()).with_ansi(false);
+        let fmt = tracing_subscriber::fmt::format();
+        tracing_subscriber::registry().with(match (format, put_in) {
+            (Format::Text, false) => layer.boxed(),
+            (Format::Json, false) => layer.json().boxed(),
+            (Format::Text, true) => layer.event_format(InRequest::new(fmt, format)).boxed(),
+            (Format::Json, true) => layer.json().event_format(InRequest::new(fmt.json(), format)).boxed(),
+        })
+    }
+
     /// The line `tracing` writes for `line` in `format`, in the request span of `trace` (if any), as the server
     /// logs it (the same span and event as `transport`'s).
     fn through_tracing(format: Format, line: &Line<'_>, trace: Option<&TraceContext>) -> String {
         let out = Captured::default();
-        let layer = tracing_subscriber::fmt::layer().with_writer(out.clone()).with_ansi(false);
-        let subscriber = match format {
-            Format::Text => tracing_subscriber::registry().with(layer.boxed()),
-            Format::Json => tracing_subscriber::registry().with(layer.json().boxed()),
-        };
-        tracing::subscriber::with_default(subscriber, || {
+        tracing::subscriber::with_default(subscriber(format, false, &out), || {
             let span = trace.map(|t| tracing::info_span!("request", trace_id = %t.trace_id, span_id = %t.span_id));
             let _entered = span.as_ref().map(tracing::Span::enter);
             let (method, code, latency_ms, principal) = (line.method, line.code, line.latency_ms, line.principal);
@@ -352,18 +366,7 @@ mod tests {
     /// rather than entered: the timestamp replaced by `TIME`.
     fn handler_line(format: Format, spans: &[&str], put_in: bool) -> String {
         let out = Captured::default();
-        let layer = tracing_subscriber::fmt::layer().with_writer(out.clone()).with_ansi(false);
-        let fmt = tracing_subscriber::fmt::format();
-        let subscriber = match (format, put_in) {
-            (Format::Text, false) => tracing_subscriber::registry().with(layer.boxed()),
-            (Format::Json, false) => tracing_subscriber::registry().with(layer.json().boxed()),
-            (Format::Text, true) => {
-                tracing_subscriber::registry().with(layer.event_format(InRequest::new(fmt, format)).boxed())
-            }
-            (Format::Json, true) => tracing_subscriber::registry()
-                .with(layer.json().event_format(InRequest::new(fmt.json(), format)).boxed()),
-        };
-        tracing::subscriber::with_default(subscriber, || {
+        tracing::subscriber::with_default(subscriber(format, put_in, &out), || {
             let t = trace();
             // Each span within the one before it.
             let _entered: Vec<_> = spans
