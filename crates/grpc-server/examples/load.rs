@@ -61,18 +61,18 @@ struct Options {
     smoke: bool,
 }
 
-/// The options that take a value, and whether it is a number.
-const VALUED: [(&str, bool); 10] = [
-    ("--seconds", true),
-    ("--requests", true),
-    ("--concurrency", true),
-    ("--connections", true),
-    ("--activities", true),
-    ("--rate", true),
-    ("--idle-connections", true),
-    ("--json", false),
-    ("--only", false),
-    ("--h2load", false),
+/// The options that take a value.
+const VALUED: [&str; 10] = [
+    "--seconds",
+    "--requests",
+    "--concurrency",
+    "--connections",
+    "--activities",
+    "--rate",
+    "--idle-connections",
+    "--json",
+    "--only",
+    "--h2load",
 ];
 /// The options without a value.
 const SWITCHES: [&str; 3] = ["--smoke", "--no-doubling", "--no-h2load"];
@@ -100,43 +100,48 @@ usage: load [options]            (bash scripts/bench-load: release build, h2load
 /// without its value or with a value that is not a number where one is needed, is an error.
 fn options() -> anyhow::Result<Option<Options>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let mut i = 0;
-    while let Some(arg) = args.get(i) {
+    // Each option read once: the values by name, the switches given.
+    let mut values: HashMap<&str, &str> = HashMap::new();
+    let mut switches: Vec<&str> = Vec::new();
+    let mut args = args.iter().map(String::as_str);
+    while let Some(arg) = args.next() {
         if arg == "--help" || arg == "-h" {
             println!("{USAGE}");
             return Ok(None);
         }
-        if let Some((_, number)) = VALUED.iter().find(|(name, _)| name == arg) {
-            let value = args.get(i + 1).ok_or_else(|| anyhow::anyhow!("{arg} needs a value (see --help)"))?;
-            anyhow::ensure!(!number || value.parse::<usize>().is_ok(), "{arg} {value}: not a whole number");
-            i += 2;
+        if VALUED.contains(&arg) {
+            let value = args.next().ok_or_else(|| anyhow::anyhow!("{arg} needs a value (see --help)"))?;
+            values.insert(arg, value);
         } else {
-            anyhow::ensure!(SWITCHES.contains(&arg.as_str()), "unknown option {arg} (see --help)");
-            i += 1;
+            anyhow::ensure!(SWITCHES.contains(&arg), "unknown option {arg} (see --help)");
+            switches.push(arg);
         }
     }
-    let value = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
-    let get = |name: &str, default: usize| value(name).and_then(|v| v.parse().ok()).unwrap_or(default);
-    let smoke = args.iter().any(|a| a == "--smoke");
-    let h2load = if args.iter().any(|a| a == "--no-h2load") {
+    let get = |name: &str, default: usize| -> anyhow::Result<usize> {
+        values
+            .get(name)
+            .map_or(Ok(default), |v| v.parse().map_err(|_| anyhow::anyhow!("{name} {v}: not a whole number")))
+    };
+    let smoke = switches.contains(&"--smoke");
+    let h2load = if switches.contains(&"--no-h2load") {
         None
     } else {
-        value("--h2load").map(PathBuf::from).or_else(|| {
+        values.get("--h2load").map(PathBuf::from).or_else(|| {
             std::env::var_os("PATH")
                 .and_then(|paths| std::env::split_paths(&paths).map(|p| p.join("h2load")).find(|p| p.is_file()))
         })
     };
     Ok(Some(Options {
-        seconds: get("--seconds", if smoke { 1 } else { 4 }) as f64,
-        requests: get("--requests", if smoke { 200 } else { 1_000_000 }),
-        concurrency: get("--concurrency", if smoke { 8 } else { 64 }),
-        connections: get("--connections", if smoke { 2 } else { 8 }),
-        activities: get("--activities", if smoke { 500 } else { 100_000 }),
-        rate: get("--rate", if smoke { 200 } else { 20_000 }),
-        idle_connections: get("--idle-connections", if smoke { 20 } else { 1000 }),
-        json: value("--json").unwrap_or_else(|| "load.json".into()),
-        only: value("--only").map(|v| v.split(',').map(str::to_owned).collect()).unwrap_or_default(),
-        no_doubling: args.iter().any(|a| a == "--no-doubling"),
+        seconds: get("--seconds", if smoke { 1 } else { 4 })? as f64,
+        requests: get("--requests", if smoke { 200 } else { 1_000_000 })?,
+        concurrency: get("--concurrency", if smoke { 8 } else { 64 })?,
+        connections: get("--connections", if smoke { 2 } else { 8 })?,
+        activities: get("--activities", if smoke { 500 } else { 100_000 })?,
+        rate: get("--rate", if smoke { 200 } else { 20_000 })?,
+        idle_connections: get("--idle-connections", if smoke { 20 } else { 1000 })?,
+        json: values.get("--json").map_or_else(|| "load.json".into(), |v| (*v).to_owned()),
+        only: values.get("--only").map(|v| v.split(',').map(str::to_owned).collect()).unwrap_or_default(),
+        no_doubling: switches.contains(&"--no-doubling"),
         h2load,
         smoke,
     }))
@@ -983,11 +988,14 @@ async fn run() -> anyhow::Result<()> {
         "errors"
     );
     let mut h2_lines = Vec::new();
+    // Each method's answer size, as its first call gave it (for the fixed-rate rounds' bare server too).
+    let mut sizes: HashMap<&str, usize> = HashMap::new();
     for s in scenarios() {
         if !selected(s.name) {
             continue;
         }
         let size = check_first(service.1[0].clone(), &s).await?;
+        sizes.insert(s.name, size);
         let method = Load::method(&service, &s);
         let bare_sized = Load::bare(&bare, size);
         let r = interleaved(&opts, &[&bare_tiny, &configured_tiny, &bare_sized, &method]).await;
@@ -1149,7 +1157,7 @@ async fn run() -> anyhow::Result<()> {
     let targets: Vec<Scenario> = scenarios().into_iter().filter(|s| TARGETS.iter().any(|t| t.0 == s.name)).collect();
     for s in targets.iter().filter(|s| selected(s.name)) {
         // The bare server answering as many bytes at the same rate: the transport's own latency at this size.
-        let size = check_first(service.1[0].clone(), s).await?;
+        let size = sizes[s.name];
         let r = paced(&Load::bare(&bare, size)).await;
         at_rate(&format!("bare, {size} bytes"), &r);
         rate_json.push(format!("{{\"method\":\"bare\",\"answer_bytes\":{size},\"round\":{}}}", json_round(&r)));
